@@ -1,0 +1,1 @@
+"""Cassettes: the on-disk format, matching, redaction and bodies."""

@@ -1,0 +1,115 @@
+"""Bodies as cassettes store them: parsed JSON, SSE event lists, text, or base64.
+
+A response body is stored parsed only when writing it back gives the recorded bytes exactly,
+so replay is byte-for-byte and the file stays diffable.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import zlib
+from typing import Any
+
+from .. import sse
+
+Body = dict[str, Any] | None  # {"json": ...} | {"sse": [...]} | {"text": "..."} | {"base64": "..."}
+
+# (separators, indent, trailing newline) styles tried for an exact JSON round trip.
+_JSON_STYLES: dict[str, dict[str, Any]] = {
+    "compact": {"separators": (",", ":")},
+    "spaced": {"separators": (", ", ": ")},
+    "indent2": {"indent": 2},
+}
+
+
+def encode(raw: bytes | None, content_type: str = "") -> Body:
+    """Store ``raw`` in the most readable form that still writes back to the same bytes."""
+    if not raw:
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(raw).decode("ascii")}
+    ctype = content_type.lower()
+    if "event-stream" in ctype or text.startswith(("data:", "event:")):
+        events = sse.parse(text)
+        if events is not None and sse.render(events) == text:
+            return {"sse": events}
+        return {"text": text}
+    if text[:1] in "{[" or "json" in ctype:
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            return {"text": text}
+        for style, kwargs in _JSON_STYLES.items():
+            for ascii_only in (False, True):
+                dumped = json.dumps(parsed, ensure_ascii=ascii_only, **kwargs)
+                for newline in ("", "\n"):
+                    if dumped + newline == text:
+                        return {"json": parsed, "style": _style_name(style, ascii_only, newline)}
+        return {"text": text}
+    return {"text": text}
+
+
+def _style_name(style: str, ascii_only: bool, newline: str) -> str:
+    return style + ("+ascii" if ascii_only else "") + ("+nl" if newline else "")
+
+
+def decode(body: Body) -> bytes:
+    """Bytes to send on replay."""
+    if not body:
+        return b""
+    if "json" in body:
+        style = str(body.get("style", "compact"))
+        base, *flags = style.split("+")
+        kwargs = _JSON_STYLES.get(base, _JSON_STYLES["compact"])
+        text = json.dumps(body["json"], ensure_ascii="ascii" in flags, **kwargs)
+        return (text + ("\n" if "nl" in flags else "")).encode("utf-8")
+    if "sse" in body:
+        return sse.render(body["sse"]).encode("utf-8")
+    if "text" in body:
+        return str(body["text"]).encode("utf-8")
+    if "base64" in body:
+        return base64.b64decode(body["base64"])
+    raise ValueError(f"unknown body encoding {sorted(body)}")
+
+
+def as_value(body: Body) -> Any:
+    """The body's content for matching, diffing and parsing (parsed JSON where possible)."""
+    if not body:
+        return None
+    if "json" in body:
+        return body["json"]
+    if "sse" in body:
+        return body["sse"]
+    if "text" in body:
+        return body["text"]
+    return body.get("base64")
+
+
+def decompress(raw: bytes, encoding: str) -> bytes | None:
+    """Undo a Content-Encoding so the cassette holds readable text; None if unsupported."""
+    encoding = encoding.strip().lower()
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return gzip.decompress(raw)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(raw)
+            except zlib.error:
+                return zlib.decompress(raw, -zlib.MAX_WBITS)
+        if encoding in ("", "identity"):
+            return raw
+        if encoding == "br":
+            import brotli  # type: ignore[import-not-found]  # optional, as in httpx
+
+            return bytes(brotli.decompress(raw))
+        if encoding == "zstd":
+            import zstandard  # type: ignore[import-not-found]
+
+            return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(raw))
+    except Exception:
+        return None
+    return None

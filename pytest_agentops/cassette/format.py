@@ -1,0 +1,316 @@
+"""The cassette file: one pretty-printed JSON document per test, read once, indexed, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .._version import __version__
+from . import body as bodies
+from .errors import CassetteFormatError
+from .matching import MatchConfig, body_value, request_key
+
+FORMAT_VERSION = 1
+Interaction = dict[str, Any]
+
+
+def request_value(stored: bodies.Body) -> Any:
+    """The comparable value of a stored request body (the inverse of ``store_request_body``)."""
+    if not stored:
+        return None
+    if "json" in stored:
+        return stored["json"]
+    if "form" in stored:
+        return {"__form__": [tuple(pair) for pair in stored["form"]]}
+    if "text" in stored:
+        return stored["text"]
+    if "base64" in stored:
+        return body_value(bodies.decode(stored))
+    return None
+
+
+def store_request_body(value: Any) -> bodies.Body:
+    """Request bodies are stored for matching and reading, never replayed, so no byte fidelity."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and "__form__" in value:
+        return {"form": [list(pair) for pair in value["__form__"]]}
+    if isinstance(value, dict) and "__bytes_sha256__" in value:
+        return {"sha256": value["__bytes_sha256__"]}
+    if isinstance(value, str):
+        return {"text": value}
+    return {"json": value}
+
+
+class Cassette:
+    """Interactions of one cassette file, with an index from request key to recorded answers."""
+
+    def __init__(self, path: Path, config: MatchConfig | None = None) -> None:
+        self.path = Path(path)
+        self.config = config or MatchConfig()
+        self.meta: dict[str, Any] = {}
+        self.interactions: list[Interaction] = []
+        self.existed = False
+        self._index: dict[str, list[int]] = {}
+        self._cursor: dict[str, int] = {}
+        self._new: list[Interaction] = []
+        self.played: set[int] = set()
+
+    # ---- loading -------------------------------------------------------------------------------
+
+    @classmethod
+    def load(cls, path: Path, config: MatchConfig | None = None) -> Cassette:
+        cassette = cls(path, config)
+        if cassette.path.exists():
+            cassette._read()
+        return cassette
+
+    def _read(self) -> None:
+        data = read_document(self.path)
+        self.meta = data.get("meta") or {}
+        for i, interaction in enumerate(data["interactions"]):
+            self._validate(i, interaction)
+            self._add_to_index(interaction)
+        self.existed = True
+
+    def _validate(self, i: int, interaction: Any) -> None:
+        where = f"interactions[{i}]"
+        if not isinstance(interaction, dict):
+            raise CassetteFormatError(self.path, f"{where} is not an object")
+        for part, needed in (("request", ("method", "url")), ("response", ("status",))):
+            section = interaction.get(part)
+            if not isinstance(section, dict):
+                raise CassetteFormatError(self.path, f"{where}.{part} is missing or not an object")
+            for key in needed:
+                if key not in section:
+                    raise CassetteFormatError(self.path, f"{where}.{part}.{key} is missing")
+        status = interaction["response"]["status"]
+        if not isinstance(status, int) or not 100 <= status <= 599:
+            raise CassetteFormatError(self.path, f"{where}.response.status {status!r} is not an HTTP status")
+        for part in ("request", "response"):
+            stored = interaction[part].get("body")
+            if stored is not None and (
+                not isinstance(stored, dict)
+                or not ({"json", "sse", "text", "base64", "form", "sha256"} & set(stored))
+            ):
+                raise CassetteFormatError(
+                    self.path, f"{where}.{part}.body must be null or have one of json/sse/text/base64/form"
+                )
+            headers = interaction[part].get("headers", {})
+            if not isinstance(headers, dict) or not all(isinstance(v, str | list) for v in headers.values()):
+                raise CassetteFormatError(
+                    self.path, f"{where}.{part}.headers must map names to a string or a list of strings"
+                )
+
+    def _add_to_index(self, interaction: Interaction) -> int:
+        request = interaction["request"]
+        key = request_key(request["method"], request["url"], request_value(request.get("body")), self.config)
+        index = len(self.interactions)
+        self.interactions.append(interaction)
+        self._index.setdefault(key, []).append(index)
+        return index
+
+    # ---- replay --------------------------------------------------------------------------------
+
+    def take(self, key: str) -> Interaction | None:
+        """The next unplayed answer recorded for ``key``, in recorded order."""
+        slots = self._index.get(key)
+        if not slots:
+            return None
+        cursor = self._cursor.get(key, 0)
+        if cursor >= len(slots):
+            return None
+        self._cursor[key] = cursor + 1
+        self.played.add(slots[cursor])
+        return self.interactions[slots[cursor]]
+
+    def recorded_count(self, key: str) -> int:
+        return len(self._index.get(key, ()))
+
+    def origins(self) -> set[str]:
+        """scheme://host:port of every recorded request (these origins are served by this cassette)."""
+        from urllib.parse import urlsplit
+
+        out = set()
+        for interaction in self.interactions:
+            parts = urlsplit(interaction["request"]["url"])
+            out.add(f"{parts.scheme}://{parts.netloc}".lower())
+        return out
+
+    def __len__(self) -> int:
+        return len(self.interactions)
+
+    # ---- recording -----------------------------------------------------------------------------
+
+    def add(self, interaction: Interaction) -> None:
+        """Append a freshly recorded interaction; it counts as played, so repeats record anew."""
+        index = self._add_to_index(interaction)
+        request = interaction["request"]
+        key = request_key(request["method"], request["url"], request_value(request.get("body")), self.config)
+        self._cursor[key] = self._cursor.get(key, 0) + 1
+        self.played.add(index)
+        self._new.append(interaction)
+
+    @property
+    def dirty(self) -> bool:
+        return bool(self._new)
+
+    def save(self, replace: bool = False, session: str = "") -> None:
+        """Write atomically, merging with what other processes wrote meanwhile.
+
+        ``replace`` (re-record all) drops what the file held before this session, but still merges
+        with what another worker of the same session (same ``session`` id) wrote into it.
+        """
+        if not self._new and not replace:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(self.path):
+            merged = self.interactions
+            if self.path.exists():
+                current = read_document(self.path)
+                same_session = bool(session) and (current.get("meta") or {}).get("session") == session
+                if not replace or same_session:
+                    merged = list(current["interactions"]) + self._new
+            meta = build_meta(merged)
+            if session:
+                meta["session"] = session
+            write_atomic(self.path, dump({"version": FORMAT_VERSION, "meta": meta, "interactions": merged}))
+        self._new = []
+        self.existed = True
+
+
+# ---- file helpers ------------------------------------------------------------------------------
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise CassetteFormatError(path, f"not UTF-8 text ({exc})") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CassetteFormatError(
+            path, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from exc
+    if not isinstance(data, dict):
+        raise CassetteFormatError(path, "top level must be an object with version, meta and interactions")
+    version = data.get("version")
+    if version != FORMAT_VERSION:
+        raise CassetteFormatError(
+            path,
+            f"format version {version!r} is not supported (this pytest-agentops reads version "
+            f"{FORMAT_VERSION}); re-record it with --agent-record=all",
+        )
+    if not isinstance(data.get("interactions"), list):
+        raise CassetteFormatError(path, "'interactions' is missing or not a list")
+    return data
+
+
+def dump(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Temp file in the same folder, fsync, rename: readers see the old file or the new, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, _file_mode(path))
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def header_list(value: str | list[str]) -> list[str]:
+    """Headers are stored as a string, or a list when a name repeats (Set-Cookie)."""
+    return [value] if isinstance(value, str) else list(value)
+
+
+def compact_headers(headers: dict[str, list[str]]) -> dict[str, str | list[str]]:
+    return {name: values[0] if len(values) == 1 else values for name, values in headers.items()}
+
+
+def _file_mode(path: Path) -> int:
+    """Keep an existing file's mode; a new file gets the usual 0o666 less the umask, not mkstemp's 0o600."""
+    try:
+        return path.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An advisory lock, so parallel workers merge instead of overwriting; kept out of the cassette folder."""
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:24]
+    lock_dir = Path(tempfile.gettempdir()) / "pytest-agentops-locks"
+    lock_dir.mkdir(exist_ok=True)
+    lock_path = lock_dir / f"{digest}.lock"
+    with open(lock_path, "a+") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def _hash(value: Any) -> str:
+    canon = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(canon.encode("utf-8")).hexdigest()[:16]
+
+
+def build_meta(interactions: list[Interaction]) -> dict[str, Any]:
+    """When and with what the cassette was recorded: models, prompt and tool-schema hashes."""
+    models: set[str] = set()
+    prompts: set[str] = set()
+    tools: dict[str, str] = {}
+    for interaction in interactions:
+        if interaction.get("kind") != "model":
+            continue
+        body = request_value(interaction["request"].get("body"))
+        if not isinstance(body, dict):
+            continue
+        if isinstance(body.get("model"), str):
+            models.add(body["model"])
+        for prompt in _system_prompts(body):
+            prompts.add(_hash(prompt))
+        for tool in body.get("tools") or []:
+            if isinstance(tool, dict):
+                name = tool.get("name") or (tool.get("function") or {}).get("name")
+                if isinstance(name, str):
+                    tools[name] = _hash(tool)
+    return {
+        "recorded_at": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
+        "recorded_with": f"pytest-agentops {__version__}",
+        "interaction_count": len(interactions),
+        "models": sorted(models),
+        "prompt_hashes": sorted(prompts),
+        "tool_schema_hashes": dict(sorted(tools.items())),
+    }
+
+
+def _system_prompts(body: dict[str, Any]) -> list[Any]:
+    found: list[Any] = []
+    if "system" in body:  # anthropic messages
+        found.append(body["system"])
+    if "instructions" in body:  # openai responses
+        found.append(body["instructions"])
+    for message in body.get("messages") or body.get("input") or []:
+        if isinstance(message, dict) and message.get("role") in ("system", "developer"):
+            found.append(message.get("content"))
+    return found

@@ -1,0 +1,209 @@
+"""pytest hooks only: options, markers, fixtures and reporting, wired to the library.
+
+Heavy imports (vcrpy and the HTTP clients it patches) happen in the first test that needs the tap,
+never at plugin import, so pytest start-up stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from . import config as _config
+from . import netguard
+from .trace import Miss, Run
+
+if TYPE_CHECKING:
+    from .cassette.format import Cassette
+
+SETTINGS = pytest.StashKey["_config.Settings"]()
+RUN = pytest.StashKey[Run]()
+CASSETTE = pytest.StashKey["Cassette"]()
+
+MARKERS = (
+    'agent(name): apply the agent contract "name" (budgets, allowlist, logging)',
+    'agent_cassette(name): use the named cassette "DIR/<name>.json" instead of the per-test one',
+    "agent_budget(max_tool_calls=, max_tokens=, max_cost_usd=, max_seconds=, max_repeated_calls=): "
+    "budget for this test",
+    "agent_policy(allow=[...], writes_require=[...]): policy for this test",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("agentops", "pytest-agentops: test LLM agent workflows")
+    group.addoption(
+        "--agent-replay",
+        action="store_true",
+        default=None,
+        help="strict offline mode: serve every request from a cassette, simulator or fake model; "
+        "block sockets to non-loopback addresses for the whole session",
+    )
+    group.addoption(
+        "--agent-record",
+        nargs="?",
+        const="new",
+        default=None,
+        metavar="MODE",
+        help="record cassettes: 'new' (default) adds what is missing, 'all' re-records every cassette used",
+    )
+    group.addoption(
+        "--agent-cassette-dir", default=None, metavar="DIR", help="cassette folder (default: cassettes/)"
+    )
+    group.addoption(
+        "--agent-staging",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="in record mode, send simulator NAME's traffic to a staging base URL and record it",
+    )
+    parser.addini("agentops_replay", "strict offline mode (as --agent-replay)", type="bool", default=False)
+    parser.addini("agentops_record", "record mode: new or all (as --agent-record)", default="")
+    parser.addini("agentops_cassette_dir", "cassette folder (as --agent-cassette-dir)", default="")
+    parser.addini("agentops_staging", "NAME=URL staging targets (as --agent-staging)", type="linelist")
+    parser.addini(
+        "agentops_loopback_passthrough",
+        "let requests to 127.0.0.1/localhost that no cassette owns reach the local server",
+        type="bool",
+        default=True,
+    )
+    parser.addini(
+        "agentops_match_ignore", "extra match ignores: body:<path> or query:<name>", type="linelist"
+    )
+    parser.addini("agentops_redact_headers", "extra header names to redact", type="linelist")
+    parser.addini("agentops_redact_query", "extra query parameters to redact", type="linelist")
+    parser.addini(
+        "agentops_redact_fields", "extra JSON field names whose values are redacted", type="linelist"
+    )
+    parser.addini("agentops_redact_patterns", "extra regular expressions of secret values", type="linelist")
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    try:
+        settings = _config.from_pytest(config)
+    except _config.UsageError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    config.stash[SETTINGS] = settings
+    if settings.replay_strict:
+        netguard.install()
+        netguard.on_block = _on_block
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if SETTINGS in config.stash and config.stash[SETTINGS].replay_strict:
+        netguard.uninstall()
+        netguard.on_block = None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: every worker shares one recording session id (merging re-recorded files)."""
+    node.workerinput["agentops_session"] = node.config.stash[SETTINGS].session_id
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    settings = config.stash.get(SETTINGS, None)
+    if settings is None:
+        return None
+    mode = (
+        "replay (strict, offline)"
+        if settings.replay_strict
+        else (f"record ({settings.record})" if settings.record != "none" else "replay")
+    )
+    return f"agentops: {mode}, cassettes in {settings.cassette_dir}"
+
+
+_current_run: Run | None = None
+
+
+def _on_block(message: str) -> None:
+    if _current_run is not None:
+        _current_run.misses.append(Miss("socket", "(network guard)", message))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    netguard.current_test = item.nodeid
+    try:
+        return (yield)
+    finally:
+        netguard.current_test = "(outside a test)"
+
+
+def _fail_on_misses(item: pytest.Item, when: str) -> Generator[None, object, object]:
+    run = item.stash.get(RUN, None)
+    before = len(run.misses) if run is not None else 0
+    try:
+        result = yield
+    except BaseException:
+        if run is not None and len(run.misses) > before:
+            item.add_report_section(when, "agentops", _misses_text(run.misses[before:]))
+        raise
+    if run is not None and len(run.misses) > before:
+        pytest.fail(_misses_text(run.misses[before:]), pytrace=False)
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from _fail_on_misses(item, "call"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from _fail_on_misses(item, "teardown"))
+
+
+def _misses_text(misses: list[Miss]) -> str:
+    parts = [f"pytest-agentops: {len(misses)} request(s) had no recorded answer:"]
+    for miss in misses:
+        parts.append(f"- {miss.request}\n  " + miss.detail.replace("\n", "\n  "))
+    return "\n".join(parts)
+
+
+@pytest.fixture(autouse=True)
+def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]:
+    """Route every HTTP request of the test through the tap (vcrpy's patches, our cassette)."""
+    global _current_run
+    from .session import open_tap
+
+    settings = request.config.stash[SETTINGS]
+    item = request.node
+    run = Run(item.nodeid)
+    item.stash[RUN] = run
+    marker = item.get_closest_marker("agent_cassette")
+    named = None
+    if marker is not None:
+        if not marker.args or not isinstance(marker.args[0], str):
+            raise pytest.UsageError(
+                f"{item.nodeid}: @pytest.mark.agent_cassette needs a cassette name string"
+            )
+        named = marker.args[0]
+    path = settings.cassette_path(item.path, item.name, named)
+    hook = request.config.hook
+    _current_run = run
+    with open_tap(settings, run, path, hook) as tap:
+        item.stash[CASSETTE] = tap.cassette
+        yield
+    _current_run = None
+
+
+@pytest.fixture
+def agent_run(request: pytest.FixtureRequest) -> Run:
+    """The current test's run: trace id, events, model calls, usage."""
+    return request.node.stash[RUN]
+
+
+@pytest.fixture
+def agent_cassette(request: pytest.FixtureRequest) -> Cassette:
+    """The active cassette: its interactions and metadata."""
+    return request.node.stash[CASSETTE]

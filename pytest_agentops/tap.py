@@ -1,0 +1,419 @@
+"""The tap: every intercepted HTTP request passes here and is routed to exactly one backend.
+
+vcrpy patches the HTTP clients (httpx2, httpx, requests/urllib3, aiohttp, http.client) and asks
+its "cassette" whether it can answer a request. The tap stands in that place: it records a trace
+event, asks the gates (policy), then serves the request from a local backend (simulator, fake
+model), from the cassette, or lets it go to the network and records the answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from . import providers
+from .cassette import body as bodies
+from .cassette.format import Cassette, Interaction, compact_headers, header_list, store_request_body
+from .cassette.matching import body_value, explain, request_key
+from .cassette.redact import Redactor
+from .trace import Backend, Event, Miss, Run
+
+RecordMode = Literal["none", "new", "all"]
+
+# A local backend answers a request in-process: (status, headers, body) or None to decline.
+Reply = tuple[int, Mapping[str, str], bytes]
+LocalHandler = Callable[["LiveRequest"], "Reply | None"]
+Gate = Callable[["LiveRequest"], "Reply | None"]
+
+_HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "content-encoding", "connection"})
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+MISS_STATUS = 404
+
+
+@dataclass(slots=True)
+class LiveRequest:
+    """A request as the tap sees it, computed once per request."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    started: float = field(default_factory=time.perf_counter)
+    started_at: float = field(default_factory=time.time)
+    value: Any = None  # parsed, redacted body used for matching
+    key: str = ""
+    kind: str = "tool"
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
+    @property
+    def is_loopback(self) -> bool:
+        host = (urlsplit(self.url).hostname or "").lower()
+        return host in _LOOPBACK_HOSTS or host.startswith("127.")
+
+
+@dataclass(slots=True)
+class Decision:
+    live: LiveRequest
+    backend: Backend
+    reply: dict[str, Any] | None = None  # the vcr-shaped response to play, when served locally
+    record: bool = False
+
+
+def _vcr_headers(headers: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if headers is None:
+        return out
+    items = headers.items() if hasattr(headers, "items") else headers
+    for name, value in items:
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        out[str(name).lower()] = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return out
+
+
+def _raw_body(request: Any) -> bytes:
+    raw = getattr(request, "body_bytes", None) if hasattr(request, "body_bytes") else request.body
+    if raw is None:
+        return b""
+    if isinstance(raw, str):
+        return raw.encode("utf-8")
+    if isinstance(raw, bytes | bytearray):
+        return bytes(raw)
+    return bytes(raw) if not hasattr(raw, "read") else raw.read()
+
+
+class Tap:
+    """Implements the interface vcrpy's stubs expect of a cassette, routing instead of only replaying."""
+
+    custom_patches: tuple[Any, ...] = ()
+    skip_patchers: tuple[str, ...] = ()
+    rewound = True
+    record_mode = "agentops"
+    _match_on: tuple[Any, ...] = ()
+
+    def __init__(
+        self,
+        run: Run,
+        cassette: Cassette,
+        record: RecordMode,
+        redactor: Redactor,
+        *,
+        loopback_passthrough: bool = True,
+        redact_hook: Callable[[Interaction], None] | None = None,
+    ) -> None:
+        self.run = run
+        self.cassette = cassette
+        self.record = record
+        self.redactor = redactor
+        self.loopback_passthrough = loopback_passthrough
+        self.redact_hook = redact_hook
+        self.local: list[tuple[str, LocalHandler]] = []  # (origin prefix, handler)
+        self.gates: list[Gate] = []
+        self.upstreams: dict[str, str] = {}  # origin -> staging base URL (record mode only)
+        self._path = str(cassette.path)
+        self._cassette_origins: set[str] | None = None
+        self.play_counts: dict[int, int] = {}
+
+    # ---- registration --------------------------------------------------------------------------
+
+    def mount(self, base_url: str, handler: LocalHandler) -> None:
+        """Serve every request under ``base_url`` in-process (simulators, fake model)."""
+        self.local.append((base_url.rstrip("/").lower(), handler))
+
+    def redirect(self, origin: str, staging_url: str) -> None:
+        """In record mode, send requests for ``origin`` to ``staging_url``; record them as ``origin``."""
+        self.upstreams[origin.rstrip("/").lower()] = staging_url.rstrip("/")
+
+    # ---- the vcr cassette interface ------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.cassette)
+
+    @property
+    def write_protected(self) -> bool:
+        # Never let vcr raise its own error: misses are answered by play_response instead.
+        return False
+
+    def filter_request(self, request: Any) -> Any:
+        return request
+
+    def find_requests_with_most_matches(self, request: Any) -> list[Any]:
+        return []
+
+    def can_play_response_for(self, request: Any) -> bool:
+        return self._decide(request).reply is not None
+
+    def play_response(self, request: Any) -> dict[str, Any]:
+        decision = self._decide(request)
+        assert decision.reply is not None
+        if decision.record:
+            self.cassette.add(self._to_interaction(decision.live, decision.reply))
+            decision.record = False
+        self._finish(decision, decision.reply)
+        return decision.reply
+
+    def append(self, request: Any, response: dict[str, Any]) -> None:
+        """vcr got ``response`` from the network for ``request``: trace it, and record it if asked."""
+        decision = self._decide(request)
+        if decision.record:
+            self.cassette.add(self._to_interaction(decision.live, response))
+        self._finish(decision, response)
+
+    # ---- routing -------------------------------------------------------------------------------
+
+    def _decide(self, request: Any) -> Decision:
+        cached: Decision | None = getattr(request, "_agentops_decision", None)
+        if cached is not None:
+            return cached
+        live = LiveRequest(
+            method=request.method.upper(),
+            url=request.uri,
+            headers=_vcr_headers(request.headers),
+            body=_raw_body(request),
+        )
+        live.kind = "model" if providers.detect_provider(live.method, live.url) else "tool"
+        decision = self._route(live)
+        request._agentops_decision = decision
+        return decision
+
+    def _route(self, live: LiveRequest) -> Decision:
+        for gate in self.gates:
+            denied = gate(live)
+            if denied is not None:
+                return Decision(live, "policy", reply=_reply(*denied))
+        url = live.url.lower()
+        for prefix, handler in self.local:
+            if url.startswith(prefix) and (len(url) == len(prefix) or url[len(prefix)] in "/?#"):
+                served = handler(live)
+                if served is not None:
+                    return Decision(live, "simulator", reply=_reply(*served))
+        live.value = self.redactor.value(body_value(live.body, live.headers.get("content-type", "")))
+        live.key = request_key(live.method, self.redactor.url(live.url), live.value, self.cassette.config)
+        if self.record != "all":
+            interaction = self.cassette.take(live.key)
+            if interaction is not None:
+                return Decision(live, "cassette", reply=_replay(interaction))
+        if self.record != "none":
+            staging = self.upstreams.get(live.origin)
+            if staging is not None:
+                return Decision(live, "network", reply=forward(live, staging), record=True)
+            return Decision(live, "network", record=True)
+        if self.loopback_passthrough and live.is_loopback and live.origin not in self._origins():
+            return Decision(live, "passthrough")
+        return Decision(live, "miss", reply=self._miss(live))
+
+    def _origins(self) -> set[str]:
+        if self._cassette_origins is None:
+            self._cassette_origins = self.cassette.origins()
+        return self._cassette_origins
+
+    def _miss(self, live: LiveRequest) -> dict[str, Any]:
+        detail = self.explain_miss(live)
+        self.run.misses.append(Miss(f"{live.method} {live.url}", str(self.cassette.path), detail))
+        message = f"pytest-agentops: no recorded answer for {live.method} {live.url}\n{detail}"
+        body = (
+            '{"error": {"type": "agentops_cassette_miss", "code": "cassette_miss", "message": '
+            + _json_str(message)
+            + "}}"
+        ).encode()
+        headers = {
+            "content-type": ["application/json"],
+            "x-should-retry": ["false"],
+            "stripe-should-retry": ["false"],
+            "x-agentops-miss": ["1"],
+        }
+        return {
+            "status": {"code": MISS_STATUS, "message": "Not Recorded"},
+            "headers": headers,
+            "body": {"string": body},
+        }
+
+    def explain_miss(self, live: LiveRequest) -> str:
+        cassette = self.cassette
+        if not cassette.existed and not len(cassette):
+            return (
+                f"cassette {cassette.path} does not exist.\n"
+                "Record it with: pytest --agent-record (adds what is missing)."
+            )
+        recorded = cassette.recorded_count(live.key)
+        if recorded:
+            return (
+                f"cassette {cassette.path} holds this request {recorded} time(s) and all were already "
+                f"played; the agent sent it once more than when it was recorded.\n"
+                "Re-record with: pytest --agent-record=all"
+            )
+        from .cassette.format import request_value
+
+        candidates = (
+            (i, it["request"]["method"], it["request"]["url"], request_value(it["request"].get("body")))
+            for i, it in enumerate(cassette.interactions)
+        )
+        index, lines = explain(
+            live.method, self.redactor.url(live.url), live.value, candidates, cassette.config
+        )
+        if index is None:
+            return f"cassette {cassette.path} holds no interactions.\nRecord with: pytest --agent-record"
+        shown = lines[:12] + ([f"... and {len(lines) - 12} more differences"] if len(lines) > 12 else [])
+        return (
+            f"nearest recorded request in {cassette.path} is interactions[{index}]; it differs:\n  "
+            + "\n  ".join(shown)
+            + "\nRe-record with: pytest --agent-record (new requests) or --agent-record=all (everything)."
+        )
+
+    # ---- trace + storage -----------------------------------------------------------------------
+
+    def _finish(self, decision: Decision, response: dict[str, Any]) -> Event:
+        live = decision.live
+        status = int(response["status"]["code"])
+        raw = response.get("body", {}).get("string") or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        headers = {
+            k.lower(): (v[0] if isinstance(v, list) and v else str(v)) for k, v in response["headers"].items()
+        }
+        model_call = None
+        if live.kind == "model" and decision.backend != "miss":
+            encoding = headers.get("content-encoding", "")
+            plain = bodies.decompress(raw, encoding) if encoding else raw
+            model_call = providers.parse_model_call(
+                live.method, live.url, live.body, status, headers, plain or b""
+            )
+        return self.run.record(
+            kind="model" if live.kind == "model" else "tool",
+            method=live.method,
+            url=self.redactor.url(live.url),
+            backend=decision.backend,
+            status=status,
+            started_at=live.started_at,
+            duration_s=time.perf_counter() - live.started,
+            model_call=model_call,
+            error="cassette miss" if decision.backend == "miss" else None,
+        )
+
+    def _to_interaction(self, live: LiveRequest, response: dict[str, Any]) -> Interaction:
+        redact = self.redactor
+        req_headers = compact_headers(redact.headers_dict({k: [v] for k, v in live.headers.items()}))
+        resp_headers: dict[str, list[str]] = {}
+        for name, values in response["headers"].items():
+            values = values if isinstance(values, list) else [values]
+            resp_headers[str(name).lower()] = [str(v) for v in values]
+        raw = response.get("body", {}).get("string") or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8")
+        encoding = (resp_headers.get("content-encoding") or [""])[0]
+        if encoding:
+            plain = bodies.decompress(raw, encoding)
+            if plain is not None:
+                raw = plain
+                resp_headers.pop("content-encoding", None)
+        for hop in ("content-length", "transfer-encoding"):
+            resp_headers.pop(hop, None)
+        content_type = (resp_headers.get("content-type") or [""])[0]
+        stored_body = bodies.encode(raw, content_type)
+        stored_body = _redact_body(redact, stored_body)
+        interaction: Interaction = {
+            "kind": live.kind,
+            "request": {
+                "method": live.method,
+                "url": redact.url(live.url),
+                "headers": req_headers,
+                "body": store_request_body(live.value),
+            },
+            "response": {
+                "status": int(response["status"]["code"]),
+                "reason": response["status"].get("message") or "",
+                "headers": compact_headers(redact.headers_dict(resp_headers)),
+                "body": stored_body,
+            },
+        }
+        if self.redact_hook is not None:
+            self.redact_hook(interaction)
+        return interaction
+
+
+def forward(live: LiveRequest, base_url: str) -> dict[str, Any]:
+    """Send ``live`` to ``base_url`` with the real, unpatched http.client, and read the whole answer."""
+    import http.client
+
+    from vcr.patch import force_reset
+
+    parts = urlsplit(live.url)
+    target = urlsplit(base_url)
+    path = target.path.rstrip("/") + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {
+        k: v for k, v in live.headers.items() if k not in ("host", "content-length", "accept-encoding")
+    }
+    headers["accept-encoding"] = "identity"
+    with force_reset():
+        conn_cls = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
+        conn = conn_cls(target.hostname or "localhost", target.port, timeout=120)
+        try:
+            conn.request(live.method, path, body=live.body or None, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            out: dict[str, list[str]] = {}
+            for name, value in resp.getheaders():
+                out.setdefault(name.lower(), []).append(value)
+            status, reason = resp.status, resp.reason
+        finally:
+            conn.close()
+    for hop in _HOP_HEADERS:
+        out.pop(hop, None)
+    out["content-length"] = [str(len(data))]
+    return {"status": {"code": status, "message": reason}, "headers": out, "body": {"string": data}}
+
+
+def _redact_body(redact: Redactor, stored: bodies.Body) -> bodies.Body:
+    if not stored:
+        return stored
+    if "json" in stored:
+        return {**stored, "json": redact.value(stored["json"])}
+    if "sse" in stored:
+        return {**stored, "sse": redact.value(stored["sse"])}
+    if "text" in stored:
+        return {"text": redact.text(stored["text"])}
+    return stored
+
+
+def _json_str(text: str) -> str:
+    import json
+
+    return json.dumps(text)
+
+
+def _reply(status: int, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
+    out = {k.lower(): [v] for k, v in headers.items() if k.lower() not in _HOP_HEADERS}
+    out["content-length"] = [str(len(body))]
+    return {"status": {"code": status, "message": _reason(status)}, "headers": out, "body": {"string": body}}
+
+
+def _replay(interaction: Interaction) -> dict[str, Any]:
+    response = interaction["response"]
+    raw = bodies.decode(response.get("body"))
+    headers = {
+        k: header_list(v) for k, v in response.get("headers", {}).items() if k.lower() not in _HOP_HEADERS
+    }
+    headers["content-length"] = [str(len(raw))]
+    status = response["status"]
+    return {
+        "status": {"code": status, "message": response.get("reason") or _reason(status)},
+        "headers": headers,
+        "body": {"string": raw},
+    }
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return ""
