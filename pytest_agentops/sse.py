@@ -48,7 +48,7 @@ def _maybe_json(data: str) -> Any:
     if data[:1] in "{[":
         try:
             parsed = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):
             return data
         if json.dumps(parsed, separators=(",", ":"), ensure_ascii=False) == data:
             return parsed
@@ -104,5 +104,5 @@ def data_items(text: str) -> list[tuple[str | None, Any]]:
 def _loads(data: str) -> Any:
     try:
         return json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         return data

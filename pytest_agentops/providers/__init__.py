@@ -1,0 +1,96 @@
+"""Model API calls as trace events: which provider format a request uses, and what it cost.
+
+Detection goes by URL path only (any host), so proxies, fake servers and Azure-style prefixes
+work. Parsing never raises: a trace must not break the test it describes, so a body that cannot
+be read yields a ``ModelCall`` with whatever could be taken from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import zlib
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from pytest_agentops.trace import ModelCall
+
+from . import anthropic_messages, openai_chat, openai_responses
+from ._json import as_str, loads_object
+
+__all__ = ["detect_provider", "is_streamed", "parse_model_call"]
+
+Parser = Callable[[dict[str, Any], str, bool], ModelCall]
+
+_PARSERS: dict[str, Parser] = {
+    openai_chat.PROVIDER: openai_chat.parse,
+    openai_responses.PROVIDER: openai_responses.parse,
+    anthropic_messages.PROVIDER: anthropic_messages.parse,
+}
+_PATH_SUFFIXES = (
+    ("/chat/completions", openai_chat.PROVIDER),
+    ("/responses", openai_responses.PROVIDER),
+    ("/messages", anthropic_messages.PROVIDER),
+)
+
+
+def detect_provider(method: str, url: str) -> str | None:
+    """The API format of a request (``"openai.chat"``, ...), or None when it is not a model call."""
+    if method.upper() != "POST":
+        return None
+    try:
+        path = urlsplit(url).path.rstrip("/").lower()
+    except ValueError:
+        return None
+    for suffix, provider in _PATH_SUFFIXES:
+        if path.endswith(suffix):
+            # OpenAI's Assistants API also has POST .../threads/{id}/messages; not a model call.
+            if provider == anthropic_messages.PROVIDER and "/threads/" in path:
+                return None
+            return provider
+    return None
+
+
+def parse_model_call(
+    method: str,
+    url: str,
+    request_body: bytes | None,
+    response_status: int,
+    response_headers: Mapping[str, str],
+    response_body: bytes,
+) -> ModelCall | None:
+    """The ``ModelCall`` a request/response pair represents; None when it is not a model call."""
+    provider = detect_provider(method, url)
+    if provider is None:
+        return None
+    request_json: dict[str, Any] = {}
+    try:
+        request_json = loads_object(_decode(request_body))
+        if not 200 <= response_status < 300:
+            # Error bodies carry no usage: the call was made but cost nothing countable.
+            return ModelCall(provider=provider, model=as_str(request_json.get("model")))
+        text = _decode(response_body)
+        return _PARSERS[provider](request_json, text, is_streamed(response_headers, text))
+    except Exception:  # a defect in a parser must not fail the user's test
+        return ModelCall(provider=provider, model=as_str(request_json.get("model")))
+
+
+def is_streamed(headers: Mapping[str, Any], body_text: str) -> bool:
+    """SSE by ``Content-Type`` (any header case), else by how the body starts (headerless cassettes)."""
+    content_type = " ".join(str(value) for key, value in headers.items() if key.lower() == "content-type")
+    if "text/event-stream" in content_type.lower():
+        return True
+    return body_text.lstrip().startswith(("data:", "event:"))
+
+
+def _decode(body: bytes | str | None) -> str:
+    """Body text; gzip-compressed bodies (kept raw by some recorders) are inflated first."""
+    if body is None:
+        return ""
+    if isinstance(body, str):
+        return body
+    if body[:2] == b"\x1f\x8b":
+        with contextlib.suppress(OSError, EOFError, zlib.error):
+            body = gzip.decompress(body)
+    return body.decode("utf-8", errors="replace")
