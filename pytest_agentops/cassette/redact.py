@@ -77,6 +77,27 @@ DEFAULT_PATTERNS: tuple[tuple[str, str], ...] = (
 
 _REDACTED = re.compile(r"<redacted:[^>]*>")
 
+# Literal text that every match of a default pattern contains (one of the needles at least), keyed
+# by the exact regex: a string holding none of them cannot match, and substring search is about 10x
+# cheaper than running the regexes over it (this check runs on every string of every request body).
+# A pattern not listed here (a user pattern, or a default whose regex was edited) is checked by
+# regex as before. Needles in _LOWER_NEEDLES are looked for in the lower-cased string.
+_NEEDLES: dict[str, tuple[str, ...]] = {
+    r"sk-ant-[A-Za-z0-9_\-]{10,}": ("sk-ant-",),
+    r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{16,}": ("sk-",),
+    r"(?:sk|rk|pk)_(?:test|live)_[A-Za-z0-9]{8,}": ("_test_", "_live_"),
+    r"whsec_[A-Za-z0-9]{8,}": ("whsec_",),
+    r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b": ("AKIA", "ASIA"),
+    r"\bgh[pousr]_[A-Za-z0-9]{30,}\b": ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"),
+    r"\bxox[abprs]-[A-Za-z0-9\-]{10,}": ("xox",),
+    r"\bAIza[0-9A-Za-z_\-]{35}\b": ("AIza",),
+    r"\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}": ("eyJ",),
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----": ("-----BEGIN ",),
+}
+_LOWER_NEEDLES: dict[str, tuple[str, ...]] = {
+    r"(?<=[Bb][Ee][Aa][Rr][Ee][Rr] )[A-Za-z0-9._~+/\-]{8,}=*": ("bearer ",),
+}
+
 
 def marker(kind: str) -> str:
     return f"<redacted:{kind}>"
@@ -92,6 +113,9 @@ class Redactor:
     patterns: tuple[tuple[str, str], ...] = DEFAULT_PATTERNS
     _compiled: list[tuple[str, re.Pattern[str]]] = field(init=False, repr=False)
     _combined: re.Pattern[str] = field(init=False, repr=False)
+    _rest: re.Pattern[str] | None = field(init=False, repr=False)
+    _needles: tuple[str, ...] = field(init=False, repr=False)
+    _lower_needles: tuple[str, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._compiled = [(kind, re.compile(rx)) for kind, rx in self.patterns]
@@ -100,6 +124,34 @@ class Redactor:
             self._combined = re.compile("|".join(f"(?:{rx})" for _, rx in self.patterns))
         except re.error:  # a user pattern with global flags cannot be combined
             self._combined = re.compile("")
+        # For text(), a cheaper pass: needles for the default patterns, one regex for the rest.
+        needles: dict[str, None] = {}
+        lower: dict[str, None] = {}
+        rest: list[str] = []
+        for _, rx in self.patterns:
+            if rx in _NEEDLES:
+                needles.update(dict.fromkeys(_NEEDLES[rx]))
+            elif rx in _LOWER_NEEDLES:
+                lower.update(dict.fromkeys(_LOWER_NEEDLES[rx]))
+            else:
+                rest.append(rx)
+        # A needle that contains another needle adds nothing ("sk-ant-" holds "sk-").
+        self._needles = tuple(n for n in needles if not any(o != n and o in n for o in needles))
+        self._lower_needles = tuple(lower)
+        try:
+            self._rest = re.compile("|".join(f"(?:{rx})" for rx in rest)) if rest else None
+        except re.error:
+            self._rest = re.compile("")
+
+    def _may_hold_secret(self, value: str) -> bool:
+        """False only when no pattern can match ``value`` (True may be a false alarm)."""
+        if any(needle in value for needle in self._needles):
+            return True
+        if self._lower_needles:
+            lowered = value.lower()
+            if any(needle in lowered for needle in self._lower_needles):
+                return True
+        return self._rest is not None and self._rest.search(value) is not None
 
     @classmethod
     def with_extra(
@@ -120,7 +172,7 @@ class Redactor:
         )
 
     def text(self, value: str) -> str:
-        if not self._combined.search(value):
+        if not self._may_hold_secret(value):
             return value
         for kind, rx in self._compiled:
             value = rx.sub(marker(kind), value)
@@ -130,6 +182,8 @@ class Redactor:
         """Redact a parsed JSON value (or SSE event list) recursively."""
         if isinstance(value, str):
             return self.text(value)
+        if isinstance(value, dict) and "__form__" in value:
+            return {"__form__": [self._form_pair(name, item) for name, item in value["__form__"]]}
         if isinstance(value, dict):
             out: dict[str, Any] = {}
             for key, item in value.items():
@@ -141,6 +195,13 @@ class Redactor:
         if isinstance(value, list):
             return [self.value(item) for item in value]
         return value
+
+    def _form_pair(self, name: str, item: str) -> tuple[str, str]:
+        """Form bodies (Stripe-style) name secrets like JSON fields and query parameters do."""
+        lowered = name.lower()
+        if (lowered in self.fields or lowered in self.query) and item and not _REDACTED.fullmatch(item):
+            return (name, marker(lowered))
+        return (name, self.text(item))
 
     def url(self, url: str) -> str:
         parts = urlsplit(url)

@@ -1,0 +1,240 @@
+"""The ``agentops`` command: look into, compare, audit and import cassettes.
+
+Kept thin and quick to import: argument parsing here, the work in ``pytest_agentops.cassette``
+modules imported by each command. Exit codes: 0 ok, 1 differences or findings, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ._version import __version__
+
+PROG = "agentops"
+EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+
+
+# ---- commands ----------------------------------------------------------------------------------
+
+
+def cmd_ls(args: argparse.Namespace) -> int:
+    import json
+
+    from .cassette.errors import CassetteFormatError
+    from .cassette.inspect import find_cassettes, load, summarize
+
+    root = Path(args.dir)
+    if not root.exists():
+        _error(f"{root}: no such file or directory")
+        return EXIT_ERROR
+    summaries = []
+    status = EXIT_OK
+    for path in find_cassettes([root]):
+        try:
+            summaries.append(summarize(path, load(path)))
+        except CassetteFormatError as exc:
+            _error(str(exc))
+            status = EXIT_ERROR
+    if args.json:
+        print(json.dumps([s.to_dict() for s in summaries], indent=2))
+    elif not summaries and status == EXIT_OK:
+        print(f"no cassettes under {root}", file=sys.stderr)
+    else:
+        width = max((len(s.path) for s in summaries), default=0)
+        for summary in summaries:
+            print(summary.line(width))
+    return status
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from .cassette.inspect import load, show_lines
+
+    cassette = load(Path(args.path))
+    for line in show_lines(cassette, args.index, limit=None if args.full else args.width):
+        print(line)
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .cassette.diff import diff_cassettes
+    from .cassette.inspect import load
+
+    old, new = load(Path(args.old)), load(Path(args.new))
+    lines = diff_cassettes(old, new)
+    if not lines:
+        return EXIT_OK
+    print(f"--- {args.old}")
+    print(f"+++ {args.new}")
+    for line in lines:
+        print(line)
+    return EXIT_FOUND
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    import json
+
+    from .cassette.audit import audit_cassette
+    from .cassette.errors import CassetteFormatError
+    from .cassette.inspect import find_cassettes, load
+
+    roots = [Path(p) for p in args.paths] or [Path("cassettes")]
+    status = EXIT_OK
+    findings = []
+    scanned = 0
+    for root in roots:
+        if not root.exists():
+            _error(f"{root}: no such file or directory")
+            status = EXIT_ERROR
+    for path in find_cassettes(r for r in roots if r.exists()):
+        try:
+            cassette = load(path)
+        except CassetteFormatError as exc:
+            _error(str(exc))
+            status = EXIT_ERROR
+            continue
+        scanned += 1
+        findings.extend(audit_cassette(path, cassette))
+    secrets = [f for f in findings if f.category == "secret"]
+    pii = [f for f in findings if f.category == "pii"]
+    if args.json:
+        print(json.dumps([f.to_dict() for f in findings], indent=2, ensure_ascii=False))
+    else:
+        for finding in findings:
+            warn = " (allowed: --allow-pii)" if args.allow_pii and finding.category == "pii" else ""
+            print(finding.line() + warn)
+        files = len({f.path for f in findings})
+        if findings:
+            print(
+                f"audit: {len(secrets)} secret(s) and {len(pii)} PII finding(s) in {files} of {scanned} "
+                "cassette(s); redact them (agentops_redact_* ini options, the agentops_redact_interaction "
+                "hook) and re-record, or edit the files",
+                file=sys.stderr,
+            )
+        else:
+            print(f"audit: {scanned} cassette(s) clean", file=sys.stderr)
+    if secrets or (pii and not args.allow_pii):
+        status = max(status, EXIT_FOUND)
+    return status
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from .cassette.vcr_import import import_file
+
+    target, document = import_file(Path(args.source), Path(args.output) if args.output else None, force=args.force)
+    interactions = document["interactions"]
+    models = sum(1 for i in interactions if i["kind"] == "model")
+    print(
+        f"imported {len(interactions)} interaction(s) ({models} model, {len(interactions) - models} tool) "
+        f"from {args.source} to {target}"
+    )
+    return EXIT_OK
+
+
+# ---- parser ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="pytest-agentops tools for cassettes (recorded LLM and tool HTTP traffic).",
+        epilog="Run 'agentops cassettes COMMAND --help' for a command's options. "
+        "Exit codes: 0 ok, 1 differences/findings, 2 bad input.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} (pytest-agentops) {__version__}")
+    groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
+    cassettes = groups.add_parser(
+        "cassettes",
+        help="list, show, diff, audit and import cassettes",
+        description="Inspect and maintain cassette files.",
+    )
+    commands = cassettes.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    ls = commands.add_parser(
+        "ls",
+        help="one line per cassette: interactions, models, tokens, recorded_at",
+        description="List the cassettes under DIR (recursively): interaction count (model/tool), "
+        "models seen, total input/output tokens of the recorded responses, and when they were recorded.",
+    )
+    ls.add_argument("dir", nargs="?", default="cassettes", metavar="DIR", help="folder or file (default: cassettes/)")
+    ls.add_argument("--json", action="store_true", help="print a JSON list for scripts")
+    ls.set_defaults(func=cmd_ls)
+
+    show = commands.add_parser(
+        "show",
+        help="pretty-print a cassette: prompts, answers, tool calls, usage",
+        description="Print each interaction: method, URL, status, kind; for model calls the model, prompt "
+        "messages, the answer (SSE streams reassembled), tool calls and token usage.",
+    )
+    show.add_argument("path", metavar="PATH", help="cassette file")
+    show.add_argument("--index", "-i", type=int, metavar="N", help="only interaction N (negative counts from the end)")
+    show.add_argument("--width", type=int, default=300, metavar="CHARS", help="cut long texts here (default: 300)")
+    show.add_argument("--full", action="store_true", help="never cut texts")
+    show.set_defaults(func=cmd_show)
+
+    diff = commands.add_parser(
+        "diff",
+        help="what changed between two cassettes (exit 1 when they differ)",
+        description="Compare cassette OLD with NEW (e.g. before and after re-recording): interactions added "
+        "or removed; for paired interactions the request body (prompts, tools) and the response "
+        "(status, reassembled answer, tool calls); models, system prompts and tool schemas. Response ids, "
+        "timestamps and token counts are ignored. Exit 0 when equivalent, 1 when they differ.",
+    )
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.set_defaults(func=cmd_diff)
+
+    audit = commands.add_parser(
+        "audit",
+        help="scan cassettes for secrets and PII (exit 1 on findings)",
+        description="Scan every header, URL and body (JSON, SSE events, text, forms) for secrets the "
+        "redactor should have caught (API keys, tokens, secret-named headers/query parameters/fields "
+        "that are not <redacted:...>) and for PII (emails, phone numbers, credit-card numbers passing "
+        "Luhn, US SSNs, IBANs). Values are printed masked. Exit 1 on any finding.",
+    )
+    audit.add_argument("paths", nargs="*", metavar="PATH", help="cassette files or folders (default: cassettes/)")
+    audit.add_argument("--allow-pii", action="store_true", help="report PII as warnings; fail on secrets only")
+    audit.add_argument("--json", action="store_true", help="print findings as a JSON list")
+    audit.set_defaults(func=cmd_audit)
+
+    imp = commands.add_parser(
+        "import",
+        help="convert a vcrpy / pytest-recording YAML cassette",
+        description="Convert a vcrpy cassette (YAML or JSON; bodies as text, !!binary or gzip-compressed) "
+        "into a pytest-agentops cassette: bodies parsed, secrets redacted, model calls marked.",
+    )
+    imp.add_argument("source", metavar="VCR_YAML")
+    imp.add_argument("-o", "--output", metavar="OUT.json", help="where to write (default: VCR_YAML with .json)")
+    imp.add_argument("--force", action="store_true", help="overwrite OUT.json if it exists")
+    imp.set_defaults(func=cmd_import)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .cassette.errors import CassetteError
+
+    try:
+        args = build_parser().parse_args(list(argv) if argv is not None else None)
+    except SystemExit as exc:  # --help, --version, usage errors (already printed by argparse)
+        return exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except CassetteError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    except BrokenPipeError:  # `agentops cassettes show x.json | head`
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
