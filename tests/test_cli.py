@@ -386,8 +386,8 @@ STRIPE_KEY = "sk_live_51HxYzAbCdEfGh12345678"
 
 def leaky_cassette(path: Path) -> Path:
     stream = chat_sse_response(
-        ["Your card ", "4242 4242 4242 4242", " is on file; we emailed ", "jane.d", "oe@example.org", "."],
-        ['{"email": "ada', '@example.com"}'],
+        ["Your card ", "4242 4242 4242 4242", " is on file; we emailed ", "jane.d", "oe@mail.acme.io", "."],
+        ['{"email": "ada', '@acme.io"}'],
     )
     stream["body"]["sse"][2]["data"]["note"] = f"debug key {OPENAI_KEY}"
     request = chat_request(user="Call me on +44 20 7946 0958 or (415) 555-0100, SSN 078-05-1120.")
@@ -397,9 +397,9 @@ def leaky_cassette(path: Path) -> Path:
             "id": "501",
             "iban": "GB82 WEST 1234 5698 7654 32",
             "password": "hunter2-hunter2",
-            "contact": "ada@example.com",
+            "contact": "ada@acme.io",
         },
-        url=CRM + "/501?api_key=abcdef0123456789&email=bob%40example.net",
+        url=CRM + "/501?api_key=abcdef0123456789&email=bob%40acme.dev",
     )
     tool["request"]["headers"]["x-api-key"] = "live-9f8e7d6c5b4a"
     tool["response"]["headers"]["set-cookie"] = ["a=<redacted:set-cookie>", "session=s3cr3tcookievalue"]
@@ -429,7 +429,7 @@ def test_audit_finds_planted_secrets_and_pii_everywhere(capsys, tmp_path):
         f'{p}: interactions[1].response.headers.set-cookie[1]: secret header set-cookie "sess**** (25 chars)"',
         # query
         f'{p}: interactions[1].request.url: secret query parameter api_key "abcd**** (16 chars)"',
-        f'{p}: interactions[1].request.url: email "b***@example.net"',
+        f'{p}: interactions[1].request.url: email "b***@acme.dev"',
         # request body (prompt)
         f'{p}: interactions[0].request.body.json.messages[1].content: phone number "+** ** **** 0958"',
         f'{p}: interactions[0].request.body.json.messages[1].content: phone number "(***) ***-0100"',
@@ -438,14 +438,14 @@ def test_audit_finds_planted_secrets_and_pii_everywhere(capsys, tmp_path):
         f"{p}: interactions[0].response.body.sse[1].data.choices[0].delta.content: "
         'credit card number "**** **** **** 4242"',
         f'{p}: interactions[0].response.body.sse[2].data.note: secret openai-key "sk-p**** (40 chars)"',
-        f'{p}: interactions[0].response.body.sse[4].data.choices[0].delta.content: email "o***@example.org"',
+        f'{p}: interactions[0].response.body.sse[4].data.choices[0].delta.content: email "o***@mail.acme.io"',
         # split over events: found in the reassembled answer and tool-call arguments
-        f'{p}: interactions[0].response.body (reassembled answer): email "j***@example.org"',
-        f'{p}: interactions[0].response.body (reassembled tool_calls[0].arguments).email: email "a***@example.com"',
+        f'{p}: interactions[0].response.body (reassembled answer): email "j***@mail.acme.io"',
+        f'{p}: interactions[0].response.body (reassembled tool_calls[0].arguments).email: email "a***@acme.io"',
         # JSON body
         f'{p}: interactions[1].response.body.json.iban: IBAN "GB****************5432"',
         f'{p}: interactions[1].response.body.json.password: secret field password "hun**** (15 chars)"',
-        f'{p}: interactions[1].response.body.json.contact: email "a***@example.com"',
+        f'{p}: interactions[1].response.body.json.contact: email "a***@acme.io"',
         # form body
         f'{p}: interactions[2].request.body.form[1]: secret stripe-key "sk_l**** (30 chars)"',
     }
@@ -458,13 +458,13 @@ def test_audit_finds_planted_secrets_and_pii_everywhere(capsys, tmp_path):
 
 
 def test_audit_allow_pii_still_fails_on_secrets(capsys, tmp_path):
-    pii_only = crm_call({"email": "ada@example.com", "phone": "+1 415 555 0100"})
+    pii_only = crm_call({"email": "ada@acme.io", "phone": "+1 415 555 0100"})
     path = write(tmp_path / "pii.json", [pii_only])
     code, out, _ = run(capsys, "cassettes", "audit", str(path))
     assert code == 1 and "email" in out
     code, out, _ = run(capsys, "cassettes", "audit", "--allow-pii", str(path))
     assert code == 0
-    assert f'{path}: interactions[0].response.body.json.email: email "a***@example.com" (allowed: --allow-pii)' in out
+    assert f'{path}: interactions[0].response.body.json.email: email "a***@acme.io" (allowed: --allow-pii)' in out
     leaky = leaky_cassette(tmp_path / "leaky.json")
     code, _, _ = run(capsys, "cassettes", "audit", "--allow-pii", str(path), str(leaky))
     assert code == 1
@@ -881,3 +881,11 @@ def test_import_binary_and_text_bodies(capsys, tmp_path):
     assert form["kind"] == "tool"
     assert form["request"]["body"] == {"form": [["amount", "100"], ["api_key", "<redacted:api_key>"]]}
     assert form["response"]["body"] == {"base64": "/9j/4AAQ"}
+
+
+def test_audit_does_not_flag_reserved_example_domains() -> None:
+    """RFC 2606 addresses (example.com, *.test, *.invalid) are test data: no PII finding."""
+    from pytest_agentops.cassette.audit import find_pii
+
+    found = [(kind, value) for kind, value, _ in find_pii("ana@example.com bo@shop.test x@y.invalid real@acme.io")]
+    assert found == [("email", "r***@acme.io")]

@@ -93,6 +93,10 @@ _EMAIL = re.compile(
     r"(?<![\w.+%-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@"
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+([A-Za-z]{2,24})(?![\w-])"
 )
+# RFC 2606/6761 reserved names: addresses there belong to no one, so they are test data, not PII.
+_RESERVED_DOMAIN = re.compile(
+    r"@(?:[\w-]+\.)*(?:example\.(?:com|org|net)|[\w-]+\.(?:example|test|invalid|localhost))$", re.I
+)
 _PHONE_INTL = re.compile(r"(?<![\w+])\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,5}(?![\w-])")
 _PHONE_NANP = re.compile(r"(?<![\w+.-])(?:\([2-9]\d{2}\) ?|[2-9]\d{2}[-. ])[2-9]\d{2}[-. ]\d{4}(?![\w-]|\.\d)")
 _CARD = re.compile(r"(?<![\w.+-])\d(?:[ -]?\d){12,18}(?![\w+-]|\.\d)")
@@ -170,7 +174,8 @@ def find_pii(text: str) -> Iterator[tuple[str, str, tuple[int, int]]]:
     for m in _EMAIL.finditer(text):
         if m.group(1).lower() not in _FILE_SUFFIXES:
             taken.append(m.span())
-            yield "email", mask_email(m.group(0)), m.span()
+            if not _RESERVED_DOMAIN.search(m.group(0)):
+                yield "email", mask_email(m.group(0)), m.span()
     for m in _IBAN.finditer(text):
         iban = _iban(m.group(0))
         if iban and free(m.span()):
