@@ -1,0 +1,122 @@
+"""A Stripe-compatible billing simulator (in-memory, embedded).
+
+The official ``stripe`` SDK works against it unchanged (form bodies with bracket notation,
+``Idempotency-Key``, ``cus_``/``pi_``/``ch_``/``re_``/``in_`` ids, Stripe's error object and
+list objects). Direct helpers (``create_customer``...) seed data through the same handlers,
+so seeded objects obey the API's rules, without touching the ledger.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from simulators.core.errors import SimError
+from simulators.core.simulator import Simulator
+from simulators.core.state import ResourceSpec
+
+from . import routes
+from .exceptions import BILLING_ERROR_CODES, stripe_error_body
+from .models import Charge, Customer, Invoice, InvoiceItem, PaymentIntent, Refund, StripeErrorBody
+
+__all__ = ["BillingSimulator"]
+
+
+class BillingSimulator(Simulator):
+    name: ClassVar[str] = "billing"
+    title: ClassVar[str] = "Billing simulator (Stripe API v1 subset)"
+    router = routes.router
+    body_format: ClassVar[Literal["form", "json"]] = "form"
+    default_base_url: ClassVar[str] = "https://billing.sim.agentops.local"
+    error_codes: ClassVar[dict[str, tuple[int, str]]] = BILLING_ERROR_CODES
+    token_prefixes: ClassVar[tuple[str, str]] = ("sk_test_", "rk_test_")
+    api_version: ClassVar[str] = "2025-01-27.acacia"
+    resources: ClassVar[tuple[ResourceSpec, ...]] = (
+        ResourceSpec("customers", Customer, "cus", "customer"),
+        ResourceSpec("payment_intents", PaymentIntent, "pi", "payment_intent"),
+        ResourceSpec("charges", Charge, "ch", "charge"),
+        ResourceSpec("refunds", Refund, "re", "refund"),
+        ResourceSpec("invoices", Invoice, "in", "invoice"),
+        ResourceSpec("invoice_items", InvoiceItem, "ii", "invoiceitem"),
+    )
+
+    # ------------------------------------------------------- wire hooks
+    def format_param(self, loc: tuple[Any, ...]) -> str:
+        head, *rest = (str(p) for p in loc)
+        return head + "".join(f"[{p}]" for p in rest)
+
+    def error_body(self, err: SimError, request_id: str | None) -> Any:
+        body = stripe_error_body(err)
+        if request_id and err.status < 500:
+            body["error"]["request_log_url"] = f"https://dashboard.sim.agentops.local/logs/{request_id}"
+        return body
+
+    @classmethod
+    def error_model(cls) -> Any:
+        return StripeErrorBody
+
+    def extra_headers(self, request_id: str) -> dict[str, str]:
+        return {"Stripe-Version": self.api_version}
+
+    def prepare_seed(self, resource: str, row: dict[str, Any]) -> dict[str, Any]:
+        ident = row["id"]
+        if resource == "customers":
+            row.setdefault("invoice_prefix", routes._short_hash(ident).upper())
+        elif resource == "payment_intents":
+            row.setdefault("client_secret", f"{ident}_secret_{routes._short_hash(ident, 'secret', n=24)}")
+        return row
+
+    # ----------------------------------------------------- direct helpers
+    def create_customer(self, *, tenant: str | None = None, **fields: Any) -> Customer:
+        """Create a customer without HTTP (same validation, not in the ledger)."""
+        result: Customer = self.call("billing.customers.create", fields, tenant=tenant)
+        return result
+
+    def create_payment_intent(self, *, tenant: str | None = None, **fields: Any) -> PaymentIntent:
+        result: PaymentIntent = self.call("billing.payment_intents.create", fields, tenant=tenant)
+        return result
+
+    def create_payment(
+        self,
+        amount: int,
+        currency: str = "usd",
+        *,
+        customer: str | None = None,
+        payment_method: str = "pm_card_visa",
+        tenant: str | None = None,
+        **fields: Any,
+    ) -> PaymentIntent:
+        """A confirmed, succeeded payment intent (its charge is ``latest_charge``)."""
+        params = {"amount": amount, "currency": currency, "payment_method": payment_method, "confirm": True, **fields}
+        if customer is not None:
+            params["customer"] = customer
+        return self.create_payment_intent(tenant=tenant, **params)
+
+    def create_refund(self, *, tenant: str | None = None, **fields: Any) -> Refund:
+        result: Refund = self.call("billing.refunds.create", fields, tenant=tenant)
+        return result
+
+    def create_invoice(
+        self,
+        customer: str,
+        items: list[dict[str, Any]] | None = None,
+        *,
+        finalize: bool = False,
+        tenant: str | None = None,
+        **fields: Any,
+    ) -> Invoice:
+        """A draft invoice with ``items`` (``{"amount", "description", ...}``), optionally finalized."""
+        inv: Invoice = self.call("billing.invoices.create", {"customer": customer, **fields}, tenant=tenant)
+        for item in items or []:
+            self.call("billing.invoice_items.create", {"customer": customer, "invoice": inv.id, **item},
+                      tenant=tenant)
+        if finalize:
+            inv = self.call("billing.invoices.finalize", {}, tenant=tenant, invoice=inv.id)
+        else:
+            inv = self.get("invoices", inv.id, tenant=tenant)
+        return inv
+
+    def seed_demo(self, *, tenant: str | None = None) -> dict[str, Any]:
+        """A small, realistic data set with the free-text fields an agent reads."""
+        from .demo import seed_demo
+
+        return seed_demo(self, tenant=tenant)

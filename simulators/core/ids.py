@@ -1,0 +1,70 @@
+"""Deterministic, realistic-looking object ids.
+
+Ids are a hash of (seed, prefix, counter): the same sequence of calls yields the same ids on
+every run (stable cassettes and snapshots), yet they look like real ones (``cus_4fT...``) so an
+agent cannot lean on them being sequential.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+
+_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _base62(data: bytes, length: int) -> str:
+    n = int.from_bytes(data, "big")
+    out = []
+    for _ in range(length):
+        n, r = divmod(n, 62)
+        out.append(_ALPHABET[r])
+    return "".join(out)
+
+
+class IdFactory:
+    __slots__ = ("_counters", "_issued", "_lock", "length", "seed")
+
+    def __init__(self, seed: str | int = 0, length: int = 14) -> None:
+        self.seed = str(seed)
+        self.length = length
+        self._counters: dict[str, int] = {}
+        self._issued: set[str] = set()
+        self._lock = threading.Lock()
+
+    def new(self, prefix: str, *, sep: str = "_", length: int | None = None) -> str:
+        size = length or self.length
+        with self._lock:
+            while True:
+                n = self._counters.get(prefix, 0) + 1
+                self._counters[prefix] = n
+                digest = hashlib.blake2b(f"{self.seed}/{prefix}/{n}".encode(), digest_size=20).digest()
+                ident = f"{prefix}{sep}{_base62(digest, size)}"
+                if ident not in self._issued:
+                    self._issued.add(ident)
+                    return ident
+
+    def next_int(self, name: str, *, at_least: int = 0) -> int:
+        """Sequential integer ids (Zendesk/HubSpot style), one sequence per ``name``."""
+        with self._lock:
+            n = max(self._counters.get("#" + name, 0), at_least) + 1
+            self._counters["#" + name] = n
+            return n
+
+    def reserve(self, ident: str | int, *, name: str | None = None) -> None:
+        """Mark an externally chosen id (from seed data) as taken; integer ids also move the
+        ``name`` sequence past it."""
+        with self._lock:
+            if isinstance(ident, int) and name is not None:
+                self._counters["#" + name] = max(self._counters.get("#" + name, 0), ident)
+            else:
+                self._issued.add(str(ident))
+
+    def state(self) -> tuple[dict[str, int], frozenset[str]]:
+        with self._lock:
+            return dict(self._counters), frozenset(self._issued)
+
+    def restore(self, state: tuple[dict[str, int], frozenset[str]]) -> None:
+        with self._lock:
+            self._counters = dict(state[0])
+            self._issued = set(state[1])

@@ -1,0 +1,153 @@
+"""OpenAPI 3.1 generated from the route table and its pydantic models.
+
+The document is derived, never hand-written, so it cannot drift from what ``handle()``
+validates. It is built once per simulator class.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
+
+if TYPE_CHECKING:
+    from simulators.core.simulator import Simulator
+
+_REF = "#/components/schemas/{model}"
+_FORM = "application/x-www-form-urlencoded"
+_JSON = "application/json"
+
+
+def _core_schema(tp: Any) -> Any:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp.__pydantic_core_schema__
+    return TypeAdapter(tp).core_schema
+
+
+def _resolve(schema: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+        target = defs.get(ref.rsplit("/", 1)[1])
+        if isinstance(target, dict):
+            return target
+    return schema
+
+
+def build_openapi(cls: type[Simulator]) -> dict[str, Any]:
+    inputs: list[tuple[Any, Any, Any]] = []
+    seen: set[tuple[int, str]] = set()
+
+    def want(tp: Any, mode: str) -> None:
+        if tp is None or (id(tp), mode) in seen:
+            return
+        seen.add((id(tp), mode))
+        inputs.append(((id(tp), mode), mode, _core_schema(tp)))
+
+    error_model = cls.error_model()
+    want(error_model, "serialization")
+    for r in cls.routes:
+        want(r.params, "validation")
+        want(r.response, "serialization")
+
+    gen = GenerateJsonSchema(ref_template=_REF)
+    key_map, defs_wrapper = gen.generate_definitions(inputs)
+    defs: dict[str, Any] = {str(k): v for k, v in defs_wrapper.items()}
+
+    def ref(tp: Any, mode: str) -> dict[str, Any]:
+        return dict(key_map[((id(tp), mode), mode)])  # type: ignore[index]
+
+    error_ref = ref(error_model, "serialization")
+    media = _FORM if cls.body_format == "form" else _JSON
+    catalogue = cls.all_error_codes()
+    paths: dict[str, dict[str, Any]] = {}
+
+    for r in cls.routes:
+        parameters: list[dict[str, Any]] = [
+            {"name": p, "in": "path", "required": True, "schema": {"type": "string"}} for p in r.path_params
+        ]
+        op: dict[str, Any] = {
+            "operationId": r.tool,
+            "summary": r.summary or r.tool,
+            "tags": [r.resource],
+            "x-agentops-tool": r.tool,
+            "x-agentops-kind": r.kind,
+        }
+        if r.errors:
+            op["x-agentops-errors"] = list(r.errors)
+        if r.params is not None:
+            params_ref = ref(r.params, "validation")
+            if r.method in ("GET", "DELETE", "HEAD"):
+                model_schema = _resolve(params_ref, defs)
+                required = set(model_schema.get("required", []))
+                for fname, fschema in model_schema.get("properties", {}).items():
+                    param: dict[str, Any] = {
+                        "name": fname,
+                        "in": "query",
+                        "required": fname in required,
+                        "schema": fschema,
+                    }
+                    resolved = _resolve(fschema, defs)
+                    if resolved.get("type") in ("object", "array") or "anyOf" in resolved:
+                        param["style"] = "deepObject" if resolved.get("type") == "object" else "form"
+                        param["explode"] = True
+                    parameters.append(param)
+            else:
+                model_schema = _resolve(params_ref, defs)
+                op["requestBody"] = {
+                    "required": bool(model_schema.get("required")),
+                    "content": {media: {"schema": params_ref}},
+                }
+        if r.accepts_idempotency_key:
+            parameters.append(
+                {
+                    "name": "Idempotency-Key",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string", "maxLength": 255},
+                    "description": "Replays the first result for 24 simulated hours.",
+                }
+            )
+        if parameters:
+            op["parameters"] = parameters
+        ok: dict[str, Any] = {"description": "Success"}
+        if r.response is not None:
+            ok["content"] = {_JSON: {"schema": ref(r.response, "serialization")}}
+        op["responses"] = {
+            "200": ok,
+            "default": {
+                "description": "Error; `code` is one of x-agentops-error-codes.",
+                "content": {_JSON: {"schema": error_ref}},
+            },
+        }
+        paths.setdefault(r.path, {})[r.method.lower()] = op
+
+    paths["/openapi.json"] = {
+        "get": {
+            "operationId": f"{cls.name}.openapi",
+            "summary": "This document.",
+            "security": [],
+            "responses": {"200": {"description": "OpenAPI document", "content": {_JSON: {"schema": {}}}}},
+        }
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": cls.title or f"{cls.name} simulator",
+            "version": cls.api_version,
+            "description": f"In-memory simulator `{cls.name}` (pytest-agentops). Tool names are "
+            "`x-agentops-tool`; writes are `x-agentops-kind: write`.",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": defs,
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer"},
+                "basicAuth": {"type": "http", "scheme": "basic"},
+            },
+        },
+        "security": [{"bearerAuth": []}, {"basicAuth": []}],
+        "x-agentops-error-codes": {
+            code: {"status": status, "description": text} for code, (status, text) in catalogue.items()
+        },
+    }

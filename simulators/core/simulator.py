@@ -1,0 +1,693 @@
+"""The simulator base class: one socket-free entry point, ``handle()``, and the plumbing
+every service shares (auth, faults, idempotency, validation, ledger, rendering).
+
+A service subclasses :class:`Simulator`, sets ``name``, ``router``, ``resources`` and
+``body_format``, and overrides ``render_error`` / ``format_param`` for its wire conventions.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+import traceback
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from urllib.parse import urlsplit
+
+import pydantic_core
+from pydantic import BaseModel, ValidationError
+
+from simulators.core.auth import READ, WRITE, TokenInfo, TokenRegistry, extract_credential
+from simulators.core.clock import SimClock
+from simulators.core.errors import CORE_ERROR_CODES, SimError, error_from_validation
+from simulators.core.faults import FaultDecision, Faults
+from simulators.core.idempotency import IdempotencyStore, SavedResult
+from simulators.core.ids import IdFactory
+from simulators.core.ledger import Ledger, LedgerEntry
+from simulators.core.routing import Route, Router
+from simulators.core.state import ResourceSpec, Store, Tables, Transaction
+from simulators.core.wire import SimResponse, canonical, decode_body, decode_form
+
+if TYPE_CHECKING:
+    import httpx
+
+    from simulators.core.server import SimServer
+
+_JSON = "application/json"
+_NO_BODY_METHODS = frozenset({"GET", "DELETE", "HEAD"})
+
+
+@dataclass(slots=True)
+class Reply:
+    """A handler result that needs a status or headers other than 200."""
+
+    body: Any
+    status: int = 200
+    headers: Mapping[str, str] | None = None
+
+
+class Context(Transaction):
+    """What a handler sees: the caller's tenant (all lookups are confined to it), the token,
+    the path parameters, simulated time, and the transaction to write through."""
+
+    __slots__ = ("now", "path", "route", "sim", "token")
+
+    def __init__(
+        self,
+        sim: Simulator,
+        tenant: str,
+        token: TokenInfo | None,
+        route: Route,
+        path: dict[str, str],
+    ) -> None:
+        super().__init__(sim.store, tenant, sim._singular)
+        self.sim = sim
+        self.token = token
+        self.route = route
+        self.path = path
+        self.now = sim.clock.now()
+
+    @property
+    def timestamp(self) -> int:
+        return int(self.now)
+
+    def new_id(self, prefix: str) -> str:
+        return self.sim.ids.new(prefix)
+
+    def new_int_id(self, resource: str) -> int:
+        """The next integer id of ``resource`` (for services whose ids are numbers)."""
+        return self.sim.ids.next_int(resource)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    tables: Tables
+    ids: tuple[dict[str, int], frozenset[str]]
+    tokens: Any
+    idempotency: Any
+    ledger_length: int
+    api_key: str
+
+
+class Simulator:
+    """In-memory service simulator. Thread-safe: requests execute one at a time."""
+
+    name: ClassVar[str] = "sim"
+    router: ClassVar[Router]
+    routes: ClassVar[tuple[Route, ...]] = ()
+    resources: ClassVar[tuple[ResourceSpec, ...]] = ()
+    body_format: ClassVar[Literal["form", "json"]] = "json"
+    default_base_url: ClassVar[str] = "https://sim.agentops.local"
+    error_codes: ClassVar[dict[str, tuple[int, str]]] = {}
+    token_prefixes: ClassVar[tuple[str, str]] = ("sk_test_", "rk_test_")
+    api_version: ClassVar[str] = "1"
+    title: ClassVar[str] = ""
+
+    _openapi_doc: ClassVar[dict[str, Any] | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "router" in cls.__dict__:
+            cls.routes = tuple(cls.router.routes)
+            cls._openapi_doc = None
+
+    def __init__(
+        self,
+        *,
+        tenant: str = "default",
+        base_url: str | None = None,
+        seed: str | int = 0,
+        start: Any = None,
+        clock: SimClock | None = None,
+        api_key: str | None = None,
+        raise_server_errors: bool = False,
+    ) -> None:
+        self.clock = clock or SimClock(start)
+        self.ids = IdFactory(f"{self.name}/{seed}")
+        self.tokens = TokenRegistry(f"{self.name}/{seed}", *self.token_prefixes)
+        self.ledger = Ledger(self.name)
+        self.faults = Faults()
+        self.idempotency = IdempotencyStore()
+        self.store = Store()
+        self.default_tenant = tenant
+        self.raise_server_errors = raise_server_errors
+        self.internal_errors: list[str] = []
+        self._lock = threading.RLock()
+        self._singular = {r.name: r.singular for r in self.resources}
+        self._resources = {r.name: r for r in self.resources}
+        self._openapi_bytes: bytes | None = None
+        self._prefix = ""
+        self.base_url = base_url or self.default_base_url
+        self._api_key = self.tokens.issue(tenant, now=self.clock.now(), value=api_key).secret
+
+    # ----------------------------------------------------------------- basics
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @base_url.setter
+    def base_url(self, url: str) -> None:
+        self._base_url = url.rstrip("/")
+        self._prefix = urlsplit(self._base_url).path.rstrip("/")
+
+    @property
+    def api_key(self) -> str:
+        """The default tenant's read+write token (follows ``rotate_token`` of it)."""
+        return self._api_key
+
+    @property
+    def tenants(self) -> list[str]:
+        return self.tokens.tenants
+
+    def add_tenant(self, tenant: str) -> str:
+        self.tokens.add_tenant(tenant)
+        return tenant
+
+    def issue_token(
+        self,
+        tenant: str | None = None,
+        scopes: Iterable[str] = (READ, WRITE),
+        ttl: float | None = None,
+        *,
+        value: str | None = None,
+    ) -> str:
+        """A new token for ``tenant`` (created if new) with ``scopes``; ``ttl`` in simulated seconds."""
+        if isinstance(scopes, str):
+            scopes = (scopes,)
+        info = self.tokens.issue(tenant or self.default_tenant, scopes, now=self.clock.now(), ttl=ttl, value=value)
+        return info.secret
+
+    def rotate_token(self, token: str | None = None, *, grace: float = 0.0, ttl: float | None = None) -> str:
+        """Replace ``token`` (default: ``api_key``); the old one is refused after ``grace`` seconds."""
+        old = token or self._api_key
+        new = self.tokens.rotate(old, now=self.clock.now(), grace=grace, ttl=ttl).secret
+        if old == self._api_key:
+            self._api_key = new
+        return new
+
+    def revoke_token(self, token: str) -> None:
+        self.tokens.revoke(token, now=self.clock.now())
+
+    def token_info(self, token: str) -> TokenInfo:
+        return self.tokens.require(token)
+
+    def auth_headers(self, token: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {token or self._api_key}"}
+
+    @classmethod
+    def tools(cls) -> list[dict[str, Any]]:
+        """Every endpoint as a plain tool descriptor (see ``Route.descriptor``)."""
+        return [r.descriptor() for r in cls.routes]
+
+    @classmethod
+    def route_for(cls, method: str, url: str) -> Route | None:
+        """The route (and so the tool name and kind) a request would hit, without running it."""
+        try:
+            return cls.router.match(method.upper(), urlsplit(url).path or "/")[0]
+        except SimError:
+            return None
+
+    # ------------------------------------------------------- service hooks
+    @classmethod
+    def all_error_codes(cls) -> dict[str, tuple[int, str]]:
+        return {**CORE_ERROR_CODES, **cls.error_codes}
+
+    def format_param(self, loc: tuple[Any, ...]) -> str:
+        return ".".join(str(p) for p in loc)
+
+    def extract_credential(self, headers: Mapping[str, str]) -> str | None:
+        return extract_credential(headers)
+
+    def error_body(self, err: SimError, request_id: str | None) -> Any:
+        """The JSON body for an error; services override this with their wire shape."""
+        return {"error": {"code": err.code, "message": err.message, "param": err.param, **err.extra}}
+
+    @classmethod
+    def error_model(cls) -> Any:
+        """The schema type of ``error_body`` for the OpenAPI document."""
+        return dict[str, Any]
+
+    def encode(self, result: Any) -> bytes:
+        return pydantic_core.to_json(result)
+
+    def extra_headers(self, request_id: str) -> dict[str, str]:
+        return {}
+
+    # -------------------------------------------------------------- handle
+    def handle(
+        self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = b""
+    ) -> SimResponse:
+        """Serve one HTTP request in-process. Never raises for bad input, and answers a 500 with
+        code ``internal_error`` (recorded in ``internal_errors``) only for simulator bugs."""
+        try:
+            return self._handle(method.upper(), url, headers or {}, body or b"")
+        except Exception:
+            self.internal_errors.append(traceback.format_exc())
+            if self.raise_server_errors:
+                raise
+            return self._error(SimError("internal_error"), None)
+
+    def _respond(
+        self, status: int, payload: bytes, request_id: str | None, headers: Mapping[str, str] | None
+    ) -> SimResponse:
+        out = {"Content-Type": _JSON}
+        if request_id:
+            out["Request-Id"] = request_id
+            out.update(self.extra_headers(request_id))
+        if headers:
+            out.update(headers)
+        return SimResponse(status, out, payload)
+
+    def _error(self, err: SimError, request_id: str | None) -> SimResponse:
+        payload = self.encode(self.error_body(err, request_id))
+        return self._respond(err.status, payload, request_id, err.headers)
+
+    def _handle(self, method: str, url: str, raw_headers: Mapping[str, str], body: bytes) -> SimResponse:
+        split = urlsplit(url)
+        path = split.path or "/"
+        if self._prefix and path.startswith(self._prefix):
+            path = path[len(self._prefix) :] or "/"
+        headers = {k.lower(): v for k, v in raw_headers.items()}
+
+        if path == "/openapi.json" and method in ("GET", "HEAD"):
+            return self._respond(200, self._openapi_payload(), None, None)
+
+        request_id = self.ids.new("req")
+        try:
+            route, path_params = self.router.match(method, path)
+        except SimError as err:
+            return self._error(err, request_id)
+
+        now = self.clock.now()
+        is_write = route.kind == "write"
+        token: TokenInfo | None = None
+
+        def record(outcome: Any, status: int, **extra: Any) -> LedgerEntry:
+            return self.ledger.append(
+                at=now,
+                tool=route.tool,
+                kind=route.kind,
+                method=method,
+                path=path,
+                tenant=token.tenant if token else None,
+                token_id=token.token_id if token else None,
+                status=status,
+                outcome=outcome,
+                request_id=request_id,
+                **extra,
+            )
+
+        # 1. who is calling, and may they?
+        try:
+            token = self.tokens.authenticate(self.extract_credential(headers), now=now)
+            needed = WRITE if is_write else READ
+            if needed not in token.scopes:
+                raise SimError(
+                    "insufficient_permissions",
+                    f"The provided key ({token.masked}) does not have the '{needed}' scope "
+                    f"required for {route.tool}.",
+                )
+        except SimError as err:
+            if token is None:
+                known = self.tokens.get(self.extract_credential(headers) or "")
+                if known is not None:
+                    token = known
+            record("unauthorized", err.status, params=None, idempotency_key=None, error_code=err.code)
+            return self._error(err, request_id)
+        tenant = token.tenant
+
+        # 2. injected faults (before anything runs, so they save nothing)
+        fault: FaultDecision | None = self.faults.decide(route.tool, method) if self.faults.rules else None
+        drop_after = False
+        if fault is not None:
+            kind = fault.kind
+            if kind == "commit_then_drop":
+                drop_after = True
+            elif kind is not None:
+                if is_write:
+                    record("fault", 0 if kind in ("timeout", "drop") else int(kind), params=None,
+                           idempotency_key=headers.get("idempotency-key"), fault=kind)
+                if fault.latency:
+                    time.sleep(fault.latency)
+                if kind in ("timeout", "drop"):
+                    return SimResponse(0, {}, b"", fault=kind)  # type: ignore[arg-type]
+                return self._error(_fault_error(kind, fault.retry_after), request_id)
+
+        # 3. decode parameters
+        key = (headers.get("idempotency-key") or None) if route.accepts_idempotency_key else None
+        try:
+            if method in _NO_BODY_METHODS:
+                raw: dict[str, Any] = decode_form(split.query)
+            else:
+                raw = decode_body(body, headers.get("content-type"), self.body_format)
+        except SimError as err:
+            if is_write:
+                record("refused", err.status, params=None, idempotency_key=key, error_code=err.code)
+            return self._error(err, request_id)
+
+        # 4. idempotency
+        if key is not None:
+            try:
+                _, saved = self.idempotency.begin(tenant, key, f"{method} {path} {canonical(raw)}", now)
+            except SimError as err:
+                record("refused", err.status, params={**path_params, **raw}, idempotency_key=key,
+                       error_code=err.code)
+                return self._error(err, request_id)
+            if saved is not None:
+                record("replayed", saved.status, params=self._arguments(route, path_params, raw),
+                       idempotency_key=key, replay_of=saved.ledger_seq,
+                       fault="commit_then_drop" if drop_after else None)
+                if drop_after:
+                    return SimResponse(0, {}, b"", fault="drop")
+                replay_headers = {**saved.headers, "Idempotent-Replayed": "true", "Request-Id": request_id}
+                if saved.request_id:
+                    replay_headers["Original-Request"] = saved.request_id
+                return SimResponse(saved.status, replay_headers, saved.body)
+
+        # 5. validate, run, record, save
+        try:
+            try:
+                params = self._validate(route, raw)
+            except SimError as err:
+                if key is not None:
+                    self.idempotency.release(tenant, key)
+                if is_write:
+                    record("refused", err.status, params={**path_params, **raw}, idempotency_key=key,
+                           error_code=err.code)
+                return self._error(err, request_id)
+
+            if fault is not None and fault.latency:
+                # slow "execution": the idempotency key stays in flight meanwhile
+                time.sleep(fault.latency)
+            error: SimError | None = None
+            with self._lock:
+                ctx = Context(self, tenant, token, route, path_params)
+                try:
+                    result = route.handler(ctx, params)
+                except SimError as err:
+                    if not err.commit:
+                        ctx.rollback()
+                    error = err
+                except BaseException:
+                    ctx.rollback()
+                    raise
+                changes = tuple(ctx.changes)
+                if error is not None:
+                    response = self._error(error, request_id)
+                else:
+                    status, payload, extra_headers = self._render(result)
+                    response = self._respond(status, payload, request_id, extra_headers)
+                if key is not None:
+                    response.headers["Idempotency-Key"] = key
+                entry = None
+                if is_write:
+                    entry = record(
+                        "applied" if error is None or changes else "refused",
+                        response.status,
+                        params=self._dump_arguments(path_params, params),
+                        idempotency_key=key,
+                        error_code=error.code if error else None,
+                        changes=changes,
+                        fault="commit_then_drop" if drop_after else None,
+                    )
+                if key is not None:
+                    self.idempotency.save(
+                        tenant,
+                        key,
+                        SavedResult(response.status, dict(response.headers), response.body, request_id,
+                                    entry.seq if entry else None),
+                    )
+        except BaseException:
+            if key is not None:
+                self.idempotency.release(tenant, key)
+            raise
+        if drop_after:
+            return SimResponse(0, {}, b"", fault="drop")
+        return response
+
+    def _validate(self, route: Route, raw: dict[str, Any]) -> Any:
+        if route.params is None:
+            if raw:
+                name = next(iter(raw))
+                raise SimError("parameter_unknown", f"Received unknown parameter: {name}", param=name)
+            return None
+        try:
+            return route.params.model_validate(raw)
+        except ValidationError as exc:
+            raise error_from_validation(exc, self.format_param) from None
+
+    @staticmethod
+    def _dump_arguments(path_params: dict[str, str], params: Any) -> dict[str, Any]:
+        """The call as tool arguments (path parameters plus the typed values sent), so a form
+        request and a JSON request with the same meaning log the same thing."""
+        if isinstance(params, BaseModel):
+            return {**path_params, **params.model_dump(mode="json", exclude_unset=True)}
+        return dict(path_params)
+
+    def _arguments(self, route: Route, path_params: dict[str, str], raw: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._dump_arguments(path_params, self._validate(route, raw))
+        except SimError:
+            return {**path_params, **raw}
+
+    def _render(self, result: Any) -> tuple[int, bytes, Mapping[str, str] | None]:
+        if isinstance(result, Reply):
+            return result.status, self.encode(result.body), result.headers
+        return 200, self.encode(result), None
+
+    # ------------------------------------------------------- direct calls
+    def call(
+        self,
+        tool: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        tenant: str | None = None,
+        record: bool = False,
+        **path: str,
+    ) -> Any:
+        """Run an endpoint's handler directly (validated by the same model, no HTTP, no auth).
+
+        Seeding helpers use this so seeded objects obey the same rules as API-created ones.
+        With ``record=True`` the write lands in the ledger like an API call would.
+        """
+        route = self.router.by_tool(tool)
+        params_obj = self._validate(route, dict(params or {}))
+        tenant = tenant or self.default_tenant
+        self.tokens.add_tenant(tenant)
+        with self._lock:
+            ctx = Context(self, tenant, None, route, dict(path))
+            try:
+                result = route.handler(ctx, params_obj)
+            except SimError as err:
+                if not err.commit:
+                    ctx.rollback()
+                raise
+            except BaseException:
+                ctx.rollback()
+                raise
+            if record and route.kind == "write":
+                self.ledger.append(
+                    at=ctx.now, tool=tool, kind=route.kind, method=route.method, path=route.path,
+                    tenant=tenant, token_id="direct", status=200, outcome="applied",
+                    params=self._dump_arguments(dict(path), params_obj),
+                    idempotency_key=None, changes=tuple(ctx.changes),
+                )
+        return result
+
+    def get(self, resource: str, ident: str, *, tenant: str | None = None) -> Any:
+        """The stored object (a frozen model), or None; for test assertions."""
+        return self.store.get(tenant or self.default_tenant, resource, ident)
+
+    def all(self, resource: str, *, tenant: str | None = None) -> list[Any]:
+        return list(self.store.table(tenant or self.default_tenant, resource).values())
+
+    # ------------------------------------------------------------ seeding
+    def seed(self, data: Mapping[str, Any], *, tenant: str | None = None) -> None:
+        """Load objects: ``{resource: [rows]}`` go to ``tenant`` (default tenant),
+        ``{"tenants": {name: {resource: [rows]}}}`` to named tenants, and
+        ``{"tokens": [{"tenant", "scopes", "ttl", "value"}]}`` issues tokens."""
+        target = tenant or self.default_tenant
+        with self._lock:
+            for key, value in data.items():
+                if key == "tenants":
+                    for name, sub in value.items():
+                        self.tokens.add_tenant(name)
+                        self.seed(sub, tenant=name)
+                elif key == "tokens":
+                    for tok in value:
+                        self.issue_token(tok.get("tenant", target), tok.get("scopes", (READ, WRITE)),
+                                         tok.get("ttl"), value=tok.get("value"))
+                elif key in self._resources:
+                    self.tokens.add_tenant(target)
+                    for row in value:
+                        self.seed_object(key, row, tenant=target)
+                else:
+                    raise ValueError(f"unknown seed key {key!r}; expected one of "
+                                     f"{sorted([*self._resources, 'tenants', 'tokens'])}")
+
+    def seed_object(self, resource: str, row: Mapping[str, Any], *, tenant: str | None = None) -> Any:
+        """Validate one row against the resource model (filling id and created) and store it."""
+        spec = self._resources[resource]
+        data = dict(row)
+        if not data.get("id"):
+            data["id"] = self.ids.next_int(spec.name) if spec.numeric_ids else self.ids.new(spec.prefix)
+        else:
+            self.ids.reserve(data["id"], name=spec.name)
+        if "created" in spec.model.model_fields and "created" not in data:
+            data["created"] = self.clock.timestamp()
+        obj = spec.model.model_validate(self.prepare_seed(resource, data))
+        with self._lock:
+            self.store.table(tenant or self.default_tenant, resource)[obj.id] = obj  # type: ignore[attr-defined]
+        return obj
+
+    def prepare_seed(self, resource: str, row: dict[str, Any]) -> dict[str, Any]:
+        """Hook for services to fill derived fields of seeded rows."""
+        return row
+
+    def seed_file(self, path: str | Path, *, tenant: str | None = None) -> None:
+        """Seed from a JSON or YAML file with the same shape ``seed`` takes."""
+        p = Path(path)
+        text = p.read_text(encoding="utf-8")
+        if p.suffix.lower() in (".yaml", ".yml"):
+            import yaml
+
+            data = yaml.safe_load(text)
+        else:
+            data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"{p}: seed file must hold a mapping at the top level")
+        self.seed(data, tenant=tenant)
+
+    # --------------------------------------------------- snapshot/restore
+    def snapshot(self) -> Snapshot:
+        """Everything but the clock (time only moves forward) and the fault rules."""
+        with self._lock:
+            return Snapshot(
+                tables=self.store.copy(),
+                ids=self.ids.state(),
+                tokens=self.tokens.state(),
+                idempotency=self.idempotency.state(),
+                ledger_length=len(self.ledger),
+                api_key=self._api_key,
+            )
+
+    def restore(self, snap: Snapshot) -> None:
+        with self._lock:
+            self.store.replace(snap.tables)
+            self.ids.restore(snap.ids)
+            self.tokens.restore(snap.tokens)
+            self.idempotency.restore(snap.idempotency)
+            self.ledger.truncate(snap.ledger_length)
+            self._api_key = snap.api_key
+
+    # ---------------------------------------------------------- assertions
+    def assert_no_writes(self) -> None:
+        writes = self.ledger.writes()
+        if writes:
+            raise AssertionError(
+                f"expected no writes to {self.name}, found {len(writes)}:\n{self.ledger.format(writes)}"
+            )
+
+    def assert_wrote(self, resource: str, **fields: Any) -> None:
+        """Some create/update of ``resource`` left an object whose fields include ``fields``."""
+        names = {resource}
+        for spec in self.resources:
+            if resource in (spec.name, spec.singular):
+                names = {spec.name, spec.singular}
+        relevant = [e for e in self.ledger.writes() if any(c.resource in names for c in e.changes)]
+        for e in relevant:
+            for c in e.changes:
+                after = c.after
+                if c.resource in names and after is not None and _matches(after, fields):
+                    return
+        shown = relevant or self.ledger.writes()
+        raise AssertionError(
+            f"expected a write to {self.name} {resource} with {fields!r}; "
+            f"{'writes to ' + resource if relevant else 'all writes'}:\n{self.ledger.format(shown)}"
+        )
+
+    def assert_no_duplicate_side_effects(self) -> None:
+        groups = self.ledger.duplicates()
+        if groups:
+            text = "\n".join(f"{len(g)}x {g[0].tool}:\n{self.ledger.format(g)}" for g in groups)
+            raise AssertionError(f"{self.name}: the same write took effect more than once:\n{text}")
+
+    def assert_no_unauthorized_attempts(self) -> None:
+        bad = self.ledger.unauthorized()
+        if bad:
+            raise AssertionError(
+                f"{self.name}: {len(bad)} unauthorized attempt(s):\n{self.ledger.format(bad)}"
+            )
+
+    # ------------------------------------------------------------- openapi
+    @classmethod
+    def openapi_document(cls) -> dict[str, Any]:
+        """The class's OpenAPI 3.1 document, built once (callers must not mutate it)."""
+        doc = cls.__dict__.get("_openapi_doc")
+        if doc is None:
+            from simulators.core.openapi import build_openapi
+
+            doc = build_openapi(cls)
+            cls._openapi_doc = doc
+        return doc
+
+    def openapi(self) -> dict[str, Any]:
+        doc = copy.deepcopy(self.openapi_document())
+        doc["servers"] = [{"url": self.base_url}]
+        return doc
+
+    def _openapi_payload(self) -> bytes:
+        if self._openapi_bytes is None:
+            self._openapi_bytes = json.dumps(self.openapi()).encode()
+        return self._openapi_bytes
+
+    # ---------------------------------------------------------- transports
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An httpx client wired to ``handle()`` in-process, authenticated with ``token``."""
+        import httpx
+
+        from simulators.core.transport import SimTransport
+
+        headers = {**self.auth_headers(token), **kwargs.pop("headers", {})}
+        return httpx.Client(base_url=self.base_url, transport=SimTransport(self), headers=headers, **kwargs)
+
+    def async_client(self, token: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
+        import httpx
+
+        from simulators.core.transport import AsyncSimTransport
+
+        headers = {**self.auth_headers(token), **kwargs.pop("headers", {})}
+        return httpx.AsyncClient(base_url=self.base_url, transport=AsyncSimTransport(self), headers=headers,
+                                 **kwargs)
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> SimServer:
+        """Start a loopback HTTP server for this instance (stop it with ``.stop()``)."""
+        from simulators.core.server import SimServer
+
+        return SimServer(self, host=host, port=port).start()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.base_url} tenants={self.tenants}>"
+
+
+def _fault_error(kind: str, retry_after: float) -> SimError:
+    if kind == "429":
+        secs = max(0, round(retry_after))
+        return SimError("rate_limit", "Too many requests hit the API too quickly (injected fault).",
+                        headers={"Retry-After": str(secs)})
+    if kind == "503":
+        return SimError("service_unavailable", "The service is temporarily unavailable (injected fault).")
+    return SimError("service_error", "An error occurred with our connection to the service (injected fault).")
+
+
+def _matches(actual: Any, expected: Any) -> bool:
+    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
+        return all(k in actual and _matches(actual[k], v) for k, v in expected.items())
+    if isinstance(expected, BaseModel):
+        expected = expected.model_dump(mode="json")
+        return _matches(actual, expected)
+    return bool(actual == expected)
