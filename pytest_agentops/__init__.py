@@ -10,25 +10,57 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 
 if TYPE_CHECKING:
+    from .budget import Budget
     from .cassette.errors import CassetteError, CassetteFormatError
     from .cassette.format import Cassette
     from .cassette.redact import Redactor
+    from .contracts import AgentContract, ContractError
+    from .policy import Policy
+    from .prices import Price, PriceTable
+    from .tools import Denial, ToolArgumentsInvalid, ToolDenied, ToolSpec, register_tool, tool
+    from .tools import registry as tool_registry
     from .trace import Event, ModelCall, Run, ToolCallRequest, Usage
 
 __all__ = [
+    "AgentContract",
+    "Budget",
     "Cassette",
     "CassetteError",
     "CassetteFormatError",
+    "ContractError",
+    "Denial",
     "Event",
     "ModelCall",
+    "Policy",
+    "Price",
+    "PriceTable",
     "Redactor",
     "Run",
+    "ToolArgumentsInvalid",
     "ToolCallRequest",
+    "ToolDenied",
+    "ToolSpec",
     "Usage",
     "__version__",
+    "register_tool",
+    "tool",
+    "tool_registry",
 ]
 
 _LAZY = {
+    "AgentContract": "contracts",
+    "Budget": "budget",
+    "ContractError": "contracts",
+    "Denial": "tools",
+    "Policy": "policy",
+    "Price": "prices",
+    "PriceTable": "prices",
+    "ToolArgumentsInvalid": "tools",
+    "ToolDenied": "tools",
+    "ToolSpec": "tools",
+    "register_tool": "tools",
+    "tool": "tools",
+    "tool_registry": "tools",
     "Cassette": "cassette.format",
     "CassetteError": "cassette.errors",
     "CassetteFormatError": "cassette.errors",
@@ -47,4 +79,5 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'pytest_agentops' has no attribute {name!r}")
     from importlib import import_module
 
-    return getattr(import_module(f"{__name__}.{module}"), name)
+    attr = "registry" if name == "tool_registry" else name
+    return getattr(import_module(f"{__name__}.{module}"), attr)

@@ -113,7 +113,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if findings:
             print(
                 f"audit: {len(secrets)} secret(s) and {len(pii)} PII finding(s) in {files} of {scanned} "
-                "cassette(s); redact them (agentops_redact_* ini options, the agentops_redact_interaction "
+                "cassette(s); redact them (agentops_redact_* ini options, the pytest_agentops_redact_interaction "
                 "hook) and re-record, or edit the files",
                 file=sys.stderr,
             )

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .cassette.redact import Redactor
 
 RECORD_MODES = ("new", "all")
-STAGING_NAMES = ("openai", "anthropic")  # simulators add theirs when they are wired to the tap
+STAGING_NAMES = ("openai", "anthropic", "billing", "ticketing", "crm")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+@]")
 
 

@@ -8,9 +8,34 @@ import pytest
 
 
 @pytest.hookspec
-def agentops_redact_interaction(interaction: dict[str, Any]) -> None:
+def pytest_agentops_redact_interaction(interaction: dict[str, Any]) -> None:
     """Edit a recorded interaction in place before it is written (after built-in redaction).
 
     Use it for secrets the built-in rules and the ``agentops_redact_*`` ini options cannot name,
-    e.g. a customer id in a URL path.
+    e.g. a customer id in a URL path. It is also applied to each live request before matching
+    (then ``interaction["response"]["status"]`` is None), so what it edits still matches on replay.
+    A conftest's implementation applies to the tests below its folder.
     """
+
+
+@pytest.hookspec
+def pytest_agentops_policy_rules(config: pytest.Config) -> list[Any]:
+    """Extra policy rules, asked after the built-in ones for every call (HTTP, ``@tool``, model).
+
+    Return a list of callables ``(call, run) -> Denial | None`` (``pytest_agentops.policy.Call``,
+    ``pytest_agentops.trace.Run``, ``pytest_agentops.tools.Denial``). A ``Denial`` refuses the call
+    (403 JSON for HTTP, ``ToolDenied`` for ``@tool``); ``Denial(..., fail_test=True)`` also fails the
+    test. Rules run on every request: keep them cheap and free of I/O. Called once per session.
+    (Named ``pytest_*`` because pytest only takes ``pytest_*`` functions of a conftest as hooks.)
+    """
+    return []
+
+
+@pytest.hookspec
+def pytest_agentops_prices(config: pytest.Config) -> dict[str, Any]:
+    """Model prices to add to (or override in) the built-in table, USD per million tokens:
+    ``{"my-model": {"input": 1.0, "output": 2.0, "cached_input": 0.1}}`` or ``pytest_agentops.prices.Price``
+    values. ``[tool.agentops.prices]`` and the ``agentops_prices`` ini option win over hooks.
+    Called once per session.
+    """
+    return {}

@@ -56,7 +56,8 @@ def _check_address(sock: socket.socket, address: Any) -> None:
         return
     host, port = address[0], address[1]
     if not _is_local_host(host):
-        raise _block(f"open a socket to {host}:{port}")
+        where = f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"  # IPv6 as in a URL
+        raise _block(f"open a socket to {where}")
 
 
 def _guarded_connect(self: socket.socket, address: Any) -> None:
@@ -92,8 +93,8 @@ def install() -> None:
     _originals["connect"] = socket.socket.connect
     _originals["connect_ex"] = socket.socket.connect_ex
     _originals["getaddrinfo"] = socket.getaddrinfo
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
     socket.getaddrinfo = _guarded_getaddrinfo
 
 

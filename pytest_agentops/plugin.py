@@ -12,15 +12,18 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from . import config as _config
+from . import guard as _guard
 from . import netguard
 from .trace import Miss, Run
 
 if TYPE_CHECKING:
     from .cassette.format import Cassette
+    from .sims import AgentSims, SimSet, TappedSimulator
 
 SETTINGS = pytest.StashKey["_config.Settings"]()
 RUN = pytest.StashKey[Run]()
 CASSETTE = pytest.StashKey["Cassette"]()
+SIMS = pytest.StashKey["SimSet"]()
 
 MARKERS = (
     'agent(name): apply the agent contract "name" (budgets, allowlist, logging)',
@@ -77,6 +80,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "agentops_redact_fields", "extra JSON field names whose values are redacted", type="linelist"
     )
     parser.addini("agentops_redact_patterns", "extra regular expressions of secret values", type="linelist")
+    _guard.addoption(parser)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -93,6 +97,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except _config.UsageError as exc:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[SETTINGS] = settings
+    _guard.configure(config)
     if settings.replay_strict:
         netguard.install()
         netguard.on_block = _on_block
@@ -175,6 +180,7 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     """Route every HTTP request of the test through the tap (vcrpy's patches, our cassette)."""
     global _current_run
     from .session import open_tap
+    from .sims import SimSet
 
     settings = request.config.stash[SETTINGS]
     item = request.node
@@ -188,22 +194,65 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
                 f"{item.nodeid}: @pytest.mark.agent_cassette needs a cassette name string"
             )
         named = marker.args[0]
-    path = settings.cassette_path(item.path, item.name, named)
-    hook = request.config.hook
+    # Class-qualified (TestX.test_y), so a method and a function of the same name never share a file.
+    test_name = item.nodeid.split("::", 1)[-1].replace("::", ".") if "::" in item.nodeid else item.name
+    path = settings.cassette_path(item.path, test_name, named)
+    redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
+    hook = redact if redact.get_hookimpls() else None
     _current_run = run
     with open_tap(settings, run, path, hook) as tap:
         item.stash[CASSETTE] = tap.cassette
-        yield
+        item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
+        try:
+            with _guard.activate(item, run, tap):
+                yield
+        finally:
+            sims.close()
     _current_run = None
 
 
 @pytest.fixture
 def agent_run(request: pytest.FixtureRequest) -> Run:
     """The current test's run: trace id, events, model calls, usage."""
-    return request.node.stash[RUN]
+    run: Run = request.node.stash[RUN]
+    return run
 
 
 @pytest.fixture
 def agent_cassette(request: pytest.FixtureRequest) -> Cassette:
     """The active cassette: its interactions and metadata."""
-    return request.node.stash[CASSETTE]
+    cassette: Cassette = request.node.stash[CASSETTE]
+    return cassette
+
+
+def _sim(request: pytest.FixtureRequest, name: str) -> TappedSimulator:
+    request.getfixturevalue("_agentops_tap")
+    sims: SimSet = request.node.stash[SIMS]
+    return sims.get(name)
+
+
+@pytest.fixture
+def billing(request: pytest.FixtureRequest) -> TappedSimulator:
+    """A fresh Stripe-compatible billing simulator for this test, served in-process through the tap."""
+    return _sim(request, "billing")
+
+
+@pytest.fixture
+def ticketing(request: pytest.FixtureRequest) -> TappedSimulator:
+    """A fresh Zendesk-compatible ticketing simulator for this test, served in-process through the tap."""
+    return _sim(request, "ticketing")
+
+
+@pytest.fixture
+def crm(request: pytest.FixtureRequest) -> TappedSimulator:
+    """A fresh HubSpot-compatible CRM simulator for this test, served in-process through the tap."""
+    return _sim(request, "crm")
+
+
+@pytest.fixture
+def agent_sims(request: pytest.FixtureRequest) -> AgentSims:
+    """This test's simulators on real loopback ports: ``agent_sims.crm.base_url``."""
+    from .sims import AgentSims
+
+    request.getfixturevalue("_agentops_tap")
+    return AgentSims(request.node.stash[SIMS])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +25,11 @@ def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None) -> Iter
     fresh = settings.record == "all"
     cassette = Cassette(path, settings.match) if fresh else Cassette.load(path, settings.match)
 
-    def redact_hook(interaction: Interaction) -> None:
-        if hook is not None:
-            hook.agentops_redact_interaction(interaction=interaction)
+    def call_hook(interaction: Interaction) -> None:
+        hook(interaction=interaction)
+
+    # No hook, no call: the tap then also skips re-applying it to live requests before matching.
+    redact_hook: Callable[[Interaction], None] | None = call_hook if hook is not None else None
 
     tap = Tap(
         run,

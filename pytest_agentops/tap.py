@@ -45,6 +45,8 @@ class LiveRequest:
     started: float = field(default_factory=time.perf_counter)
     started_at: float = field(default_factory=time.time)
     value: Any = None  # parsed, redacted body used for matching
+    match_url: str = ""  # redacted URL (and, with a redact hook, the hook's edits) used for matching
+    match_value: Any = None  # ``value`` after the redact hook's edits
     key: str = ""
     kind: str = "tool"
 
@@ -80,14 +82,35 @@ def _vcr_headers(headers: Any) -> dict[str, str]:
 
 
 def _raw_body(request: Any) -> bytes:
-    raw = getattr(request, "body_bytes", None) if hasattr(request, "body_bytes") else request.body
+    try:
+        raw = request.body_bytes if hasattr(type(request), "body_bytes") else request.body
+    except TypeError:  # vcr's body_bytes joins a list body, which fails for aiohttp's json=[...]
+        raw = request.body
+    return _as_bytes(raw)
+
+
+def _as_bytes(raw: Any) -> bytes:
+    """A request body as bytes. vcr's aiohttp stub hands over ``json=``/``data=`` objects unencoded."""
+    import json
+    from urllib.parse import urlencode
+
     if raw is None:
         return b""
     if isinstance(raw, str):
         return raw.encode("utf-8")
-    if isinstance(raw, bytes | bytearray):
+    if isinstance(raw, bytes | bytearray | memoryview):
         return bytes(raw)
-    return bytes(raw) if not hasattr(raw, "read") else raw.read()
+    if hasattr(raw, "read"):
+        return _as_bytes(raw.read())
+    if isinstance(raw, dict):
+        return json.dumps(raw).encode("utf-8")  # as aiohttp serialises json=
+    if isinstance(raw, list | tuple):
+        if raw and all(isinstance(item, bytes | bytearray) for item in raw):
+            return b"".join(raw)
+        if raw and all(isinstance(item, tuple) and len(item) == 2 for item in raw):
+            return urlencode(raw).encode("ascii")  # aiohttp data=[(name, value), ...] is a form
+        return json.dumps(raw).encode("utf-8")
+    return b""  # a payload object (aiohttp FormData, ...) whose bytes are only known when sent
 
 
 class Tap:
@@ -196,7 +219,11 @@ class Tap:
                 if served is not None:
                     return Decision(live, "simulator", reply=_reply(*served))
         live.value = self.redactor.value(body_value(live.body, live.headers.get("content-type", "")))
-        live.key = request_key(live.method, self.redactor.url(live.url), live.value, self.cassette.config)
+        live.match_url, live.match_value = self.redactor.url(live.url), live.value
+        if self.redact_hook is not None:
+            # The hook edited the recorded request; edit the live one the same way, or it never matches.
+            live.match_url, live.match_value = self._hooked_request(live)
+        live.key = request_key(live.method, live.match_url, live.match_value, self.cassette.config)
         if self.record != "all":
             interaction = self.cassette.take(live.key)
             if interaction is not None:
@@ -256,9 +283,7 @@ class Tap:
             (i, it["request"]["method"], it["request"]["url"], request_value(it["request"].get("body")))
             for i, it in enumerate(cassette.interactions)
         )
-        index, lines = explain(
-            live.method, self.redactor.url(live.url), live.value, candidates, cassette.config
-        )
+        index, lines = explain(live.method, live.match_url, live.match_value, candidates, cassette.config)
         if index is None:
             return f"cassette {cassette.path} holds no interactions.\nRecord with: pytest --agent-record"
         shown = lines[:12] + ([f"... and {len(lines) - 12} more differences"] if len(lines) > 12 else [])
@@ -267,6 +292,27 @@ class Tap:
             + "\n  ".join(shown)
             + "\nRe-record with: pytest --agent-record (new requests) or --agent-record=all (everything)."
         )
+
+    def _hooked_request(self, live: LiveRequest) -> tuple[str, Any]:
+        """URL and body of ``live`` as the redact hook would store them (it sees no response yet)."""
+        import copy
+
+        from .cassette.format import request_value
+
+        view: Interaction = {
+            "kind": live.kind,
+            "request": {
+                "method": live.method,
+                "url": live.match_url,
+                "headers": compact_headers(self.redactor.headers_dict({k: [v] for k, v in live.headers.items()})),
+                "body": store_request_body(copy.deepcopy(live.value)),
+            },
+            "response": {"status": None, "reason": "", "headers": {}, "body": None},
+        }
+        assert self.redact_hook is not None
+        self.redact_hook(view)
+        request = view["request"]
+        return str(request["url"]), request_value(request.get("body"))
 
     # ---- trace + storage -----------------------------------------------------------------------
 
@@ -334,6 +380,7 @@ class Tap:
                 "body": stored_body,
             },
         }
+        _scrub_echoed_secrets(interaction, _request_secrets(redact, live))
         if self.redact_hook is not None:
             self.redact_hook(interaction)
         return interaction
@@ -369,6 +416,77 @@ def forward(live: LiveRequest, base_url: str) -> dict[str, Any]:
         out.pop(hop, None)
     out["content-length"] = [str(len(data))]
     return {"status": {"code": status, "message": reason}, "headers": out, "body": {"string": data}}
+
+
+_MIN_SECRET_LEN = 8  # shorter values under a secret name ("code=1", "auth=yes") are not scrubbed elsewhere
+
+
+def _request_secrets(redact: Redactor, live: LiveRequest) -> dict[str, str]:
+    """Values the request sent under a secret name (header, query parameter, JSON field) -> kind.
+
+    The name-based rules redact them where they were sent; an upstream may echo them back where no
+    name or pattern gives them away (an echo endpoint, an error quoting the key, a ``next`` link
+    carrying ``?token=``), so those copies are scrubbed from the stored interaction too.
+    """
+    from urllib.parse import parse_qsl
+
+    found: dict[str, str] = {}
+
+    def add(value: str, kind: str) -> None:
+        value = value.strip()
+        if len(value) >= _MIN_SECRET_LEN and not value.startswith("<redacted:"):
+            found.setdefault(value, kind)
+
+    for name, value in live.headers.items():
+        if name not in redact.headers:
+            continue
+        if name in ("cookie", "set-cookie"):
+            for part in value.split(";"):
+                add(part.partition("=")[2], name)
+        else:
+            scheme, _, credentials = value.partition(" ")
+            add(value, name)
+            add(credentials or scheme, name)
+    for key, value in parse_qsl(urlsplit(live.url).query, keep_blank_values=True):
+        if key.lower() in redact.query:
+            add(value, key.lower())
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and key.lower() in redact.fields and isinstance(item, str):
+                    add(item, key.lower())
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    if found or live.body:
+        walk(body_value(live.body, live.headers.get("content-type", "")))
+    return found
+
+
+def _scrub_echoed_secrets(interaction: Interaction, secrets: dict[str, str]) -> None:
+    """Replace every copy of ``secrets`` in the stored response and request headers (never matched on)."""
+    if not secrets:
+        return
+    ordered = sorted(secrets.items(), key=lambda item: -len(item[0]))  # longest first
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            for secret, kind in ordered:
+                if secret in value:
+                    value = value.replace(secret, f"<redacted:{kind}>")
+            return value
+        if isinstance(value, dict):
+            return {key: scrub(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        return value
+
+    interaction["response"] = scrub(interaction["response"])
+    interaction["request"]["headers"] = scrub(interaction["request"]["headers"])
 
 
 def _redact_body(redact: Redactor, stored: bodies.Body) -> bodies.Body:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 EventKind = Literal["model", "tool", "http"]
-Backend = Literal["cassette", "network", "simulator", "fake_model", "passthrough", "policy", "miss"]
+Backend = Literal["cassette", "network", "simulator", "fake_model", "passthrough", "policy", "miss", "python"]
+Access = Literal["read", "write"]
 
 
 @dataclass(slots=True)
@@ -79,6 +80,15 @@ class Event:
     model_call: ModelCall | None = None
     tool: str | None = None
     error: str | None = None
+    # Filled by the policy engine (pytest_agentops.policy); None when no policy saw the event.
+    access: Access | None = None  # the tool's kind: "read" or "write"
+    arguments: Any = None  # the tool's arguments as validated (HTTP: JSON/form body or query)
+    rule: str | None = None  # the policy rule that denied the call (backend "policy")
+    requested_by: tuple[int, str | None] | None = None  # (seq of the model event, tool call id)
+
+    @property
+    def denied(self) -> bool:
+        return self.backend == "policy"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,10 +112,18 @@ class Run:
         self.events: list[Event] = []
         self.misses: list[Miss] = []
         self.started_at = time.time()
+        # Called with every event as it is recorded (the policy engine names tools this way).
+        self.listeners: list[Callable[[Event], None]] = []
+        # Preconditions met by ``satisfy(name)``: name -> number of events recorded at that time.
+        self.satisfied: dict[str, int] = {}
+        # The test's policy/budget guard (pytest_agentops.policy.Guard), set by the plugin.
+        self.guard: Any = None
 
     def record(self, **fields: Any) -> Event:
         event = Event(seq=len(self.events), **fields)
         self.events.append(event)
+        for listener in self.listeners:
+            listener(event)
         return event
 
     def iter_kind(self, kind: EventKind) -> Iterator[Event]:
@@ -120,8 +138,71 @@ class Run:
         return list(self.iter_kind("tool"))
 
     @property
-    def usage(self) -> Usage:
-        total = Usage()
-        for call in self.model_calls:
-            total = total + call.usage
-        return total
+    def usage(self) -> RunUsage:
+        """Tokens of every model call, and their cost (``cost_usd`` None when a model is unpriced)."""
+        from .prices import run_usage
+
+        return run_usage(self)
+
+    # ---- policy, budgets and assertions (pytest_agentops.policy / budget / assertions) ---------
+
+    @property
+    def writes(self) -> list[Event]:
+        """Write tool calls that reached a backend (denied ones are in ``denials``)."""
+        return [e for e in self.events if e.access == "write" and e.backend not in ("policy", "miss")]
+
+    @property
+    def denials(self) -> list[Event]:
+        """Calls the policy engine denied (backend ``policy``), each with the ``rule`` that did."""
+        return [e for e in self.events if e.backend == "policy"]
+
+    def satisfy(self, precondition: str) -> None:
+        """Mark ``precondition`` (e.g. ``"validate_step"``) as met for the writes that follow."""
+        self.satisfied.setdefault(precondition, len(self.events))
+
+    @property
+    def budget(self) -> Any:
+        """The budget now: ``.used``, ``.remaining`` (e.g. ``.remaining.tool_calls``), ``.breaches``."""
+        from .budget import status
+
+        return status(self)
+
+    @property
+    def contract(self) -> Any:
+        """The agent contract applied to this test (``@pytest.mark.agent``), or None."""
+        return getattr(self.guard, "contract", None)
+
+    def assert_no_unauthorized_writes(self) -> None:
+        from .assertions import assert_no_unauthorized_writes
+
+        assert_no_unauthorized_writes(self)
+
+    def assert_tool_calls(
+        self, max: int | None = None, *, min: int | None = None, tool: str | None = None
+    ) -> None:
+        from .assertions import assert_tool_calls
+
+        assert_tool_calls(self, max=max, min=min, tool=tool)
+
+    def assert_within_budget(self) -> None:
+        from .assertions import assert_within_budget
+
+        assert_within_budget(self)
+
+    def assert_called(self, tool: str, /, **arguments: Any) -> None:
+        from .assertions import assert_called
+
+        assert_called(self, tool, **arguments)
+
+    def assert_not_called(self, tool: str, /) -> None:
+        from .assertions import assert_not_called
+
+        assert_not_called(self, tool)
+
+
+@dataclass(slots=True)
+class RunUsage(Usage):
+    """A run's total usage with its cost; ``cost_usd`` is None when some model has no price."""
+
+    cost_usd: float | None = 0.0
+    unpriced_models: tuple[str, ...] = ()

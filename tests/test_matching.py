@@ -123,7 +123,12 @@ def test_json_and_sse_are_stored_parsed() -> None:
     assert stored == {"sse": [{"data": {"x": 1}}, {"data": "[DONE]"}]}
 
 
-@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c)))
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(), lambda c: st.lists(c) | st.dictionaries(st.text(), c)
+)
+
+
+@given(JSON)
 def test_any_json_round_trips(value: object) -> None:
     raw = json.dumps(value, indent=2).encode()
     assert bodies.decode(bodies.encode(raw, "application/json")) == raw

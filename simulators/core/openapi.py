@@ -77,7 +77,7 @@ def build_openapi(cls: type[Simulator]) -> dict[str, Any]:
             op["x-agentops-errors"] = list(r.errors)
         if r.params is not None:
             params_ref = ref(r.params, "validation")
-            if r.method in ("GET", "DELETE", "HEAD"):
+            if r.method in cls.query_methods:
                 model_schema = _resolve(params_ref, defs)
                 required = set(model_schema.get("required", []))
                 for fname, fschema in model_schema.get("properties", {}).items():
@@ -110,11 +110,17 @@ def build_openapi(cls: type[Simulator]) -> dict[str, Any]:
             )
         if parameters:
             op["parameters"] = parameters
-        ok: dict[str, Any] = {"description": "Success"}
-        if r.response is not None:
-            ok["content"] = {_JSON: {"schema": ref(r.response, "serialization")}}
+        responses: dict[str, Any] = {}
+        for status in r.statuses:
+            if status == 204:
+                responses["204"] = {"description": "No content"}
+                continue
+            ok: dict[str, Any] = {"description": "Success"}
+            if r.response is not None:
+                ok["content"] = {_JSON: {"schema": ref(r.response, "serialization")}}
+            responses[str(status)] = ok
         op["responses"] = {
-            "200": ok,
+            **responses,
             "default": {
                 "description": "Error; `code` is one of x-agentops-error-codes.",
                 "content": {_JSON: {"schema": error_ref}},

@@ -58,6 +58,8 @@ class Route:
     response: Any = None
     summary: str = ""
     errors: tuple[str, ...] = ()
+    #: the success statuses the endpoint answers (documented in OpenAPI); 204 means no body
+    statuses: tuple[int, ...] = (200,)
 
     @property
     def resource(self) -> str:
@@ -156,6 +158,7 @@ class Router:
         response: Any = None,
         summary: str = "",
         errors: tuple[str, ...] = (),
+        status: int | tuple[int, ...] = 200,
     ) -> Route:
         method = method.upper()
         if not TOOL_NAME.match(tool) or not tool.startswith(self.simulator + "."):
@@ -173,6 +176,7 @@ class Router:
             response=response,
             summary=summary or (handler.__doc__ or "").strip().split("\n")[0],
             errors=errors,
+            statuses=(status,) if isinstance(status, int) else tuple(status),
         )
         self.routes.append(route)
         self._index = None

@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     from simulators.core.server import SimServer
 
 _JSON = "application/json"
-_NO_BODY_METHODS = frozenset({"GET", "DELETE", "HEAD"})
 
 
 @dataclass(slots=True)
@@ -54,7 +53,7 @@ class Context(Transaction):
     """What a handler sees: the caller's tenant (all lookups are confined to it), the token,
     the path parameters, simulated time, and the transaction to write through."""
 
-    __slots__ = ("now", "path", "route", "sim", "token")
+    __slots__ = ("base_url", "now", "path", "route", "sim", "token")
 
     def __init__(
         self,
@@ -63,6 +62,7 @@ class Context(Transaction):
         token: TokenInfo | None,
         route: Route,
         path: dict[str, str],
+        base_url: str | None = None,
     ) -> None:
         super().__init__(sim.store, tenant, sim._singular)
         self.sim = sim
@@ -70,6 +70,9 @@ class Context(Transaction):
         self.route = route
         self.path = path
         self.now = sim.clock.now()
+        #: where the caller reached the simulator (the loopback server's address, or
+        #: ``sim.base_url`` in-process): absolute links in answers (next-page URLs) use it
+        self.base_url = base_url or sim.base_url
 
     @property
     def timestamp(self) -> int:
@@ -106,6 +109,9 @@ class Simulator:
     token_prefixes: ClassVar[tuple[str, str]] = ("sk_test_", "rk_test_")
     api_version: ClassVar[str] = "1"
     title: ClassVar[str] = ""
+    #: methods whose parameters come from the query string; the others read the body
+    #: (Zendesk's ``DELETE .../tags.json`` carries a JSON body, so ticketing drops DELETE)
+    query_methods: ClassVar[frozenset[str]] = frozenset({"GET", "DELETE", "HEAD"})
 
     _openapi_doc: ClassVar[dict[str, Any] | None] = None
 
@@ -237,6 +243,10 @@ class Simulator:
     def extra_headers(self, request_id: str) -> dict[str, str]:
         return {}
 
+    def validation_error(self, err: SimError) -> SimError:
+        """Hook: adjust a parameter-validation error (e.g. Zendesk answers them with 422)."""
+        return err
+
     # -------------------------------------------------------------- handle
     def handle(
         self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = b""
@@ -340,7 +350,7 @@ class Simulator:
         # 3. decode parameters
         key = (headers.get("idempotency-key") or None) if route.accepts_idempotency_key else None
         try:
-            if method in _NO_BODY_METHODS:
+            if method in self.query_methods:
                 raw: dict[str, Any] = decode_form(split.query)
             else:
                 raw = decode_body(body, headers.get("content-type"), self.body_format)
@@ -385,7 +395,8 @@ class Simulator:
                 time.sleep(fault.latency)
             error: SimError | None = None
             with self._lock:
-                ctx = Context(self, tenant, token, route, path_params)
+                origin = f"{split.scheme}://{split.netloc}{self._prefix}" if split.netloc else None
+                ctx = Context(self, tenant, token, route, path_params, origin)
                 try:
                     result = route.handler(ctx, params)
                 except SimError as err:
@@ -438,7 +449,7 @@ class Simulator:
         try:
             return route.params.model_validate(raw)
         except ValidationError as exc:
-            raise error_from_validation(exc, self.format_param) from None
+            raise self.validation_error(error_from_validation(exc, self.format_param)) from None
 
     @staticmethod
     def _dump_arguments(path_params: dict[str, str], params: Any) -> dict[str, Any]:
@@ -456,6 +467,8 @@ class Simulator:
 
     def _render(self, result: Any) -> tuple[int, bytes, Mapping[str, str] | None]:
         if isinstance(result, Reply):
+            if result.status == 204:
+                return 204, b"", result.headers
             return result.status, self.encode(result.body), result.headers
         return 200, self.encode(result), None
 
@@ -536,7 +549,10 @@ class Simulator:
         if not data.get("id"):
             data["id"] = self.ids.next_int(spec.name) if spec.numeric_ids else self.ids.new(spec.prefix)
         else:
-            self.ids.reserve(data["id"], name=spec.name)
+            ident = data["id"]
+            if spec.numeric_ids and isinstance(ident, str) and ident.isdigit():
+                ident = int(ident)  # HubSpot-style numeric strings move the sequence too
+            self.ids.reserve(ident, name=spec.name)
         if "created" in spec.model.model_fields and "created" not in data:
             data["created"] = self.clock.timestamp()
         obj = spec.model.model_validate(self.prepare_seed(resource, data))

@@ -1,0 +1,134 @@
+"""Shared fixtures: the fake upstream and an inner pytest project run through ``pytester``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from upstream import ENV_VAR, Upstream
+
+# Plugins the inner sessions do not need; skipping them halves an inner pytest's start-up time.
+INNER_INI = """
+[pytest]
+addopts = -p no:hypothesispytest -p no:benchmark -p no:recording -p no:cacheprovider
+"""
+
+INNER_CONFTEST = '''
+import json
+import os
+
+import pytest
+
+UPSTREAM = os.environ.get("AGENTOPS_TEST_UPSTREAM", "http://127.0.0.1:9")
+OPENAI_KEY = "sk-test-inner00000000000000000000"
+ANTHROPIC_KEY = "sk-ant-test-inner00000000000000"
+
+
+@pytest.fixture
+def upstream_url():
+    return UPSTREAM
+
+
+@pytest.fixture
+def backend(request):
+    """How the tap must have served this run's requests."""
+    return "network" if request.config.getoption("agent_record") else "cassette"
+
+
+@pytest.fixture
+def seen(request):
+    """Write what the agent code saw, so the outer test can compare a record run with its replay."""
+    path = os.environ.get("AGENTOPS_TEST_SEEN")
+
+    def note(value):
+        if path:
+            with open(path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps({"test": request.node.name, "value": value}) + "\\n")
+
+    return note
+
+
+@pytest.fixture
+def oai():
+    import openai
+
+    return openai.OpenAI(base_url=UPSTREAM + "/v1", api_key=OPENAI_KEY)
+
+
+@pytest.fixture
+def aoai():
+    import openai
+
+    return openai.AsyncOpenAI(base_url=UPSTREAM + "/v1", api_key=OPENAI_KEY)
+
+
+@pytest.fixture
+def claude():
+    import anthropic
+
+    return anthropic.Anthropic(base_url=UPSTREAM, api_key=ANTHROPIC_KEY)
+'''
+
+
+@pytest.fixture
+def upstream(monkeypatch: pytest.MonkeyPatch) -> Iterator[Upstream]:
+    """A running fake upstream; its URL reaches inner sessions through the environment."""
+    up = Upstream().start()
+    monkeypatch.setenv(ENV_VAR, up.url)
+    try:
+        yield up
+    finally:
+        up.stop()
+
+
+class Project:
+    """An inner pytest project: conftest with SDK clients, runs in a subprocess."""
+
+    def __init__(self, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.pytester = pytester
+        self.monkeypatch = monkeypatch
+        self.path: Path = pytester.path
+
+    def run(self, *args: str, seen: str | None = None, timeout: float = 90) -> pytest.RunResult:
+        if seen is not None:
+            self.monkeypatch.setenv("AGENTOPS_TEST_SEEN", str(self.path / f"seen-{seen}.jsonl"))
+        else:
+            self.monkeypatch.delenv("AGENTOPS_TEST_SEEN", raising=False)
+        return self.pytester.runpytest_subprocess(*args, timeout=timeout)
+
+    def seen(self, label: str) -> dict[str, list[Any]]:
+        out: dict[str, list[Any]] = {}
+        path = self.path / f"seen-{label}.jsonl"
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            out.setdefault(item["test"], []).append(item["value"])
+        return out
+
+    def cassette(self, relative: str) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.path / relative).read_text(encoding="utf-8"))
+        return data
+
+    def popen_pytest(self, *args: str, **kwargs: Any) -> subprocess.Popen[bytes]:
+        """An inner pytest we can kill: the same command ``runpytest_subprocess`` builds."""
+        env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+        return subprocess.Popen(
+            [sys.executable, "-m", "pytest", f"--basetemp={self.path / 'basetemp'}", *args],
+            cwd=self.path,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            **kwargs,
+        )
+
+
+@pytest.fixture
+def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Project:
+    pytester.makeini(INNER_INI)
+    pytester.makeconftest(INNER_CONFTEST)
+    return Project(pytester, monkeypatch)

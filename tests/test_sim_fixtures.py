@@ -1,0 +1,146 @@
+"""The simulator fixtures: fresh per test, served through the tap, and on loopback for subprocesses."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import httpx
+import pytest
+import requests
+import stripe
+
+
+def test_stripe_sdk_reaches_the_billing_fixture_in_process(billing: Any, agent_run: Any) -> None:
+    client = stripe.StripeClient(billing.api_key, base_addresses={"api": billing.base_url})
+    customer = client.v1.customers.create(params={"email": "ana@shop.test", "description": "vip"})
+    intent = client.v1.payment_intents.create(
+        params={
+            "amount": 500,
+            "currency": "usd",
+            "customer": customer.id,
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+        }
+    )
+    refund = client.v1.refunds.create(params={"payment_intent": intent.id})
+
+    assert refund.status == "succeeded"
+    billing.assert_wrote("refunds", amount=500)
+    billing.assert_no_duplicate_side_effects()
+    assert [(e.backend, e.method, e.url.rsplit("/", 1)[-1]) for e in agent_run.events] == [
+        ("simulator", "POST", "customers"),
+        ("simulator", "POST", "payment_intents"),
+        ("simulator", "POST", "refunds"),
+    ]
+
+
+def test_each_test_gets_a_fresh_simulator(billing: Any) -> None:
+    billing.assert_no_writes()
+    assert billing.all("customers") == []
+
+
+def test_fixture_client_goes_through_the_tap(billing: Any, agent_run: Any) -> None:
+    with billing.client() as client:
+        response = client.post("/v1/customers", data={"email": "x@shop.test"})
+    assert response.status_code == 200, response.text
+    assert agent_run.events[-1].backend == "simulator"
+    billing.assert_wrote("customers", email="x@shop.test")
+
+
+async def _async_create(billing: Any) -> httpx.Response:
+    async with billing.async_client() as client:
+        return await client.post("/v1/customers", data={"email": "async@shop.test"})
+
+
+def test_async_client_goes_through_the_tap(billing: Any, agent_run: Any) -> None:
+    import asyncio
+
+    response = asyncio.run(_async_create(billing))
+    assert response.status_code == 200
+    assert agent_run.events[-1].backend == "simulator"
+
+
+def test_dropped_connection_fault_is_each_clients_own_error(billing: Any) -> None:
+    billing.faults.add("billing.customers.create", kind="drop", times=2)
+    headers = {"Authorization": f"Bearer {billing.api_key}"}
+    with billing.client() as client, pytest.raises(httpx.TransportError):
+        client.post("/v1/customers", data={"email": "x@shop.test"})
+    with pytest.raises(requests.ConnectionError):
+        requests.post(billing.base_url + "/v1/customers", data={"email": "x"}, headers=headers, timeout=5)
+    ok = requests.post(billing.base_url + "/v1/customers", data={"email": "x"}, headers=headers, timeout=5)
+    assert ok.status_code == 200
+
+
+def test_timeout_fault_is_a_read_timeout(billing: Any) -> None:
+    billing.faults.add("billing.customers.list", kind="timeout", times=1)
+    with billing.client() as client, pytest.raises(httpx.ReadTimeout):
+        client.get("/v1/customers")
+
+
+def test_agent_sims_serve_the_same_instance_on_loopback_to_a_subprocess(agent_sims: Any, billing: Any) -> None:
+    url = agent_sims.billing.base_url
+    assert url.startswith("http://127.0.0.1:")
+    code = (
+        "import json, sys, urllib.request\n"
+        "req = urllib.request.Request(sys.argv[1] + '/v1/customers', data=b'email=sub%40shop.test',"
+        " headers={'Authorization': 'Bearer ' + sys.argv[2]})\n"
+        "print(json.load(urllib.request.urlopen(req))['id'])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, url, billing.api_key], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
+    assert out.startswith("cus_")
+    billing.assert_wrote("customers", email="sub@shop.test")
+    env = agent_sims.env()
+    assert env["AGENTOPS_BILLING_URL"] == url and env["AGENTOPS_BILLING_API_KEY"] == billing.api_key
+
+
+def test_staging_records_simulator_traffic_under_its_own_url(pytester: pytest.Pytester) -> None:
+    """--agent-staging billing=URL: record from a real service, replay from the cassette, no simulator."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    hits: list[str] = []
+
+    class Staging(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            body = json.dumps({"object": "list", "data": [{"id": "cus_staging1"}], "has_more": False}).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Staging)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    pytester.makepyfile(
+        """
+        def test_list(billing, agent_run):
+            with billing.client() as client:
+                data = client.get("/v1/customers").json()["data"]
+            assert [c["id"] for c in data] == ["cus_staging1"]
+            print("BACKENDS", ",".join(e.backend for e in agent_run.events))
+        """
+    )
+    staging = f"billing=http://127.0.0.1:{server.server_address[1]}"
+    try:
+        recorded = pytester.runpytest_subprocess("-s", "--agent-record", f"--agent-staging={staging}")
+    finally:
+        server.shutdown()
+        server.server_close()
+    recorded.assert_outcomes(passed=1)
+    recorded.stdout.fnmatch_lines(["*BACKENDS network"])
+    assert hits == ["/v1/customers"]
+    name = "test_staging_records_simulator_traffic_under_its_own_url"
+    cassette = json.loads((pytester.path / "cassettes" / name / "test_list.json").read_text())
+    assert cassette["interactions"][0]["request"]["url"] == "https://billing.sim.agentops.local/v1/customers"
+    replayed = pytester.runpytest_subprocess("-s", "--agent-replay")
+    replayed.assert_outcomes(passed=1)
+    replayed.stdout.fnmatch_lines(["*BACKENDS cassette"])
