@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     import httpx
@@ -72,6 +73,63 @@ def handler(sim: Simulator) -> Any:
     return serve
 
 
+# simulator name -> the base URLs its instances are mounted at (in-process and loopback)
+_MOUNTED: dict[str, set[str]] = {}
+
+
+def register_tools(sim: Simulator) -> None:
+    """Every endpoint of ``sim`` becomes the tool ``<simulator>.<resource>.<action>`` for the policy.
+
+    Registered once per simulator class; the matcher follows every base URL an instance is mounted
+    at. No ``schema``: the simulator validates its own contract and answers in its wire format
+    (a Stripe error object, not a generic 422), and the refusal is in its ledger.
+    """
+    from simulators.core.wire import decode_body, decode_form
+
+    from .tools import ToolSpec, registry
+
+    cls = type(sim)
+    first = cls.name not in _MOUNTED
+    bases = _MOUNTED.setdefault(cls.name, set())
+    bases.add(sim.base_url.lower())
+    if not first and all(route.tool in registry for route in cls.routes):
+        return
+
+    def decode(method: str, url: str, headers: Any, body: bytes) -> Any:
+        try:
+            if body and method not in ("GET", "HEAD", "DELETE"):
+                return decode_body(body, headers.get("content-type"), cls.body_format)
+            return decode_form(urlsplit(url).query)
+        except Exception:
+            return None  # the simulator answers malformed input itself
+
+    for route in cls.routes:
+
+        def matcher(method: str, url: str, route: Any = route) -> dict[str, str] | None:
+            if method.upper() != route.method:
+                return None
+            low = url.lower()
+            if not any(low.startswith(base) for base in _MOUNTED[cls.name]):
+                return None
+            found = cls.route_for(method, url)
+            if found is not route:
+                return None
+            return {}
+
+        registry.add(
+            ToolSpec(
+                route.tool,
+                kind=route.kind,
+                owner=f"simulators.{cls.name}",
+                method=route.method,
+                matcher=matcher,
+                source="simulator",
+                description=route.summary,
+                decode=decode,
+            )
+        )
+
+
 class TappedSimulator:
     """The fixture object: the simulator itself, with clients that go through the tap.
 
@@ -132,6 +190,7 @@ class SimSet:
             elif origin.lower() not in self.tap.cassette.origins():
                 # A cassette that recorded this origin (from staging) replays it; otherwise simulate.
                 self.tap.mount(origin, handler(sim))
+            register_tools(sim)
             self._sims[name] = TappedSimulator(sim)
         return self._sims[name]
 
@@ -143,6 +202,7 @@ class SimSet:
             self._servers[name] = server
             # In-process clients pointed at the loopback URL are served in-process too, like the rest.
             self.tap.mount(server.base_url, handler(tapped.simulator))
+            _MOUNTED.setdefault(tapped.simulator.name, set()).add(server.base_url.lower())
         return TappedSimulator(tapped.simulator, self._servers[name].base_url)
 
     def close(self) -> None:

@@ -144,3 +144,45 @@ def test_staging_records_simulator_traffic_under_its_own_url(pytester: pytest.Py
     replayed = pytester.runpytest_subprocess("-s", "--agent-replay")
     replayed.assert_outcomes(passed=1)
     replayed.stdout.fnmatch_lines(["*BACKENDS cassette"])
+
+
+def test_simulator_calls_are_named_tools_in_the_trace(billing: Any, agent_run: Any) -> None:
+    with billing.client() as client:
+        client.post("/v1/customers", data={"email": "t@shop.test"})
+        cid = billing.all("customers")[0].id
+        client.get(f"/v1/customers/{cid}")
+    assert [(e.tool, e.access) for e in agent_run.events] == [
+        ("billing.customers.create", "write"),
+        ("billing.customers.retrieve", "read"),
+    ]
+    agent_run.assert_called("billing.customers.create", email="t@shop.test")
+
+
+def test_a_denied_write_never_reaches_the_simulator(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest, stripe
+
+        @pytest.mark.agent_policy(allow=["billing.customers.list"])
+        def test_denied(billing, agent_run):
+            client = stripe.StripeClient(billing.api_key, base_addresses={"api": billing.base_url})
+            with pytest.raises(stripe.PermissionError) as info:
+                client.v1.customers.create(params={"email": "x@shop.test"})
+            assert info.value.http_status == 403
+            assert client.v1.customers.list().data == []
+            billing.assert_no_writes()
+            assert len(billing.ledger) == 0
+            [denial] = agent_run.denials
+            assert (denial.tool, denial.rule, denial.backend) == ("billing.customers.create", "allowlist", "policy")
+            assert [e.backend for e in agent_run.events] == ["policy", "simulator"]
+
+        def test_kill_switch(billing):
+            with billing.client() as client:
+                assert client.post("/v1/customers", data={"email": "y@shop.test"}).status_code == 403
+            billing.assert_no_writes()
+        """
+    )
+    pytester.runpytest_subprocess("--agent-replay", "-k", "test_denied").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("--agent-replay", "--agent-no-writes", "-k", "kill_switch").assert_outcomes(passed=1)
+    # Without the kill switch the same write goes through: the switch, not the simulator, refused it.
+    pytester.runpytest_subprocess("--agent-replay", "-k", "kill_switch").assert_outcomes(failed=1)
