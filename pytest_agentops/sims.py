@@ -97,7 +97,7 @@ def register_tools(sim: Simulator) -> None:
 
     def decode(method: str, url: str, headers: Any, body: bytes) -> Any:
         try:
-            if body and method not in ("GET", "HEAD", "DELETE"):
+            if body and method not in cls.query_methods:
                 return decode_body(body, headers.get("content-type"), cls.body_format)
             return decode_form(urlsplit(url).query)
         except Exception:

@@ -444,7 +444,9 @@ class Simulator:
         if route.params is None:
             if raw:
                 name = next(iter(raw))
-                raise SimError("parameter_unknown", f"Received unknown parameter: {name}", param=name)
+                raise self.validation_error(
+                    SimError("parameter_unknown", f"Received unknown parameter: {name}", param=name)
+                )
             return None
         try:
             return route.params.model_validate(raw)

@@ -1,0 +1,377 @@
+"""Zendesk-shaped resources (Support API v2) and request parameters.
+
+Resources are frozen: handlers build a new object with ``model_copy(update=...)`` so the
+ledger's before/after and snapshots stay exact. Ids are integers, timestamps ISO 8601 in UTC
+(``2025-01-01T00:00:00Z``), and every write goes through a ``{"ticket": {...}}`` envelope.
+
+Request models refuse attributes they do not know (Zendesk silently ignores them), so a typo
+in an agent's tool call surfaces as a 422 naming the attribute; the read-only attributes of a
+ticket (``id``, ``url``, ``created_at``...) are accepted and ignored, so a fetched ticket can be
+sent back as is.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+Status = Literal["new", "open", "pending", "hold", "solved", "closed"]
+Priority = Literal["low", "normal", "high", "urgent"]
+TicketType = Literal["question", "incident", "problem", "task"]
+Role = Literal["end-user", "agent", "admin"]
+
+#: Zendesk's order of statuses and priorities, for ``status<solved`` and ``priority>normal``
+STATUS_ORDER: dict[str, int] = {"new": 0, "open": 1, "pending": 2, "hold": 3, "solved": 4, "closed": 5}
+PRIORITY_ORDER: dict[str, int] = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+
+Id = Annotated[int, Field(ge=1, le=2**53)]
+Text = Annotated[str, Field(max_length=65_535)]
+Short = Annotated[str, Field(max_length=255)]
+
+
+def _tag_list(value: Any) -> Any:
+    # Zendesk also takes a space-separated string of tags
+    if isinstance(value, str):
+        return value.split()
+    return value
+
+
+Tags = Annotated[list[Annotated[str, Field(max_length=255)]], BeforeValidator(_tag_list), Field(max_length=200)]
+
+
+class ZendeskModel(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# ----------------------------------------------------------------- resources
+class Via(ZendeskModel):
+    channel: str = "api"
+    source: dict[str, Any] = {"from": {}, "to": {}, "rel": None}
+
+
+class CustomField(ZendeskModel):
+    id: int
+    value: Any = None
+
+
+class Ticket(ZendeskModel):
+    id: int
+    url: str
+    external_id: str | None = None
+    type: TicketType | None = None
+    subject: str | None = None
+    raw_subject: str | None = None
+    description: str = ""
+    priority: Priority | None = None
+    status: Status = "new"
+    recipient: str | None = None
+    requester_id: int
+    submitter_id: int
+    assignee_id: int | None = None
+    organization_id: int | None = None
+    group_id: int | None = None
+    collaborator_ids: list[int] = []
+    follower_ids: list[int] = []
+    email_cc_ids: list[int] = []
+    problem_id: int | None = None
+    has_incidents: bool = False
+    is_public: bool = True
+    due_at: datetime | None = None
+    tags: list[str] = []
+    custom_fields: list[CustomField] = []
+    satisfaction_rating: dict[str, Any] | None = None
+    sharing_agreement_ids: list[int] = []
+    brand_id: int | None = None
+    allow_channelback: bool = False
+    allow_attachments: bool = True
+    from_messaging_channel: bool = False
+    via: Via = Via()
+    created_at: datetime
+    updated_at: datetime
+
+
+class Comment(ZendeskModel):
+    id: int
+    type: Literal["Comment"] = "Comment"
+    #: the ticket the comment belongs to (not in Zendesk's JSON; kept for assertions)
+    ticket_id: int
+    author_id: int
+    body: str
+    html_body: str = ""
+    plain_body: str = ""
+    public: bool = True
+    attachments: list[dict[str, Any]] = []
+    audit_id: int | None = None
+    via: Via = Via()
+    metadata: dict[str, Any] = {}
+    created_at: datetime
+
+
+class User(ZendeskModel):
+    id: int
+    url: str
+    name: str
+    email: str | None = None
+    role: Role = "end-user"
+    active: bool = True
+    verified: bool = False
+    suspended: bool = False
+    organization_id: int | None = None
+    phone: str | None = None
+    external_id: str | None = None
+    time_zone: str = "UTC"
+    locale: str = "en-US"
+    details: str | None = None
+    notes: str | None = None
+    tags: list[str] = []
+    user_fields: dict[str, Any] = {}
+    created_at: datetime
+    updated_at: datetime
+
+
+class Audit(ZendeskModel):
+    id: int
+    ticket_id: int
+    author_id: int
+    created_at: datetime
+    metadata: dict[str, Any] = {"system": {}, "custom": {}}
+    via: Via = Via()
+    events: list[dict[str, Any]] = []
+
+
+# ---------------------------------------------------------------- envelopes
+class TicketEnvelope(BaseModel):
+    ticket: Ticket
+
+
+class TicketAuditEnvelope(BaseModel):
+    ticket: Ticket
+    audit: Audit
+
+
+class UserEnvelope(BaseModel):
+    user: User
+
+
+class CursorMeta(BaseModel):
+    has_more: bool
+    after_cursor: str | None = None
+    before_cursor: str | None = None
+
+
+class CursorLinks(BaseModel):
+    next: str | None = None
+    prev: str | None = None
+
+
+class Paged(BaseModel):
+    """Offset pagination (``next_page``/``previous_page``/``count``) or, with ``page[size]``,
+    cursor pagination (``meta``/``links``)."""
+
+    next_page: str | None = None
+    previous_page: str | None = None
+    count: int | None = None
+    meta: CursorMeta | None = None
+    links: CursorLinks | None = None
+
+
+class TicketList(Paged):
+    tickets: list[Ticket]
+
+
+class CommentList(Paged):
+    comments: list[Comment]
+
+
+class UserList(Paged):
+    users: list[User]
+
+
+class TagList(BaseModel):
+    tags: list[str]
+
+
+class TicketResult(Ticket):
+    result_type: Literal["ticket"]
+
+
+class UserResult(User):
+    result_type: Literal["user"]
+
+
+class SearchResults(BaseModel):
+    results: list[TicketResult | UserResult]
+    facets: Any = None
+    next_page: str | None = None
+    previous_page: str | None = None
+    count: int
+
+
+# -------------------------------------------------------------------- params
+class Params(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ShowParams(Params):
+    #: Zendesk's side-loads (``include=users``) are accepted and not expanded
+    include: Short | None = None
+
+
+class CursorPage(Params):
+    size: Annotated[int, Field(ge=1, le=100)] = 100
+    after: Annotated[str, Field(max_length=200)] | None = None
+    before: Annotated[str, Field(max_length=200)] | None = None
+
+
+class ListParams(Params):
+    #: ``page=2`` (offset) or ``page[size]=25&page[after]=...`` (cursor)
+    page: Annotated[int, Field(ge=1, le=100_000)] | CursorPage | None = None
+    #: at most 100 (larger values are clamped, as Zendesk does)
+    per_page: Annotated[int, Field(ge=1, le=100_000)] = 100
+    sort_order: Literal["asc", "desc"] | None = None
+
+
+class TicketListParams(ListParams):
+    sort_by: Literal["id", "created_at", "updated_at", "status", "priority"] | None = None
+    external_id: Short | None = None
+
+
+class CommentListParams(ListParams):
+    include_inline_images: bool | None = None
+    include: Short | None = None
+
+
+class UserListParams(ListParams):
+    role: Role | list[Role] | None = None
+
+
+class CommentInput(Params):
+    body: Text | None = None
+    html_body: Text | None = None
+    public: bool = True
+    author_id: Id | None = None
+
+
+class RequesterInput(Params):
+    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
+    name: Short | None = None
+    locale_id: int | None = None
+
+
+class CustomFieldInput(Params):
+    id: Id
+    value: Any = None
+
+
+class _TicketWritable(Params):
+    subject: Short | None = None
+    comment: CommentInput | None = None
+    priority: Priority | None = None
+    type: TicketType | None = None
+    assignee_id: Id | None = None
+    assignee_email: Short | None = None
+    group_id: Id | None = None
+    organization_id: Id | None = None
+    requester_id: Id | None = None
+    requester: RequesterInput | None = None
+    tags: Tags | None = None
+    external_id: Short | None = None
+    due_at: datetime | None = None
+    custom_fields: list[CustomFieldInput] | None = Field(default=None, max_length=100)
+    collaborator_ids: list[Id] | None = Field(default=None, max_length=100)
+    problem_id: Id | None = None
+    recipient: Short | None = None
+    brand_id: Id | None = None
+    # read-only attributes of a fetched ticket: accepted and ignored
+    id: int | None = None
+    url: str | None = None
+    created_at: Any = None
+    updated_at: Any = None
+    via: Any = None
+    raw_subject: Any = None
+    has_incidents: Any = None
+    is_public: Any = None
+    satisfaction_rating: Any = None
+    sharing_agreement_ids: Any = None
+    follower_ids: Any = None
+    email_cc_ids: Any = None
+    allow_channelback: Any = None
+    allow_attachments: Any = None
+    from_messaging_channel: Any = None
+
+
+class TicketCreateFields(_TicketWritable):
+    status: Literal["new", "open", "pending", "hold", "solved"] | None = None
+    #: used as the first comment when ``comment`` is absent (zenpy's ``Ticket(description=...)``)
+    description: Text | None = None
+    submitter_id: Id | None = None
+
+
+class TicketUpdateFields(_TicketWritable):
+    #: any status may be asked for; the service rules decide (``closed`` is refused)
+    status: Status | None = None
+    additional_tags: Tags | None = None
+    remove_tags: Tags | None = None
+    description: Any = None
+    submitter_id: Any = None
+
+
+class TicketCreateParams(Params):
+    ticket: TicketCreateFields
+
+
+class TicketUpdateParams(Params):
+    ticket: TicketUpdateFields
+
+
+class TagsParams(Params):
+    tags: Tags
+
+
+class SearchFilter(Params):
+    type: Literal["ticket", "user", "organization", "group"] | None = None
+
+
+class SearchParams(Params):
+    query: Annotated[str, Field(max_length=2000)]
+    sort_by: Literal["created_at", "updated_at", "priority", "status", "ticket_type"] | None = None
+    sort_order: Literal["asc", "desc"] | None = None
+    page: Annotated[int, Field(ge=1, le=100_000)] = 1
+    per_page: Annotated[int, Field(ge=1, le=100_000)] = 100
+    filter: SearchFilter | None = None
+    include: Short | None = None
+
+
+class UserInput(Params):
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    email: Annotated[str, Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")] | None = None
+    role: Role | None = None
+    phone: Short | None = None
+    organization_id: Id | None = None
+    external_id: Short | None = None
+    details: Text | None = None
+    notes: Text | None = None
+    tags: Tags | None = None
+    verified: bool | None = None
+    time_zone: Short | None = None
+    locale: Short | None = None
+
+
+class UserCreateParams(Params):
+    user: UserInput
+
+
+# ------------------------------------------------------------------- errors
+class ErrorDetail(BaseModel):
+    description: str
+    error: str | None = None
+
+
+class ZendeskError(BaseModel):
+    """Zendesk's error object: ``error`` is its title (``RecordInvalid``, ``RecordNotFound``...)."""
+
+    error: str
+    description: str | None = None
+    details: dict[str, list[ErrorDetail]] | None = None
