@@ -1,4 +1,4 @@
-"""The ``agentops`` command: look into, compare, audit and import cassettes.
+"""The ``agentops`` command: look into, compare, audit and import cassettes; serve a simulator.
 
 Kept thin and quick to import: argument parsing here, the work in ``pytest_agentops.cassette``
 modules imported by each command. Exit codes: 0 ok, 1 differences or findings, 2 bad input.
@@ -22,6 +22,45 @@ def _error(message: str) -> None:
 
 
 # ---- commands ----------------------------------------------------------------------------------
+
+
+def cmd_sim_serve(args: argparse.Namespace) -> int:
+    """Run one simulator on a loopback port until interrupted (for non-Python agents and demos)."""
+    import signal
+    import threading
+
+    from simulators import SIMULATORS, simulator_class
+
+    if args.name not in SIMULATORS:
+        _error(f"unknown simulator {args.name!r}; known: {', '.join(SIMULATORS)}")
+        return EXIT_ERROR
+    sim = simulator_class(args.name)(api_key=args.api_key)
+    if args.seed:
+        try:
+            sim.seed_file(args.seed)
+        except FileNotFoundError:
+            _error(f"{args.seed}: no such seed file")
+            return EXIT_ERROR
+        except Exception as exc:  # a bad seed names the file and the fault, never a traceback
+            _error(f"{args.seed}: cannot seed {args.name}: {exc}")
+            return EXIT_ERROR
+    elif args.demo:
+        sim.seed_demo()  # type: ignore[attr-defined]  # each service ships its own demo data
+    try:
+        server = sim.serve(host=args.host, port=args.port)
+    except OSError as exc:
+        _error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+        return EXIT_ERROR
+    print(f"{args.name} simulator on {server.base_url}  (API key: {sim.api_key})", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return EXIT_OK
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
@@ -202,6 +241,22 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--allow-pii", action="store_true", help="report PII as warnings; fail on secrets only")
     audit.add_argument("--json", action="store_true", help="print findings as a JSON list")
     audit.set_defaults(func=cmd_audit)
+
+    sim = groups.add_parser("sim", help="run a simulator on its own", description="Simulators outside pytest.")
+    sim_commands = sim.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    serve = sim_commands.add_parser(
+        "serve",
+        help="serve one simulator (billing, ticketing, crm) on a loopback port",
+        description="Serve simulator NAME over HTTP until interrupted, optionally seeded from a JSON or YAML "
+        "file of the shape Simulator.seed() takes. Prints its base URL and API key.",
+    )
+    serve.add_argument("name", metavar="NAME", help="billing, ticketing or crm")
+    serve.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--seed", metavar="FILE", help="seed data, JSON or YAML")
+    serve.add_argument("--demo", action="store_true", help="load the built-in demo data")
+    serve.add_argument("--api-key", default=None, help="the default tenant's token (default: generated)")
+    serve.set_defaults(func=cmd_sim_serve)
 
     imp = commands.add_parser(
         "import",
