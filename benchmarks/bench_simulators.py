@@ -1,0 +1,137 @@
+"""Simulator throughput: in-process through the tap and on loopback, vs a bare respx mock, same run.
+
+Usage: python benchmarks/bench_simulators.py [--quick]
+
+Every figure is requests per second through one real ``httpx.Client``, for a read
+(GET a customer) and an idempotent write (POST a customer with a fresh Idempotency-Key):
+
+- respx: ``respx.mock`` answering a static response (what a user would otherwise write; no state,
+  no validation, no idempotency, no trace);
+- tap: the billing simulator mounted on the tap exactly as the ``billing`` fixture does it
+  (vcrpy's patched transport -> tap -> trace event -> simulator ``handle()``), no socket;
+- direct: the simulator's own ``SimTransport`` (``handle()`` without the tap), for reference;
+- loopback: the simulator's real HTTP server on 127.0.0.1 (what ``agent_sims`` serves).
+
+The issue's target: in-process (tap) overhead within 5x of the bare respx mock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BASE = "https://billing.sim.agentops.local"
+
+
+def rate(fn: Callable[[int], None], n: int, repeats: int = 5) -> float:
+    """Median requests/second of ``repeats`` runs of ``n`` requests."""
+    fn(min(n, 50))  # warm-up
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn(n)
+        rates.append(n / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def workload(client: httpx.Client, customer: str, headers: dict[str, str]) -> tuple[Callable[[int], None], ...]:
+    def read(n: int) -> None:
+        for _ in range(n):
+            response = client.get(f"/v1/customers/{customer}", headers=headers)
+            assert response.status_code == 200, response.text
+
+    def write(n: int) -> None:
+        for _ in range(n):
+            key = {"Idempotency-Key": uuid.uuid4().hex, **headers}
+            response = client.post("/v1/customers", data={"email": "bench@shop.test"}, headers=key)
+            assert response.status_code == 200, response.text
+
+    return read, write
+
+
+def bench_respx(n: int) -> tuple[float, float]:
+    import respx
+
+    body = {"id": "cus_1", "object": "customer", "email": "bench@shop.test"}
+    with respx.mock(assert_all_called=False) as mock:
+        mock.get(f"{BASE}/v1/customers/cus_1").respond(200, json=body)
+        mock.post(f"{BASE}/v1/customers").respond(200, json=body)
+        with httpx.Client(base_url=BASE) as client:
+            read, write = workload(client, "cus_1", {})
+            return rate(read, n), rate(write, n)
+
+
+def _sim() -> Any:
+    from simulators import simulator_class
+
+    sim = simulator_class("billing")()
+    customer = sim.create_customer(email="seed@shop.test").id
+    return sim, customer
+
+
+def bench_tap(n: int) -> tuple[float, float]:
+    import tempfile
+
+    from pytest_agentops.config import Settings
+    from pytest_agentops.session import open_tap
+    from pytest_agentops.sims import SimSet
+    from pytest_agentops.trace import Run
+
+    with tempfile.TemporaryDirectory() as tmp, open_tap(Settings(), Run("bench"), Path(tmp) / "c.json") as tap:
+        billing = SimSet(tap, {}, recording=False).get("billing")
+        customer = billing.create_customer(email="seed@shop.test").id
+        with billing.client() as client:
+            read, write = workload(client, customer, {})
+            return rate(read, n), rate(write, n)
+
+
+def bench_direct(n: int) -> tuple[float, float]:
+    sim, customer = _sim()
+    with sim.client() as client:
+        read, write = workload(client, customer, {})
+        return rate(read, n), rate(write, n)
+
+
+def bench_loopback(n: int) -> tuple[float, float]:
+    sim, customer = _sim()
+    server = sim.serve()
+    try:
+        with httpx.Client(base_url=server.base_url, headers=sim.auth_headers()) as client:
+            read, write = workload(client, customer, {})
+            return rate(read, n), rate(write, n)
+    finally:
+        server.stop()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer requests")
+    n = 200 if parser.parse_args().quick else 1000
+    rows = [
+        ("respx (static mock)", bench_respx(n)),
+        ("simulator via tap", bench_tap(n)),
+        ("simulator direct", bench_direct(n)),
+        ("simulator loopback", bench_loopback(n)),
+    ]
+    base_read, base_write = rows[0][1]
+    print(f"requests/second, median of 5 runs of {n} requests, one httpx.Client (Python {sys.version.split()[0]})")
+    print(f"{'backend':<22}{'read req/s':>12}{'write req/s':>13}{'read x respx':>15}{'write x respx':>15}")
+    for name, (read, write) in rows:
+        print(f"{name:<22}{read:>12,.0f}{write:>13,.0f}{base_read / read:>14.1f}x{base_write / write:>14.1f}x")
+    tap_read, tap_write = rows[1][1]
+    worst = max(base_read / tap_read, base_write / tap_write)
+    verdict = "PASS" if worst <= 5 else "FAIL"
+    print(f"target: in-process (tap) overhead within 5x of bare respx: worst {worst:.1f}x -> {verdict}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
