@@ -186,3 +186,36 @@ def test_a_denied_write_never_reaches_the_simulator(pytester: pytest.Pytester) -
     pytester.runpytest_subprocess("--agent-replay", "--agent-no-writes", "-k", "kill_switch").assert_outcomes(passed=1)
     # Without the kill switch the same write goes through: the switch, not the simulator, refused it.
     pytester.runpytest_subprocess("--agent-replay", "-k", "kill_switch").assert_outcomes(failed=1)
+
+
+def test_httpx2_and_aiohttp_reach_the_simulators_in_process(
+    billing: Any, ticketing: Any, crm: Any, agent_run: Any
+) -> None:
+    import asyncio
+
+    import aiohttp
+    import httpx2
+
+    with httpx2.Client(headers={"Authorization": f"Bearer {ticketing.api_key}"}) as client:
+        made = client.post(
+            ticketing.base_url + "/api/v2/tickets.json",
+            json={"ticket": {"subject": "Refund", "comment": {"body": "charged twice"}}},
+        )
+    assert made.status_code == 201, made.text
+
+    async def contact() -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {crm.api_key}"}
+        async with aiohttp.ClientSession(headers=headers) as session:
+            payload = {"properties": {"email": "ana@shop.test", "firstname": "Ana"}}
+            async with session.post(crm.base_url + "/crm/v3/objects/contacts", json=payload) as response:
+                return response.status, await response.json()
+
+    status, body = asyncio.run(contact())
+    assert status == 201, body
+    assert body["properties"]["email"] == "ana@shop.test"
+    ticketing.assert_wrote("tickets", subject="Refund")
+    crm.assert_wrote("contacts")
+    assert [(e.backend, e.tool) for e in agent_run.events] == [
+        ("simulator", "ticketing.tickets.create"),
+        ("simulator", "crm.contacts.create"),
+    ]
