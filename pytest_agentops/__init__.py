@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .cassette.format import Cassette
     from .cassette.redact import Redactor
     from .contracts import AgentContract, ContractError
+    from .fakes import FakeModel
     from .policy import Policy
     from .prices import Price, PriceTable
     from .tools import Denial, ToolArgumentsInvalid, ToolDenied, ToolSpec, register_tool, tool
@@ -30,6 +31,7 @@ __all__ = [
     "ContractError",
     "Denial",
     "Event",
+    "FakeModel",
     "ModelCall",
     "Policy",
     "Price",
@@ -66,6 +68,7 @@ _LAZY = {
     "CassetteFormatError": "cassette.errors",
     "Redactor": "cassette.redact",
     "Event": "trace",
+    "FakeModel": "fakes",
     "ModelCall": "trace",
     "Run": "trace",
     "ToolCallRequest": "trace",

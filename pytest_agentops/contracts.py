@@ -214,9 +214,11 @@ def load_pyproject(path: Path, rootdir: Path, into: Contracts) -> None:
         return
     if not isinstance(section, Mapping):
         raise ContractError(f"{shown}: [tool.agentops] must be a table")
-    unknown = sorted(set(section) - {"agents", "prices"})
+    unknown = sorted(set(section) - {"agents", "prices", "baseline"})  # baseline: pytest_agentops.report
     if unknown:
-        raise ContractError(f"{shown}: [tool.agentops] {unknown[0]}: unknown key; known keys: agents, prices")
+        raise ContractError(
+            f"{shown}: [tool.agentops] {unknown[0]}: unknown key; known keys: agents, prices, baseline"
+        )
     agents = section.get("agents", {})
     if not isinstance(agents, Mapping):
         raise ContractError(f"{shown}: [tool.agentops.agents] must be a table of [tool.agentops.agents.<name>]")

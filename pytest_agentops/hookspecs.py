@@ -39,3 +39,13 @@ def pytest_agentops_prices(config: pytest.Config) -> dict[str, Any]:
     Called once per session.
     """
     return {}
+
+
+@pytest.hookspec
+def pytest_agentops_report(report: dict[str, Any], config: pytest.Config) -> None:
+    """A report sink: called once at the end of the session (in the xdist controller, never in a
+    worker) with the scorecard report, the dict ``--agent-report`` writes as JSON: ``agents``
+    (per-contract figures), ``total``, ``pass_k``, ``tests`` (per-test figures) and, with
+    ``--agent-baseline``, ``baseline`` (tolerances and regressions). Called whether or not a report
+    file is written; do not modify ``report``.
+    """

@@ -14,6 +14,7 @@ import pytest
 from . import config as _config
 from . import guard as _guard
 from . import netguard
+from . import outputs as _outputs
 from .trace import Miss, Run
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("agentops_redact_patterns", "extra regular expressions of secret values", type="linelist")
     _guard.addoption(parser)
+    _outputs.addoption(parser)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -98,6 +100,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[SETTINGS] = settings
     _guard.configure(config)
+    _outputs.configure(config)
     if settings.replay_strict:
         netguard.install()
         netguard.on_block = _on_block
@@ -186,6 +189,7 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     item = request.node
     run = Run(item.nodeid)
     item.stash[RUN] = run
+    _outputs.start_run(item, run)
     marker = item.get_closest_marker("agent_cassette")
     named = None
     if marker is not None:
@@ -256,3 +260,20 @@ def agent_sims(request: pytest.FixtureRequest) -> AgentSims:
 
     request.getfixturevalue("_agentops_tap")
     return AgentSims(request.node.stash[SIMS])
+
+
+if TYPE_CHECKING:
+    from .fakes import FakeModel
+
+
+@pytest.fixture
+def fake_llm(request: pytest.FixtureRequest) -> Generator[FakeModel, None, None]:
+    """The scripted fake model (OpenAI and Anthropic wire formats), in-process at ``fake_llm.base_url``."""
+    from .fakes import FakeModel
+
+    request.getfixturevalue("_agentops_tap")
+    fake = FakeModel(run=request.node.stash[RUN]).attach(request.node.stash[SIMS].tap)
+    try:
+        yield fake
+    finally:
+        fake.close()

@@ -50,6 +50,14 @@ def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None) -> Iter
         cassette.save(replace=settings.record == "all", session=settings.session_id)
 
 
+_active: list[Tap] = []  # the taps intercepting now, innermost last
+
+
+def active_tap() -> Tap | None:
+    """The tap answering requests now (the current test's), or None outside one."""
+    return _active[-1] if _active else None
+
+
 @contextlib.contextmanager
 def intercept(tap: Tap) -> Iterator[None]:
     """vcrpy's patches for every HTTP client it knows, answering through ``tap``."""
@@ -58,4 +66,8 @@ def intercept(tap: Tap) -> Iterator[None]:
     with contextlib.ExitStack() as stack:
         for patcher in CassettePatcherBuilder(tap).build():
             stack.enter_context(patcher)
-        yield
+        _active.append(tap)
+        try:
+            yield
+        finally:
+            _active.remove(tap)

@@ -138,7 +138,7 @@ class Tap:
         self.redactor = redactor
         self.loopback_passthrough = loopback_passthrough
         self.redact_hook = redact_hook
-        self.local: list[tuple[str, LocalHandler]] = []  # (origin prefix, handler)
+        self.local: list[tuple[str, LocalHandler, Backend]] = []  # (origin prefix, handler, backend label)
         self.gates: list[Gate] = []
         self.upstreams: dict[str, str] = {}  # origin -> staging base URL (record mode only)
         self._path = str(cassette.path)
@@ -147,9 +147,9 @@ class Tap:
 
     # ---- registration --------------------------------------------------------------------------
 
-    def mount(self, base_url: str, handler: LocalHandler) -> None:
-        """Serve every request under ``base_url`` in-process (simulators, fake model)."""
-        self.local.append((base_url.rstrip("/").lower(), handler))
+    def mount(self, base_url: str, handler: LocalHandler, backend: Backend = "simulator") -> None:
+        """Serve every request under ``base_url`` in-process (simulators, fake model); traced as ``backend``."""
+        self.local.append((base_url.rstrip("/").lower(), handler, backend))
 
     def redirect(self, origin: str, staging_url: str) -> None:
         """In record mode, send requests for ``origin`` to ``staging_url``; record them as ``origin``."""
@@ -213,11 +213,11 @@ class Tap:
             if denied is not None:
                 return Decision(live, "policy", reply=_reply(*denied))
         url = live.url.lower()
-        for prefix, handler in self.local:
+        for prefix, handler, backend in self.local:
             if url.startswith(prefix) and (len(url) == len(prefix) or url[len(prefix)] in "/?#"):
                 served = handler(live)
                 if served is not None:
-                    return Decision(live, "simulator", reply=_reply(*served))
+                    return Decision(live, backend, reply=_reply(*served))
         parsed = body_value(live.body, live.headers.get("content-type", ""))
         if self.record != "all" and self.redact_hook is None:
             # Fast path: a request holding no secret is its own redacted form, so try it as it is;
@@ -342,7 +342,13 @@ class Tap:
             model_call = providers.parse_model_call(
                 live.method, live.url, live.body, status, headers, plain or b""
             )
+        io: dict[str, Any] = {}
+        if self.run.capture_io:  # trace files / OpenTelemetry asked for the bodies
+            from .tracefile import capture
+
+            io = capture(live, headers, raw, model_call, self.redactor)
         return self.run.record(
+            **io,
             kind="model" if live.kind == "model" else "tool",
             method=live.method,
             url=self.redactor.url(live.url),

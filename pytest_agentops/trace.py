@@ -85,6 +85,11 @@ class Event:
     arguments: Any = None  # the tool's arguments as validated (HTTP: JSON/form body or query)
     rule: str | None = None  # the policy rule that denied the call (backend "policy")
     requested_by: tuple[int, str | None] | None = None  # (seq of the model event, tool call id)
+    # Filled by the tap only when a trace writer asked for bodies (``Run.capture_io``): the request
+    # body (parsed, secrets redacted) and the response (parsed JSON/form/text; a model call's answer
+    # as its text and tool calls). See pytest_agentops.tracefile.
+    request_body: Any = None
+    response_body: Any = None
 
     @property
     def denied(self) -> bool:
@@ -118,6 +123,12 @@ class Run:
         self.satisfied: dict[str, int] = {}
         # The test's policy/budget guard (pytest_agentops.policy.Guard), set by the plugin.
         self.guard: Any = None
+        # Reasons given to ``escalate(reason)``: the run handed off to a human (see the scorecard).
+        self.escalations: list[str] = []
+        # Keep request/response bodies on events (set when trace files or OpenTelemetry want them).
+        self.capture_io = False
+        # The attempt number (1..k) under ``@pytest.mark.agent_pass_k(k)``, else None.
+        self.attempt: int | None = None
 
     def record(self, **fields: Any) -> Event:
         event = Event(seq=len(self.events), **fields)
@@ -155,6 +166,14 @@ class Run:
     def denials(self) -> list[Event]:
         """Calls the policy engine denied (backend ``policy``), each with the ``rule`` that did."""
         return [e for e in self.events if e.backend == "policy"]
+
+    def escalate(self, reason: str = "") -> None:
+        """Record that the agent handed this task off to a human queue (an escalation, not a success)."""
+        self.escalations.append(str(reason))
+
+    @property
+    def escalated(self) -> bool:
+        return bool(self.escalations)
 
     def satisfy(self, precondition: str) -> None:
         """Mark ``precondition`` (e.g. ``"validate_step"``) as met for the writes that follow."""

@@ -103,11 +103,11 @@ def decompress(raw: bytes, encoding: str) -> bytes | None:
         if encoding in ("", "identity"):
             return raw
         if encoding == "br":
-            import brotli  # type: ignore[import-not-found]  # optional, as in httpx
+            import brotli  # type: ignore[import-not-found,unused-ignore]  # optional, as in httpx
 
             return bytes(brotli.decompress(raw))
         if encoding == "zstd":
-            import zstandard  # type: ignore[import-not-found]
+            import zstandard  # type: ignore[import-not-found,unused-ignore]
 
             return bytes(zstandard.ZstdDecompressor().decompressobj().decompress(raw))
     except Exception:

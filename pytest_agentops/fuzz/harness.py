@@ -1,0 +1,289 @@
+"""Episodes: a fresh run, policy guard, simulators and model per hypothesis example, on one tap.
+
+pytest's fixtures (``agent_run``, ``billing``...) live for the whole test, but a ``@given`` test runs
+its body once per example, and each example needs a clean slate. ``with episode() as ep:`` gives one:
+
+- ``ep.run``: a new :class:`~pytest_agentops.trace.Run` (the trace the properties read);
+- a new policy ``Guard`` with the test's policy, budget and contract (or the ones given);
+- ``ep.billing`` / ``ep.ticketing`` / ``ep.crm``: new simulators, served in-process through the tap;
+- ``ep.requests``: every request as it left the agent (method, URL, headers, body; model calls
+  included), the raw material of the canary-leak property and of ``canary_run``;
+- a *sink*: any other request (an attacker's URL) is answered locally with an empty JSON object,
+  recorded like any request, and never leaves the machine, in record mode too.
+
+Inside a pytest test the episode borrows the test's tap (the plugin's interception) and swaps the
+run, gates and mounts for its duration; outside pytest (a script, a benchmark) it opens its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..trace import Run
+
+if TYPE_CHECKING:
+    from simulators.core.simulator import Simulator
+
+    from ..budget import Budget
+    from ..contracts import AgentContract
+    from ..fakes import FakeModel
+    from ..policy import Guard, Policy, Rule
+    from ..sims import TappedSimulator
+    from ..tap import Gate, LiveRequest, LocalHandler, Reply, Tap
+    from ..tools import ToolRegistry
+    from ..trace import Backend
+
+SINK_REPLY: Reply = (200, {"content-type": "application/json", "x-agentops-sink": "1"}, b"{}")
+
+
+class Episode:
+    """One example's world. See the module docstring."""
+
+    def __init__(self, tap: Tap, run: Run, guard: Guard | None) -> None:
+        self.tap = tap
+        self.run = run
+        self.guard = guard
+        self.requests: list[LiveRequest] = []
+        self._sims: dict[str, TappedSimulator] = {}
+        self._mounts: list[tuple[str, LocalHandler, Backend]] = []
+        self.fakes: list[FakeModel] = []
+
+    # ---- backends -----------------------------------------------------------------------------
+
+    def mount(self, base_url: str, handler: LocalHandler, backend: Backend = "simulator") -> None:
+        """Serve ``base_url`` in-process for this episode (before the test's own backends)."""
+        entry: tuple[str, LocalHandler, Backend] = (base_url.rstrip("/").lower(), handler, backend)
+        self._mounts.append(entry)
+        self.tap.local.insert(len(self._mounts) - 1, entry)
+
+    def fake_model(
+        self,
+        mode: str = "gullible",
+        *,
+        respond: Callable[[Any], Any] | None = None,
+        script: Sequence[Any] | None = None,
+    ) -> FakeModel:
+        """A fresh fake model for this episode (``pytest_agentops.fakes``), served at its ``base_url``:
+        ``gullible`` (obeys instructions found in tool results and user content), ``adversarial`` or
+        ``scripted``; ``respond``/``script`` answer when the mode does not."""
+        from ..fakes import FakeModel
+
+        fake = FakeModel(run=self.run)
+        if mode == "gullible":
+            fake.gullible()
+        elif mode == "adversarial":
+            fake.adversarial()
+        elif mode != "scripted":
+            raise ValueError(f"fake_model(mode={mode!r}): gullible, adversarial or scripted")
+        if respond is not None:
+            fake.respond(respond)
+        if script is not None:
+            fake.script(list(script))
+
+        def serve(live: LiveRequest) -> Reply:
+            return fake.handle(live.method, live.url, live.headers, live.body)
+
+        self.mount(fake.base_url, serve, backend="fake_model")
+        self.fakes.append(fake)
+        return fake
+
+    def sim(self, name: str) -> TappedSimulator:
+        """A fresh simulator ``name`` for this episode (``billing``, ``ticketing``, ``crm``)."""
+        tapped = self._sims.get(name)
+        if tapped is None:
+            from simulators import simulator_class
+
+            from ..sims import TappedSimulator, handler, register_tools
+
+            sim = simulator_class(name)()
+            register_tools(sim)
+            self.mount(sim.base_url, handler(sim))
+            tapped = self._sims[name] = TappedSimulator(sim)
+        return tapped
+
+    def add_sim(self, sim: Simulator, name: str | None = None) -> TappedSimulator:
+        """Use an already built simulator (seeded, with tenants) for this episode."""
+        from ..sims import TappedSimulator, handler, register_tools
+
+        register_tools(sim)
+        self.mount(sim.base_url, handler(sim))
+        tapped = self._sims[name or sim.name] = TappedSimulator(sim)
+        return tapped
+
+    @property
+    def billing(self) -> TappedSimulator:
+        return self.sim("billing")
+
+    @property
+    def ticketing(self) -> TappedSimulator:
+        return self.sim("ticketing")
+
+    @property
+    def crm(self) -> TappedSimulator:
+        return self.sim("crm")
+
+    @property
+    def simulators(self) -> dict[str, TappedSimulator]:
+        """The simulators this episode created, by name."""
+        return dict(self._sims)
+
+    # ---- what happened ------------------------------------------------------------------------
+
+    @property
+    def model_requests(self) -> list[LiveRequest]:
+        return [r for r in self.requests if r.kind == "model"]
+
+    def model_text(self) -> str:
+        """Everything sent to model APIs, as text (JSON bodies decoded, so escapes are resolved)."""
+        out = []
+        for r in self.model_requests:
+            body = r.body.decode("utf-8", "replace")
+            with contextlib.suppress(ValueError):
+                body = json.dumps(json.loads(body), ensure_ascii=False)
+            out.append(body)
+        return "\n".join(out)
+
+    def satisfy(self, precondition: str) -> None:
+        self.run.satisfy(precondition)
+
+    def failures(self) -> list[str]:
+        """Budget breaches and failing denials (model pinning) of this episode's guard."""
+        return self.guard.failures() if self.guard is not None else []
+
+
+def _sink_for(tap: Tap) -> LocalHandler:
+    def sink(live: LiveRequest) -> Reply | None:
+        # Model calls go to the fake model or a cassette, loopback servers answer themselves, and a
+        # cassette answers for the origins it recorded.
+        if live.kind == "model" or live.is_loopback or live.origin in tap._origins():
+            return None
+        return SINK_REPLY
+
+    return sink
+
+
+def _guard_for(
+    run: Run,
+    policy: Policy | None,
+    budget: Budget | None,
+    contract: AgentContract | None,
+    rules: tuple[Rule, ...] | None,
+    registry: ToolRegistry | None,
+    inherit: bool,
+) -> Guard:
+    from ..policy import Guard
+    from ..tools import current_guard
+
+    outer = current_guard() if inherit else None
+    base: Any = outer if outer is not None and hasattr(outer, "policy") else None
+    if base is not None:
+        eff_policy = base.policy.merged(policy) if policy is not None else base.policy
+        eff_budget = base.budget.merged(budget) if budget is not None else base.budget
+        return Guard(
+            run,
+            policy=eff_policy,
+            budget=eff_budget,
+            contract=contract or base.contract,
+            prices=base.prices,
+            no_writes=base.no_writes,
+            rules=base.rules if rules is None else rules,
+            registry=registry or base.registry,
+        )
+    return Guard(
+        run,
+        policy=policy if policy is not None else (contract.policy if contract is not None else None),
+        budget=budget if budget is not None else (contract.budgets if contract is not None else None),
+        contract=contract,
+        rules=rules or (),
+        registry=registry,
+    )
+
+
+@contextlib.contextmanager
+def episode(
+    *,
+    policy: Policy | None = None,
+    budget: Budget | None = None,
+    contract: AgentContract | None = None,
+    rules: tuple[Rule, ...] | None = None,
+    registry: ToolRegistry | None = None,
+    inherit: bool = True,
+    sink: bool = True,
+    cassette: Any = None,
+    test_id: str = "fuzz-episode",
+) -> Iterator[Episode]:
+    """A fresh world for one example (see the module docstring).
+
+    ``policy``/``budget``/``contract``/``rules``: the episode's guard; with ``inherit`` (default) they
+    refine the current test's (its ``@pytest.mark.agent`` contract, ``agent_policy``...); with none of
+    them the guard allows everything but still names each call after its tool for the properties.
+    ``cassette``: a cassette document (e.g. ``Planted.data``) to replay from.
+    ``sink=False`` lets unknown requests reach the test's cassette or record mode as usual.
+    """
+    from ..session import active_tap
+
+    tap = active_tap()
+    with contextlib.ExitStack() as stack:
+        if tap is None:
+            from ..config import Settings
+            from ..session import open_tap
+
+            tap = stack.enter_context(open_tap(Settings(), Run(test_id), Path("<agentops-fuzz>.json")))
+        run = Run(test_id)
+        ep_guard = _guard_for(run, policy, budget, contract, rules, registry, inherit)
+        ep = Episode(tap, run, ep_guard)
+        saved = (tap.run, tap.gates, tap.local, tap.cassette, tap._cassette_origins)
+
+        def observe(live: LiveRequest) -> Reply | None:
+            ep.requests.append(live)
+            return None
+
+        tap.run = run
+        gates: list[Gate] = [observe]
+        if ep_guard is not None:
+            gates.append(ep_guard.gate)
+        tap.gates = gates
+        sink_handler = _sink_for(tap)
+        sinks: list[tuple[str, LocalHandler, Backend]] = [
+            ("https:", sink_handler, "simulator"), ("http:", sink_handler, "simulator")]
+        tap.local = list(tap.local) + (sinks if sink else [])
+        if cassette is not None:
+            tap.cassette = _cassette_from(cassette, tap)
+            tap._cassette_origins = None
+        if ep_guard is not None:
+            from ..tools import use_guard
+
+            ep_guard.attach()
+            stack.enter_context(use_guard(ep_guard))
+        try:
+            yield ep
+        finally:
+            if ep_guard is not None:
+                ep_guard.detach()
+            tap.run, tap.gates, tap.local, tap.cassette, tap._cassette_origins = saved
+
+
+def _cassette_from(value: Any, tap: Tap) -> Any:
+    from ..cassette.format import Cassette
+
+    if isinstance(value, Cassette):
+        return value
+    doc: Mapping[str, Any] = value if isinstance(value, Mapping) else {"interactions": list(value)}
+    cassette = Cassette(Path("<planted cassette>"), tap.cassette.config)
+    cassette.meta = dict(doc.get("meta") or {})
+    for i, interaction in enumerate(doc.get("interactions") or []):
+        cassette._validate(i, interaction)
+        cassette._add_to_index(interaction)
+    cassette.existed = True
+    return cassette
+
+
+def run_episode(agent: Callable[[Episode], Any], **options: Any) -> tuple[Episode, Any]:
+    """``agent(ep)`` inside a fresh episode; returns the episode (for properties) and the agent's result."""
+    with episode(**options) as ep:
+        result = agent(ep)
+    return ep, result
