@@ -1,4 +1,4 @@
-"""Budgets: tool calls, tokens, cost, wall time and repeated identical calls, all read from the trace.
+"""Budgets: tool calls, tokens, cost, wall time, simulated time and repeated identical calls, read from the run.
 
 ``status(run)`` is the budget *now*: what was used, what remains, and every breach. Nothing here
 counts on its own; every number is computed from ``run.events``.
@@ -12,11 +12,17 @@ What counts:
   the cost unknown, which is a breach of a cost budget rather than a silent 0.
 - ``timeout_seconds``: wall time since the test's run started.
 - ``max_repeated_calls``: the same tool with the same canonical arguments, more than N times.
+- ``max_simulated_seconds``: how far simulated time moved while the test function ran: the largest
+  forward move of any of the test's simulator clocks (``billing.clock.advance(hours=30)``,
+  ``clock.set(...)``), or of a freezegun freeze (``tick()``, ``move_to()``), whichever is larger.
+  Read from the clocks themselves (``Run.clocks``, ``Run.freezes``), never from a counter.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
+import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,7 +33,14 @@ if TYPE_CHECKING:
     from .prices import PriceTable
     from .trace import Event, Run
 
-BUDGET_KEYS = ("max_tool_calls", "max_tokens_total", "max_cost_usd", "timeout_seconds", "max_repeated_calls")
+BUDGET_KEYS = (
+    "max_tool_calls",
+    "max_tokens_total",
+    "max_cost_usd",
+    "timeout_seconds",
+    "max_repeated_calls",
+    "max_simulated_seconds",
+)
 # Marker spellings (DESIGN.md) -> contract spellings.
 ALIASES = {"max_tokens": "max_tokens_total", "max_seconds": "timeout_seconds"}
 
@@ -46,6 +59,7 @@ class Budget(BaseModel):
         default=None, gt=0, validation_alias=AliasChoices("timeout_seconds", "max_seconds")
     )
     max_repeated_calls: int | None = Field(default=None, ge=1)
+    max_simulated_seconds: float | None = Field(default=None, gt=0)
 
     @property
     def limited(self) -> bool:
@@ -65,6 +79,7 @@ class Used:
     repeated_calls: int  # the most times one identical call was made
     repeated_call: str | None  # which call that was ("tool {canonical arguments}")
     unpriced_models: tuple[str, ...] = ()
+    simulated_seconds: float = 0.0  # how far simulated time moved (simulator clocks, freezegun)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +91,7 @@ class Remaining:
     cost_usd: float | None
     seconds: float | None
     repeated_calls: int | None  # more repeats allowed of the most repeated call
+    simulated_seconds: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +172,72 @@ def elapsed(run: Run) -> float:
     return (ended or time.time()) - run.started_at
 
 
+# ---- simulated time ------------------------------------------------------------------------------
+
+
+def watch_clock(run: Run, name: str, clock: Any) -> None:
+    """Measure ``clock`` (a ``SimClock``) for this run from where it is now (the sims call this)."""
+    if name not in run.clocks:
+        run.clocks[name] = (clock, clock.offset)
+
+
+def _frozen_seconds(factory: Any) -> float | None:
+    try:
+        frozen = factory()
+        return float(calendar.timegm(frozen.timetuple()) + frozen.microsecond / 1_000_000)
+    except Exception:  # not a freezegun factory we understand: no simulated time from it
+        return None
+
+
+def observe_freeze(run: Run) -> None:
+    """Note the active freezegun freeze (and its frozen time) the first time this run sees it."""
+    api = sys.modules.get("freezegun.api")
+    factories = getattr(api, "freeze_factories", None) if api is not None else None
+    if not factories:
+        return
+    factory = factories[-1]
+    if any(seen is factory for seen, _ in run.freezes):
+        return
+    start = _frozen_seconds(factory)
+    if start is not None:
+        run.freezes.append((factory, start))
+
+
+def start_simulated(run: Run) -> None:
+    """Measure simulated time from now: the test function starts (moves made by fixtures do not count)."""
+    run.clocks = {name: (clock, clock.offset) for name, (clock, _) in run.clocks.items()}
+    run.freezes = []
+    observe_freeze(run)
+
+
+def simulated(run: Run) -> float:
+    """How far simulated time moved since the test function started (0 at least).
+
+    The largest of: each simulator clock's ``offset`` (what ``advance``/``set`` added) minus its
+    offset when the test function started (or when the simulator was created, if later), and each
+    freezegun freeze's frozen time minus that time when the run first saw the freeze (at the start
+    of the test function, or at a budget check: every request under a simulated-time budget, every
+    ``agent_run.budget``).
+    """
+    observe_freeze(run)
+    moved = 0.0
+    for clock, start in run.clocks.values():
+        moved = max(moved, clock.offset - start)
+    for factory, start in run.freezes:
+        now = _frozen_seconds(factory)
+        if now is not None:
+            moved = max(moved, now - start)
+    return moved
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 2 * 86400:
+        return f"{seconds:g}s = {seconds / 86400:.3g} days"
+    if seconds >= 3600:
+        return f"{seconds:g}s = {seconds / 3600:.3g}h"
+    return f"{seconds:g}s"
+
+
 def budget_of(run: Run) -> Budget:
     budget = getattr(run.guard, "budget", None)
     return budget if isinstance(budget, Budget) else Budget()
@@ -170,6 +252,7 @@ def status(run: Run, budget: Budget | None = None, prices: PriceTable | None = N
     calls = len(tool_events(run))
     repeated_call, repeated = most_repeated(run)
     seconds = elapsed(run)
+    moved = simulated(run)
     used = Used(
         tool_calls=calls,
         tokens=usage.total_tokens,
@@ -178,6 +261,7 @@ def status(run: Run, budget: Budget | None = None, prices: PriceTable | None = N
         repeated_calls=repeated,
         repeated_call=repeated_call,
         unpriced_models=usage.unpriced_models,
+        simulated_seconds=moved,
     )
 
     def left(limit: float | None, spent: float | None) -> float | None:
@@ -194,6 +278,7 @@ def status(run: Run, budget: Budget | None = None, prices: PriceTable | None = N
         cost_usd=left(budget.max_cost_usd, usage.cost_usd),
         seconds=left(budget.timeout_seconds, seconds),
         repeated_calls=left_int(budget.max_repeated_calls, repeated),
+        simulated_seconds=left(budget.max_simulated_seconds, moved),
     )
     return BudgetStatus(budget, used, remaining, tuple(breaches(budget, used)))
 
@@ -257,6 +342,17 @@ def breaches(budget: Budget, used: Used) -> list[Breach]:
                 f"times (a loop?): {_short(used.repeated_call or '')}",
             )
         )
+    limit = budget.max_simulated_seconds
+    if limit is not None and used.simulated_seconds > limit:
+        out.append(
+            Breach(
+                "max_simulated_seconds",
+                limit,
+                used.simulated_seconds,
+                f"max_simulated_seconds={limit:g}: simulated time moved {_duration(used.simulated_seconds)} "
+                "during the test",
+            )
+        )
     return out
 
 
@@ -280,8 +376,16 @@ def exhausted(
 
     A tool call is refused once ``max_tool_calls`` calls were made, or when it would repeat an
     identical call more than ``max_repeated_calls`` times; a model call once the tokens or the cost
-    are used up; any call once the time is up.
+    are used up; any call once the time (wall or simulated) is up.
     """
+    if budget.max_simulated_seconds is not None:
+        moved = simulated(run)
+        if moved > budget.max_simulated_seconds:
+            return (
+                "budget.max_simulated_seconds",
+                f"max_simulated_seconds={budget.max_simulated_seconds:g} is used up "
+                f"(simulated time moved {_duration(moved)})",
+            )
     if budget.timeout_seconds is not None:
         spent = elapsed(run)
         if spent > budget.timeout_seconds:
@@ -337,6 +441,8 @@ def describe(state: BudgetStatus) -> str:
         parts.append(f"time {u.seconds:.2f}s/{b.timeout_seconds:g}s")
     if b.max_repeated_calls is not None:
         parts.append(f"repeats {u.repeated_calls}/{b.max_repeated_calls}")
+    if b.max_simulated_seconds is not None:
+        parts.append(f"simulated time {u.simulated_seconds:g}s/{b.max_simulated_seconds:g}s")
     return ", ".join(parts) if parts else "no limits"
 
 
@@ -349,5 +455,7 @@ __all__ = [
     "Used",
     "call_key",
     "exhausted",
+    "simulated",
     "status",
+    "watch_clock",
 ]

@@ -37,6 +37,7 @@ class GuardSettings:
     _contracts: Contracts | None = None
     _prices: PriceTable | None = None
     _rules: tuple[Rule, ...] | None = None
+    _providers: tuple[Any, ...] | None = None  # model-API parsers from pytest_agentops_providers hooks
 
     @property
     def contracts(self) -> Contracts:
@@ -153,6 +154,18 @@ def _rules(config: pytest.Config, settings: GuardSettings) -> tuple[Rule, ...]:
     return settings._rules
 
 
+def _providers(config: pytest.Config, settings: GuardSettings) -> None:
+    """Install the ``pytest_agentops_providers`` parsers once per session (removed at unconfigure)."""
+    if settings._providers is None:
+        from . import providers
+
+        found: list[Any] = []
+        for result in config.hook.pytest_agentops_providers(config=config):
+            found.extend(result or ())
+        settings._providers = tuple(found)
+        providers.add_parsers(settings._providers)
+
+
 def _marker_model(item: pytest.Item, marker: pytest.Mark, model: type[BaseModel], what: str) -> Any:
     from pydantic import ValidationError
 
@@ -234,6 +247,7 @@ def activate(item: pytest.Item, run: Run, tap: Tap) -> Iterator[None]:
         return
     from .tools import use_guard
 
+    _providers(item.config, item.config.stash[SETTINGS])
     guard = build_guard(item, run)
     guard.attach()
     tap.gates.append(guard.gate)
@@ -268,6 +282,10 @@ class GuardHooks:
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
         guard = item.stash.get(GUARD, None)
+        if guard is not None:
+            from .budget import start_simulated
+
+            start_simulated(guard.run)  # simulated time counts from here, not from the fixtures
         try:
             result = yield
         except BaseException:
@@ -283,3 +301,10 @@ class GuardHooks:
             if lines:
                 pytest.fail(failure_text(guard, lines), pytrace=False)
         return result
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        settings = config.stash.get(SETTINGS, None)
+        if settings is not None and settings._providers:
+            from . import providers
+
+            providers.remove_parsers(settings._providers)

@@ -42,6 +42,20 @@ def pytest_agentops_prices(config: pytest.Config) -> dict[str, Any]:
 
 
 @pytest.hookspec
+def pytest_agentops_providers(config: pytest.Config) -> list[Any]:
+    """Extra model-API formats, asked before the built-in ones (OpenAI chat/responses, Anthropic).
+
+    Return a list of objects with ``detect(method, url) -> str | None`` (the format's name, e.g.
+    ``"gemini"``, when the request is a call of that API) and ``parse(method, url, request_body,
+    status, headers, body) -> ModelCall | None`` (``pytest_agentops.providers.ProviderParser``).
+    A request one of them detects is a model call: a ``model`` event with the parsed ``ModelCall``
+    (usage, tool calls), counted by token and cost budgets, checked by model pinning. Called once
+    per session, at the first test; ``detect`` runs for every intercepted request, keep it cheap.
+    """
+    return []
+
+
+@pytest.hookspec
 def pytest_agentops_report(report: dict[str, Any], config: pytest.Config) -> None:
     """A report sink: called once at the end of the session (in the xdist controller, never in a
     worker) with the scorecard report, the dict ``--agent-report`` writes as JSON: ``agents``

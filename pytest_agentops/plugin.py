@@ -29,7 +29,8 @@ SIMS = pytest.StashKey["SimSet"]()
 MARKERS = (
     'agent(name): apply the agent contract "name" (budgets, allowlist, logging)',
     'agent_cassette(name): use the named cassette "DIR/<name>.json" instead of the per-test one',
-    "agent_budget(max_tool_calls=, max_tokens=, max_cost_usd=, max_seconds=, max_repeated_calls=): "
+    "agent_budget(max_tool_calls=, max_tokens=, max_cost_usd=, max_seconds=, max_repeated_calls=, "
+    "max_simulated_seconds=): "
     "budget for this test",
     "agent_policy(allow=[...], writes_require=[...]): policy for this test",
 )

@@ -191,6 +191,9 @@ class SimSet:
                 # A cassette that recorded this origin (from staging) replays it; otherwise simulate.
                 self.tap.mount(origin, handler(sim))
             register_tools(sim)
+            from .budget import watch_clock
+
+            watch_clock(self.tap.run, name, sim.clock)  # the max_simulated_seconds budget reads it
             self._sims[name] = TappedSimulator(sim)
         return self._sims[name]
 

@@ -129,6 +129,11 @@ class Run:
         self.capture_io = False
         # The attempt number (1..k) under ``@pytest.mark.agent_pass_k(k)``, else None.
         self.attempt: int | None = None
+        # Simulated time, read by the ``max_simulated_seconds`` budget (pytest_agentops.budget.simulated):
+        # simulator name -> (its clock, the clock's offset when measuring began), and freezegun
+        # freezes seen -> (factory, frozen time when first seen).
+        self.clocks: dict[str, tuple[Any, float]] = {}
+        self.freezes: list[tuple[Any, float]] = []
 
     def record(self, **fields: Any) -> Event:
         event = Event(seq=len(self.events), **fields)

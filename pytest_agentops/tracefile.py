@@ -409,6 +409,7 @@ class TraceWriter:
                     "cost_usd": state.used.cost_usd,
                     "seconds": round(state.used.seconds, 3),
                     "repeated_calls": state.used.repeated_calls,
+                    "simulated_seconds": round(state.used.simulated_seconds, 3),
                 },
                 "remaining": {
                     k: (round(v, 6) if isinstance(v, float) else v)
@@ -418,6 +419,7 @@ class TraceWriter:
                         ("cost_usd", state.remaining.cost_usd),
                         ("seconds", state.remaining.seconds),
                         ("repeated_calls", state.remaining.repeated_calls),
+                        ("simulated_seconds", state.remaining.simulated_seconds),
                     )
                     if v is not None
                 },

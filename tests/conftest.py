@@ -16,7 +16,8 @@ from upstream import ENV_VAR, Upstream
 # Plugins the inner sessions do not need; skipping them halves an inner pytest's start-up time.
 INNER_INI = """
 [pytest]
-addopts = -p no:hypothesispytest -p no:benchmark -p no:recording -p no:cacheprovider -p no:schemathesis -p no:langsmith_plugin -p no:anyio
+addopts = -p no:hypothesispytest -p no:benchmark -p no:recording -p no:cacheprovider
+    -p no:schemathesis -p no:langsmith_plugin -p no:anyio
 """
 
 INNER_CONFTEST = '''

@@ -876,7 +876,7 @@ def test_import_binary_and_text_bodies(capsys, tmp_path):
     assert model["kind"] == "model"
     assert model["request"]["body"] == {"json": {"model": "gpt-4o", "messages": []}}
     assert model["request"]["headers"]["x-api-key"] == "<redacted:x-api-key>"
-    assert model["response"]["headers"]["set-cookie"] == ["<redacted:set-cookie>", "<redacted:set-cookie>"]
+    assert model["response"]["headers"]["set-cookie"] == ["a=<redacted:set-cookie>", "b=<redacted:set-cookie>"]
     assert model["response"]["body"] == {"json": {"error": {"message": "bad"}}, "style": "spaced"}
     assert form["kind"] == "tool"
     assert form["request"]["body"] == {"form": [["amount", "100"], ["api_key", "<redacted:api_key>"]]}

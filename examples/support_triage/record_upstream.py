@@ -91,7 +91,8 @@ def draft_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
         email = (EMAIL.findall(messages[1]["content"]) or ["unknown@example.com"])[0]
         args = json.dumps({"email": email})
         call = {"index": 0, "id": "call_lookup_1", "type": "function", "function": {"name": "lookup_customer"}}
-        chunk({"role": "assistant", "content": None, "tool_calls": [{**call, "function": {**call["function"], "arguments": ""}}]})
+        first = {**call, "function": {**call["function"], "arguments": ""}}
+        chunk({"role": "assistant", "content": None, "tool_calls": [first]})
         for part in (args[: len(args) // 2], args[len(args) // 2 :]):
             chunk({"tool_calls": [{"index": 0, "function": {"arguments": part}}]})
         chunk({}, "tool_calls")
@@ -103,7 +104,7 @@ def draft_chunks(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class Handler(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))))
         if not self.path.endswith("/chat/completions"):
             self.send_error(404)

@@ -19,6 +19,8 @@ from .errors import CassetteFormatError
 from .matching import MatchConfig, body_value, request_key
 
 FORMAT_VERSION = 1
+# How httpx encodes ``json=`` (json.dumps(..., ensure_ascii=False, separators=(",", ":"))), built once.
+_HTTPX_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 Interaction = dict[str, Any]
 
 
@@ -60,6 +62,8 @@ class Cassette:
         self.interactions: list[Interaction] = []
         self.existed = False
         self._index: dict[str, list[int]] = {}
+        # (METHOD, url, body bytes as httpx sends JSON) -> (request key, parsed body): see exact_match.
+        self._exact: dict[tuple[str, str, bytes], tuple[str, Any]] = {}
         self._cursor: dict[str, int] = {}
         self._new: list[Interaction] = []
         self.played: set[int] = set()
@@ -112,10 +116,18 @@ class Cassette:
 
     def _add_to_index(self, interaction: Interaction) -> int:
         request = interaction["request"]
-        key = request_key(request["method"], request["url"], request_value(request.get("body")), self.config)
+        value = request_value(request.get("body"))
+        key = request_key(request["method"], request["url"], value, self.config)
         index = len(self.interactions)
         self.interactions.append(interaction)
         self._index.setdefault(key, []).append(index)
+        if isinstance(value, dict | list) and "json" in request["body"]:
+            try:
+                sent = _HTTPX_JSON.encode(value).encode("utf-8")
+            except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
+                pass  # not text httpx could have sent: only the canonical key can match it
+            else:
+                self._exact.setdefault((str(request["method"]).upper(), str(request["url"]), sent), (key, value))
         return index
 
     # ---- replay --------------------------------------------------------------------------------
@@ -131,6 +143,16 @@ class Cassette:
         self._cursor[key] = cursor + 1
         self.played.add(slots[cursor])
         return self.interactions[slots[cursor]]
+
+    def exact_match(self, method: str, url: str, body: bytes) -> tuple[str, Any] | None:
+        """(request key, parsed body) of a recorded JSON request sent as exactly these bytes, or None.
+
+        httpx (so the openai and anthropic SDKs) sends ``json=`` as compact UTF-8 JSON, which is how
+        the index writes each recorded JSON body. Equal bytes parse to an equal body, so a hit has the
+        key ``request_key`` would compute, without parsing, canonicalising and hashing the request; a
+        request sent any other way just misses here and is matched by its canonical key.
+        """
+        return self._exact.get((method, url, body))
 
     def recorded_count(self, key: str) -> int:
         return len(self._index.get(key, ()))

@@ -6,6 +6,7 @@ request is only searched for when a request misses (the slow path runs once per 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
@@ -52,6 +53,7 @@ class MatchConfig:
         return cls(ignore_body=tuple(body), ignore_query=frozenset(query))
 
 
+@functools.lru_cache(maxsize=1024)
 def canonical_url(url: str, config: MatchConfig) -> str:
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -100,6 +102,8 @@ def _drop(value: Any, path: tuple[str, ...]) -> Any:
             return [_drop(v, path) for v in value]
         return value
     if isinstance(value, dict):
+        if head != "*" and head not in value:
+            return value  # nothing to drop here: no copy
         if not rest:
             if head == "*":
                 return {}
@@ -122,11 +126,13 @@ def normalise_body(value: Any, config: MatchConfig) -> Any:
     return value
 
 
+# json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False), built once.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def request_key(method: str, url: str, body: Any, config: MatchConfig) -> str:
     """Hash of what identifies a request; equal for requests that should replay the same answer."""
-    canon = json.dumps(
-        normalise_body(body, config), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    )
+    canon = _CANONICAL.encode(normalise_body(body, config))
     digest = hashlib.blake2b(digest_size=16)
     digest.update(method.upper().encode())
     digest.update(b"\0")

@@ -103,6 +103,20 @@ def marker(kind: str) -> str:
     return f"<redacted:{kind}>"
 
 
+def _redact_cookie(value: str, kind: str) -> str:
+    """Only cookie values are secret: names and attributes (Path, Expires, Max-Age) stay, so a
+    replayed Set-Cookie still behaves like the recorded one (same name, same lifetime)."""
+    if kind == "set-cookie":
+        first, sep, attributes = value.partition(";")
+        name, eq, _ = first.partition("=")
+        return f"{name.strip()}={marker(kind)}{sep}{attributes}" if eq else marker(kind)
+    parts = []
+    for pair in value.split(";"):
+        name, eq, _ = pair.partition("=")
+        parts.append(f"{name.strip()}={marker(kind)}" if eq else marker(kind))
+    return "; ".join(parts)
+
+
 @dataclass
 class Redactor:
     """Which headers, query parameters, JSON fields and value patterns count as secrets."""
@@ -214,8 +228,11 @@ class Redactor:
         return urlunsplit(parts._replace(query=urlencode(redacted, safe="<>:")))
 
     def header_values(self, name: str, values: list[str]) -> list[str]:
-        if name.lower() in self.headers:
-            return [marker(name.lower()) for _ in values]
+        lowered = name.lower()
+        if lowered in ("set-cookie", "cookie") and lowered in self.headers:
+            return [_redact_cookie(v, lowered) for v in values]
+        if lowered in self.headers:
+            return [marker(lowered) for _ in values]
         return [self.text(v) for v in values]
 
     def headers_dict(self, headers: dict[str, list[str]]) -> dict[str, list[str]]:

@@ -412,11 +412,11 @@ class FakeModel:
     def _serve(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes, served: Literal["in-process", "loopback"]
     ) -> wire.Rendered:
-        from ..providers import detect_provider
+        from ..providers import _detect_builtin  # the fake speaks the built-in formats, not plugins' ones
 
         method = method.upper()
         path = urlsplit(url).path.rstrip("/")
-        provider: Provider | None = detect_provider(method, url)  # type: ignore[assignment]
+        provider: Provider | None = _detect_builtin(method, url)  # type: ignore[assignment]
         request_id = f"req_fake{len(self.requests):04d}"
         count_only = method == "POST" and path.endswith("/messages/count_tokens")
         if provider is None and not count_only:

@@ -8,10 +8,11 @@ be read yields a ``ModelCall`` with whatever could be taken from it.
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import zlib
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from pytest_agentops.trace import ModelCall
@@ -19,7 +20,7 @@ from pytest_agentops.trace import ModelCall
 from . import anthropic_messages, openai_chat, openai_responses
 from ._json import as_str, loads_object
 
-__all__ = ["detect_provider", "is_streamed", "parse_model_call"]
+__all__ = ["ProviderParser", "add_parsers", "detect_provider", "is_streamed", "parse_model_call", "remove_parsers"]
 
 Parser = Callable[[dict[str, Any], str, bool], ModelCall]
 
@@ -35,8 +36,65 @@ _PATH_SUFFIXES = (
 )
 
 
+class ProviderParser(Protocol):
+    """An extra model-API format (a ``pytest_agentops_providers`` hook returns these).
+
+    ``detect`` names the format of a request (e.g. ``"gemini"``), or None when it is not one;
+    ``parse`` reads the exchange into a ``ModelCall`` (None: a ``ModelCall`` with no usage is kept).
+    Both run for every intercepted request / model call: keep them cheap. ``parse`` may raise; the
+    call is then kept with no usage, the test does not fail.
+    """
+
+    def detect(self, method: str, url: str) -> str | None: ...
+
+    def parse(
+        self,
+        method: str,
+        url: str,
+        request_body: bytes | None,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> ModelCall | None: ...
+
+
+# Parsers from pytest_agentops_providers hooks, asked before the built-in formats.
+_EXTRA: tuple[ProviderParser, ...] = ()
+
+
+def add_parsers(parsers: Sequence[ProviderParser]) -> None:
+    """Consult ``parsers`` (in order, before the built-in formats) from now on."""
+    global _EXTRA
+    _EXTRA = (*parsers, *_EXTRA)
+
+
+def remove_parsers(parsers: Sequence[ProviderParser]) -> None:
+    global _EXTRA
+    _EXTRA = tuple(p for p in _EXTRA if not any(p is q for q in parsers))
+
+
+def _extra(method: str, url: str) -> tuple[ProviderParser, str] | None:
+    for parser in _EXTRA:
+        try:
+            name = parser.detect(method, url)
+        except Exception:  # a defect in a plugin's parser must not fail the user's test
+            continue
+        if name:
+            return parser, name
+    return None
+
+
 def detect_provider(method: str, url: str) -> str | None:
     """The API format of a request (``"openai.chat"``, ...), or None when it is not a model call."""
+    if _EXTRA:
+        found = _extra(method, url)
+        if found is not None:
+            return found[1]
+    return _detect_builtin(method, url)
+
+
+@functools.lru_cache(maxsize=512)  # asked twice per request, for a handful of distinct URLs
+def _detect_builtin(method: str, url: str) -> str | None:
     if method.upper() != "POST":
         return None
     try:
@@ -59,14 +117,28 @@ def parse_model_call(
     response_status: int,
     response_headers: Mapping[str, str],
     response_body: bytes,
+    *,
+    request_json: dict[str, Any] | None = None,
 ) -> ModelCall | None:
-    """The ``ModelCall`` a request/response pair represents; None when it is not a model call."""
-    provider = detect_provider(method, url)
+    """The ``ModelCall`` a request/response pair represents; None when it is not a model call.
+
+    ``request_json``: the request body already parsed as a JSON object (so it is not parsed again).
+    """
+    if _EXTRA:
+        found = _extra(method, url)
+        if found is not None:
+            parser, name = found
+            try:
+                call = parser.parse(method, url, request_body, response_status, response_headers, response_body)
+            except Exception:
+                call = None
+            return call if isinstance(call, ModelCall) else ModelCall(provider=name, model=None)
+    provider = _detect_builtin(method, url)
     if provider is None:
         return None
-    request_json: dict[str, Any] = {}
+    parsed, request_json = request_json, {}
     try:
-        request_json = loads_object(_decode(request_body))
+        request_json = parsed if parsed is not None else loads_object(_decode(request_body))
         if not 200 <= response_status < 300:
             # Error bodies carry no usage: the call was made but cost nothing countable.
             return ModelCall(provider=provider, model=as_str(request_json.get("model")))

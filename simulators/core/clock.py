@@ -45,6 +45,11 @@ class SimClock:
         base = self._start if frozen is None else frozen
         return base + self._offset
 
+    @property
+    def offset(self) -> float:
+        """Seconds ``advance``/``set`` have moved this clock from its start (or from the frozen time)."""
+        return self._offset
+
     def timestamp(self) -> int:
         return int(self.now())
 
