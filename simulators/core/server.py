@@ -18,9 +18,11 @@ if TYPE_CHECKING:
     from simulators.core.simulator import Simulator
 
 
-class _Handler(BaseHTTPRequestHandler):
+class LoopbackHandler(BaseHTTPRequestHandler):
+    """Shared plumbing of the loopback servers (simulators, fake model): body reading, no Nagle, quiet."""
+
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: Any
 
     def setup(self) -> None:
         super().setup()
@@ -46,6 +48,11 @@ class _Handler(BaseHTTPRequestHandler):
             return b"".join(chunks)
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length > 0 else b""
+
+
+
+class _Handler(LoopbackHandler):
+    server: _Server
 
     def _dispatch(self) -> None:
         try:
