@@ -4,7 +4,7 @@ Interactions are generated deterministically, sent once through the real openai 
 ``httpx2.MockTransport`` (nothing patched, no network) to capture the exact request bytes and
 headers the SDK sends, and then written twice from that one capture:
 
-* our JSON cassette, built the way ``Tap._to_interaction`` records (``cassette.format`` and
+* our JSON cassette, built the way ``cassette.record.to_interaction`` records (``cassette.format`` and
   ``cassette.body`` helpers, redaction applied), and
 * a vcrpy YAML cassette, built from ``vcr.request.Request`` objects and the response dicts vcrpy's
   httpx stubs record, serialized with vcrpy's own ``vcr.serialize.serialize`` + YAML serializer.
@@ -234,7 +234,7 @@ def capture(exchanges: list[Exchange]) -> list[Captured]:
 
 
 def write_ours(path: Path, captured: list[Captured]) -> None:
-    """Our JSON cassette, shaped exactly as ``Tap._to_interaction`` records (redaction included)."""
+    """Our JSON cassette, shaped exactly as ``cassette.record.to_interaction`` records (redaction included)."""
     from pytest_agentops.cassette import body as bodies
     from pytest_agentops.cassette.format import FORMAT_VERSION, build_meta, compact_headers, dump, store_request_body
     from pytest_agentops.cassette.matching import body_value

@@ -63,6 +63,9 @@ def intercept(tap: Tap) -> Iterator[None]:
     """vcrpy's patches for every HTTP client it knows, answering through ``tap``."""
     from vcr.patch import CassettePatcherBuilder
 
+    from .stubs import httpx_patches
+
+    tap.custom_patches = httpx_patches()
     with contextlib.ExitStack() as stack:
         for patcher in CassettePatcherBuilder(tap).build():
             stack.enter_context(patcher)

@@ -19,7 +19,9 @@ from . import providers
 from .cassette import body as bodies
 from .cassette.format import Cassette, Interaction, compact_headers, store_request_body
 from .cassette.matching import body_value, explain, request_key
+from .cassette.record import to_interaction
 from .cassette.redact import Redactor
+from .stubs import TappedRequest
 from .trace import Backend, Event, Miss, Run
 
 RecordMode = Literal["none", "new", "all"]
@@ -211,12 +213,15 @@ class Tap:
         cached: Decision | None = getattr(request, "_agentops_decision", None)
         if cached is not None:
             return cached
-        live = LiveRequest(
-            method=request.method.upper(),
-            url=request.uri,
-            headers=_vcr_headers(request.headers),
-            body=_raw_body(request),
-        )
+        if type(request) is TappedRequest:  # built by our httpx stub: already plain
+            live = LiveRequest(request.method.upper(), request.uri, request.headers, request.body)
+        else:
+            live = LiveRequest(
+                method=request.method.upper(),
+                url=request.uri,
+                headers=_vcr_headers(request.headers),
+                body=_raw_body(request),
+            )
         live.kind = "model" if providers.detect_provider(live.method, live.url) else "tool"
         decision = self._route(live)
         request._agentops_decision = decision
@@ -359,9 +364,7 @@ class Tap:
         raw = response.get("body", {}).get("string") or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8")
-        headers = {
-            k.lower(): (v[0] if isinstance(v, list) and v else str(v)) for k, v in response["headers"].items()
-        }
+        headers = {k.lower(): (v[0] if isinstance(v, list) and v else str(v)) for k, v in response["headers"].items()}
         model_call = None
         if live.kind == "model" and decision.backend != "miss":
             encoding = headers.get("content-encoding", "")
@@ -388,45 +391,7 @@ class Tap:
         )
 
     def _to_interaction(self, live: LiveRequest, response: dict[str, Any]) -> Interaction:
-        redact = self.redactor
-        req_headers = compact_headers(redact.headers_dict({k: [v] for k, v in live.headers.items()}))
-        resp_headers: dict[str, list[str]] = {}
-        for name, values in response["headers"].items():
-            values = values if isinstance(values, list) else [values]
-            resp_headers[str(name).lower()] = [str(v) for v in values]
-        raw = response.get("body", {}).get("string") or b""
-        if isinstance(raw, str):
-            raw = raw.encode("utf-8")
-        encoding = (resp_headers.get("content-encoding") or [""])[0]
-        if encoding:
-            plain = bodies.decompress(raw, encoding)
-            if plain is not None:
-                raw = plain
-                resp_headers.pop("content-encoding", None)
-        for hop in ("content-length", "transfer-encoding"):
-            resp_headers.pop(hop, None)
-        content_type = (resp_headers.get("content-type") or [""])[0]
-        stored_body = bodies.encode(raw, content_type)
-        stored_body = _redact_body(redact, stored_body)
-        interaction: Interaction = {
-            "kind": live.kind,
-            "request": {
-                "method": live.method,
-                "url": redact.url(live.url),
-                "headers": req_headers,
-                "body": store_request_body(live.value),
-            },
-            "response": {
-                "status": int(response["status"]["code"]),
-                "reason": response["status"].get("message") or "",
-                "headers": compact_headers(redact.headers_dict(resp_headers)),
-                "body": stored_body,
-            },
-        }
-        _scrub_echoed_secrets(interaction, _request_secrets(redact, live))
-        if self.redact_hook is not None:
-            self.redact_hook(interaction)
-        return interaction
+        return to_interaction(live, response, self.redactor, self.redact_hook)
 
 
 def forward(live: LiveRequest, base_url: str) -> dict[str, Any]:
@@ -438,9 +403,7 @@ def forward(live: LiveRequest, base_url: str) -> dict[str, Any]:
     parts = urlsplit(live.url)
     target = urlsplit(base_url)
     path = target.path.rstrip("/") + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    headers = {
-        k: v for k, v in live.headers.items() if k not in ("host", "content-length", "accept-encoding")
-    }
+    headers = {k: v for k, v in live.headers.items() if k not in ("host", "content-length", "accept-encoding")}
     headers["accept-encoding"] = "identity"
     with force_reset():
         conn_cls = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
@@ -459,89 +422,6 @@ def forward(live: LiveRequest, base_url: str) -> dict[str, Any]:
         out.pop(hop, None)
     out["content-length"] = [str(len(data))]
     return {"status": {"code": status, "message": reason}, "headers": out, "body": {"string": data}}
-
-
-_MIN_SECRET_LEN = 8  # shorter values under a secret name ("code=1", "auth=yes") are not scrubbed elsewhere
-
-
-def _request_secrets(redact: Redactor, live: LiveRequest) -> dict[str, str]:
-    """Values the request sent under a secret name (header, query parameter, JSON field) -> kind.
-
-    The name-based rules redact them where they were sent; an upstream may echo them back where no
-    name or pattern gives them away (an echo endpoint, an error quoting the key, a ``next`` link
-    carrying ``?token=``), so those copies are scrubbed from the stored interaction too.
-    """
-    from urllib.parse import parse_qsl
-
-    found: dict[str, str] = {}
-
-    def add(value: str, kind: str) -> None:
-        value = value.strip()
-        if len(value) >= _MIN_SECRET_LEN and not value.startswith("<redacted:"):
-            found.setdefault(value, kind)
-
-    for name, value in live.headers.items():
-        if name not in redact.headers:
-            continue
-        if name in ("cookie", "set-cookie"):
-            for part in value.split(";"):
-                add(part.partition("=")[2], name)
-        else:
-            scheme, _, credentials = value.partition(" ")
-            add(value, name)
-            add(credentials or scheme, name)
-    for key, value in parse_qsl(urlsplit(live.url).query, keep_blank_values=True):
-        if key.lower() in redact.query:
-            add(value, key.lower())
-
-    def walk(value: Any) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if isinstance(key, str) and key.lower() in redact.fields and isinstance(item, str):
-                    add(item, key.lower())
-                else:
-                    walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    if found or live.body:
-        walk(body_value(live.body, live.headers.get("content-type", "")))
-    return found
-
-
-def _scrub_echoed_secrets(interaction: Interaction, secrets: dict[str, str]) -> None:
-    """Replace every copy of ``secrets`` in the stored response and request headers (never matched on)."""
-    if not secrets:
-        return
-    ordered = sorted(secrets.items(), key=lambda item: -len(item[0]))  # longest first
-
-    def scrub(value: Any) -> Any:
-        if isinstance(value, str):
-            for secret, kind in ordered:
-                if secret in value:
-                    value = value.replace(secret, f"<redacted:{kind}>")
-            return value
-        if isinstance(value, dict):
-            return {key: scrub(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [scrub(item) for item in value]
-        return value
-
-    interaction["response"] = scrub(interaction["response"])
-    interaction["request"]["headers"] = scrub(interaction["request"]["headers"])
-
-
-def _redact_body(redact: Redactor, stored: bodies.Body) -> bodies.Body:
-    if not stored:
-        return stored
-    if "json" in stored:
-        return {**stored, "json": redact.value(stored["json"])}
-    if "sse" in stored:
-        return {**stored, "sse": redact.value(stored["sse"])}
-    if "text" in stored:
-        return {"text": redact.text(stored["text"])}
-    return stored
 
 
 def _json_str(text: str) -> str:

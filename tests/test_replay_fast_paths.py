@@ -83,3 +83,57 @@ def test_exact_match_has_the_canonical_key_and_value(tmp_path: Path) -> None:
     assert cassette.exact_match("POST", url + "?x=1", sent) is None
     assert cassette.exact_match("GET", url, sent) is None
     assert cassette.exact_match("POST", url, b"plain") is None
+
+
+def test_httpx_stub_request_keeps_what_vcr_request_keeps() -> None:
+    """The light request our httpx stub builds matches vcr's Request on what the tap reads."""
+    import httpx
+    import httpx2
+    from vcr.request import Request as VcrRequest
+
+    from pytest_agentops.stubs import make_httpx_request
+    from pytest_agentops.tap import _vcr_headers
+
+    for module in (httpx, httpx2):
+        real = module.Request(
+            "POST",
+            "https://api.example.com/v1/x?q=1",
+            headers=[("X-Multi", "a"), ("x-multi", "b"), ("Content-Type", "application/json")],
+            content=b'{"a": 1}',
+        )
+        light = make_httpx_request(real, b'{"a": 1}')
+        vcr = VcrRequest(real.method, str(real.url), b'{"a": 1}', real.headers)
+        assert (light.method, light.uri, light.body) == (vcr.method, vcr.uri, vcr.body)
+        assert light.headers == _vcr_headers(vcr.headers)
+        assert light.headers["x-multi"] == "a, b"
+
+
+def test_httpx_stub_is_installed_only_while_a_tap_is_open(tmp_path: Path) -> None:
+    import httpx2
+    from vcr.stubs import httpx_stubs
+
+    from pytest_agentops.config import Settings
+    from pytest_agentops.session import open_tap
+    from pytest_agentops.stubs import TappedRequest, make_httpx_request
+    from pytest_agentops.tap import Tap
+    from pytest_agentops.trace import Run
+
+    original = httpx_stubs._make_vcr_request
+    seen: list[type] = []
+    decide = Tap._decide
+
+    def spy(self: Tap, request: Any) -> Any:
+        seen.append(type(request))
+        return decide(self, request)
+
+    Tap._decide = spy  # type: ignore[method-assign]
+    try:
+        with open_tap(Settings(), Run("t"), tmp_path / "c.json") as tap:
+            assert httpx_stubs._make_vcr_request is make_httpx_request
+            tap.mount("https://svc.test", lambda live: (200, {"content-type": "text/plain"}, live.body))
+            response = httpx2.Client().post("https://svc.test/echo", content=b"hi")
+    finally:
+        Tap._decide = decide  # type: ignore[method-assign]
+    assert httpx_stubs._make_vcr_request is original
+    assert response.content == b"hi"
+    assert seen and set(seen) == {TappedRequest}

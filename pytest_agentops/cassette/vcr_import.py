@@ -16,6 +16,7 @@ from . import body as bodies
 from .errors import CassetteFormatError
 from .format import FORMAT_VERSION, Interaction, build_meta, compact_headers, dump, store_request_body, write_atomic
 from .matching import body_value
+from .record import redact_body
 from .redact import Redactor, marker
 
 _DROPPED = ("content-length", "transfer-encoding")
@@ -78,18 +79,6 @@ def _headers(value: Any, where: str, path: Path) -> dict[str, list[str]]:
             item.decode("latin-1") if isinstance(item, bytes) else str(item) for item in items
         )
     return out
-
-
-def _redact_body(redactor: Redactor, stored: bodies.Body) -> bodies.Body:
-    if not stored:
-        return stored
-    if "json" in stored:
-        return {**stored, "json": redactor.value(stored["json"])}
-    if "sse" in stored:
-        return {**stored, "sse": redactor.value(stored["sse"])}
-    if "text" in stored:
-        return {"text": redactor.text(stored["text"])}
-    return stored
 
 
 def _is_text(raw: bytes) -> bool:
@@ -167,7 +156,7 @@ def convert_interaction(item: Any, index: int, path: Path, redactor: Redactor) -
             "status": code,
             "reason": reason,
             "headers": compact_headers(redactor.headers_dict(resp_headers)),
-            "body": _redact_body(redactor, bodies.encode(resp_raw, resp_type)),
+            "body": redact_body(redactor, bodies.encode(resp_raw, resp_type)),
         },
     }
 
