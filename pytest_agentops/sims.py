@@ -111,10 +111,10 @@ def register_tools(sim: Simulator) -> None:
             low = url.lower()
             if not any(low.startswith(base) for base in _MOUNTED[cls.name]):
                 return None
-            found = cls.route_for(method, url)
-            if found is not route:
+            found = cls.match_route(method, url)
+            if found is None or found[0] is not route:
                 return None
-            return {}
+            return found[1]  # path parameters join the call's arguments (``id`` of the ticket updated)
 
         registry.add(
             ToolSpec(

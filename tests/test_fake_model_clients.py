@@ -261,3 +261,32 @@ def test_pydantic_ai_agent_runs_a_tool_loop(fake_llm: FakeModel, agent_run: Any,
         )
         == (agent_run.usage.input_tokens, agent_run.usage.output_tokens)
     )
+
+
+def test_a_script_that_raises_answers_500_on_loopback_naming_the_error() -> None:
+    """A bug in a respond() function reaches a socket client as a 500 that names it, not a dropped connection."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    from vcr.patch import force_reset
+
+    fake = FakeModel()
+
+    def respond(conversation: Any) -> str:
+        raise ZeroDivisionError("division by zero")
+
+    fake.respond(respond)
+    url = urlsplit(fake.serve().loopback_url or "")
+    body = json.dumps({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]})
+    try:
+        with force_reset():  # a real socket, as a subprocess agent would open
+            conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+            conn.request("POST", "/v1/chat/completions", body=body, headers={"content-type": "application/json"})
+            response = conn.getresponse()
+            status, payload = response.status, json.loads(response.read())
+            conn.close()
+    finally:
+        fake.close()
+    assert status == 500
+    assert "ZeroDivisionError: division by zero" in payload["error"]["message"]
+    assert [type(e) for e in fake.script_errors] == [ZeroDivisionError]

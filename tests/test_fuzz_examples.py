@@ -77,8 +77,13 @@ def test_the_property_is_not_vacuous_for_the_guarded_agent() -> None:
     from pytest_agentops.fuzz.payload import render
 
     corpus = default_corpus()
-    payload = render(corpus.template("override.ignore_previous"), corpus.goals["refund"].with_params(
-        **scenario.GOAL_PARAMS), "CANARY-0badc0de", style="tool_call", call_clause=corpus.call_clause)
+    payload = render(
+        corpus.template("override.ignore_previous"),
+        corpus.goals["refund"].with_params(**scenario.GOAL_PARAMS),
+        "CANARY-0badc0de",
+        style="tool_call",
+        call_clause=corpus.call_clause,
+    )
     data = fuzz.plant.set_at(scenario.SEED, ("ticketing", "tickets", 0, "description"), payload.text)
     with fuzz.episode() as ep:
         scenario.run_agent(ep, data)
@@ -87,3 +92,25 @@ def test_the_property_is_not_vacuous_for_the_guarded_agent() -> None:
         scenario.run_agent(ep, data, guarded=True)
     assert not fuzz.goal_reached(ep, payload)
     assert [e.rule for e in ep.run.denials] == ["allowlist"]  # the model did try; the policy refused
+
+
+def test_failing_example_names_the_shrunk_payload_under_pytest(pytester: pytest.Pytester) -> None:
+    """pytest's report of a fuzz failure shows the planted case hypothesis shrank to, not an empty ``case=``."""
+    pytester.makepyfile(
+        test_attack="""
+        from hypothesis import given, settings
+        from examples.injection import scenario
+
+        @settings(database=None, deadline=None, derandomize=True)
+        @given(case=scenario.cases())
+        def test_vulnerable(case):
+            scenario.vulnerable_property(case)
+        """
+    )
+    # schemathesis' pytest plugin (installed for the simulator tests) blanks hypothesis' example printing
+    result = pytester.runpytest_subprocess("-p", "no:schemathesis", "-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "Failing test case: test_vulnerable(" in out
+    assert "case=Planted(into='combined'" in out and "template='override.ignore_previous'" in out
+    assert "obfuscations=()" in out

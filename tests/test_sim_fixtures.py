@@ -158,6 +158,19 @@ def test_simulator_calls_are_named_tools_in_the_trace(billing: Any, agent_run: A
     agent_run.assert_called("billing.customers.create", email="t@shop.test")
 
 
+def test_path_parameters_are_part_of_a_simulator_calls_arguments(ticketing: Any, agent_run: Any) -> None:
+    """Which record a write touched is in the URL: the trace must say so, or "wrong record" is invisible."""
+    client = ticketing.client()
+    first = client.post("/api/v2/tickets.json", json={"ticket": {"subject": "a", "comment": {"body": "x"}}})
+    client.post("/api/v2/tickets.json", json={"ticket": {"subject": "b", "comment": {"body": "y"}}})
+    ticket_id = first.json()["ticket"]["id"]
+    assert client.put(f"/api/v2/tickets/{ticket_id}.json", json={"ticket": {"status": "solved"}}).status_code == 200
+
+    agent_run.assert_called("ticketing.tickets.update", ticket_id=str(ticket_id), ticket={"status": "solved"})
+    with pytest.raises(AssertionError):
+        agent_run.assert_called("ticketing.tickets.update", ticket_id=str(ticket_id + 1))
+
+
 def test_a_denied_write_never_reaches_the_simulator(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

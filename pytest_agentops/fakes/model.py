@@ -73,6 +73,7 @@ class FakeModel:
     def __init__(self, base_url: str = DEFAULT_BASE_URL, *, run: Run | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.requests: list[FakeRequest] = []
+        self.script_errors: list[BaseException] = []  # exceptions a respond() script raised on loopback
         self.loopback_url: str | None = None
         self._run = run
         self._tap: Tap | None = None
@@ -390,7 +391,14 @@ class FakeModel:
 
     def _serve_loopback(self, method: str, url: str, headers: dict[str, str], body: bytes) -> wire.Rendered:
         started, started_at = time.perf_counter(), time.time()
-        rendered = self._serve(method, url, headers, body, "loopback")
+        try:
+            rendered = self._serve(method, url, headers, body, "loopback")
+        except Exception as exc:  # a script's bug: answer 500 naming it, never a dropped connection
+            from ..providers import _detect_builtin
+
+            failure = FakeError(500, f"fake model: the script raised {type(exc).__name__}: {exc}", retry=False)
+            self.script_errors.append(exc)
+            rendered = wire.error(_detect_builtin(method.upper(), url), failure, "req_fake_error")  # type: ignore[arg-type]
         run = self._run
         if run is not None:  # a subprocess's call: no tap saw it, so trace it here
             from .. import providers

@@ -212,8 +212,14 @@ class Simulator:
     @classmethod
     def route_for(cls, method: str, url: str) -> Route | None:
         """The route (and so the tool name and kind) a request would hit, without running it."""
+        found = cls.match_route(method, url)
+        return None if found is None else found[0]
+
+    @classmethod
+    def match_route(cls, method: str, url: str) -> tuple[Route, dict[str, str]] | None:
+        """The route a request would hit and its path parameters (``{"id": "7"}``), without running it."""
         try:
-            return cls.router.match(method.upper(), urlsplit(url).path or "/")[0]
+            return cls.router.match(method.upper(), urlsplit(url).path or "/")
         except SimError:
             return None
 
@@ -318,8 +324,7 @@ class Simulator:
             if needed not in token.scopes:
                 raise SimError(
                     "insufficient_permissions",
-                    f"The provided key ({token.masked}) does not have the '{needed}' scope "
-                    f"required for {route.tool}.",
+                    f"The provided key ({token.masked}) does not have the '{needed}' scope required for {route.tool}.",
                 )
         except SimError as err:
             if token is None:
@@ -339,8 +344,13 @@ class Simulator:
                 drop_after = True
             elif kind is not None:
                 if is_write:
-                    record("fault", 0 if kind in ("timeout", "drop") else int(kind), params=None,
-                           idempotency_key=headers.get("idempotency-key"), fault=kind)
+                    record(
+                        "fault",
+                        0 if kind in ("timeout", "drop") else int(kind),
+                        params=None,
+                        idempotency_key=headers.get("idempotency-key"),
+                        fault=kind,
+                    )
                 if fault.latency:
                     time.sleep(fault.latency)
                 if kind in ("timeout", "drop"):
@@ -364,13 +374,17 @@ class Simulator:
             try:
                 _, saved = self.idempotency.begin(tenant, key, f"{method} {path} {canonical(raw)}", now)
             except SimError as err:
-                record("refused", err.status, params={**path_params, **raw}, idempotency_key=key,
-                       error_code=err.code)
+                record("refused", err.status, params={**path_params, **raw}, idempotency_key=key, error_code=err.code)
                 return self._error(err, request_id)
             if saved is not None:
-                record("replayed", saved.status, params=self._arguments(route, path_params, raw),
-                       idempotency_key=key, replay_of=saved.ledger_seq,
-                       fault="commit_then_drop" if drop_after else None)
+                record(
+                    "replayed",
+                    saved.status,
+                    params=self._arguments(route, path_params, raw),
+                    idempotency_key=key,
+                    replay_of=saved.ledger_seq,
+                    fault="commit_then_drop" if drop_after else None,
+                )
                 if drop_after:
                     return SimResponse(0, {}, b"", fault="drop")
                 replay_headers = {**saved.headers, "Idempotent-Replayed": "true", "Request-Id": request_id}
@@ -386,8 +400,9 @@ class Simulator:
                 if key is not None:
                     self.idempotency.release(tenant, key)
                 if is_write:
-                    record("refused", err.status, params={**path_params, **raw}, idempotency_key=key,
-                           error_code=err.code)
+                    record(
+                        "refused", err.status, params={**path_params, **raw}, idempotency_key=key, error_code=err.code
+                    )
                 return self._error(err, request_id)
 
             if fault is not None and fault.latency:
@@ -429,8 +444,13 @@ class Simulator:
                     self.idempotency.save(
                         tenant,
                         key,
-                        SavedResult(response.status, dict(response.headers), response.body, request_id,
-                                    entry.seq if entry else None),
+                        SavedResult(
+                            response.status,
+                            dict(response.headers),
+                            response.body,
+                            request_id,
+                            entry.seq if entry else None,
+                        ),
                     )
         except BaseException:
             if key is not None:
@@ -506,10 +526,18 @@ class Simulator:
                 raise
             if record and route.kind == "write":
                 self.ledger.append(
-                    at=ctx.now, tool=tool, kind=route.kind, method=route.method, path=route.path,
-                    tenant=tenant, token_id="direct", status=200, outcome="applied",
+                    at=ctx.now,
+                    tool=tool,
+                    kind=route.kind,
+                    method=route.method,
+                    path=route.path,
+                    tenant=tenant,
+                    token_id="direct",
+                    status=200,
+                    outcome="applied",
                     params=self._dump_arguments(dict(path), params_obj),
-                    idempotency_key=None, changes=tuple(ctx.changes),
+                    idempotency_key=None,
+                    changes=tuple(ctx.changes),
                 )
         return result
 
@@ -534,15 +562,20 @@ class Simulator:
                         self.seed(sub, tenant=name)
                 elif key == "tokens":
                     for tok in value:
-                        self.issue_token(tok.get("tenant", target), tok.get("scopes", (READ, WRITE)),
-                                         tok.get("ttl"), value=tok.get("value"))
+                        self.issue_token(
+                            tok.get("tenant", target),
+                            tok.get("scopes", (READ, WRITE)),
+                            tok.get("ttl"),
+                            value=tok.get("value"),
+                        )
                 elif key in self._resources:
                     self.tokens.add_tenant(target)
                     for row in value:
                         self.seed_object(key, row, tenant=target)
                 else:
-                    raise ValueError(f"unknown seed key {key!r}; expected one of "
-                                     f"{sorted([*self._resources, 'tenants', 'tokens'])}")
+                    raise ValueError(
+                        f"unknown seed key {key!r}; expected one of {sorted([*self._resources, 'tenants', 'tokens'])}"
+                    )
 
     def seed_object(self, resource: str, row: Mapping[str, Any], *, tenant: str | None = None) -> Any:
         """Validate one row against the resource model (filling id and created) and store it."""
@@ -637,9 +670,7 @@ class Simulator:
     def assert_no_unauthorized_attempts(self) -> None:
         bad = self.ledger.unauthorized()
         if bad:
-            raise AssertionError(
-                f"{self.name}: {len(bad)} unauthorized attempt(s):\n{self.ledger.format(bad)}"
-            )
+            raise AssertionError(f"{self.name}: {len(bad)} unauthorized attempt(s):\n{self.ledger.format(bad)}")
 
     # ------------------------------------------------------------- openapi
     @classmethod
@@ -679,8 +710,7 @@ class Simulator:
         from simulators.core.transport import AsyncSimTransport
 
         headers = {**self.auth_headers(token), **kwargs.pop("headers", {})}
-        return httpx.AsyncClient(base_url=self.base_url, transport=AsyncSimTransport(self), headers=headers,
-                                 **kwargs)
+        return httpx.AsyncClient(base_url=self.base_url, transport=AsyncSimTransport(self), headers=headers, **kwargs)
 
     def serve(self, host: str = "127.0.0.1", port: int = 0) -> SimServer:
         """Start a loopback HTTP server for this instance (stop it with ``.stop()``)."""
@@ -695,8 +725,11 @@ class Simulator:
 def _fault_error(kind: str, retry_after: float) -> SimError:
     if kind == "429":
         secs = max(0, round(retry_after))
-        return SimError("rate_limit", "Too many requests hit the API too quickly (injected fault).",
-                        headers={"Retry-After": str(secs)})
+        return SimError(
+            "rate_limit",
+            "Too many requests hit the API too quickly (injected fault).",
+            headers={"Retry-After": str(secs)},
+        )
     if kind == "503":
         return SimError("service_unavailable", "The service is temporarily unavailable (injected fault).")
     return SimError("service_error", "An error occurred with our connection to the service (injected fault).")
