@@ -398,7 +398,7 @@ class FakeModel:
 
             failure = FakeError(500, f"fake model: the script raised {type(exc).__name__}: {exc}", retry=False)
             self.script_errors.append(exc)
-            rendered = wire.error(_detect_builtin(method.upper(), url), failure, "req_fake_error")  # type: ignore[arg-type]
+            rendered = wire.error(_detect_builtin(method.upper(), url), failure, "req_fake_error")
         run = self._run
         if run is not None:  # a subprocess's call: no tap saw it, so trace it here
             from .. import providers
