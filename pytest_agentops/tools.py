@@ -18,6 +18,7 @@ most literal characters wins.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import inspect
 import json
@@ -243,6 +244,18 @@ class ToolRegistry:
     def remove(self, name: str) -> None:
         if self._specs.pop(name, None) is not None:
             self.version += 1
+
+    def alias(self, name: str, *aliases: str) -> ToolSpec:
+        """Let the trace link a model's function name (a framework's ``add_note``) to tool ``name``.
+
+        The spec is replaced, not edited, so an ``isolated()`` block undoes it like a registration.
+        """
+        spec = self._specs.get(name)
+        if spec is None:
+            known = ", ".join(self.names()) or "none"
+            raise KeyError(f"alias({name!r}): no tool of that name is registered (known: {known})")
+        merged = spec.aliases + tuple(a for a in aliases if a not in spec.aliases)
+        return self.add(dataclasses.replace(spec, aliases=merged))
 
     def get(self, name: str) -> ToolSpec | None:
         return self._specs.get(name)

@@ -309,6 +309,29 @@ def test_model_tool_calls_link_to_the_executions_that_follow(run: Run) -> None:
     assert [e.requested_by for e in run.events[1:]] == [(0, "call_1"), (0, "call_2"), None]
 
 
+def test_alias_links_a_frameworks_function_name_to_an_http_tool(run: Run) -> None:
+    """A LangGraph tool ``add_note`` that POSTs to the CRM: the trace links it once it is aliased."""
+    register_tool("crm.notes.create", method="POST", url="https://crm.example.com/notes")
+    guard = guarded(run)
+
+    def model_asks_then_tool_runs() -> None:
+        call = ModelCall("openai.chat", "gpt-4o", tool_calls=[ToolCallRequest(f"c{len(run.events)}", "add_note", {})])
+        url = "https://api.openai.com/v1/chat/completions"
+        run.record(kind="model", method="POST", url=url, backend="cassette", model_call=call)
+        request = live("POST", "https://crm.example.com/notes", b'{"body": "hi"}')
+        assert guard.gate(request) is None
+        tap_event(run, request, 201)
+
+    model_asks_then_tool_runs()
+    assert run.events[1].tool == "crm.notes.create" and run.events[1].requested_by is None
+    with pytest.raises(KeyError, match=r"alias\('crm.notes.make'\): no tool of that name"):
+        registry.alias("crm.notes.make", "add_note")
+    spec = registry.alias("crm.notes.create", "add_note")
+    assert spec.aliases == ("add_note",) and registry.get("crm.notes.create") is spec
+    model_asks_then_tool_runs()
+    assert run.events[3].requested_by == (0, "c0")  # the earliest request not yet linked to an execution
+
+
 def test_guard_budget_denies_past_the_limit(run: Run) -> None:
     @tool(kind="read")
     def ping() -> str:
