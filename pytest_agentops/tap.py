@@ -235,7 +235,11 @@ class Tap:
         url = live.url.lower()
         for prefix, handler, backend in self.local:
             if url.startswith(prefix) and (len(url) == len(prefix) or url[len(prefix)] in "/?#"):
-                served = handler(live)
+                try:
+                    served = handler(live)
+                except Exception as exc:  # an injected fault (dropped connection, timeout): still a step
+                    self._record_failure(live, backend, exc)
+                    raise
                 if served is not None:
                     return Decision(live, backend, reply=_reply(*served))
         if self.record != "all" and self.redact_hook is None:
@@ -388,6 +392,23 @@ class Tap:
             duration_s=time.perf_counter() - live.started,
             model_call=model_call,
             error="cassette miss" if decision.backend == "miss" else None,
+        )
+
+    def _record_failure(self, live: LiveRequest, backend: Backend, exc: Exception) -> Event:
+        """A local backend raised instead of answering (a simulator's drop or timeout fault).
+
+        The request still happened, and with ``commit_then_drop`` its write did too: the trace,
+        the budgets and ``agent_run.writes`` must count it, with no status and the error.
+        """
+        return self.run.record(
+            kind="model" if live.kind == "model" else "tool",
+            method=live.method,
+            url=self.redactor.url(live.url),
+            backend=backend,
+            status=None,
+            started_at=live.started_at,
+            duration_s=time.perf_counter() - live.started,
+            error=f"{type(exc).__name__}: {exc}",
         )
 
     def _to_interaction(self, live: LiveRequest, response: dict[str, Any]) -> Interaction:

@@ -74,6 +74,21 @@ def test_dropped_connection_fault_is_each_clients_own_error(billing: Any) -> Non
     assert ok.status_code == 200
 
 
+def test_a_write_committed_then_dropped_is_in_the_trace(billing: Any, agent_run: Any) -> None:
+    """The client saw no answer, but the write happened: the trace, budgets and writes must count it."""
+    billing.faults.add("billing.customers.create", kind="commit_then_drop", times=1)
+    with billing.client() as client:
+        with pytest.raises(httpx.TransportError):
+            client.post("/v1/customers", data={"email": "x@shop.test"}, headers={"Idempotency-Key": "k1"})
+        retried = client.post("/v1/customers", data={"email": "x@shop.test"}, headers={"Idempotency-Key": "k1"})
+    assert retried.status_code == 200 and len(billing.all("customers")) == 1
+    first, second = agent_run.writes
+    assert (first.tool, first.status, second.status) == ("billing.customers.create", None, 200)
+    assert first.error is not None and "dropped the connection" in first.error
+    assert first.arguments == {"email": "x@shop.test"}
+    agent_run.assert_tool_calls(max=2, min=2)
+
+
 def test_timeout_fault_is_a_read_timeout(billing: Any) -> None:
     billing.faults.add("billing.customers.list", kind="timeout", times=1)
     with billing.client() as client, pytest.raises(httpx.ReadTimeout):
