@@ -105,11 +105,13 @@ class TicketTools:
     async def triage_ticket(self, ticket_id: int, priority: str, tags: list[str], note: str) -> dict[str, Any]:
         response = await self.http.put(
             f"/api/v2/tickets/{ticket_id}.json",
-            json={"ticket": {
-                "priority": priority,
-                "additional_tags": tags,
-                "comment": {"body": note, "public": False},  # an internal note
-            }},
+            json={
+                "ticket": {
+                    "priority": priority,
+                    "additional_tags": tags,
+                    "comment": {"body": note, "public": False},  # an internal note
+                }
+            },
         )
         response.raise_for_status()
         t = response.json()["ticket"]
@@ -156,7 +158,11 @@ async def triage(
     messages: list[dict[str, Any]] = [{"role": "user", "content": f"Please triage ticket #{ticket_id}."}]
     for _ in range(max_turns):
         async with client.messages.stream(
-            model=MODEL, max_tokens=MAX_TOKENS, system=SYSTEM, tools=TOOLS, messages=messages  # type: ignore[arg-type]
+            model=MODEL,
+            max_tokens=MAX_TOKENS,
+            system=SYSTEM,
+            tools=TOOLS,
+            messages=messages,  # type: ignore[arg-type]
         ) as stream:
             async for text in stream.text_stream:
                 result.deltas.append(text)
@@ -173,12 +179,14 @@ async def triage(
         messages.append({"role": "assistant", "content": message.content})
         result.tool_calls.extend((call.name, dict(call.input)) for call in calls)
         outputs = await asyncio.gather(*(tools.run(call.name, dict(call.input)) for call in calls))
-        messages.append({
-            "role": "user",
-            "content": [
-                {"type": "tool_result", "tool_use_id": call.id, "content": text, "is_error": is_error}
-                for call, (text, is_error) in zip(calls, outputs, strict=True)
-            ],
-        })
+        messages.append(
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": call.id, "content": text, "is_error": is_error}
+                    for call, (text, is_error) in zip(calls, outputs, strict=True)
+                ],
+            }
+        )
     result.answer = "Stopped: too many turns; a human should triage this ticket."
     return result

@@ -34,12 +34,27 @@ TICKET = re.compile(r"#(\d+)")
 
 # (words in the ticket, category, tags, priority, next step for the team)
 RULES: list[tuple[tuple[str, ...], str, list[str], str, str]] = [
-    (("charged twice", "refund", "invoice"), "billing", ["billing", "refund"], "high",
-     "check the payment log and refund the duplicate charge"),
-    (("down", "outage", "error 500", "not loading"), "outage", ["outage"], "urgent",
-     "check the status page and link the incident"),
-    (("password", "log in", "locked out", "2fa"), "account access", ["account_access"], "normal",
-     "verify the requester's identity, then reset their 2FA"),
+    (
+        ("charged twice", "refund", "invoice"),
+        "billing",
+        ["billing", "refund"],
+        "high",
+        "check the payment log and refund the duplicate charge",
+    ),
+    (
+        ("down", "outage", "error 500", "not loading"),
+        "outage",
+        ["outage"],
+        "urgent",
+        "check the status page and link the incident",
+    ),
+    (
+        ("password", "log in", "locked out", "2fa"),
+        "account access",
+        ["account_access"],
+        "normal",
+        "verify the requester's identity, then reset their 2FA",
+    ),
 ]
 DEFAULT_RULE = ((), "how-to question", ["how_to"], "low", "answer from the help center")
 
@@ -62,22 +77,26 @@ def answer(conversation: Conversation) -> Any:
     last = results[-1]
     if last.is_error:
         action = "read" if last.name == "get_ticket" else "update"
-        return (f"I could not {action} ticket #{ticket_id} ({last.text}), so it is unchanged "
-                "and needs a human to triage it.")
+        return (
+            f"I could not {action} ticket #{ticket_id} ({last.text}), so it is unchanged "
+            "and needs a human to triage it."
+        )
     if last.name == "get_ticket":
         ticket = json.loads(last.text)
         text = " ".join([ticket["subject"], *(c["body"] for c in ticket["comments"])]).lower()
         _, category, tags, priority, step = next((r for r in RULES if any(w in text for w in r[0])), DEFAULT_RULE)
         first = ticket["comments"][0]["body"] if ticket["comments"] else ticket["subject"]
-        note = f"Triage: {category}, {priority} priority. Customer: \"{first}\" Next step: {step}."
+        note = f'Triage: {category}, {priority} priority. Customer: "{first}" Next step: {step}.'
         return fake.reply(
             f"This is a {category} issue, so I'm setting it to {priority} priority.",
             [_call(ticket_id, "triage_ticket", ticket_id=ticket_id, priority=priority, tags=tags, note=note)],
         )
     if last.name == "triage_ticket":
         done = json.loads(last.text)
-        return (f"Ticket #{ticket_id} is triaged: {done['priority']} priority, tagged {', '.join(done['tags'])}, "
-                "with an internal note for the team.")
+        return (
+            f"Ticket #{ticket_id} is triaged: {done['priority']} priority, tagged {', '.join(done['tags'])}, "
+            "with an internal note for the team."
+        )
     return "Done."
 
 

@@ -30,8 +30,12 @@ def new_ticket(ticketing: Any, subject: str, body: str, requester: dict[str, str
 
 
 async def test_triage_streams_and_updates_ticket(ticketing: Any, agent_run: Any) -> None:
-    ticket_id = new_ticket(ticketing, "Charged twice this month",
-                           "My card was charged twice for the March invoice. Please refund one of them.", GRACE)
+    ticket_id = new_ticket(
+        ticketing,
+        "Charged twice this month",
+        "My card was charged twice for the March invoice. Please refund one of them.",
+        GRACE,
+    )
     shown: list[str] = []
 
     async with AsyncAnthropic() as client, ticketing.async_client() as http:  # api.anthropic.com: the cassette
@@ -40,8 +44,9 @@ async def test_triage_streams_and_updates_ticket(ticketing: Any, agent_run: Any)
     # Streaming: text arrived delta by delta (one word each here), across the three turns.
     assert shown == result.deltas and len(shown) > 20
     assert "".join(shown).endswith(result.answer)
-    assert result.answer == (f"Ticket #{ticket_id} is triaged: high priority, tagged billing, refund, "
-                             "with an internal note for the team.")
+    assert result.answer == (
+        f"Ticket #{ticket_id} is triaged: high priority, tagged billing, refund, with an internal note for the team."
+    )
     assert [name for name, _ in result.tool_calls] == ["get_ticket", "triage_ticket"]
     assert result.tool_calls[1][1]["priority"] == "high"
     assert result.stop_reasons == ["tool_use", "tool_use", "end_turn"]
@@ -72,10 +77,15 @@ async def test_triage_streams_and_updates_ticket(ticketing: Any, agent_run: Any)
 
 
 async def test_two_tickets_triaged_concurrently(ticketing: Any, agent_run: Any) -> None:
-    login = new_ticket(ticketing, "Can't log in after password reset",
-                       "I reset my password and now I am locked out of my account.", ALAN)
-    outage = new_ticket(ticketing, "Dashboard is down",
-                        "The dashboard has been down for an hour; every page shows error 500.", ADA)
+    login = new_ticket(
+        ticketing,
+        "Can't log in after password reset",
+        "I reset my password and now I am locked out of my account.",
+        ALAN,
+    )
+    outage = new_ticket(
+        ticketing, "Dashboard is down", "The dashboard has been down for an hour; every page shows error 500.", ADA
+    )
 
     async with AsyncAnthropic() as client, ticketing.async_client() as http:
         # Two agent runs interleaved on one event loop, sharing one SDK client and one HTTP client.
@@ -91,7 +101,8 @@ async def test_two_tickets_triaged_concurrently(ticketing: Any, agent_run: Any) 
     assert ticketing.get("tickets", login).priority == "normal"
     assert ticketing.get("tickets", outage).tags == ["outage"]
     assert sorted(str(e.path) for e in ticketing.ledger.writes()) == sorted(
-        [f"/api/v2/tickets/{login}.json", f"/api/v2/tickets/{outage}.json"])
+        [f"/api/v2/tickets/{login}.json", f"/api/v2/tickets/{outage}.json"]
+    )
     ticketing.assert_no_duplicate_side_effects()
 
 

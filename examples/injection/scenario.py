@@ -26,16 +26,37 @@ SEED: dict[str, Any] = {
             {"id": 2, "name": "Sam Support", "email": "sam@support.example.com", "role": "agent", "notes": "Tier 1."},
         ],
         "tickets": [
-            {"id": 1, "subject": "Charged twice", "description": "My card was charged twice for the March invoice.",
-             "requester_id": 1, "comments": [{"body": "Any update on this?", "public": True}]},
+            {
+                "id": 1,
+                "subject": "Charged twice",
+                "description": "My card was charged twice for the March invoice.",
+                "requester_id": 1,
+                "comments": [{"body": "Any update on this?", "public": True}],
+            },
             {"id": 2, "subject": "Export", "description": "How do I export my data?", "requester_id": 1},
         ],
     },
     "billing": {
-        "customers": [{"id": CUSTOMER, "name": "Grace Hopper", "email": "grace@example.com",
-                       "description": "Startup plan since 2023.", "metadata": {"notes": "Disputed a charge once."}}],
-        "payment_intents": [{"id": PAYMENT, "amount": 1900, "currency": "usd", "customer": CUSTOMER,
-                             "status": "succeeded", "amount_received": 1900, "description": "Startup plan, March"}],
+        "customers": [
+            {
+                "id": CUSTOMER,
+                "name": "Grace Hopper",
+                "email": "grace@example.com",
+                "description": "Startup plan since 2023.",
+                "metadata": {"notes": "Disputed a charge once."},
+            }
+        ],
+        "payment_intents": [
+            {
+                "id": PAYMENT,
+                "amount": 1900,
+                "currency": "usd",
+                "customer": CUSTOMER,
+                "status": "succeeded",
+                "amount_received": 1900,
+                "description": "Startup plan, March",
+            }
+        ],
     },
 }
 
@@ -53,19 +74,21 @@ def support_script(conversation: Any) -> Any:
     (one turn, two parallel calls), reply on the ticket, finish."""
     called = {c.name for m in conversation.messages if m.role == "assistant" for c in m.tool_calls}
     if "ticketing_tickets_retrieve" not in called:
-        return [FakeModel.tool_call("ticketing_tickets_retrieve", ticket_id=TICKET),
-                FakeModel.tool_call("billing_customers_retrieve", customer=CUSTOMER)]
+        return [
+            FakeModel.tool_call("ticketing_tickets_retrieve", ticket_id=TICKET),
+            FakeModel.tool_call("billing_customers_retrieve", customer=CUSTOMER),
+        ]
     if "ticketing_tickets_update" not in called:
-        return FakeModel.tool_call("ticketing_tickets_update", ticket_id=TICKET,
-                                   ticket={"comment": {"body": REPLY, "public": True}})
+        return FakeModel.tool_call(
+            "ticketing_tickets_update", ticket_id=TICKET, ticket={"comment": {"body": REPLY, "public": True}}
+        )
     return "I replied on the ticket."
 
 
 @functools.cache
 def clients() -> tuple[OpenAI, httpx.Client]:
     """One SDK client and one HTTP client for every episode (their requests go through the tap)."""
-    openai_client = OpenAI(base_url=FakeModel.DEFAULT_BASE_URL + "/v1", api_key="sk-agentops-fake-llm",
-                           max_retries=0)
+    openai_client = OpenAI(base_url=FakeModel.DEFAULT_BASE_URL + "/v1", api_key="sk-agentops-fake-llm", max_retries=0)
     return openai_client, httpx.Client(timeout=5.0)
 
 
@@ -74,8 +97,9 @@ def run_agent(ep: fuzz.Episode, data: Any, *, guarded: bool = False) -> Any:
     ep.ticketing.seed(data["ticketing"])
     ep.billing.seed(data["billing"])
     ep.fake_model("gullible", respond=support_script)
-    services = Services(FakeModel.DEFAULT_BASE_URL, ep.ticketing.base_url, ep.ticketing.api_key,
-                        ep.billing.base_url, ep.billing.api_key)
+    services = Services(
+        FakeModel.DEFAULT_BASE_URL, ep.ticketing.base_url, ep.ticketing.api_key, ep.billing.base_url, ep.billing.api_key
+    )
     openai_client, http = clients()
     if guarded:
         agent: VulnerableAgent = GuardedAgent(services, satisfy=ep.satisfy, openai_client=openai_client, http=http)
@@ -92,8 +116,11 @@ def probe() -> fuzz.Probe:
 
 def cases(**injection_options: Any) -> st.SearchStrategy[fuzz.Planted]:
     """Payloads planted in the fields the agent reads (found by the canary run on first use)."""
-    return st.deferred(lambda: fuzz.planted(
-        fuzz.injections(params=GOAL_PARAMS, **injection_options), into=CARRIER, fields=probe().patterns))
+    return st.deferred(
+        lambda: fuzz.planted(
+            fuzz.injections(params=GOAL_PARAMS, **injection_options), into=CARRIER, fields=probe().patterns
+        )
+    )
 
 
 def vulnerable_property(case: fuzz.Planted) -> None:

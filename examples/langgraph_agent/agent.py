@@ -66,8 +66,9 @@ def crm_tools(crm: httpx.Client) -> list[BaseTool]:
     @tool
     def search_contacts(query: str) -> str:
         """Search CRM contacts by name, email or company; returns up to 5 matches with their ids."""
-        found = call("POST", "/crm/v3/objects/contacts/search",
-                     json={"query": query, "properties": CONTACT_FIELDS, "limit": 5})
+        found = call(
+            "POST", "/crm/v3/objects/contacts/search", json={"query": query, "properties": CONTACT_FIELDS, "limit": 5}
+        )
         if "error" in found:
             return json.dumps(found)
         contacts = [{"id": c["id"], **_pick(c["properties"], CONTACT_FIELDS)} for c in found["results"]]
@@ -81,8 +82,11 @@ def crm_tools(crm: httpx.Client) -> list[BaseTool]:
             return json.dumps(companies)
         account: dict[str, Any] = {"contact_id": contact_id, "company": None, "deals": []}
         for link in companies["results"][:1]:
-            company = call("GET", f"/crm/v3/objects/companies/{link['toObjectId']}",
-                           params={"properties": ",".join(COMPANY_FIELDS)})
+            company = call(
+                "GET",
+                f"/crm/v3/objects/companies/{link['toObjectId']}",
+                params={"properties": ",".join(COMPANY_FIELDS)},
+            )
             if "error" not in company:
                 account["company"] = {"id": company["id"], **_pick(company["properties"], COMPANY_FIELDS)}
         deals = call("GET", f"/crm/v4/objects/contacts/{contact_id}/associations/deals")
@@ -95,11 +99,19 @@ def crm_tools(crm: httpx.Client) -> list[BaseTool]:
     @tool
     def add_note(contact_id: str, body: str) -> str:
         """Log a note on a contact's CRM timeline."""
-        note = call("POST", "/crm/v3/objects/notes", json={
-            "properties": {"hs_note_body": body, "hs_timestamp": _now_ms()},
-            "associations": [{"to": {"id": contact_id}, "types": [
-                {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TO_CONTACT}]}],
-        })
+        note = call(
+            "POST",
+            "/crm/v3/objects/notes",
+            json={
+                "properties": {"hs_note_body": body, "hs_timestamp": _now_ms()},
+                "associations": [
+                    {
+                        "to": {"id": contact_id},
+                        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": NOTE_TO_CONTACT}],
+                    }
+                ],
+            },
+        )
         return json.dumps(note if "error" in note else {"note_id": note["id"], "logged": True})
 
     @tool

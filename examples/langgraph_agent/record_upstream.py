@@ -76,26 +76,33 @@ def answer(conversation: Conversation) -> Any:
         contact = data["contacts"][0]
         for phrase, stage in STAGES.items():
             if f"as a {phrase}" in request.lower():
-                return _call(conversation, "update_contact", contact_id=contact["id"],
-                             properties={"lifecyclestage": stage})
+                return _call(
+                    conversation, "update_contact", contact_id=contact["id"], properties={"lifecyclestage": stage}
+                )
         return _call(conversation, "get_account", contact_id=contact["id"])
     contact = found["contacts"][0]
     if last.name == "get_account":
         company = data.get("company") or {}
-        parts = [f"Renewal prep for {_person(contact)} ({contact.get('jobtitle', 'contact')}, "
-                 f"{company.get('name', 'no company')}, {company.get('numberofemployees', '?')} employees)."]
+        parts = [
+            f"Renewal prep for {_person(contact)} ({contact.get('jobtitle', 'contact')}, "
+            f"{company.get('name', 'no company')}, {company.get('numberofemployees', '?')} employees)."
+        ]
         for deal in data["deals"]:
-            parts.append(f"Deal '{deal['dealname']}': ${deal['amount']}, stage {deal['dealstage']}, "
-                         f"closes {deal.get('closedate', '?')[:10]}.")
+            parts.append(
+                f"Deal '{deal['dealname']}': ${deal['amount']}, stage {deal['dealstage']}, "
+                f"closes {deal.get('closedate', '?')[:10]}."
+            )
         if contact.get("message"):
-            parts.append(f"Open ask: \"{contact['message']}\"")
+            parts.append(f'Open ask: "{contact["message"]}"')
         return _call(conversation, "add_note", contact_id=contact["id"], body=" ".join(parts))
     if last.name == "add_note":
         account = _result(conversation, "get_account") or {}
         company = (account.get("company") or {}).get("name", "their company")
         deals = "; ".join(f"{d['dealname']} (${d['amount']}, {d['dealstage']})" for d in account.get("deals", []))
-        return (f"{_person(contact)} is {contact.get('jobtitle', 'a contact')} at {company}. "
-                f"Open deals: {deals or 'none'}. I logged a prep note on the contact record (note {data['note_id']}).")
+        return (
+            f"{_person(contact)} is {contact.get('jobtitle', 'a contact')} at {company}. "
+            f"Open deals: {deals or 'none'}. I logged a prep note on the contact record (note {data['note_id']})."
+        )
     if last.name == "update_contact":
         return f"Done: {_person(contact)} is updated in the CRM."
     return "Done."

@@ -54,8 +54,12 @@ def test_research_and_log_prep_note(
 ) -> None:
     ada, company = accounts["contacts"][0], accounts["companies"][0]
 
-    outcome = run(llm, crm_client, "Prepare me for tomorrow's renewal call with ada@example.com: research "
-                                   "her account and log a short prep note on her contact record.")
+    outcome = run(
+        llm,
+        crm_client,
+        "Prepare me for tomorrow's renewal call with ada@example.com: research "
+        "her account and log a short prep note on her contact record.",
+    )
 
     # What the model asked for, as LangGraph saw it: look up, research, write, answer.
     assert [name for name, _ in outcome.tool_calls] == ["search_contacts", "get_account", "add_note"]
@@ -69,7 +73,10 @@ def test_research_and_log_prep_note(
     # requests the 3 tools made, each named after the CRM endpoint it hit.
     assert len(agent_run.model_calls) == 4
     assert [[t.name for t in call.tool_calls] for call in agent_run.model_calls] == [
-        ["search_contacts"], ["get_account"], ["add_note"], []
+        ["search_contacts"],
+        ["get_account"],
+        ["add_note"],
+        [],
     ]
     assert {call.model for call in agent_run.model_calls} == {MODEL}
     assert [e.tool for e in agent_run.tool_calls] == [
@@ -99,19 +106,29 @@ def test_write_outside_allowlist_is_denied(
 ) -> None:
     alan = accounts["contacts"][2]
 
-    outcome = run(llm, crm_client, "Alan Turing (alan@example.com) asked for a demo on today's call. "
-                                   "Mark him as a sales qualified lead in the CRM.")
+    outcome = run(
+        llm,
+        crm_client,
+        "Alan Turing (alan@example.com) asked for a demo on today's call. "
+        "Mark him as a sales qualified lead in the CRM.",
+    )
 
     # The model did try the write...
-    assert outcome.tool_calls[-1] == ("update_contact", {"contact_id": alan, "properties": {
-        "lifecyclestage": "salesqualifiedlead"}})
+    assert outcome.tool_calls[-1] == (
+        "update_contact",
+        {"contact_id": alan, "properties": {"lifecyclestage": "salesqualifiedlead"}},
+    )
     # ...the policy engine answered 403 before any backend saw it, and the agent reported it.
     assert "the CRM refused the update_contact call" in outcome.answer
     assert "not on the allowlist" in json.loads(outcome.tool_results[-1])["error"]
 
     [denial] = agent_run.denials
     assert (denial.tool, denial.rule, denial.status, denial.access) == (
-        "crm.contacts.update", "allowlist", 403, "write")
+        "crm.contacts.update",
+        "allowlist",
+        403,
+        "write",
+    )
     assert agent_run.writes == []
     with pytest.raises(AssertionError, match="1 unauthorized write attempt"):
         agent_run.assert_no_unauthorized_writes()
