@@ -36,7 +36,7 @@ class GuardSettings:
     ini_prices: dict[str, Price] = field(default_factory=dict)
     _contracts: Contracts | None = None
     _prices: PriceTable | None = None
-    _rules: tuple[Rule, ...] | None = None
+    _rules: dict[Any, tuple[Rule, ...]] = field(default_factory=dict)  # test folder -> its conftests' rules
     _providers: tuple[Any, ...] | None = None  # model-API parsers from pytest_agentops_providers hooks
 
     @property
@@ -145,13 +145,16 @@ def _prices(config: pytest.Config, settings: GuardSettings) -> PriceTable:
     return settings._prices
 
 
-def _rules(config: pytest.Config, settings: GuardSettings) -> tuple[Rule, ...]:
-    if settings._rules is None:
-        rules: list[Rule] = []
-        for result in config.hook.pytest_agentops_policy_rules(config=config):
-            rules.extend(result or ())
-        settings._rules = tuple(rules)
-    return settings._rules
+def _rules(item: pytest.Item, settings: GuardSettings) -> tuple[Rule, ...]:
+    """The rules of the conftests above ``item`` (and plugins): asked once per test folder."""
+    folder = item.path.parent
+    rules = settings._rules.get(folder)
+    if rules is None:
+        found: list[Rule] = []
+        for result in item.ihook.pytest_agentops_policy_rules(config=item.config):
+            found.extend(result or ())
+        rules = settings._rules[folder] = tuple(found)
+    return rules
 
 
 def _providers(config: pytest.Config, settings: GuardSettings) -> None:
@@ -235,7 +238,7 @@ def build_guard(item: pytest.Item, run: Run) -> Guard:
         contract=contract,
         prices=_prices(config, settings),
         no_writes=settings.no_writes,
-        rules=_rules(config, settings),
+        rules=_rules(item, settings),
     )
 
 

@@ -25,7 +25,8 @@ def pytest_agentops_policy_rules(config: pytest.Config) -> list[Any]:
     Return a list of callables ``(call, run) -> Denial | None`` (``pytest_agentops.policy.Call``,
     ``pytest_agentops.trace.Run``, ``pytest_agentops.tools.Denial``). A ``Denial`` refuses the call
     (403 JSON for HTTP, ``ToolDenied`` for ``@tool``); ``Denial(..., fail_test=True)`` also fails the
-    test. Rules run on every request: keep them cheap and free of I/O. Called once per session.
+    test. Rules run on every request: keep them cheap and free of I/O. Called once per test folder:
+    a conftest's rules apply to the tests under it, as with ``pytest_agentops_redact_interaction``.
     (Named ``pytest_*`` because pytest only takes ``pytest_*`` functions of a conftest as hooks.)
     """
     return []

@@ -343,3 +343,34 @@ def test_requested_by_links_model_tool_calls(project: Project, upstream: Upstrea
     project.pytester.makeini(INNER_INI)
     project.pytester.makepyfile(test_agent=LINK_TESTS)
     project.run().assert_outcomes(passed=1)
+
+
+def test_policy_rules_hook_is_scoped_to_its_conftests_folder(pytester: pytest.Pytester) -> None:
+    """A rule in ``strict/conftest.py`` guards the tests under ``strict/`` only, like any conftest hook."""
+    pytester.makeini("[pytest]\n")
+    rule = """
+from pytest_agentops import Denial
+
+
+def pytest_agentops_policy_rules(config):
+    return [lambda call, run: Denial("strict_folder", "no writes here") if call.access == "write" else None]
+"""
+    test = """
+import httpx
+
+
+def test_write(billing, agent_run):
+    with billing.client() as client:
+        status = client.post("/v1/customers", data={"email": "a@shop.test"}).status_code
+    print("STATUS", status, [d.rule for d in agent_run.denials])
+"""
+    pytester.mkpydir("strict")
+    pytester.mkpydir("lenient")
+    (pytester.path / "strict" / "conftest.py").write_text(rule, encoding="utf-8")
+    (pytester.path / "strict" / "test_strict.py").write_text(test, encoding="utf-8")
+    (pytester.path / "lenient" / "test_lenient.py").write_text(test, encoding="utf-8")
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    out = result.stdout.str()
+    assert "test_lenient.py STATUS 200 []" in out
+    assert "test_strict.py STATUS 403 ['strict_folder']" in out
