@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import pytest
 from upstream import Upstream
 
 if TYPE_CHECKING:
