@@ -43,6 +43,7 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 P = ParamSpec("P")
 R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
 
 
 # ---- decisions and errors -------------------------------------------------------------------------
@@ -139,6 +140,10 @@ class ToolSpec:
     @property
     def is_write(self) -> bool:
         return self.kind == "write"
+
+    def json_schema(self) -> dict[str, Any]:
+        """The arguments' JSON schema (what a model's function definition declares); ``{}`` without a schema."""
+        return self.schema.model_json_schema() if self.schema is not None else {}
 
     def match(self, method: str, url: str) -> Mapping[str, str] | None:
         """Path parameters when ``method url`` is a call of this tool, else None."""
@@ -406,6 +411,14 @@ def use_guard(guard: ActiveGuard | None) -> Iterator[None]:
 # ---- @tool ----------------------------------------------------------------------------------------
 
 
+class Tool(Protocol[P, R_co]):
+    """What ``@tool`` returns: the function, validated and traced, with its ``spec`` (schema, kind...)."""
+
+    spec: ToolSpec
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
+
+
 @overload
 def tool(
     fn: Callable[P, R],
@@ -416,7 +429,7 @@ def tool(
     name: str | None = None,
     preconditions: Sequence[str] = (),
     aliases: Sequence[str] = (),
-) -> Callable[P, R]: ...
+) -> Tool[P, R]: ...
 
 
 @overload
@@ -429,7 +442,7 @@ def tool(
     name: str | None = None,
     preconditions: Sequence[str] = (),
     aliases: Sequence[str] = (),
-) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+) -> Callable[[Callable[P, R]], Tool[P, R]]: ...
 
 
 def tool(
@@ -441,7 +454,7 @@ def tool(
     name: str | None = None,
     preconditions: Sequence[str] = (),
     aliases: Sequence[str] = (),
-) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
+) -> Tool[P, R] | Callable[[Callable[P, R]], Tool[P, R]]:
     """Register an in-process tool. Each call validates its arguments against a pydantic model of
     the signature, asks the current test's policy, runs, and is recorded on the run's trace."""
 
@@ -450,7 +463,7 @@ def tool(
     localns = dict(frame.f_locals) if frame.f_locals is not frame.f_globals else None
     del frame
 
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+    def decorate(func: Callable[P, R]) -> Tool[P, R]:
         tool_name = name or func.__name__
         schema = schema_from_signature(func, tool_name, localns)
         spec = ToolSpec(
@@ -465,8 +478,8 @@ def tool(
             aliases=tuple(aliases),
             func=func,
         )
-        wrapper = _wrap(func, spec, schema)
-        wrapper.spec = spec  # type: ignore[attr-defined]
+        wrapper = typing.cast("Tool[P, R]", _wrap(func, spec, schema))
+        wrapper.spec = spec
         registry.add(spec)
         return wrapper
 

@@ -348,3 +348,15 @@ def test_guard_budget_denies_past_the_limit(run: Run) -> None:
     assert info.value.rule == "budget.max_tool_calls"
     assert run.budget.exceeded
     assert any("max_tool_calls=2" in line for line in guard.failures())
+
+
+def test_tool_exposes_its_spec_and_arguments_schema() -> None:
+    @tool(kind="read")
+    def kb_search(q: str, limit: int = 3) -> list[str]:
+        """Search the help centre."""
+        return [q] * limit
+
+    schema = kb_search.spec.json_schema()  # typed: Tool[P, R].spec, no ignore needed
+    assert schema["required"] == ["q"] and set(schema["properties"]) == {"q", "limit"}
+    assert kb_search.spec.description == "Search the help centre." and kb_search("x", limit=1) == ["x"]
+    assert ToolSpec("t", kind="read").json_schema() == {}

@@ -219,7 +219,7 @@ def _function(name: str, description: str, parameters: dict[str, Any]) -> dict[s
 KB_SEARCH_TOOL = _function(
     "kb_search",
     "Search the help-centre articles.",
-    kb_search.spec.schema.model_json_schema(),  # type: ignore[attr-defined]
+    kb_search.spec.json_schema(),
 )
 PROPOSE_REFUND_TOOL = _function(
     "propose_refund", "Propose refunding one of the customer's charges.", RefundProposal.model_json_schema()
