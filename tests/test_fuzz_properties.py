@@ -219,7 +219,7 @@ def test_failures_are_saved_and_replayed_from_the_example_database(tmp_path: Pat
         runs.append(payload)
         assert "base64" not in payload.obfuscations, "an agent that decodes base64 instructions"
 
-    search = settings(database=db, max_examples=200, deadline=None)(given(fuzz.injections())(vulnerable))
+    search = settings(database=db, max_examples=2000, deadline=None)(given(fuzz.injections())(vulnerable))
     with pytest.raises(AssertionError):
         search()
     assert any(True for _ in tmp_path.rglob("*"))  # saved
