@@ -176,13 +176,32 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    """Render TRACE_DIR's trace files as one self-contained HTML page (see pytest_agentops.htmlreport)."""
+    from .htmlreport import ReportInputError, write_report
+
+    try:
+        written = write_report(
+            Path(args.trace_dir),
+            Path(args.output),
+            scorecard_path=Path(args.scorecard) if args.scorecard else None,
+            title=args.title,
+        )
+    except ReportInputError as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    extra = f", {written.incomplete} incomplete" if written.incomplete else ""
+    print(f"report: {written.path} ({written.tests} test(s), {written.failed} failed{extra}; {written.size:,} bytes)")
+    return EXIT_OK
+
+
 # ---- parser ------------------------------------------------------------------------------------
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=PROG,
-        description="pytest-agentops tools for cassettes (recorded LLM and tool HTTP traffic).",
+        description="pytest-agentops: cassettes (recorded LLM and tool HTTP traffic), simulators, HTML run reports.",
         epilog="Run 'agentops cassettes COMMAND --help' for a command's options. "
         "Exit codes: 0 ok, 1 differences/findings, 2 bad input.",
     )
@@ -268,6 +287,24 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("-o", "--output", metavar="OUT.json", help="where to write (default: VCR_YAML with .json)")
     imp.add_argument("--force", action="store_true", help="overwrite OUT.json if it exists")
     imp.set_defaults(func=cmd_import)
+
+    report = groups.add_parser(
+        "report",
+        help="render trace files (--agent-trace-dir) as one self-contained HTML page",
+        description="Render the JSONL traces under TRACE_DIR (written by pytest --agent-trace-dir=TRACE_DIR) as one "
+        "HTML file with no external resources: the scorecard, and per test its budget meters and a timeline of "
+        "model calls, tool calls, denials and misses with their payloads. Exit 2 when TRACE_DIR is missing, "
+        "holds no trace, or a trace line is corrupt.",
+    )
+    report.add_argument("trace_dir", metavar="TRACE_DIR", help="the folder --agent-trace-dir wrote")
+    report.add_argument("-o", "--output", default="report.html", metavar="OUT.html", help="default: report.html")
+    report.add_argument(
+        "--scorecard",
+        metavar="REPORT.json",
+        help="the same session's --agent-report file: its scorecard and tests (skipped ones too) are used",
+    )
+    report.add_argument("--title", default=None, help="page title (default: pytest-agentops report)")
+    report.set_defaults(func=cmd_report)
     return parser
 
 

@@ -135,8 +135,11 @@ def relative_path(nodeid: str) -> Path:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temp file and a rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    from .cassette.format import file_mode
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, file_mode(path))  # shared artifacts: the umask's mode, not mkstemp's 0600
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,6 +118,10 @@ def test_trace_files_follow_the_contract_logging(traced: Project) -> None:
     named = {"test_traces/test_no_io.jsonl", "test_traces/test_plain.jsonl", "test_traces/test_private.jsonl"}
     params = [f for f in files if f not in named]
     assert named <= set(files) and len(params) == 2, files
+    umask = os.umask(0)
+    os.umask(umask)
+    modes = {p.stat().st_mode & 0o777 for p in root.rglob("*") if p.is_file()}
+    assert modes == {0o666 & ~umask}, modes  # CI artifact uploaders read them: not mkstemp's 0600
     assert all(f.startswith("test_traces/test_param[") and f.count("/") == 1 and ":" not in f for f in params)
 
     lines = _lines(root / "test_traces" / "test_private.jsonl")

@@ -245,7 +245,7 @@ def write_atomic(path: Path, text: str) -> None:
     """Temp file in the same folder, fsync, rename: readers see the old file or the new, never half."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, _file_mode(path))
+        os.fchmod(fd, file_mode(path))
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
@@ -266,7 +266,7 @@ def compact_headers(headers: dict[str, list[str]]) -> dict[str, str | list[str]]
     return {name: values[0] if len(values) == 1 else values for name, values in headers.items()}
 
 
-def _file_mode(path: Path) -> int:
+def file_mode(path: Path) -> int:
     """Keep an existing file's mode; a new file gets the usual 0o666 less the umask, not mkstemp's 0o600."""
     try:
         return path.stat().st_mode & 0o777
