@@ -125,8 +125,10 @@ def main() -> int:
         firsts.append(first)
         print(f"vulnerable agent, seed {seed:2d}: first failing example #{first}, shrunk to {shrunk}")
     caught = [f for f in firsts if f is not None and f <= 100]
-    print(f"[{'PASS' if len(caught) == seeds else 'FAIL'}] caught within 100 examples in {len(caught)}/{seeds} "
-          f"seeds (median first failure: #{sorted(f or 999 for f in firsts)[seeds // 2]})")
+    print(
+        f"[{'PASS' if len(caught) == seeds else 'FAIL'}] caught within 100 examples in {len(caught)}/{seeds} "
+        f"seeds (median first failure: #{sorted(f or 999 for f in firsts)[seeds // 2]})"
+    )
     return 0
 
 

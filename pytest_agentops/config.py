@@ -112,8 +112,7 @@ def from_pytest(config: pytest.Config) -> Settings:
         loopback_passthrough=_bool(config.getini("agentops_loopback_passthrough"), "loopback_passthrough"),
         match_rules=tuple(config.getini("agentops_match_ignore")),
         redact={
-            kind: tuple(config.getini(f"agentops_redact_{kind}"))
-            for kind in ("headers", "query", "fields", "patterns")
+            kind: tuple(config.getini(f"agentops_redact_{kind}")) for kind in ("headers", "query", "fields", "patterns")
         },
     )
     workerinput = getattr(config, "workerinput", None)

@@ -218,9 +218,7 @@ def load_pyproject(path: Path, rootdir: Path, into: Contracts) -> None:
         raise ContractError(f"{shown}: [tool.agentops] must be a table")
     unknown = sorted(set(section) - {"agents", "prices", "baseline"})  # baseline: pytest_agentops.report
     if unknown:
-        raise ContractError(
-            f"{shown}: [tool.agentops] {unknown[0]}: unknown key; known keys: agents, prices, baseline"
-        )
+        raise ContractError(f"{shown}: [tool.agentops] {unknown[0]}: unknown key; known keys: agents, prices, baseline")
     agents = section.get("agents", {})
     if not isinstance(agents, Mapping):
         raise ContractError(f"{shown}: [tool.agentops.agents] must be a table of [tool.agentops.agents.<name>]")

@@ -53,9 +53,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="MODE",
         help="record cassettes: 'new' (default) adds what is missing, 'all' re-records every cassette used",
     )
-    group.addoption(
-        "--agent-cassette-dir", default=None, metavar="DIR", help="cassette folder (default: cassettes/)"
-    )
+    group.addoption("--agent-cassette-dir", default=None, metavar="DIR", help="cassette folder (default: cassettes/)")
     group.addoption(
         "--agent-staging",
         action="append",
@@ -73,14 +71,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="bool",
         default=True,
     )
-    parser.addini(
-        "agentops_match_ignore", "extra match ignores: body:<path> or query:<name>", type="linelist"
-    )
+    parser.addini("agentops_match_ignore", "extra match ignores: body:<path> or query:<name>", type="linelist")
     parser.addini("agentops_redact_headers", "extra header names to redact", type="linelist")
     parser.addini("agentops_redact_query", "extra query parameters to redact", type="linelist")
-    parser.addini(
-        "agentops_redact_fields", "extra JSON field names whose values are redacted", type="linelist"
-    )
+    parser.addini("agentops_redact_fields", "extra JSON field names whose values are redacted", type="linelist")
     parser.addini("agentops_redact_patterns", "extra regular expressions of secret values", type="linelist")
     _guard.addoption(parser)
     _outputs.addoption(parser)
@@ -195,9 +189,7 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     named = None
     if marker is not None:
         if not marker.args or not isinstance(marker.args[0], str):
-            raise pytest.UsageError(
-                f"{item.nodeid}: @pytest.mark.agent_cassette needs a cassette name string"
-            )
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.agent_cassette needs a cassette name string")
         named = marker.args[0]
     # Class-qualified (TestX.test_y), so a method and a function of the same name never share a file.
     test_name = item.nodeid.split("::", 1)[-1].replace("::", ".") if "::" in item.nodeid else item.name

@@ -201,9 +201,7 @@ class Run:
 
         assert_no_unauthorized_writes(self)
 
-    def assert_tool_calls(
-        self, max: int | None = None, *, min: int | None = None, tool: str | None = None
-    ) -> None:
+    def assert_tool_calls(self, max: int | None = None, *, min: int | None = None, tool: str | None = None) -> None:
         from .assertions import assert_tool_calls
 
         assert_tool_calls(self, max=max, min=min, tool=tool)

@@ -19,8 +19,13 @@ CORPUS = default_corpus()
 
 
 def _payload(goal: str = "exfil_email", canary: str = "CANARY-0000c0de", **params: Any) -> fuzz.Payload:
-    return render(CORPUS.template("override.ignore_previous"), CORPUS.goals[goal].with_params(**params), canary,
-                  style="tool_call", call_clause=CORPUS.call_clause)
+    return render(
+        CORPUS.template("override.ignore_previous"),
+        CORPUS.goals[goal].with_params(**params),
+        canary,
+        style="tool_call",
+        call_clause=CORPUS.call_clause,
+    )
 
 
 # ---- episodes -----------------------------------------------------------------------------------
@@ -84,7 +89,8 @@ def test_denied_attempts_and_model_calls_are_not_leaks() -> None:
         import openai
 
         openai.OpenAI(base_url=fake.openai_base_url, api_key="k", max_retries=0).chat.completions.create(
-            model="gpt-4o", messages=[{"role": "user", "content": payload.text}])
+            model="gpt-4o", messages=[{"role": "user", "content": payload.text}]
+        )
     fuzz.assert_no_canary_leak(ep, payload)  # the model seeing the payload is the attack, not a leak
     with pytest.raises(fuzz.PropertyViolation):
         fuzz.assert_no_canary_leak(ep, payload, include_model=True)
@@ -134,8 +140,12 @@ def test_check_runs_them_all_and_passes_a_clean_episode() -> None:
 
 # ---- adversarial tool calls -------------------------------------------------------------------------
 
-ALLOWED = ["billing.customers.list", "billing.customers.retrieve", "billing.refunds.create",
-           "billing.payment_intents.retrieve"]
+ALLOWED = [
+    "billing.customers.list",
+    "billing.customers.retrieve",
+    "billing.refunds.create",
+    "billing.payment_intents.retrieve",
+]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -75,8 +75,14 @@ def test_customer_payment_refund_flow(sim: BillingSimulator, client: stripe.Stri
 def test_expand_and_deleted_customer(client: stripe.StripeClient) -> None:
     cust = client.v1.customers.create(params={"email": "e@example.com"})
     pi = client.v1.payment_intents.create(
-        params={"amount": 700, "currency": "eur", "customer": cust.id, "payment_method": "pm_card_visa",
-                "confirm": True, "expand": ["customer", "latest_charge"]}
+        params={
+            "amount": 700,
+            "currency": "eur",
+            "customer": cust.id,
+            "payment_method": "pm_card_visa",
+            "confirm": True,
+            "expand": ["customer", "latest_charge"],
+        }
     )
     assert pi.customer.email == "e@example.com"  # type: ignore[union-attr]
     assert pi.latest_charge.object == "charge"  # type: ignore[union-attr]

@@ -333,11 +333,38 @@ _values = st.one_of(
     st.integers(0, 40),
 )
 _keys = st.one_of(
-    st.sampled_from(["amount", "currency", "customer", "metadata[x]", "expand[]", "expand[0]", "limit",
-                     "starting_after", "ending_before", "payment_method", "charge", "payment_intent", "email",
-                     "status", "confirm", "reason", "address[city]", "invoice", "metadata", "description",
-                     "paid_out_of_band", "amount_to_capture", "capture_method", "pending_invoice_items_behavior",
-                     "collection_method", "days_until_due", "cancellation_reason", "invoice_settings[footer]"]),
+    st.sampled_from(
+        [
+            "amount",
+            "currency",
+            "customer",
+            "metadata[x]",
+            "expand[]",
+            "expand[0]",
+            "limit",
+            "starting_after",
+            "ending_before",
+            "payment_method",
+            "charge",
+            "payment_intent",
+            "email",
+            "status",
+            "confirm",
+            "reason",
+            "address[city]",
+            "invoice",
+            "metadata",
+            "description",
+            "paid_out_of_band",
+            "amount_to_capture",
+            "capture_method",
+            "pending_invoice_items_behavior",
+            "collection_method",
+            "days_until_due",
+            "cancellation_reason",
+            "invoice_settings[footer]",
+        ]
+    ),
     st.text(max_size=12),
 )
 

@@ -119,12 +119,14 @@ def test_drop_and_timeout_are_transport_errors(sim: BillingSimulator, server: Si
         assert c.get("/v1/customers/cus_x").status_code == 404
     sim.faults.add("billing.customers.create", "drop", times=1)
     with pytest.raises(requests.ConnectionError):
-        requests.post(server.base_url + "/v1/customers", data={"email": "a@example.com"},
-                      headers=sim.auth_headers(), timeout=5)
+        requests.post(
+            server.base_url + "/v1/customers", data={"email": "a@example.com"}, headers=sim.auth_headers(), timeout=5
+        )
     sim.assert_no_writes()
     # the server survives the dropped connection
-    ok = requests.post(server.base_url + "/v1/customers", data={"email": "a@example.com"},
-                       headers=sim.auth_headers(), timeout=5)
+    ok = requests.post(
+        server.base_url + "/v1/customers", data={"email": "a@example.com"}, headers=sim.auth_headers(), timeout=5
+    )
     assert ok.status_code == 200
 
 

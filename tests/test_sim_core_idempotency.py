@@ -20,8 +20,9 @@ def sim() -> BillingSimulator:
     return BillingSimulator()
 
 
-def post(sim: BillingSimulator, path: str, data: dict[str, object], key: str | None = None,
-         token: str | None = None) -> SimResponse:
+def post(
+    sim: BillingSimulator, path: str, data: dict[str, object], key: str | None = None, token: str | None = None
+) -> SimResponse:
     headers = {**sim.auth_headers(token), "Content-Type": "application/x-www-form-urlencoded"}
     if key is not None:
         headers["Idempotency-Key"] = key
@@ -118,8 +119,9 @@ def test_in_flight_key_gets_409(sim: BillingSimulator) -> None:
     # only the first call is slow: it holds the key while it "runs"
     sim.faults.add("billing.customers.create", "latency", latency=0.3, times=1)
     results: list[SimResponse] = []
-    t = threading.Thread(target=lambda: results.append(post(sim, "/v1/customers", {"email": "a@example.com"},
-                                                            key="busy")))
+    t = threading.Thread(
+        target=lambda: results.append(post(sim, "/v1/customers", {"email": "a@example.com"}, key="busy"))
+    )
     t.start()
     deadline = time.monotonic() + 5
     while len(sim.idempotency) == 0 and time.monotonic() < deadline:  # until the key is reserved
@@ -174,8 +176,9 @@ def test_eight_threads_over_loopback(sim: BillingSimulator) -> None:
         def worker() -> None:
             with httpx.Client(base_url=server.base_url, headers=sim.auth_headers()) as c:
                 barrier.wait()
-                r = c.post("/v1/refunds", data={"payment_intent": pi.id, "amount": 100},
-                           headers={"Idempotency-Key": "loop"})
+                r = c.post(
+                    "/v1/refunds", data={"payment_intent": pi.id, "amount": 100}, headers={"Idempotency-Key": "loop"}
+                )
             with lock:
                 statuses.append(r.status_code)
 
@@ -186,4 +189,3 @@ def test_eight_threads_over_loopback(sim: BillingSimulator) -> None:
             t.join()
     assert set(statuses) <= {200, 409} and 200 in statuses
     assert len(sim.all("refunds")) == 1
-

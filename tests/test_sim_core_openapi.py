@@ -53,8 +53,14 @@ def test_error_codes_are_documented(doc: dict[str, object]) -> None:
 
 def test_tool_descriptors_as_data() -> None:
     tools = {t["tool"]: t for t in BillingSimulator.tools()}
-    for name in ("billing.refunds.create", "billing.customers.retrieve", "billing.payment_intents.confirm",
-                 "billing.payment_intents.cancel", "billing.invoices.pay", "billing.charges.list"):
+    for name in (
+        "billing.refunds.create",
+        "billing.customers.retrieve",
+        "billing.payment_intents.confirm",
+        "billing.payment_intents.cancel",
+        "billing.invoices.pay",
+        "billing.charges.list",
+    ):
         assert name in tools
     assert all(TOOL_NAME.match(n) for n in tools)
     refund = tools["billing.refunds.create"]

@@ -16,8 +16,9 @@ from simulators.core.wire import SimResponse
 MARKER = "TENANT-B-PRIVATE"
 
 
-def call(sim: BillingSimulator, method: str, path: str, data: dict[str, Any] | None = None,
-         token: str | None = None) -> SimResponse:
+def call(
+    sim: BillingSimulator, method: str, path: str, data: dict[str, Any] | None = None, token: str | None = None
+) -> SimResponse:
     headers = sim.auth_headers(token)
     body = b""
     if method == "GET" and data:

@@ -20,8 +20,9 @@ from simulators.crm.strategies import seed_data
 MARKER = "TENANT-B-PRIVATE"
 
 
-def call(sim: CrmSimulator, method: str, path: str, body: Any = None, token: str | None = None,
-         **headers: str) -> SimResponse:
+def call(
+    sim: CrmSimulator, method: str, path: str, body: Any = None, token: str | None = None, **headers: str
+) -> SimResponse:
     h = {**sim.auth_headers(token), **headers}
     raw = b""
     if body is not None:
@@ -43,8 +44,22 @@ def two_tenants() -> tuple[CrmSimulator, dict[str, list[str]], dict[str, list[st
 
 
 ops = st.tuples(
-    st.sampled_from(["get", "patch", "delete", "assoc_v4", "assoc_v3", "assoc_list", "list", "search", "batch_read",
-                     "batch_update", "note_about", "get_by_email"]),
+    st.sampled_from(
+        [
+            "get",
+            "patch",
+            "delete",
+            "assoc_v4",
+            "assoc_v3",
+            "assoc_list",
+            "list",
+            "search",
+            "batch_read",
+            "batch_update",
+            "note_about",
+            "get_by_email",
+        ]
+    ),
     st.sampled_from(OBJECT_TYPES),
     st.integers(0, 9),
     st.booleans(),
@@ -84,10 +99,20 @@ def test_tenant_a_token_never_reads_or_changes_tenant_b(steps: list[tuple[str, s
         elif op == "batch_update":
             r = call(sim, "POST", f"{base}/batch/update", {"inputs": [{"id": ident, "properties": {}}]})
         elif op == "note_about":
-            r = call(sim, "POST", "/crm/v3/objects/notes", {
-                "properties": {"hs_note_body": "x", "hs_timestamp": "2025-01-01"},
-                "associations": [{"to": {"id": b_ids["contacts"][0] if target_b else a_ids["contacts"][0]},
-                                  "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 202}]}]})
+            r = call(
+                sim,
+                "POST",
+                "/crm/v3/objects/notes",
+                {
+                    "properties": {"hs_note_body": "x", "hs_timestamp": "2025-01-01"},
+                    "associations": [
+                        {
+                            "to": {"id": b_ids["contacts"][0] if target_b else a_ids["contacts"][0]},
+                            "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 202}],
+                        }
+                    ],
+                },
+            )
         else:
             r = call(sim, "GET", "/crm/v3/objects/contacts/secret@tenant-b.example?idProperty=email")
         assert r.status < 500, r.body
@@ -130,9 +155,13 @@ def test_idempotency_key_on_create() -> None:
     assert again.headers["Idempotent-Replayed"] == "true"
     assert len(sim.all("notes")) == 1
     sim.assert_no_duplicate_side_effects()
-    conflict = call(sim, "POST", "/crm/v3/objects/notes", {**body, "properties": {**body["properties"],
-                                                                                   "hs_note_body": "other"}},
-                    **{"Idempotency-Key": "note-1"})
+    conflict = call(
+        sim,
+        "POST",
+        "/crm/v3/objects/notes",
+        {**body, "properties": {**body["properties"], "hs_note_body": "other"}},
+        **{"Idempotency-Key": "note-1"},
+    )
     assert conflict.status == 400 and conflict.json()["errors"][0]["code"] == "IDEMPOTENCY_ERROR"
     call(sim, "POST", "/crm/v3/objects/notes", body)  # the SDK sends no key: a retry duplicates
     assert len(sim.ledger.duplicates()) == 1
@@ -165,8 +194,14 @@ def test_openapi_is_valid_and_lists_every_route() -> None:
             assert code in doc["x-agentops-error-codes"], (route.tool, code)
     assert len(ops) == len(CrmSimulator.routes) + 1
     tools = {t["tool"]: t for t in CrmSimulator.tools()}
-    for name in ("crm.contacts.search", "crm.contacts.retrieve", "crm.contacts.update", "crm.notes.create",
-                 "crm.associations.create", "crm.deals.batch_update"):
+    for name in (
+        "crm.contacts.search",
+        "crm.contacts.retrieve",
+        "crm.contacts.update",
+        "crm.notes.create",
+        "crm.associations.create",
+        "crm.deals.batch_update",
+    ):
         assert name in tools
     assert tools["crm.contacts.search"]["kind"] == "read" and tools["crm.contacts.delete"]["kind"] == "write"
     assert "204" in ops[("/crm/v3/objects/contacts/{objectId}", "DELETE")]["responses"]
@@ -176,41 +211,122 @@ def test_openapi_is_valid_and_lists_every_route() -> None:
 
 
 # ------------------------------------------------------------ never a 500
-_scalars = st.one_of(st.text(max_size=12), st.integers(-(10**18), 10**18), st.floats(allow_nan=True),
-                     st.booleans(), st.none(),
-                     st.sampled_from(["", "1", "lead", "customer", "2025-01-01", "1735689600000", "a@b.c", "*x*"]))
-_props = st.dictionaries(st.sampled_from(["email", "firstname", "amount", "dealstage", "hs_note_body", "hs_timestamp",
-                                          "closedate", "lifecyclestage", "hs_object_id", "bogus", "numberofemployees"]),
-                         _scalars, max_size=4)
-_filter = st.fixed_dictionaries({"propertyName": st.sampled_from(["email", "amount", "createdate", "x"]),
-                                 "operator": st.sampled_from(["EQ", "NEQ", "LT", "GTE", "BETWEEN", "IN", "NOT_IN",
-                                                              "HAS_PROPERTY", "CONTAINS_TOKEN", "LIKE"])},
-                                optional={"value": _scalars, "highValue": _scalars,
-                                          "values": st.lists(_scalars, max_size=3)})
-_assoc = st.fixed_dictionaries({"to": st.fixed_dictionaries({"id": st.sampled_from(["1", "2", "99", "x"])}),
-                                "types": st.lists(st.fixed_dictionaries({
-                                    "associationCategory": st.sampled_from(["HUBSPOT_DEFINED", "USER_DEFINED"]),
-                                    "associationTypeId": st.sampled_from([1, 202, 279, 3, 999, -1])}), max_size=2)})
+_scalars = st.one_of(
+    st.text(max_size=12),
+    st.integers(-(10**18), 10**18),
+    st.floats(allow_nan=True),
+    st.booleans(),
+    st.none(),
+    st.sampled_from(["", "1", "lead", "customer", "2025-01-01", "1735689600000", "a@b.c", "*x*"]),
+)
+_props = st.dictionaries(
+    st.sampled_from(
+        [
+            "email",
+            "firstname",
+            "amount",
+            "dealstage",
+            "hs_note_body",
+            "hs_timestamp",
+            "closedate",
+            "lifecyclestage",
+            "hs_object_id",
+            "bogus",
+            "numberofemployees",
+        ]
+    ),
+    _scalars,
+    max_size=4,
+)
+_filter = st.fixed_dictionaries(
+    {
+        "propertyName": st.sampled_from(["email", "amount", "createdate", "x"]),
+        "operator": st.sampled_from(
+            ["EQ", "NEQ", "LT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY", "CONTAINS_TOKEN", "LIKE"]
+        ),
+    },
+    optional={"value": _scalars, "highValue": _scalars, "values": st.lists(_scalars, max_size=3)},
+)
+_assoc = st.fixed_dictionaries(
+    {
+        "to": st.fixed_dictionaries({"id": st.sampled_from(["1", "2", "99", "x"])}),
+        "types": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "associationCategory": st.sampled_from(["HUBSPOT_DEFINED", "USER_DEFINED"]),
+                    "associationTypeId": st.sampled_from([1, 202, 279, 3, 999, -1]),
+                }
+            ),
+            max_size=2,
+        ),
+    }
+)
 _bodies = st.one_of(
     st.fixed_dictionaries({"properties": _props}, optional={"associations": st.lists(_assoc, max_size=2)}),
-    st.fixed_dictionaries({}, optional={"filterGroups": st.lists(st.fixed_dictionaries(
-        {"filters": st.lists(_filter, max_size=3)}), max_size=2), "sorts": st.lists(st.sampled_from(
-            ["email", "-amount", "nope", {"propertyName": "createdate", "direction": "DESCENDING"}]), max_size=2),
-        "query": st.text(max_size=10), "limit": st.integers(-1, 300), "after": st.one_of(
-            st.text(max_size=5), st.integers(-5, 20_000)), "properties": st.lists(st.text(max_size=8), max_size=2)}),
-    st.fixed_dictionaries({"inputs": st.lists(st.one_of(
-        st.fixed_dictionaries({"id": st.sampled_from(["1", "2", "x", ""])}, optional={"properties": _props}),
-        st.fixed_dictionaries({"properties": _props})), max_size=3)},
-        optional={"idProperty": st.sampled_from(["email", "nope"]), "properties": st.just(["email"])}),
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "filterGroups": st.lists(st.fixed_dictionaries({"filters": st.lists(_filter, max_size=3)}), max_size=2),
+            "sorts": st.lists(
+                st.sampled_from(
+                    ["email", "-amount", "nope", {"propertyName": "createdate", "direction": "DESCENDING"}]
+                ),
+                max_size=2,
+            ),
+            "query": st.text(max_size=10),
+            "limit": st.integers(-1, 300),
+            "after": st.one_of(st.text(max_size=5), st.integers(-5, 20_000)),
+            "properties": st.lists(st.text(max_size=8), max_size=2),
+        },
+    ),
+    st.fixed_dictionaries(
+        {
+            "inputs": st.lists(
+                st.one_of(
+                    st.fixed_dictionaries(
+                        {"id": st.sampled_from(["1", "2", "x", ""])}, optional={"properties": _props}
+                    ),
+                    st.fixed_dictionaries({"properties": _props}),
+                ),
+                max_size=3,
+            )
+        },
+        optional={"idProperty": st.sampled_from(["email", "nope"]), "properties": st.just(["email"])},
+    ),
     st.dictionaries(st.text(max_size=6), _scalars, max_size=3),
 )
-_query = st.lists(st.tuples(st.sampled_from(["properties", "associations", "archived", "idProperty", "limit",
-                                              "after", "x"]),
-                            st.one_of(st.text(max_size=10), st.sampled_from(["email,firstname", "companies", "true",
-                                                                             "False", "email", "0", "2"]))),
-                  max_size=4)
-_segment = st.one_of(st.sampled_from(["1", "2", "3", "999", "x", "", "%00", "contacts", "notes", "0-1", "deals",
-                                      "companies", "279", "202", "contact_to_company", "-1"]), st.text(max_size=5))
+_query = st.lists(
+    st.tuples(
+        st.sampled_from(["properties", "associations", "archived", "idProperty", "limit", "after", "x"]),
+        st.one_of(
+            st.text(max_size=10), st.sampled_from(["email,firstname", "companies", "true", "False", "email", "0", "2"])
+        ),
+    ),
+    max_size=4,
+)
+_segment = st.one_of(
+    st.sampled_from(
+        [
+            "1",
+            "2",
+            "3",
+            "999",
+            "x",
+            "",
+            "%00",
+            "contacts",
+            "notes",
+            "0-1",
+            "deals",
+            "companies",
+            "279",
+            "202",
+            "contact_to_company",
+            "-1",
+        ]
+    ),
+    st.text(max_size=5),
+)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -239,13 +355,17 @@ def test_no_input_gets_a_500(route: Any, body: Any, query: list[tuple[str, str]]
 # ---------------------------------------------------------------- seeding
 def test_seed_dict_and_snapshot_restore() -> None:
     sim = CrmSimulator()
-    sim.seed({
-        "contacts": [{"id": "100", "email": "seeded@example.com", "message": "Prefers phone calls."},
-                     {"properties": {"email": "two@example.com"}}],
-        "notes": [{"id": 7, "hs_note_body": "Seeded note"}],
-        "associations": [{"from_type": "notes", "from_id": "7", "to_type": "contact", "to_id": "100"}],
-        "tenants": {"other": {"companies": [{"name": "Elsewhere"}]}},
-    })
+    sim.seed(
+        {
+            "contacts": [
+                {"id": "100", "email": "seeded@example.com", "message": "Prefers phone calls."},
+                {"properties": {"email": "two@example.com"}},
+            ],
+            "notes": [{"id": 7, "hs_note_body": "Seeded note"}],
+            "associations": [{"from_type": "notes", "from_id": "7", "to_type": "contact", "to_id": "100"}],
+            "tenants": {"other": {"companies": [{"name": "Elsewhere"}]}},
+        }
+    )
     assert sim.get("contacts", "100").properties["message"] == "Prefers phone calls."
     assert sim.get("contacts", "101").properties["hs_object_id"] == "101"  # numbering continues after "100"
     assert sim.associated("contacts", "100", "notes") == ["7"]
@@ -279,12 +399,19 @@ def test_seed_from_hypothesis_is_served_back(data: dict[str, Any]) -> None:
         listed = c.get("/crm/v3/objects/contacts", params={"limit": 100, "properties": "email,message"}).json()
         assert [r["properties"]["message"] or "" for r in listed["results"]] == [r["message"] for r in data["contacts"]]
         for note in data["notes"]:
-            got = c.get(f"/crm/v3/objects/notes/{note['id']}", params={"properties": "hs_note_body",
-                                                                      "associations": "contacts"}).json()
+            got = c.get(
+                f"/crm/v3/objects/notes/{note['id']}", params={"properties": "hs_note_body", "associations": "contacts"}
+            ).json()
             assert (got["properties"]["hs_note_body"] or "") == note["hs_note_body"]
             assert len(got["associations"]["contacts"]["results"]) == 1
-        found = c.post("/crm/v3/objects/contacts/search", json={"filterGroups": [{"filters": [
-            {"propertyName": "email", "operator": "EQ", "value": data["contacts"][0]["email"]}]}]}).json()
+        found = c.post(
+            "/crm/v3/objects/contacts/search",
+            json={
+                "filterGroups": [
+                    {"filters": [{"propertyName": "email", "operator": "EQ", "value": data["contacts"][0]["email"]}]}
+                ]
+            },
+        ).json()
         assert [r["id"] for r in found["results"]] == ["1"]
 
 

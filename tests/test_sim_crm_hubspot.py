@@ -47,8 +47,11 @@ def hs(sim: CrmSimulator, server: SimServer) -> HubSpot:
 
 
 def test_contact_create_get_update_search(sim: CrmSimulator, hs: HubSpot) -> None:
-    made = hs.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(
-        properties={"email": "ada@example.com", "firstname": "Ada", "message": "Call me after 5pm."}))
+    made = hs.crm.contacts.basic_api.create(
+        SimplePublicObjectInputForCreate(
+            properties={"email": "ada@example.com", "firstname": "Ada", "message": "Call me after 5pm."}
+        )
+    )
     assert made.id == "1" and made.archived is False
     assert made.properties["email"] == "ada@example.com" and made.properties["hs_object_id"] == "1"
     assert made.created_at.year == 2025
@@ -56,30 +59,49 @@ def test_contact_create_get_update_search(sim: CrmSimulator, hs: HubSpot) -> Non
     got = hs.crm.contacts.basic_api.get_by_id(made.id, properties=["email", "message", "jobtitle"])
     assert got.properties == {"email": "ada@example.com", "message": "Call me after 5pm.", "jobtitle": None}
     default = hs.crm.contacts.basic_api.get_by_id(made.id)
-    assert set(default.properties) == {"createdate", "email", "firstname", "hs_object_id", "lastmodifieddate",
-                                       "lastname"}
+    assert set(default.properties) == {
+        "createdate",
+        "email",
+        "firstname",
+        "hs_object_id",
+        "lastmodifieddate",
+        "lastname",
+    }
     by_email = hs.crm.contacts.basic_api.get_by_id("ADA@example.com", id_property="email")
     assert by_email.id == made.id
 
     sim.clock.advance(hours=1)
-    updated = hs.crm.contacts.basic_api.update(made.id, SimplePublicObjectInput(
-        properties={"lastname": "Lovelace", "lifecyclestage": "customer"}))
+    updated = hs.crm.contacts.basic_api.update(
+        made.id, SimplePublicObjectInput(properties={"lastname": "Lovelace", "lifecyclestage": "customer"})
+    )
     assert updated.properties["lastname"] == "Lovelace"
     assert updated.updated_at > updated.created_at
 
-    hs.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(
-        properties={"email": "grace@example.com", "firstname": "Grace", "lifecyclestage": "lead"}))
-    found = hs.crm.contacts.search_api.do_search(PublicObjectSearchRequest(
-        filter_groups=[FilterGroup(filters=[Filter(property_name="lifecyclestage", operator="EQ", value="customer")])],
-        properties=["email", "lastname"]))
+    hs.crm.contacts.basic_api.create(
+        SimplePublicObjectInputForCreate(
+            properties={"email": "grace@example.com", "firstname": "Grace", "lifecyclestage": "lead"}
+        )
+    )
+    found = hs.crm.contacts.search_api.do_search(
+        PublicObjectSearchRequest(
+            filter_groups=[
+                FilterGroup(filters=[Filter(property_name="lifecyclestage", operator="EQ", value="customer")])
+            ],
+            properties=["email", "lastname"],
+        )
+    )
     assert found.total == 1 and found.results[0].properties["lastname"] == "Lovelace"
     by_text = hs.crm.contacts.search_api.do_search(PublicObjectSearchRequest(query="grac"))
     assert [r.id for r in by_text.results] == ["2"]
     assert len(hs.crm.contacts.get_all()) == 2
 
-    batch = hs.crm.contacts.batch_api.read(BatchReadInputSimplePublicObjectId(
-        inputs=[SimplePublicObjectId(id="1"), SimplePublicObjectId(id="2")], properties=["email"],
-        properties_with_history=[]))
+    batch = hs.crm.contacts.batch_api.read(
+        BatchReadInputSimplePublicObjectId(
+            inputs=[SimplePublicObjectId(id="1"), SimplePublicObjectId(id="2")],
+            properties=["email"],
+            properties_with_history=[],
+        )
+    )
     assert sorted(r.properties["email"] for r in batch.results) == ["ada@example.com", "grace@example.com"]
 
     hs.crm.contacts.basic_api.archive("2")
@@ -96,17 +118,23 @@ def test_contact_create_get_update_search(sim: CrmSimulator, hs: HubSpot) -> Non
 
 def test_note_with_association(sim: CrmSimulator, hs: HubSpot) -> None:
     contact = sim.create_contact(email="ada@example.com", firstname="Ada")
-    note = hs.crm.objects.notes.basic_api.create(NoteInput(
-        properties={"hs_note_body": "Ada asked for a renewal quote.", "hs_timestamp": "2025-01-01T12:00:00Z"},
-        associations=[PublicAssociationsForObject(
-            to=PublicObjectId(id=contact.id),
-            types=[AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=202)])],
-    ))
+    note = hs.crm.objects.notes.basic_api.create(
+        NoteInput(
+            properties={"hs_note_body": "Ada asked for a renewal quote.", "hs_timestamp": "2025-01-01T12:00:00Z"},
+            associations=[
+                PublicAssociationsForObject(
+                    to=PublicObjectId(id=contact.id),
+                    types=[AssociationSpec(association_category="HUBSPOT_DEFINED", association_type_id=202)],
+                )
+            ],
+        )
+    )
     assert note.properties["hs_note_body"] == "Ada asked for a renewal quote."
     assert note.properties["hs_timestamp"] == "2025-01-01T12:00:00.000Z"
     page = hs.crm.associations.v4.basic_api.get_page("contacts", contact.id, "notes")
     assert [(str(r.to_object_id), [t.type_id for t in r.association_types]) for r in page.results] == [
-        (note.id, [201])]  # seen from the contact: contact_to_note
+        (note.id, [201])
+    ]  # seen from the contact: contact_to_note
     read = hs.crm.objects.notes.basic_api.get_by_id(note.id, properties=["hs_note_body"], associations=["contacts"])
     assert read.properties["hs_note_body"] == "Ada asked for a renewal quote."
     assert [a.id for a in read.associations["contacts"].results] == [contact.id]
@@ -129,18 +157,24 @@ def test_errors_raise_api_exception_with_status(sim: CrmSimulator, hs: HubSpot, 
     assert exc.value.status == 409
     body = json.loads(exc.value.body)
     assert (body["status"], body["category"], body["message"]) == (
-        "error", "CONFLICT", "Contact already exists. Existing ID: 1")
+        "error",
+        "CONFLICT",
+        "Contact already exists. Existing ID: 1",
+    )
     # (a list of pairs when the agentops tap serves urllib3, a header dict otherwise)
     headers = {k.lower(): v for k, v in dict(exc.value.headers).items()}
     assert body["correlationId"] == headers["x-hubspot-correlation-id"]
 
     with pytest.raises(ApiException) as exc:
-        hs.crm.contacts.basic_api.create(SimplePublicObjectInputForCreate(
-            properties={"emial": "typo@example.com", "lifecyclestage": "boss"}))
+        hs.crm.contacts.basic_api.create(
+            SimplePublicObjectInputForCreate(properties={"emial": "typo@example.com", "lifecyclestage": "boss"})
+        )
     body = json.loads(exc.value.body)
     assert exc.value.status == 400 and body["category"] == "VALIDATION_ERROR"
     assert [(e["code"], e["context"]["propertyName"]) for e in body["errors"]] == [
-        ("PROPERTY_DOESNT_EXIST", ["emial"]), ("INVALID_OPTION", ["lifecyclestage"])]
+        ("PROPERTY_DOESNT_EXIST", ["emial"]),
+        ("INVALID_OPTION", ["lifecyclestage"]),
+    ]
 
     with pytest.raises(NotesApiException) as notes_exc:
         hs.crm.objects.notes.basic_api.create(NoteInput(properties={"hs_note_body": "no timestamp"}))
@@ -170,8 +204,7 @@ def test_paging_through_the_sdk(sim: CrmSimulator, hs: HubSpot, server: SimServe
     assert first.paging.next.after == "10"
     assert first.paging.next.link.startswith(server.base_url + "/crm/v3/objects/contacts?")
     assert [c.id for c in hs.crm.contacts.get_all()] == [str(i) for i in range(1, 26)]  # the SDK walks `after`
-    searched = hs.crm.contacts.search_api.do_search(PublicObjectSearchRequest(
-        sorts=["-firstname"], limit=5, after="5"))
+    searched = hs.crm.contacts.search_api.do_search(PublicObjectSearchRequest(sorts=["-firstname"], limit=5, after="5"))
     assert searched.total == 25 and searched.paging.next.after == "10"
     # strings sort as strings: C9, C8, ... C3, C24, C23, ...
     assert [r.properties["firstname"] for r in searched.results] == ["C4", "C3", "C24", "C23", "C22"]

@@ -42,18 +42,27 @@ def eq(name: str, op: str, value: Any = None, **extra: Any) -> dict[str, Any]:
 
 
 def test_property_rules(sim: CrmSimulator, api: httpx.Client) -> None:
-    r = api.post("/crm/v3/objects/deals", json={"properties": {"dealname": "Big", "amount": 1500.0,
-                                                               "closedate": 1735689600000, "dealstage": "closedwon"}})
+    r = api.post(
+        "/crm/v3/objects/deals",
+        json={
+            "properties": {"dealname": "Big", "amount": 1500.0, "closedate": 1735689600000, "dealstage": "closedwon"}
+        },
+    )
     deal = r.json()
     assert r.status_code == 201
     assert deal["properties"]["amount"] == "1500" and deal["properties"]["closedate"] == "2025-01-01T00:00:00.000Z"
     assert error(api.post("/crm/v3/objects/deals", json={"properties": {"amount": "lots"}})) == (
-        400, "VALIDATION_ERROR", ["INVALID_FLOAT"])
+        400,
+        "VALIDATION_ERROR",
+        ["INVALID_FLOAT"],
+    )
     assert error(api.post("/crm/v3/objects/deals", json={"properties": {"closedate": "someday"}}))[2] == [
-        "INVALID_DATETIME"]
+        "INVALID_DATETIME"
+    ]
     assert error(api.post(C, json={"properties": {"hs_object_id": "5"}}))[2] == ["READ_ONLY_VALUE"]
     assert error(api.post(C, json={"properties": {"email": "x@example.com", "bogus": "1"}}))[2] == [
-        "PROPERTY_DOESNT_EXIST"]
+        "PROPERTY_DOESNT_EXIST"
+    ]
     assert sim.all("contacts") == []  # a refused create stores nothing
     # "" clears a property; an unchanged update is not a side effect
     cid = api.post(C, json={"properties": {"email": "a@example.com", "phone": "123"}}).json()["id"]
@@ -74,10 +83,19 @@ def test_property_rules(sim: CrmSimulator, api: httpx.Client) -> None:
 
 def test_search_operators(sim: CrmSimulator, api: httpx.Client) -> None:
     rows = [
-        {"email": "ada@analytical.example.com", "firstname": "Ada", "lifecyclestage": "customer",
-         "message": "Renewal quote needed", "notes_last_contacted": "2025-01-10T00:00:00Z"},
-        {"email": "grace@compiler.example.com", "firstname": "Grace", "lifecyclestage": "lead",
-         "message": "Wants a demo"},
+        {
+            "email": "ada@analytical.example.com",
+            "firstname": "Ada",
+            "lifecyclestage": "customer",
+            "message": "Renewal quote needed",
+            "notes_last_contacted": "2025-01-10T00:00:00Z",
+        },
+        {
+            "email": "grace@compiler.example.com",
+            "firstname": "Grace",
+            "lifecyclestage": "lead",
+            "message": "Wants a demo",
+        },
         {"email": "alan@example.org", "firstname": "Alan", "lifecyclestage": "lead", "jobtitle": "Scientist"},
     ]
     for row in rows:
@@ -101,10 +119,17 @@ def test_search_operators(sim: CrmSimulator, api: httpx.Client) -> None:
     assert search(api, D, **eq("amount", "LTE", "100")) == ["1"]
     assert search(api, D, **eq("amount", "BETWEEN", 50, highValue=5000)) == ["1", "2"]
     # groups are ORed, filters in a group ANDed
-    groups = {"filterGroups": [
-        {"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "lead"},
-                     {"propertyName": "firstname", "operator": "EQ", "value": "Alan"}]},
-        {"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "customer"}]}]}
+    groups = {
+        "filterGroups": [
+            {
+                "filters": [
+                    {"propertyName": "lifecyclestage", "operator": "EQ", "value": "lead"},
+                    {"propertyName": "firstname", "operator": "EQ", "value": "Alan"},
+                ]
+            },
+            {"filters": [{"propertyName": "lifecyclestage", "operator": "EQ", "value": "customer"}]},
+        ]
+    }
     assert search(api, **groups) == ["1", "3"]
     assert search(api, query="renewal") == ["1"]
     assert search(api, query="gra") == ["2"]  # prefix of a word
@@ -119,8 +144,12 @@ def test_search_operators(sim: CrmSimulator, api: httpx.Client) -> None:
     too_many = {"filterGroups": [{"filters": [{"propertyName": "email", "operator": "HAS_PROPERTY"}] * 6}] * 4}
     assert error(api.post(f"{C}/search", json=too_many))[2] == ["SEARCH_INVALID"]
     assert error(api.post(f"{C}/search", json={"limit": 500}))[0] == 400
-    assert error(api.post(f"{C}/search", json={"filterGroups": [{"filters": [
-        {"propertyName": "email", "operator": "LIKE", "value": "x"}]}]}))[2] == ["PARAMETER_INVALID"]
+    assert error(
+        api.post(
+            f"{C}/search",
+            json={"filterGroups": [{"filters": [{"propertyName": "email", "operator": "LIKE", "value": "x"}]}]},
+        )
+    )[2] == ["PARAMETER_INVALID"]
 
 
 def test_list_paging_properties_and_archived(sim: CrmSimulator, api: httpx.Client) -> None:
@@ -128,7 +157,9 @@ def test_list_paging_properties_and_archived(sim: CrmSimulator, api: httpx.Clien
         sim.create_contact(email=f"c{i}@example.com", firstname=f"C{i}")
     page = api.get(C, params={"limit": 2, "properties": "firstname,email"}).json()
     assert [r["properties"] for r in page["results"]] == [
-        {"firstname": "C0", "email": "c0@example.com"}, {"firstname": "C1", "email": "c1@example.com"}]
+        {"firstname": "C0", "email": "c0@example.com"},
+        {"firstname": "C1", "email": "c1@example.com"},
+    ]
     seen = [r["id"] for r in page["results"]]
     while "paging" in page:
         page = api.get(page["paging"]["next"]["link"]).json()
@@ -145,11 +176,14 @@ def test_list_paging_properties_and_archived(sim: CrmSimulator, api: httpx.Clien
 
 
 def test_batch(sim: CrmSimulator, api: httpx.Client) -> None:
-    made = api.post(C + "/batch/create", json={"inputs": [{"properties": {"email": f"b{i}@example.com"}}
-                                                          for i in range(3)]})
+    made = api.post(
+        C + "/batch/create", json={"inputs": [{"properties": {"email": f"b{i}@example.com"}} for i in range(3)]}
+    )
     assert made.status_code == 201 and [r["id"] for r in made.json()["results"]] == ["1", "2", "3"]
-    bad = api.post(C + "/batch/create", json={"inputs": [{"properties": {"email": "ok@example.com"}},
-                                                        {"properties": {"email": "b0@example.com"}}]})
+    bad = api.post(
+        C + "/batch/create",
+        json={"inputs": [{"properties": {"email": "ok@example.com"}}, {"properties": {"email": "b0@example.com"}}]},
+    )
     assert bad.status_code == 409 and len(sim.all("contacts")) == 3  # all or nothing
     read = api.post(C + "/batch/read", json={"inputs": [{"id": "1"}, {"id": "99"}], "properties": ["email"]})
     assert read.status_code == 207
@@ -157,11 +191,22 @@ def test_batch(sim: CrmSimulator, api: httpx.Client) -> None:
     assert read.json()["errors"][0]["context"] == {"ids": ["99"]}
     by_email = api.post(C + "/batch/read", json={"inputs": [{"id": "b2@example.com"}], "idProperty": "email"})
     assert by_email.status_code == 200 and by_email.json()["results"][0]["id"] == "3"
-    upd = api.post(C + "/batch/update", json={"inputs": [{"id": "1", "properties": {"firstname": "One"}},
-                                                        {"id": "2", "properties": {"firstname": "Two"}}]})
+    upd = api.post(
+        C + "/batch/update",
+        json={
+            "inputs": [{"id": "1", "properties": {"firstname": "One"}}, {"id": "2", "properties": {"firstname": "Two"}}]
+        },
+    )
     assert [r["properties"]["firstname"] for r in upd.json()["results"]] == ["One", "Two"]
-    missing = api.post(C + "/batch/update", json={"inputs": [{"id": "3", "properties": {"firstname": "Three"}},
-                                                            {"id": "77", "properties": {"firstname": "X"}}]})
+    missing = api.post(
+        C + "/batch/update",
+        json={
+            "inputs": [
+                {"id": "3", "properties": {"firstname": "Three"}},
+                {"id": "77", "properties": {"firstname": "X"}},
+            ]
+        },
+    )
     assert missing.status_code == 404 and "firstname" not in sim.get("contacts", "3").properties
     assert api.post(C + "/batch/archive", json={"inputs": [{"id": "1"}, {"id": "404"}]}).status_code == 204
     assert sim.get("contacts", "1").archived is True
@@ -178,32 +223,53 @@ def test_associations(sim: CrmSimulator, api: httpx.Client) -> None:
     api.put(f"/crm/v4/objects/deal/{deal.id}/associations/default/contact/{contact.id}")
     api.put(f"/crm/v4/objects/deals/{deal.id}/associations/default/contacts/{contact.id}")  # no duplicate
     listed = api.get(f"/crm/v3/objects/companies/{company.id}/associations/contacts").json()["results"]
-    assert listed == [{"id": contact.id, "type": "company_to_contact"},
-                      {"id": contact.id, "type": "company_to_contact_unlabeled"}]
+    assert listed == [
+        {"id": contact.id, "type": "company_to_contact"},
+        {"id": contact.id, "type": "company_to_contact_unlabeled"},
+    ]
     v4 = api.get(f"/crm/v4/objects/contacts/{contact.id}/associations/companies").json()["results"]
-    assert v4 == [{"toObjectId": int(company.id), "associationTypes": [
-        {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": None},
-        {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None}]}]
+    assert v4 == [
+        {
+            "toObjectId": int(company.id),
+            "associationTypes": [
+                {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": None},
+                {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None},
+            ],
+        }
+    ]
     deals = api.get(f"/crm/v4/objects/0-1/{contact.id}/associations/deals").json()["results"]
-    assert deals == [{"toObjectId": int(deal.id), "associationTypes": [
-        {"category": "HUBSPOT_DEFINED", "typeId": 4, "label": None}]}]
+    assert deals == [
+        {"toObjectId": int(deal.id), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 4, "label": None}]}
+    ]
     assert len(sim.all("associations")) == 3
     # a wrong type for the pair, an unknown object type, a missing object
-    assert error(api.put(f"/crm/v3/objects/contacts/{contact.id}/associations/companies/{company.id}/202"))[
-        2] == ["ASSOCIATION_INVALID"]
+    assert error(api.put(f"/crm/v3/objects/contacts/{contact.id}/associations/companies/{company.id}/202"))[2] == [
+        "ASSOCIATION_INVALID"
+    ]
     assert error(api.put(f"/crm/v4/objects/widgets/1/associations/default/contacts/{contact.id}"))[2] == [
-        "OBJECT_TYPE_INVALID"]
+        "OBJECT_TYPE_INVALID"
+    ]
     assert error(api.put(f"/crm/v4/objects/deals/{deal.id}/associations/default/contacts/999"))[0] == 404
-    assert error(api.post("/crm/v3/objects/notes", json={
-        "properties": {"hs_note_body": "x", "hs_timestamp": "2025-01-01"},
-        "associations": [{"to": {"id": "999"}, "types": [
-            {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 202}]}]}))[2] == ["ASSOCIATION_INVALID"]
+    assert error(
+        api.post(
+            "/crm/v3/objects/notes",
+            json={
+                "properties": {"hs_note_body": "x", "hs_timestamp": "2025-01-01"},
+                "associations": [
+                    {
+                        "to": {"id": "999"},
+                        "types": [{"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 202}],
+                    }
+                ],
+            },
+        )
+    )[2] == ["ASSOCIATION_INVALID"]
     assert sim.all("notes") == []
     # removing one type, then all; archived objects drop out of listings
-    assert api.delete(f"/crm/v3/objects/contacts/{contact.id}/associations/companies/{company.id}/1").status_code \
-        == 204
-    assert [x["type"] for x in api.get(f"/crm/v3/objects/contacts/{contact.id}/associations/companies").json()[
-        "results"]] == ["contact_to_company_unlabeled"]
+    assert api.delete(f"/crm/v3/objects/contacts/{contact.id}/associations/companies/{company.id}/1").status_code == 204
+    assert [
+        x["type"] for x in api.get(f"/crm/v3/objects/contacts/{contact.id}/associations/companies").json()["results"]
+    ] == ["contact_to_company_unlabeled"]
     api.delete(f"/crm/v3/objects/deals/{deal.id}")
     assert api.get(f"/crm/v4/objects/contacts/{contact.id}/associations/deals").json()["results"] == []
     api.delete(f"/crm/v4/objects/companies/{company.id}/associations/contacts/{contact.id}")
@@ -217,7 +283,9 @@ def test_error_shapes(sim: CrmSimulator, api: httpx.Client) -> None:
     assert r.headers["X-HubSpot-Correlation-Id"] == r.json()["correlationId"]
     assert error(api.get("/crm/v3/objects/widgets"))[0] == 404
     assert error(api.post(C, content=b"{nope", headers={"Content-Type": "application/json"}))[:2] == (
-        400, "VALIDATION_ERROR")
+        400,
+        "VALIDATION_ERROR",
+    )
     assert error(api.post(C, json={"properties": {"email": "x@example.com"}, "extra": 1}))[2] == ["PARAMETER_UNKNOWN"]
     assert error(api.post(C, json={}))[2] == ["PARAMETER_MISSING"]
     unauth = sim.handle("GET", sim.base_url + C, {})

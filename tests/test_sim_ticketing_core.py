@@ -20,8 +20,9 @@ from simulators.ticketing.strategies import seed_data
 MARKER = "TENANT-B-PRIVATE"
 
 
-def call(sim: TicketingSimulator, method: str, path: str, body: Any = None, token: str | None = None,
-         **headers: str) -> SimResponse:
+def call(
+    sim: TicketingSimulator, method: str, path: str, body: Any = None, token: str | None = None, **headers: str
+) -> SimResponse:
     h = {**sim.auth_headers(token), **headers}
     raw = b""
     if body is not None:
@@ -36,15 +37,36 @@ def two_tenants() -> tuple[TicketingSimulator, dict[str, Any], dict[str, list[in
     a = sim.seed_demo()
     customer = sim.create_user(tenant="b", name="Bea", email="bea@tenant-b.example", notes=MARKER)
     agent = sim.create_user(tenant="b", name="Bo", email="bo@tenant-b.example", role="agent")
-    t1 = sim.create_ticket(tenant="b", subject=MARKER, comment={"body": f"{MARKER} refund please"},
-                           requester_id=customer.id, tags=["refund", "secret"])
+    t1 = sim.create_ticket(
+        tenant="b",
+        subject=MARKER,
+        comment={"body": f"{MARKER} refund please"},
+        requester_id=customer.id,
+        tags=["refund", "secret"],
+    )
     t2 = sim.create_ticket(tenant="b", subject="Other", comment={"body": MARKER}, assignee_id=agent.id)
     return sim, a, {"tickets": [t1.id, t2.id], "users": [customer.id, agent.id]}
 
 
 ops = st.tuples(
-    st.sampled_from(["show", "update", "comment", "tags_add", "tags_set", "tags_del", "tags_list", "comments",
-                     "list", "search", "users", "user", "create_for_b_requester", "assign_b_agent"]),
+    st.sampled_from(
+        [
+            "show",
+            "update",
+            "comment",
+            "tags_add",
+            "tags_set",
+            "tags_del",
+            "tags_list",
+            "comments",
+            "list",
+            "search",
+            "users",
+            "user",
+            "create_for_b_requester",
+            "assign_b_agent",
+        ]
+    ),
     st.integers(0, 9),
     st.booleans(),
 )
@@ -92,11 +114,20 @@ def test_tenant_a_token_never_reads_or_changes_tenant_b(steps: list[tuple[str, i
         text = r.body.decode()
         assert MARKER not in text and not any(e in text for e in b_emails), (op, text[:300])
         data = r.json()
-        seen = {t["id"] for t in data.get("tickets", [])} | {x["id"] for x in data.get("results", [])
-                                                            if x["result_type"] == "ticket"}
+        seen = {t["id"] for t in data.get("tickets", [])} | {
+            x["id"] for x in data.get("results", []) if x["result_type"] == "ticket"
+        }
         assert not seen & set(b_ids["tickets"])
-        if target_b and op in ("show", "update", "comment", "tags_add", "tags_set", "tags_del", "tags_list",
-                               "comments"):
+        if target_b and op in (
+            "show",
+            "update",
+            "comment",
+            "tags_add",
+            "tags_set",
+            "tags_del",
+            "tags_list",
+            "comments",
+        ):
             assert r.status == 404 and data == {"error": "RecordNotFound", "description": "Not found"}, (op, data)
         if target_b and op == "user":
             assert r.status == 404
@@ -133,8 +164,13 @@ def test_idempotency_key_on_create() -> None:
     assert [e.outcome for e in sim.ledger] == ["applied", "replayed"]
     sim.assert_no_duplicate_side_effects()
 
-    other = call(sim, "POST", "/api/v2/tickets.json", {"ticket": {"comment": {"body": "different"}}},
-                 **{"Idempotency-Key": "order-42"})
+    other = call(
+        sim,
+        "POST",
+        "/api/v2/tickets.json",
+        {"ticket": {"comment": {"body": "different"}}},
+        **{"Idempotency-Key": "order-42"},
+    )
     assert other.status == 400 and other.json()["error"] == "IdempotentRequestError"
     # Zendesk clients send no key by default: a blind retry is a second ticket, and the ledger says so
     call(sim, "POST", "/api/v2/tickets.json", body)
@@ -181,8 +217,13 @@ def test_openapi_is_valid_and_lists_every_route() -> None:
             assert code in doc["x-agentops-error-codes"], (route.tool, code)
     assert len(ops) == len(TicketingSimulator.routes) + 1
     tools = {t["tool"] for t in TicketingSimulator.tools()}
-    assert {"ticketing.tickets.create", "ticketing.tickets.update", "ticketing.tickets.search",
-            "ticketing.comments.list", "ticketing.tags.update"} <= tools
+    assert {
+        "ticketing.tickets.create",
+        "ticketing.tickets.update",
+        "ticketing.tickets.search",
+        "ticketing.comments.list",
+        "ticketing.tags.update",
+    } <= tools
     assert doc["x-agentops-error-codes"]["ticket_closed"]["status"] == 422
     assert simulator_class("ticketing") is TicketingSimulator
     route = TicketingSimulator.route_for("PUT", "https://acme.zendesk.com/api/v2/tickets/12.json")
@@ -191,30 +232,83 @@ def test_openapi_is_valid_and_lists_every_route() -> None:
 
 # ------------------------------------------------------------ never a 500
 _values = st.one_of(
-    st.text(max_size=20), st.integers(-(10**16), 10**16), st.booleans(), st.none(),
+    st.text(max_size=20),
+    st.integers(-(10**16), 10**16),
+    st.booleans(),
+    st.none(),
     st.sampled_from(["open", "closed", "solved", "new", "urgent", "agent", "a@b.c", "", "1", "1000000001"]),
-    st.lists(st.text(max_size=8), max_size=3), st.dictionaries(st.sampled_from(["body", "public", "email"]),
-                                                               st.text(max_size=8), max_size=2),
+    st.lists(st.text(max_size=8), max_size=3),
+    st.dictionaries(st.sampled_from(["body", "public", "email"]), st.text(max_size=8), max_size=2),
 )
 _fields = st.dictionaries(
-    st.one_of(st.sampled_from(["subject", "comment", "status", "priority", "assignee_id", "requester_id", "tags",
-                               "requester", "description", "type", "due_at", "custom_fields", "collaborator_ids",
-                               "additional_tags", "remove_tags", "id", "via", "assignee_email"]),
-              st.text(max_size=8)),
-    _values, max_size=5,
+    st.one_of(
+        st.sampled_from(
+            [
+                "subject",
+                "comment",
+                "status",
+                "priority",
+                "assignee_id",
+                "requester_id",
+                "tags",
+                "requester",
+                "description",
+                "type",
+                "due_at",
+                "custom_fields",
+                "collaborator_ids",
+                "additional_tags",
+                "remove_tags",
+                "id",
+                "via",
+                "assignee_email",
+            ]
+        ),
+        st.text(max_size=8),
+    ),
+    _values,
+    max_size=5,
 )
-_bodies = st.one_of(st.builds(lambda f: {"ticket": f}, _fields), st.builds(lambda f: {"user": f}, _fields),
-                    st.builds(lambda t: {"tags": t}, _values), _fields)
-_query = st.lists(st.tuples(st.sampled_from(["query", "page", "per_page", "page[size]", "page[after]", "sort_by",
-                                              "sort_order", "role", "role[]", "filter[type]", "x"]),
-                            st.one_of(st.text(max_size=12), st.integers(-5, 200).map(str),
-                                      st.sampled_from(["status<solved tags:a -x", "aWQ6MQ", "desc"]))),
-                  max_size=4)
+_bodies = st.one_of(
+    st.builds(lambda f: {"ticket": f}, _fields),
+    st.builds(lambda f: {"user": f}, _fields),
+    st.builds(lambda t: {"tags": t}, _values),
+    _fields,
+)
+_query = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "query",
+                "page",
+                "per_page",
+                "page[size]",
+                "page[after]",
+                "sort_by",
+                "sort_order",
+                "role",
+                "role[]",
+                "filter[type]",
+                "x",
+            ]
+        ),
+        st.one_of(
+            st.text(max_size=12),
+            st.integers(-5, 200).map(str),
+            st.sampled_from(["status<solved tags:a -x", "aWQ6MQ", "desc"]),
+        ),
+    ),
+    max_size=4,
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.sampled_from(TicketingSimulator.routes), _bodies, _query,
-       st.one_of(st.integers(0, 6), st.sampled_from(["abc", "", "%00", "-1", "1000000001", "9" * 30])))
+@given(
+    st.sampled_from(TicketingSimulator.routes),
+    _bodies,
+    _query,
+    st.one_of(st.integers(0, 6), st.sampled_from(["abc", "", "%00", "-1", "1000000001", "9" * 30])),
+)
 def test_no_input_gets_a_500(route: Any, body: Any, query: list[tuple[str, str]], ident: Any) -> None:
     from urllib.parse import urlencode
 
@@ -239,13 +333,23 @@ def test_no_input_gets_a_500(route: Any, body: Any, query: list[tuple[str, str]]
 # ---------------------------------------------------------------- seeding
 def test_seed_dict_and_snapshot_restore() -> None:
     sim = TicketingSimulator()
-    sim.seed({
-        "users": [{"id": 7, "name": "Seeded Agent", "email": "agent7@example.com", "role": "agent"}],
-        "tickets": [{"id": 40, "subject": "Old problem", "description": "It broke.", "status": "solved",
-                     "requester": {"email": "old@example.com", "name": "Old Customer"}, "assignee_id": 7,
-                     "comments": [{"body": "Fixed by restarting.", "public": False, "author_id": 7}]}],
-        "tenants": {"other": {"tickets": [{"subject": "elsewhere", "description": "x"}]}},
-    })
+    sim.seed(
+        {
+            "users": [{"id": 7, "name": "Seeded Agent", "email": "agent7@example.com", "role": "agent"}],
+            "tickets": [
+                {
+                    "id": 40,
+                    "subject": "Old problem",
+                    "description": "It broke.",
+                    "status": "solved",
+                    "requester": {"email": "old@example.com", "name": "Old Customer"},
+                    "assignee_id": 7,
+                    "comments": [{"body": "Fixed by restarting.", "public": False, "author_id": 7}],
+                }
+            ],
+            "tenants": {"other": {"tickets": [{"subject": "elsewhere", "description": "x"}]}},
+        }
+    )
     t = sim.get("tickets", 40)  # type: ignore[arg-type]
     assert (t.status, t.assignee_id) == ("solved", 7)
     assert [(c.body, c.public) for c in sim.comments(40)] == [("It broke.", True), ("Fixed by restarting.", False)]
@@ -272,8 +376,11 @@ def test_seed_from_hypothesis_is_served_back(data: dict[str, Any]) -> None:
     sim.seed(data)
     for row in data["tickets"]:
         got = call(sim, "GET", f"/api/v2/tickets/{row['id']}.json").json()["ticket"]
-        assert (got["subject"], got["description"], got["status"]) == (row["subject"], row["description"],
-                                                                       row["status"])
+        assert (got["subject"], got["description"], got["status"]) == (
+            row["subject"],
+            row["description"],
+            row["status"],
+        )
         bodies = [c["body"] for c in call(sim, "GET", f"/api/v2/tickets/{row['id']}/comments.json").json()["comments"]]
         assert bodies == [row["description"], *(c["body"] for c in row["comments"])]
     users = call(sim, "GET", "/api/v2/users.json").json()["users"]

@@ -28,11 +28,16 @@ KNOWN: dict[str, list[str]] = {
 }
 
 
-def _fuzz(op: Any, base_url: str, headers: dict[str, str], known: list[str],
-          statuses: dict[str, set[int]]) -> Any:
+def _fuzz(op: Any, base_url: str, headers: dict[str, str], known: list[str], statuses: dict[str, set[int]]) -> Any:
     @given(case=op.as_strategy(), data=st.data())
-    @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
-              suppress_health_check=list(HealthCheck), phases=[Phase.generate])
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.generate],
+    )
     def run(case: Any, data: st.DataObject) -> None:
         if case.path_parameters and data.draw(st.booleans()):
             for param in list(case.path_parameters):

@@ -56,13 +56,19 @@ def test_status_transitions(sim: TicketingSimulator, api: httpx.Client) -> None:
         r = put(api, t["id"], status=status)
         assert r.status_code == 200 and r.json()["ticket"]["status"] == status
     assert invalid(put(api, t["id"], status="new")) == (
-        422, "status", "Status: cannot be changed from open back to new")
+        422,
+        "status",
+        "Status: cannot be changed from open back to new",
+    )
     code, field, text = invalid(put(api, t["id"], status="closed"))
     assert (code, field) == (422, "status") and "system" in text
 
     # an end user cannot be the assignee
     assert invalid(put(api, t["id"], assignee_id=customer.id)) == (
-        422, "assignee_id", f"Assignee: user {customer.id} is not an agent")
+        422,
+        "assignee_id",
+        f"Assignee: user {customer.id} is not an agent",
+    )
     assert invalid(put(api, t["id"], assignee_id=424242))[1] == "assignee_id"
 
     # every status a new ticket may move to
@@ -80,12 +86,17 @@ def test_status_transitions(sim: TicketingSimulator, api: httpx.Client) -> None:
     assert t["id"] in sim.close_solved_tickets()
     closed = api.get(f"/api/v2/tickets/{t['id']}.json").json()["ticket"]
     assert closed["status"] == "closed"
-    for attempt in (put(api, t["id"], status="open"), put(api, t["id"], comment={"body": "hi"}),
-                    put(api, t["id"], priority="low"), api.put(f"/api/v2/tickets/{t['id']}/tags.json",
-                                                                json={"tags": ["x"]})):
-        assert attempt.json() == {"error": "RecordInvalid", "description": "Record validation errors",
-                                  "details": {"status": [{"description": "Status: closed prevents ticket update",
-                                                          "error": "InvalidValue"}]}}
+    for attempt in (
+        put(api, t["id"], status="open"),
+        put(api, t["id"], comment={"body": "hi"}),
+        put(api, t["id"], priority="low"),
+        api.put(f"/api/v2/tickets/{t['id']}/tags.json", json={"tags": ["x"]}),
+    ):
+        assert attempt.json() == {
+            "error": "RecordInvalid",
+            "description": "Record validation errors",
+            "details": {"status": [{"description": "Status: closed prevents ticket update", "error": "InvalidValue"}]},
+        }
         assert attempt.status_code == 422
     assert sim.get("tickets", t["id"]) == sim.get("tickets", t["id"])  # type: ignore[arg-type]
     refused = [e.error_code for e in sim.ledger.refused()]
@@ -94,9 +105,15 @@ def test_status_transitions(sim: TicketingSimulator, api: httpx.Client) -> None:
 
 def test_create_rules(sim: TicketingSimulator, api: httpx.Client) -> None:
     assert invalid(api.post("/api/v2/tickets.json", json={"ticket": {"subject": "no body"}})) == (
-        422, "description", "Description: cannot be blank")
-    code, field, _ = invalid(api.post("/api/v2/tickets.json", json={"ticket": {"subject": "x", "status": "closed",
-                                                                                "comment": {"body": "b"}}}))
+        422,
+        "description",
+        "Description: cannot be blank",
+    )
+    code, field, _ = invalid(
+        api.post(
+            "/api/v2/tickets.json", json={"ticket": {"subject": "x", "status": "closed", "comment": {"body": "b"}}}
+        )
+    )
     assert (code, field) == (422, "status")
     # a requester by email is found or created
     a = new_ticket(api, requester={"email": "new@example.com", "name": "New Person"})
@@ -115,7 +132,9 @@ def test_create_rules(sim: TicketingSimulator, api: httpx.Client) -> None:
     e = new_ticket(api, tags=["VIP customer", "vip"])
     assert e["tags"] == ["vip", "customer"]
     assert put(api, e["id"], additional_tags=["Urgent"], remove_tags=["vip"]).json()["ticket"]["tags"] == [
-        "customer", "urgent"]
+        "customer",
+        "urgent",
+    ]
     # emails of users are unique
     r = api.post("/api/v2/users.json", json={"user": {"name": "Dup", "email": "new@example.com"}})
     assert invalid(r)[:2] == (422, "email")
@@ -132,8 +151,7 @@ def test_update_audit_and_noop(sim: TicketingSimulator, api: httpx.Client) -> No
     fetched = api.get(f"/api/v2/tickets/{t['id']}.json").json()["ticket"]
     assert put(api, t["id"], **fetched).status_code == 200
     assert len(sim.ledger.writes()) == before
-    assert invalid(put(api, t["id"], stauts="open")) == (
-        422, "stauts", "Received unknown parameter: ticket.stauts")
+    assert invalid(put(api, t["id"], stauts="open")) == (422, "stauts", "Received unknown parameter: ticket.stauts")
     assert invalid(put(api, t["id"], comment={"body": "  "}))[1] == "comment"
 
 
@@ -232,8 +250,9 @@ def test_cursor_pagination(sim: TicketingSimulator, api: httpx.Client) -> None:
             break
         page = api.get(page["links"]["next"]).json()
     assert seen == [1, 2, 3, 4, 5]
-    back = api.get("/api/v2/tickets.json",
-                   params={"page[size]": 2, "page[before]": page["meta"]["before_cursor"]}).json()
+    back = api.get(
+        "/api/v2/tickets.json", params={"page[size]": 2, "page[before]": page["meta"]["before_cursor"]}
+    ).json()
     assert [t["id"] for t in back["tickets"]] == [3, 4] and back["meta"]["has_more"] is True
     bad = api.get("/api/v2/tickets.json", params={"page[size]": 2, "page[after]": "nope"})
     assert bad.status_code == 400 and bad.json()["error"] == "InvalidPaginationParameter"
@@ -269,8 +288,9 @@ def test_error_shapes(sim: TicketingSimulator, api: httpx.Client) -> None:
     assert api.patch("/api/v2/tickets.json", json={}).status_code == 405
     bad = api.post("/api/v2/tickets.json", content=b"{not json", headers={"Content-Type": "application/json"})
     assert bad.status_code == 400 and bad.json()["error"] == "Unprocessable Entity"
-    code, field, text = invalid(api.post("/api/v2/tickets.json", json={"ticket": {"priority": "asap",
-                                                                                   "comment": {"body": "x"}}}))
+    code, field, text = invalid(
+        api.post("/api/v2/tickets.json", json={"ticket": {"priority": "asap", "comment": {"body": "x"}}})
+    )
     assert (code, field) == (422, "priority") and "ticket.priority" in text
     assert invalid(api.post("/api/v2/tickets.json", json={}))[:2] == (422, "ticket")
     unauth = sim.handle("GET", sim.base_url + "/api/v2/tickets.json", {})

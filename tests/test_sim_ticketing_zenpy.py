@@ -43,16 +43,24 @@ def zd(sim: TicketingSimulator, server: SimServer) -> Zenpy:
 
 
 def test_create_show_update_with_internal_note(sim: TicketingSimulator, zd: Zenpy) -> None:
-    audit = zd.tickets.create(Ticket(
-        subject="Printer on fire", description="The printer in room 4 is on fire.", priority="urgent",
-        tags=["Hardware", "urgent"], requester=User(name="Pat Reporter", email="pat@example.com"),
-    ))
+    audit = zd.tickets.create(
+        Ticket(
+            subject="Printer on fire",
+            description="The printer in room 4 is on fire.",
+            priority="urgent",
+            tags=["Hardware", "urgent"],
+            requester=User(name="Pat Reporter", email="pat@example.com"),
+        )
+    )
     created = audit.ticket
     assert isinstance(created.id, int)
     assert (created.status, created.priority, created.tags) == ("new", "urgent", ["hardware", "urgent"])
     first_event = audit.audit.events[0]
     assert (first_event["type"], first_event["body"], first_event["public"]) == (
-        "Comment", "The printer in room 4 is on fire.", True)
+        "Comment",
+        "The printer in room 4 is on fire.",
+        True,
+    )
     requester = zd.users(id=created.requester_id)
     assert (requester.email, requester.role) == ("pat@example.com", "end-user")
     assert created.submitter_id == API_USER_ID  # the token acts as the tenant's API Agent
@@ -135,8 +143,11 @@ def test_tags(zd: Zenpy, sim: TicketingSimulator) -> None:
     assert list(zd.tickets.set_tags(ticket.id, ["a", "b"])) == ["a", "b"]
     assert list(zd.tickets.delete_tags(ticket.id, ["a"])) == ["b"]
     assert list(zd.tickets.tags(ticket.id)) == ["b"]
-    assert [e.tool for e in sim.ledger.writes()] == ["ticketing.tags.update", "ticketing.tags.set",
-                                                      "ticketing.tags.delete"]
+    assert [e.tool for e in sim.ledger.writes()] == [
+        "ticketing.tags.update",
+        "ticketing.tags.set",
+        "ticketing.tags.delete",
+    ]
 
 
 def test_cursor_pagination_walks_every_ticket(sim: TicketingSimulator, zd: Zenpy) -> None:
@@ -175,4 +186,6 @@ def test_fault_on_update_then_retry(sim: TicketingSimulator, zd: Zenpy) -> None:
     assert zd.tickets.update(shown).ticket.status == "open"
     assert (rule.calls, rule.fired) == (2, 1)
     assert [(e.outcome, e.status) for e in sim.ledger if e.tool == "ticketing.tickets.update"] == [
-        ("fault", 503), ("applied", 200)]
+        ("fault", 503),
+        ("applied", 200),
+    ]

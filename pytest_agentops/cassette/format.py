@@ -102,8 +102,7 @@ class Cassette:
         for part in ("request", "response"):
             stored = interaction[part].get("body")
             if stored is not None and (
-                not isinstance(stored, dict)
-                or not ({"json", "sse", "text", "base64", "form", "sha256"} & set(stored))
+                not isinstance(stored, dict) or not ({"json", "sse", "text", "base64", "form", "sha256"} & set(stored))
             ):
                 raise CassetteFormatError(
                     self.path, f"{where}.{part}.body must be null or have one of json/sse/text/base64/form"
@@ -220,9 +219,7 @@ def read_document(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CassetteFormatError(
-            path, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from exc
+        raise CassetteFormatError(path, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     if not isinstance(data, dict):
         raise CassetteFormatError(path, "top level must be an object with version, meta and interactions")
     version = data.get("version")

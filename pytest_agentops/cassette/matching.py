@@ -43,9 +43,7 @@ class MatchConfig:
         for rule in rules:
             kind, sep, target = rule.strip().partition(":")
             if not sep or not target or kind not in ("body", "query"):
-                raise ValueError(
-                    f"agentops_match_ignore: {rule!r} is not 'body:<dotted.path>' or 'query:<name>'"
-                )
+                raise ValueError(f"agentops_match_ignore: {rule!r} is not 'body:<dotted.path>' or 'query:<name>'")
             if kind == "body":
                 body.append(tuple(target.split(".")))
             else:
@@ -83,9 +81,7 @@ def body_value(raw: bytes | None, content_type: str = "") -> Any:
             return json.loads(text)
         except ValueError:
             return text
-    if "x-www-form-urlencoded" in content_type.lower() or (
-        "=" in text and " " not in text and "\n" not in text
-    ):
+    if "x-www-form-urlencoded" in content_type.lower() or ("=" in text and " " not in text and "\n" not in text):
         return {"__form__": sorted(parse_qsl(text, keep_blank_values=True))}
     return text
 
@@ -146,9 +142,7 @@ def request_key(method: str, url: str, body: Any, config: MatchConfig) -> str:
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = (
-        json.dumps(value, ensure_ascii=False, sort_keys=True) if not isinstance(value, str) else repr(value)
-    )
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True) if not isinstance(value, str) else repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -185,13 +179,10 @@ def diff_values(old: Any, new: Any, path: list[str | int] | None = None) -> list
     if old == new:
         return []
     if isinstance(old, str) and isinstance(new, str):
-        at = next(
-            (i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new))
-        )
+        at = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
         start = max(0, at - 20)
         return [
-            f"{_fmt_path(path)} changed at char {at}: "
-            f"{_short(old[start : at + 40])} -> {_short(new[start : at + 40])}"
+            f"{_fmt_path(path)} changed at char {at}: {_short(old[start : at + 40])} -> {_short(new[start : at + 40])}"
         ]
     return [f"{_fmt_path(path)} changed: {_short(old)} -> {_short(new)}"]
 

@@ -75,8 +75,17 @@ class GoalSpec:
 
     @classmethod
     def from_dict(cls, kind: str, data: Mapping[str, Any], where: str = "") -> GoalSpec:
-        known = {"tool", "function", "params", "arguments", "match", "instruction", "translations", "contains",
-                 "description"}
+        known = {
+            "tool",
+            "function",
+            "params",
+            "arguments",
+            "match",
+            "instruction",
+            "translations",
+            "contains",
+            "description",
+        }
         unknown = set(data) - known
         if unknown:
             raise CorpusError(f"{where}goal {kind!r}: unknown key(s) {sorted(unknown)}; known: {sorted(known)}")

@@ -249,7 +249,9 @@ def episode(
         tap.gates = gates
         sink_handler = _sink_for(tap)
         sinks: list[tuple[str, LocalHandler, Backend]] = [
-            ("https:", sink_handler, "simulator"), ("http:", sink_handler, "simulator")]
+            ("https:", sink_handler, "simulator"),
+            ("http:", sink_handler, "simulator"),
+        ]
         tap.local = list(tap.local) + (sinks if sink else [])
         if cassette is not None:
             tap.cassette = _cassette_from(cassette, tap)

@@ -29,14 +29,48 @@ SPLIT = "split"
 OBFUSCATIONS: tuple[str, ...] = (TRANSLATE, *CHAR_LEVEL, SPLIT, *WRAPPERS, *ENCODINGS)
 """Every obfuscation name, roughly simplest first (strategies shrink toward the start)."""
 
-_LEET = str.maketrans({"a": "4", "A": "4", "e": "3", "E": "3", "i": "1", "I": "1", "o": "0", "O": "0",
-                       "s": "5", "S": "5", "t": "7", "T": "7"})
+_LEET = str.maketrans(
+    {
+        "a": "4",
+        "A": "4",
+        "e": "3",
+        "E": "3",
+        "i": "1",
+        "I": "1",
+        "o": "0",
+        "O": "0",
+        "s": "5",
+        "S": "5",
+        "t": "7",
+        "T": "7",
+    }
+)
 # Latin letters and Cyrillic/Greek letters that look the same in most fonts.
 HOMOGLYPHS: dict[str, str] = {
-    "a": "\u0430", "c": "\u0441", "e": "\u0435", "i": "\u0456", "j": "\u0458", "o": "\u043e", "p": "\u0440",
-    "s": "\u0455", "x": "\u0445", "y": "\u0443", "A": "\u0410", "B": "\u0412", "C": "\u0421", "E": "\u0415",
-    "H": "\u041d", "I": "\u0406", "K": "\u041a", "M": "\u041c", "N": "\u039d", "O": "\u041e", "P": "\u0420",
-    "T": "\u0422", "X": "\u0425", "Y": "\u03a5",
+    "a": "\u0430",
+    "c": "\u0441",
+    "e": "\u0435",
+    "i": "\u0456",
+    "j": "\u0458",
+    "o": "\u043e",
+    "p": "\u0440",
+    "s": "\u0455",
+    "x": "\u0445",
+    "y": "\u0443",
+    "A": "\u0410",
+    "B": "\u0412",
+    "C": "\u0421",
+    "E": "\u0415",
+    "H": "\u041d",
+    "I": "\u0406",
+    "K": "\u041a",
+    "M": "\u041c",
+    "N": "\u039d",
+    "O": "\u041e",
+    "P": "\u0420",
+    "T": "\u0422",
+    "X": "\u0425",
+    "Y": "\u03a5",
 }
 ZERO_WIDTH: tuple[str, ...] = ("\u200b", "\u200c", "\u200d", "\u2060", "\ufeff")
 TAG_BASE = 0xE0000

@@ -55,8 +55,14 @@ class Goal:
         return all(str(arguments.get(k, "")).lower() == str(self.arguments.get(k, "\0")).lower() for k in self.match)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "tool": self.tool, "function": self.function,
-                "arguments": dict(self.arguments), "contains": self.contains, "canary": self.canary}
+        return {
+            "kind": self.kind,
+            "tool": self.tool,
+            "function": self.function,
+            "arguments": dict(self.arguments),
+            "contains": self.contains,
+            "canary": self.canary,
+        }
 
 
 @dataclass(frozen=True, repr=False)
@@ -93,15 +99,20 @@ class Payload:
     def describe(self) -> str:
         """A few lines for a failure message."""
         goal = self.goal
-        target = f"{goal.tool}({json.dumps(dict(goal.arguments), ensure_ascii=False)})" if goal.tool else (
-            f"output containing {goal.contains!r}")
-        return "\n".join([
-            f"payload {self.template} ({self.family}, goal phrased {self.style}), "
-            f"obfuscations: {', '.join(self.obfuscations) or 'none'}",
-            f"goal {goal.kind}: {target}",
-            f"canary {self.canary}",
-            "text: " + repr(self.text),
-        ])
+        target = (
+            f"{goal.tool}({json.dumps(dict(goal.arguments), ensure_ascii=False)})"
+            if goal.tool
+            else (f"output containing {goal.contains!r}")
+        )
+        return "\n".join(
+            [
+                f"payload {self.template} ({self.family}, goal phrased {self.style}), "
+                f"obfuscations: {', '.join(self.obfuscations) or 'none'}",
+                f"goal {goal.kind}: {target}",
+                f"canary {self.canary}",
+                "text: " + repr(self.text),
+            ]
+        )
 
 
 def render(

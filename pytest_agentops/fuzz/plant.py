@@ -42,17 +42,58 @@ BENIGN_TEXTS: tuple[str, ...] = (
 """Realistic filler for the fields that do not hold the payload (the first is what examples shrink to)."""
 
 # Keys whose values are free text an agent reads (the default candidates of a plain value).
-FREE_TEXT_KEYS = frozenset({
-    "description", "subject", "body", "notes", "note", "details", "message", "comment", "content", "text",
-    "title", "summary", "hs_note_body", "jobtitle", "dealname", "memo", "reason_text", "snippet", "html_body",
-    "plain_body",
-})
+FREE_TEXT_KEYS = frozenset(
+    {
+        "description",
+        "subject",
+        "body",
+        "notes",
+        "note",
+        "details",
+        "message",
+        "comment",
+        "content",
+        "text",
+        "title",
+        "summary",
+        "hs_note_body",
+        "jobtitle",
+        "dealname",
+        "memo",
+        "reason_text",
+        "snippet",
+        "html_body",
+        "plain_body",
+    }
+)
 # Keys of recorded model/tool responses that are protocol, not data: never planted into.
-STRUCTURAL_KEYS = frozenset({
-    "id", "object", "model", "type", "role", "finish_reason", "stop_reason", "status", "created", "system_fingerprint",
-    "tool_call_id", "call_id", "index", "event", "currency", "url", "href", "next_page", "previous_page",
-    "service_tier", "arguments", "partial_json", "name",
-})
+STRUCTURAL_KEYS = frozenset(
+    {
+        "id",
+        "object",
+        "model",
+        "type",
+        "role",
+        "finish_reason",
+        "stop_reason",
+        "status",
+        "created",
+        "system_fingerprint",
+        "tool_call_id",
+        "call_id",
+        "index",
+        "event",
+        "currency",
+        "url",
+        "href",
+        "next_page",
+        "previous_page",
+        "service_tier",
+        "arguments",
+        "partial_json",
+        "name",
+    }
+)
 SSE_TEXT_KEYS = frozenset({"content", "text", "delta", "refusal"})
 
 SLOT_PREFIX = "\ue000agentops-slot\ue000"
@@ -315,8 +356,11 @@ class CassetteCarrier(Carrier):
 
             document = read_document(Path(document))
         elif hasattr(document, "interactions") and not isinstance(document, Mapping):
-            document = {"version": 1, "meta": dict(getattr(document, "meta", {}) or {}),
-                        "interactions": list(document.interactions)}
+            document = {
+                "version": 1,
+                "meta": dict(getattr(document, "meta", {}) or {}),
+                "interactions": list(document.interactions),
+            }
         self.document = document
         self.include_model = include_model
 
@@ -388,8 +432,12 @@ class MultiCarrier(Carrier):
 
     name = "combined"
 
-    def __init__(self, carriers: Mapping[str, Any], fields: Sequence[str] | None = None,
-                 benign: st.SearchStrategy[str] | None = None) -> None:
+    def __init__(
+        self,
+        carriers: Mapping[str, Any],
+        fields: Sequence[str] | None = None,
+        benign: st.SearchStrategy[str] | None = None,
+    ) -> None:
         super().__init__(fields, benign)
         self.carriers = {key: as_carrier(value, benign=benign) for key, value in carriers.items()}
 
@@ -402,8 +450,9 @@ class MultiCarrier(Carrier):
     def _join(self, parts: tuple[tuple[Any, list[Slot]], ...]) -> tuple[Any, list[Slot]]:
         keys = list(self.carriers)
         value = {key: part[0] for key, part in zip(keys, parts, strict=True)}
-        slots = [Slot((key, *s.path), s.current, s.limit) for key, part in zip(keys, parts, strict=True)
-                 for s in part[1]]
+        slots = [
+            Slot((key, *s.path), s.current, s.limit) for key, part in zip(keys, parts, strict=True) for s in part[1]
+        ]
         return value, [s for s in slots if matches(s.path, self.fields)]
 
     def bases(self) -> st.SearchStrategy[tuple[Any, list[Slot]]]:
@@ -465,8 +514,9 @@ SEED_LIMITS: dict[str, dict[str, int]] = {
 }
 
 
-def seed(simulator: str, data: Any, *, fields: Sequence[str] | None = None,
-         benign: st.SearchStrategy[str] | None = None) -> ValueCarrier:
+def seed(
+    simulator: str, data: Any, *, fields: Sequence[str] | None = None, benign: st.SearchStrategy[str] | None = None
+) -> ValueCarrier:
     """A fixed seed dict (or a strategy of them) for simulator ``simulator``: its free-text fields are the
     candidates, with the simulator's length limits (``SEED_LIMITS``) respected."""
     return ValueCarrier(data, fields, benign, name=simulator, limits=SEED_LIMITS.get(simulator, {}))

@@ -65,7 +65,10 @@ def _samples(carrier: Carrier, examples: int) -> list[tuple[Any, list[Any]]]:
             bases,
             collect,
             settings=settings(
-                max_examples=examples, database=None, derandomize=True, phases=[Phase.generate],
+                max_examples=examples,
+                database=None,
+                derandomize=True,
+                phases=[Phase.generate],
                 suppress_health_check=list(HealthCheck),
             ),
         )

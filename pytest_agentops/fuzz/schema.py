@@ -142,8 +142,12 @@ def _integer(schema: Mapping[str, Any]) -> st.SearchStrategy[int]:
 def _number(schema: Mapping[str, Any]) -> st.SearchStrategy[float]:
     lo, hi, open_lo, open_hi = _bounds(schema)
     return st.floats(
-        min_value=lo, max_value=hi, exclude_min=open_lo and lo is not None, exclude_max=open_hi and hi is not None,
-        allow_nan=False, allow_infinity=False,
+        min_value=lo,
+        max_value=hi,
+        exclude_min=open_lo and lo is not None,
+        exclude_max=open_hi and hi is not None,
+        allow_nan=False,
+        allow_infinity=False,
     )
 
 
@@ -167,5 +171,4 @@ def _object(schema: Mapping[str, Any], defs: Mapping[str, Any], depth: int) -> s
     if props or extra is False:
         return base  # extra keys are the schema-breaking strategies' job
     values = _build(extra if isinstance(extra, Mapping) else True, defs, depth + 1)
-    return st.dictionaries(st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8), values,
-                           max_size=2)
+    return st.dictionaries(st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=8), values, max_size=2)

@@ -146,8 +146,16 @@ def injections(
         if spec.tool is None or template.requires_tool:
             style = "natural"
         return render(
-            template, spec, draw(canaries), language=language, obfuscations=names, seed=seed, user=user,
-            model=model, style=style, call_clause=corp.call_clause,
+            template,
+            spec,
+            draw(canaries),
+            language=language,
+            obfuscations=names,
+            seed=seed,
+            user=user,
+            model=model,
+            style=style,
+            call_clause=corp.call_clause,
         )
 
     return payloads()

@@ -29,7 +29,13 @@ if TYPE_CHECKING:
     from .harness import Episode
 
 MUTATIONS: tuple[str, ...] = (
-    "drop_required", "wrong_type", "unknown_key", "oversized", "out_of_range", "not_an_object", "injection",
+    "drop_required",
+    "wrong_type",
+    "unknown_key",
+    "oversized",
+    "out_of_range",
+    "not_an_object",
+    "injection",
 )
 
 
@@ -73,10 +79,18 @@ def _routes_of(sim: Any) -> list[ToolInfo]:
     cls: Any = simulator_class(sim) if isinstance(sim, str) else (sim if isinstance(sim, type) else type(sim))
     out = []
     for route in cls.routes:
-        out.append(ToolInfo(
-            name=route.tool, kind=route.kind, schema=route.input_schema, model=route.params, simulator=cls.name,
-            method=route.method, path=route.path, path_params=tuple(route.path_params),
-        ))
+        out.append(
+            ToolInfo(
+                name=route.tool,
+                kind=route.kind,
+                schema=route.input_schema,
+                model=route.params,
+                simulator=cls.name,
+                method=route.method,
+                path=route.path,
+                path_params=tuple(route.path_params),
+            )
+        )
     return out
 
 
@@ -88,8 +102,15 @@ def _spec_info(spec: ToolSpec) -> ToolInfo | None:
                 return ToolInfo(**{**info.__dict__, "spec": spec})
         return None
     schema: Mapping[str, Any] = spec.schema.model_json_schema() if spec.schema is not None else {"type": "object"}
-    return ToolInfo(name=spec.name, kind=spec.kind, schema=schema, model=spec.schema, spec=spec,
-                    method=spec.method if spec.method != "*" else None, path=spec.url)
+    return ToolInfo(
+        name=spec.name,
+        kind=spec.kind,
+        schema=schema,
+        model=spec.schema,
+        spec=spec,
+        method=spec.method if spec.method != "*" else None,
+        path=spec.url,
+    )
 
 
 def tools_of(source: Any) -> list[ToolInfo]:
@@ -101,9 +122,7 @@ def tools_of(source: Any) -> list[ToolInfo]:
         from ..tools import registry
 
         source = registry
-    if isinstance(source, str) or (isinstance(source, type) and hasattr(source, "routes")) or hasattr(
-        source, "router"
-    ):
+    if isinstance(source, str) or (isinstance(source, type) and hasattr(source, "routes")) or hasattr(source, "router"):
         return _routes_of(source)
     items: Iterable[Any] = list(source) if isinstance(source, ToolRegistry) else source
     out: list[ToolInfo] = []
@@ -151,7 +170,8 @@ def _wrong_type(value: Any) -> st.SearchStrategy[Any]:
 
 def _mutated(info: ToolInfo, valid: st.SearchStrategy[Any], texts: st.SearchStrategy[str]) -> st.SearchStrategy[Any]:
     required = [r for r in info.schema.get("required") or () if r not in info.path_params] or list(
-        info.schema.get("required") or ())
+        info.schema.get("required") or ()
+    )
     props: Mapping[str, Any] = info.schema.get("properties") or {}
 
     @st.composite
@@ -211,9 +231,12 @@ def tool_call(
     for info in infos:
         valid = from_schema(info.schema)
         if overrides:
-            valid = st.tuples(valid, st.fixed_dictionaries({
-                k: v for k, v in overrides.items() if k in (info.schema.get("properties") or {})
-            })).map(lambda t: {**t[0], **t[1]} if isinstance(t[0], Mapping) else t[0])
+            valid = st.tuples(
+                valid,
+                st.fixed_dictionaries(
+                    {k: v for k, v in overrides.items() if k in (info.schema.get("properties") or {})}
+                ),
+            ).map(lambda t: {**t[0], **t[1]} if isinstance(t[0], Mapping) else t[0])
 
         def good(args: Any, info: ToolInfo = info) -> ToolCall:
             return ToolCall(info.name, args, _is_valid(info, args), None, info.kind)
@@ -329,11 +352,19 @@ def _execute_sim(ep: Episode, info: ToolInfo, call: ToolCall, token: str | None)
         query = _query(args) if args else ""
         response = _http().request(method, url + ("?" + query if query else ""), headers=headers)
     elif args is None:
-        response = _http().request(method, url, headers={**headers, "content-type": "application/json"},
-                                   content=json.dumps(call.arguments).encode())
+        response = _http().request(
+            method,
+            url,
+            headers={**headers, "content-type": "application/json"},
+            content=json.dumps(call.arguments).encode(),
+        )
     elif sim.body_format == "form":
-        response = _http().request(method, url, headers={
-            **headers, "content-type": "application/x-www-form-urlencoded"}, content=_query(args).encode())
+        response = _http().request(
+            method,
+            url,
+            headers={**headers, "content-type": "application/x-www-form-urlencoded"},
+            content=_query(args).encode(),
+        )
     else:
         response = _http().request(method, url, headers=headers, json=args)
     return Outcome(response.status_code, response.headers.get("x-agentops-denied") is not None)

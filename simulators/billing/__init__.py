@@ -107,8 +107,7 @@ class BillingSimulator(Simulator):
         """A draft invoice with ``items`` (``{"amount", "description", ...}``), optionally finalized."""
         inv: Invoice = self.call("billing.invoices.create", {"customer": customer, **fields}, tenant=tenant)
         for item in items or []:
-            self.call("billing.invoice_items.create", {"customer": customer, "invoice": inv.id, **item},
-                      tenant=tenant)
+            self.call("billing.invoice_items.create", {"customer": customer, "invoice": inv.id, **item}, tenant=tenant)
         if finalize:
             inv = self.call("billing.invoices.finalize", {}, tenant=tenant, invoice=inv.id)
         else:

@@ -38,33 +38,55 @@ def seed_demo(sim: BillingSimulator, *, tenant: str | None = None) -> dict[str, 
     customers = [sim.create_customer(tenant=tenant, **c) for c in CUSTOMERS]
     ada, grace, alan = customers
     p1 = sim.create_payment(
-        4900, customer=ada.id, tenant=tenant, description="Enterprise plan, March",
+        4900,
+        customer=ada.id,
+        tenant=tenant,
+        description="Enterprise plan, March",
         metadata={"order": "ord_1001", "notes": "Renewal payment"},
     )
     p2 = sim.create_payment(
-        1900, customer=grace.id, tenant=tenant, description="Startup plan, March",
+        1900,
+        customer=grace.id,
+        tenant=tenant,
+        description="Startup plan, March",
         metadata={"order": "ord_1002", "notes": "Charged twice by mistake; one refunded"},
     )
     p3 = sim.create_payment(
-        1900, customer=grace.id, tenant=tenant, description="Startup plan, March (duplicate)",
+        1900,
+        customer=grace.id,
+        tenant=tenant,
+        description="Startup plan, March (duplicate)",
         metadata={"order": "ord_1002"},
     )
     refund = sim.create_refund(
-        tenant=tenant, payment_intent=p3.id, reason="duplicate",
+        tenant=tenant,
+        payment_intent=p3.id,
+        reason="duplicate",
         metadata={"notes": "Customer reported the duplicate by email"},
     )
     pending = sim.create_payment_intent(
-        tenant=tenant, amount=2900, currency="usd", customer=alan.id, description="Pro plan, April",
+        tenant=tenant,
+        amount=2900,
+        currency="usd",
+        customer=alan.id,
+        description="Pro plan, April",
         metadata={"notes": "Awaiting a new card"},
     )
     open_invoice = sim.create_invoice(
         ada.id,
-        [{"amount": 12000, "description": "Consulting hours, March"},
-         {"amount": 3000, "description": "Priority support add-on"}],
-        finalize=True, tenant=tenant, description="March services", metadata={"po": "PO-7781"},
+        [
+            {"amount": 12000, "description": "Consulting hours, March"},
+            {"amount": 3000, "description": "Priority support add-on"},
+        ],
+        finalize=True,
+        tenant=tenant,
+        description="March services",
+        metadata={"po": "PO-7781"},
     )
     draft_invoice = sim.create_invoice(
-        alan.id, [{"amount": 2900, "description": "Pro plan, April"}], tenant=tenant,
+        alan.id,
+        [{"amount": 2900, "description": "Pro plan, April"}],
+        tenant=tenant,
         description="April subscription",
     )
     return {

@@ -242,8 +242,13 @@ def create_customer(ctx: Context, p: CustomerCreateParams) -> Any:
     return respond(ctx, cust, p.expand)
 
 
-@router.get("/v1/customers/{customer}", tool="billing.customers.retrieve", params=Params, response=Customer,
-            errors=("resource_missing",))
+@router.get(
+    "/v1/customers/{customer}",
+    tool="billing.customers.retrieve",
+    params=Params,
+    response=Customer,
+    errors=("resource_missing",),
+)
 def retrieve_customer(ctx: Context, p: Params) -> Any:
     """Retrieve a customer."""
     return respond(ctx, ctx.require("customers", ctx.path["customer"]), p.expand)
@@ -281,8 +286,9 @@ def update_customer(ctx: Context, p: CustomerUpdateParams) -> Any:
     return respond(ctx, new, p.expand)
 
 
-@router.delete("/v1/customers/{customer}", tool="billing.customers.delete", response=DeletedCustomer,
-               errors=("resource_missing",))
+@router.delete(
+    "/v1/customers/{customer}", tool="billing.customers.delete", response=DeletedCustomer, errors=("resource_missing",)
+)
 def delete_customer(ctx: Context, p: None) -> Any:
     """Delete a customer (its payments and invoices stay)."""
     ident = ctx.path["customer"]
@@ -291,8 +297,13 @@ def delete_customer(ctx: Context, p: None) -> Any:
     return DeletedCustomer(id=ident)
 
 
-@router.get("/v1/customers", tool="billing.customers.list", params=CustomerListParams,
-            response=StripeList[Customer], errors=("resource_missing",))
+@router.get(
+    "/v1/customers",
+    tool="billing.customers.list",
+    params=CustomerListParams,
+    response=StripeList[Customer],
+    errors=("resource_missing",),
+)
 def list_customers(ctx: Context, p: CustomerListParams) -> Any:
     """List customers, newest first."""
     keep = (lambda c: c.email == p.email) if p.email is not None else None
@@ -384,8 +395,12 @@ def confirm_intent(ctx: Context, pi: PaymentIntent, pm: str | None, receipt_emai
         payment_method=PaymentErrorPaymentMethod(id=pm),
     )
     new = pi.model_copy(
-        update={"status": "requires_payment_method", "latest_charge": charge.id, "payment_method": None,
-                "last_payment_error": error}
+        update={
+            "status": "requires_payment_method",
+            "latest_charge": charge.id,
+            "payment_method": None,
+            "last_payment_error": error,
+        }
     )
     _upsert(ctx, "payment_intents", new)
     raise SimError(
@@ -432,8 +447,13 @@ def create_payment_intent(ctx: Context, p: PaymentIntentCreateParams) -> Any:
     return respond(ctx, pi, p.expand)
 
 
-@router.get("/v1/payment_intents/{intent}", tool="billing.payment_intents.retrieve", params=Params,
-            response=PaymentIntent, errors=("resource_missing",))
+@router.get(
+    "/v1/payment_intents/{intent}",
+    tool="billing.payment_intents.retrieve",
+    params=Params,
+    response=PaymentIntent,
+    errors=("resource_missing",),
+)
 def retrieve_payment_intent(ctx: Context, p: Params) -> Any:
     """Retrieve a payment intent."""
     return respond(ctx, ctx.require("payment_intents", ctx.path["intent"]), p.expand)
@@ -500,12 +520,24 @@ def capture_payment_intent(ctx: Context, p: PaymentIntentCaptureParams) -> Any:
         )
     amount = p.amount_to_capture if p.amount_to_capture is not None else pi.amount_capturable
     if amount > pi.amount_capturable:
-        raise SimError("amount_too_large", f"The amount to capture ({amount}) is greater than the capturable "
-                       f"amount ({pi.amount_capturable}).", param="amount_to_capture")
+        raise SimError(
+            "amount_too_large",
+            f"The amount to capture ({amount}) is greater than the capturable amount ({pi.amount_capturable}).",
+            param="amount_to_capture",
+        )
     charge: Charge = ctx.require("charges", pi.latest_charge, param=None)
-    ctx.update("charges", charge.model_copy(update={
-        "captured": True, "amount_captured": amount, "balance_transaction": ctx.new_id("txn"),
-        "amount_refunded": pi.amount - amount, "refunded": False}))
+    ctx.update(
+        "charges",
+        charge.model_copy(
+            update={
+                "captured": True,
+                "amount_captured": amount,
+                "balance_transaction": ctx.new_id("txn"),
+                "amount_refunded": pi.amount - amount,
+                "refunded": False,
+            }
+        ),
+    )
     new = pi.model_copy(update={"status": "succeeded", "amount_received": amount, "amount_capturable": 0})
     ctx.update("payment_intents", new)
     return respond(ctx, new, p.expand)
@@ -546,8 +578,13 @@ def cancel_payment_intent(ctx: Context, p: PaymentIntentCancelParams) -> Any:
     return respond(ctx, new, p.expand)
 
 
-@router.get("/v1/payment_intents", tool="billing.payment_intents.list", params=PaymentIntentListParams,
-            response=StripeList[PaymentIntent], errors=("resource_missing",))
+@router.get(
+    "/v1/payment_intents",
+    tool="billing.payment_intents.list",
+    params=PaymentIntentListParams,
+    response=StripeList[PaymentIntent],
+    errors=("resource_missing",),
+)
 def list_payment_intents(ctx: Context, p: PaymentIntentListParams) -> Any:
     """List payment intents, newest first."""
     keep = (lambda o: o.customer == p.customer) if p.customer is not None else None
@@ -555,15 +592,25 @@ def list_payment_intents(ctx: Context, p: PaymentIntentListParams) -> Any:
 
 
 # ---------------------------------------------------------------- charges
-@router.get("/v1/charges/{charge}", tool="billing.charges.retrieve", params=Params, response=Charge,
-            errors=("resource_missing",))
+@router.get(
+    "/v1/charges/{charge}",
+    tool="billing.charges.retrieve",
+    params=Params,
+    response=Charge,
+    errors=("resource_missing",),
+)
 def retrieve_charge(ctx: Context, p: Params) -> Any:
     """Retrieve a charge (charges are created by confirming payment intents)."""
     return respond(ctx, ctx.require("charges", ctx.path["charge"]), p.expand)
 
 
-@router.get("/v1/charges", tool="billing.charges.list", params=ChargeListParams, response=StripeList[Charge],
-            errors=("resource_missing",))
+@router.get(
+    "/v1/charges",
+    tool="billing.charges.list",
+    params=ChargeListParams,
+    response=StripeList[Charge],
+    errors=("resource_missing",),
+)
 def list_charges(ctx: Context, p: ChargeListParams) -> Any:
     """List charges, newest first."""
 
@@ -592,15 +639,17 @@ def _refundable_charge(ctx: Context, p: RefundCreateParams) -> Charge:
                 param="payment_intent",
             )
         if p.charge is not None and p.charge != pi.latest_charge:
-            raise SimError("parameter_invalid", f"Charge {p.charge} does not belong to PaymentIntent {pi.id}.",
-                           param="charge")
+            raise SimError(
+                "parameter_invalid", f"Charge {p.charge} does not belong to PaymentIntent {pi.id}.", param="charge"
+            )
         charge_id = pi.latest_charge
     else:
         charge_id = p.charge or ""
     charge: Charge = ctx.require("charges", charge_id, param="charge")
     if charge.status != "succeeded" or not charge.captured:
-        raise SimError("charge_not_refundable", f"Charge {charge.id} has not succeeded and cannot be refunded.",
-                       param="charge")
+        raise SimError(
+            "charge_not_refundable", f"Charge {charge.id} has not succeeded and cannot be refunded.", param="charge"
+        )
     return charge
 
 
@@ -609,8 +658,14 @@ def _refundable_charge(ctx: Context, p: RefundCreateParams) -> Charge:
     tool="billing.refunds.create",
     params=RefundCreateParams,
     response=Refund,
-    errors=("amount_too_large", "charge_already_refunded", "charge_not_refundable", "parameter_missing",
-            "payment_intent_unexpected_state", "resource_missing"),
+    errors=(
+        "amount_too_large",
+        "charge_already_refunded",
+        "charge_not_refundable",
+        "parameter_missing",
+        "payment_intent_unexpected_state",
+        "resource_missing",
+    ),
 )
 def create_refund(ctx: Context, p: RefundCreateParams) -> Any:
     """Refund all or part of a charge; never more than is left to refund."""
@@ -640,20 +695,31 @@ def create_refund(ctx: Context, p: RefundCreateParams) -> Any:
     )
     ctx.insert("refunds", refund)
     refunded = charge.amount_refunded + amount
-    ctx.update("charges", charge.model_copy(
-        update={"amount_refunded": refunded, "refunded": refunded >= charge.amount}))
+    ctx.update(
+        "charges", charge.model_copy(update={"amount_refunded": refunded, "refunded": refunded >= charge.amount})
+    )
     return respond(ctx, refund, p.expand)
 
 
-@router.get("/v1/refunds/{refund}", tool="billing.refunds.retrieve", params=Params, response=Refund,
-            errors=("resource_missing",))
+@router.get(
+    "/v1/refunds/{refund}",
+    tool="billing.refunds.retrieve",
+    params=Params,
+    response=Refund,
+    errors=("resource_missing",),
+)
 def retrieve_refund(ctx: Context, p: Params) -> Any:
     """Retrieve a refund."""
     return respond(ctx, ctx.require("refunds", ctx.path["refund"]), p.expand)
 
 
-@router.get("/v1/refunds", tool="billing.refunds.list", params=RefundListParams, response=StripeList[Refund],
-            errors=("resource_missing",))
+@router.get(
+    "/v1/refunds",
+    tool="billing.refunds.list",
+    params=RefundListParams,
+    response=StripeList[Refund],
+    errors=("resource_missing",),
+)
 def list_refunds(ctx: Context, p: RefundListParams) -> Any:
     """List refunds, newest first."""
 
@@ -739,8 +805,13 @@ def create_invoice(ctx: Context, p: InvoiceCreateParams) -> Any:
     return respond(ctx, inv, p.expand)
 
 
-@router.get("/v1/invoices/{invoice}", tool="billing.invoices.retrieve", params=Params, response=Invoice,
-            errors=("resource_missing",))
+@router.get(
+    "/v1/invoices/{invoice}",
+    tool="billing.invoices.retrieve",
+    params=Params,
+    response=Invoice,
+    errors=("resource_missing",),
+)
 def retrieve_invoice(ctx: Context, p: Params) -> Any:
     """Retrieve an invoice."""
     return respond(ctx, ctx.require("invoices", ctx.path["invoice"]), p.expand)
@@ -804,8 +875,14 @@ def pay_invoice(ctx: Context, p: InvoicePayParams) -> Any:
         raise SimError("invoice_unexpected_state", f"Invoice is already {inv.status}.")
     transitions = inv.status_transitions.model_copy(update={"paid_at": ctx.timestamp})
     if p.paid_out_of_band:
-        new = inv.model_copy(update={"status": "paid", "amount_paid": inv.amount_due, "amount_remaining": 0,
-                                     "status_transitions": transitions})
+        new = inv.model_copy(
+            update={
+                "status": "paid",
+                "amount_paid": inv.amount_due,
+                "amount_remaining": 0,
+                "status_transitions": transitions,
+            }
+        )
         ctx.update("invoices", new)
         return respond(ctx, new, p.expand)
     cust: Customer | None = ctx.get("customers", inv.customer)
@@ -829,13 +906,19 @@ def pay_invoice(ctx: Context, p: InvoicePayParams) -> Any:
         payment_method=pm,
         status="requires_confirmation",
     )
-    attempted = inv.model_copy(update={"attempted": True, "attempt_count": inv.attempt_count + 1,
-                                       "payment_intent": pi.id})
+    attempted = inv.model_copy(
+        update={"attempted": True, "attempt_count": inv.attempt_count + 1, "payment_intent": pi.id}
+    )
     ctx.update("invoices", attempted)
     pi = confirm_intent(ctx, pi, pm)  # a decline raises 402 and keeps the attempt
     new = attempted.model_copy(
-        update={"status": "paid", "amount_paid": inv.amount_remaining, "amount_remaining": 0,
-                "charge": pi.latest_charge, "status_transitions": transitions}
+        update={
+            "status": "paid",
+            "amount_paid": inv.amount_remaining,
+            "amount_remaining": 0,
+            "charge": pi.latest_charge,
+            "status_transitions": transitions,
+        }
     )
     ctx.update("invoices", new)
     return respond(ctx, new, p.expand)
@@ -853,15 +936,24 @@ def void_invoice(ctx: Context, p: Params) -> Any:
     inv: Invoice = ctx.require("invoices", ctx.path["invoice"])
     if inv.status != "open":
         raise SimError("invoice_unexpected_state", f"You can only void open invoices; this one is {inv.status}.")
-    new = inv.model_copy(update={
-        "status": "void", "amount_remaining": 0,
-        "status_transitions": inv.status_transitions.model_copy(update={"voided_at": ctx.timestamp})})
+    new = inv.model_copy(
+        update={
+            "status": "void",
+            "amount_remaining": 0,
+            "status_transitions": inv.status_transitions.model_copy(update={"voided_at": ctx.timestamp}),
+        }
+    )
     ctx.update("invoices", new)
     return respond(ctx, new, p.expand)
 
 
-@router.get("/v1/invoices", tool="billing.invoices.list", params=InvoiceListParams, response=StripeList[Invoice],
-            errors=("resource_missing",))
+@router.get(
+    "/v1/invoices",
+    tool="billing.invoices.list",
+    params=InvoiceListParams,
+    response=StripeList[Invoice],
+    errors=("resource_missing",),
+)
 def list_invoices(ctx: Context, p: InvoiceListParams) -> Any:
     """List invoices, newest first."""
 
@@ -886,8 +978,9 @@ def create_invoice_item(ctx: Context, p: InvoiceItemCreateParams) -> Any:
     if p.invoice is not None:
         inv = ctx.require("invoices", p.invoice, param="invoice")
         if inv.status != "draft":
-            raise SimError("invoice_not_editable", f"Invoice {inv.id} is {inv.status}; only drafts can change.",
-                           param="invoice")
+            raise SimError(
+                "invoice_not_editable", f"Invoice {inv.id} is {inv.status}; only drafts can change.", param="invoice"
+            )
         if inv.customer != cust.id:
             raise SimError("parameter_invalid", "The invoice belongs to another customer.", param="invoice")
     item = InvoiceItem(
@@ -906,15 +999,25 @@ def create_invoice_item(ctx: Context, p: InvoiceItemCreateParams) -> Any:
     return respond(ctx, item, p.expand)
 
 
-@router.get("/v1/invoiceitems/{invoiceitem}", tool="billing.invoice_items.retrieve", params=Params,
-            response=InvoiceItem, errors=("resource_missing",))
+@router.get(
+    "/v1/invoiceitems/{invoiceitem}",
+    tool="billing.invoice_items.retrieve",
+    params=Params,
+    response=InvoiceItem,
+    errors=("resource_missing",),
+)
 def retrieve_invoice_item(ctx: Context, p: Params) -> Any:
     """Retrieve an invoice item."""
     return respond(ctx, ctx.require("invoice_items", ctx.path["invoiceitem"]), p.expand)
 
 
-@router.get("/v1/invoiceitems", tool="billing.invoice_items.list", params=InvoiceItemListParams,
-            response=StripeList[InvoiceItem], errors=("resource_missing",))
+@router.get(
+    "/v1/invoiceitems",
+    tool="billing.invoice_items.list",
+    params=InvoiceItemListParams,
+    response=StripeList[InvoiceItem],
+    errors=("resource_missing",),
+)
 def list_invoice_items(ctx: Context, p: InvoiceItemListParams) -> Any:
     """List invoice items, newest first (``pending=true``: not yet on an invoice)."""
 

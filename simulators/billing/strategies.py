@@ -10,9 +10,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-_SAFE_TEXT = st.text(
-    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=120
-)
+_SAFE_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=120)
 _META_KEYS = st.text(alphabet="abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=20)
 
 
@@ -28,9 +26,9 @@ def customers(text: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[d
     )
 
 
-def payment_intents(customer_ids: list[str], text: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[
-    dict[str, Any]
-]:
+def payment_intents(
+    customer_ids: list[str], text: st.SearchStrategy[str] | None = None
+) -> st.SearchStrategy[dict[str, Any]]:
     free = text if text is not None else _SAFE_TEXT
     return st.fixed_dictionaries(
         {

@@ -87,11 +87,7 @@ _TYPE_TAGS = frozenset({"bool", "str", "int", "float", "list", "dict", "set", "t
 
 def _clean_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """Drop the union-member tags pydantic puts in locations (``('off_session', 'bool')``)."""
-    return tuple(
-        p
-        for p in loc
-        if not (isinstance(p, str) and (p in _TYPE_TAGS or any(ch in p for ch in "[](),'-")))
-    )
+    return tuple(p for p in loc if not (isinstance(p, str) and (p in _TYPE_TAGS or any(ch in p for ch in "[](),'-"))))
 
 
 def error_from_validation(exc: ValidationError, format_param: Any) -> SimError:

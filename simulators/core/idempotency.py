@@ -108,6 +108,4 @@ class IdempotencyStore:
 
     def restore(self, state: OrderedDict[tuple[str, str], _Record]) -> None:
         with self._lock:
-            self._records = OrderedDict(
-                (k, _Record(r.fingerprint, r.created_at, r.result)) for k, r in state.items()
-            )
+            self._records = OrderedDict((k, _Record(r.fingerprint, r.created_at, r.result)) for k, r in state.items())

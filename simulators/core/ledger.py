@@ -140,9 +140,7 @@ class Ledger:
         return [e for e in self.entries if e.fault is not None]
 
     def changes(self, resource: str | None = None) -> list[Change]:
-        return [
-            c for e in self.writes() for c in e.changes if resource is None or c.resource == resource
-        ]
+        return [c for e in self.writes() for c in e.changes if resource is None or c.resource == resource]
 
     def duplicates(self) -> list[list[LedgerEntry]]:
         """Groups of writes with the same tenant, endpoint and parameters that each had an effect.

@@ -50,7 +50,6 @@ class LoopbackHandler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length > 0 else b""
 
 
-
 class _Handler(LoopbackHandler):
     server: _Server
 

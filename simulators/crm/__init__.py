@@ -85,15 +85,31 @@ class CrmSimulator(Simulator):
             created_at = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
         updated_at = meta.get("updatedAt") or created_at
         created, modified = STAMPS[resource]
-        props.update({"hs_object_id": ident, created: iso(created_at),
-                      modified: iso(updated_at if isinstance(updated_at, datetime) else created_at)})
-        return {"id": ident, "properties": props, "createdAt": created_at, "updatedAt": updated_at, **{
-            k: v for k, v in meta.items() if k in ("archived", "archivedAt")}}
+        props.update(
+            {
+                "hs_object_id": ident,
+                created: iso(created_at),
+                modified: iso(updated_at if isinstance(updated_at, datetime) else created_at),
+            }
+        )
+        return {
+            "id": ident,
+            "properties": props,
+            "createdAt": created_at,
+            "updatedAt": updated_at,
+            **{k: v for k, v in meta.items() if k in ("archived", "archivedAt")},
+        }
 
     # ----------------------------------------------------- direct helpers
-    def create_object(self, object_type: str, properties: dict[str, Any] | None = None, *,
-                      associations: list[dict[str, Any]] | None = None, tenant: str | None = None,
-                      **fields: Any) -> CrmObject:
+    def create_object(
+        self,
+        object_type: str,
+        properties: dict[str, Any] | None = None,
+        *,
+        associations: list[dict[str, Any]] | None = None,
+        tenant: str | None = None,
+        **fields: Any,
+    ) -> CrmObject:
         """Create a contact/company/deal/note without HTTP (same validation, not in the ledger);
         properties come as a dict and/or keyword arguments."""
         t = routes.object_type(object_type)
@@ -111,13 +127,20 @@ class CrmSimulator(Simulator):
     def create_deal(self, *, tenant: str | None = None, **properties: Any) -> CrmObject:
         return self.create_object("deals", properties, tenant=tenant)
 
-    def create_note(self, body: str, *, about: Sequence[tuple[str, str]] = (), tenant: str | None = None,
-                    **properties: Any) -> CrmObject:
+    def create_note(
+        self, body: str, *, about: Sequence[tuple[str, str]] = (), tenant: str | None = None, **properties: Any
+    ) -> CrmObject:
         """A note (``hs_note_body``) associated with ``about``: ``[("contacts", "1"), ...]``."""
         associations = [
-            {"to": {"id": str(ident)},
-             "types": [{"associationCategory": "HUBSPOT_DEFINED",
-                        "associationTypeId": routes.PAIRS[("notes", routes.object_type(kind))][0]}]}
+            {
+                "to": {"id": str(ident)},
+                "types": [
+                    {
+                        "associationCategory": "HUBSPOT_DEFINED",
+                        "associationTypeId": routes.PAIRS[("notes", routes.object_type(kind))][0],
+                    }
+                ],
+            }
             for kind, ident in about
         ]
         props = {"hs_note_body": body, "hs_timestamp": iso(self.clock.datetime()), **properties}
@@ -125,8 +148,15 @@ class CrmSimulator(Simulator):
 
     def associate(self, from_type: str, from_id: str, to_type: str, to_id: str, *, tenant: str | None = None) -> None:
         """Associate two objects with the default type (not in the ledger)."""
-        self.call("crm.associations.create", {}, tenant=tenant, fromObjectType=from_type, fromObjectId=str(from_id),
-                  toObjectType=to_type, toObjectId=str(to_id))
+        self.call(
+            "crm.associations.create",
+            {},
+            tenant=tenant,
+            fromObjectType=from_type,
+            fromObjectId=str(from_id),
+            toObjectType=to_type,
+            toObjectId=str(to_id),
+        )
 
     def associated(self, object_type: str, ident: str, to_type: str, *, tenant: str | None = None) -> list[str]:
         """Ids of ``to_type`` objects associated with an object (for assertions)."""

@@ -16,12 +16,17 @@ from typing import Any
 from simulators.core.errors import SimError
 
 CRM_ERROR_CODES: dict[str, tuple[int, str]] = {
-    "property_invalid": (400, "A property does not exist, is read-only, or has an invalid value; `errors` "
-                              "names each (PROPERTY_DOESNT_EXIST, READ_ONLY_VALUE, INVALID_OPTION, INVALID_FLOAT, "
-                              "INVALID_DATETIME, REQUIRED)."),
+    "property_invalid": (
+        400,
+        "A property does not exist, is read-only, or has an invalid value; `errors` "
+        "names each (PROPERTY_DOESNT_EXIST, READ_ONLY_VALUE, INVALID_OPTION, INVALID_FLOAT, "
+        "INVALID_DATETIME, REQUIRED).",
+    ),
     "object_type_invalid": (400, "The object type in the path is not one this simulator covers."),
-    "association_invalid": (400, "The association type does not fit the two object types, or the target "
-                                 "object does not exist."),
+    "association_invalid": (
+        400,
+        "The association type does not fit the two object types, or the target object does not exist.",
+    ),
     "contact_exists": (409, "A contact with this email already exists (`message` names its id)."),
     "search_invalid": (400, "A search filter, sort or paging value is invalid."),
 }

@@ -13,8 +13,11 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 Scalar = str | int | float | bool | None
-ObjectId = Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
-                     Field(min_length=1, max_length=40)]
+ObjectId = Annotated[
+    str,
+    BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
+    Field(min_length=1, max_length=40),
+]
 PropName = Annotated[str, Field(min_length=1, max_length=100)]
 
 
@@ -24,7 +27,8 @@ def _names(value: Any) -> Any:
         return [v.strip() for v in value.split(",") if v.strip()]
     if isinstance(value, list):
         return [v.strip() for item in value if isinstance(item, str) for v in item.split(",") if v.strip()] + [
-            item for item in value if not isinstance(item, str)]
+            item for item in value if not isinstance(item, str)
+        ]
     return value
 
 
@@ -37,8 +41,11 @@ class HubSpotModel(BaseModel):
 
 # ----------------------------------------------------------------- resources
 class CrmObject(HubSpotModel):
-    id: Annotated[str, BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
-                  Field(pattern=r"^[1-9][0-9]{0,17}$")]
+    id: Annotated[
+        str,
+        BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
+        Field(pattern=r"^[1-9][0-9]{0,17}$"),
+    ]
     properties: dict[str, str | None]
     createdAt: datetime
     updatedAt: datetime
@@ -214,8 +221,21 @@ class UpdateParams(Params):
 
 class Filter(Params):
     propertyName: PropName
-    operator: Literal["EQ", "NEQ", "LT", "LTE", "GT", "GTE", "BETWEEN", "IN", "NOT_IN", "HAS_PROPERTY",
-                      "NOT_HAS_PROPERTY", "CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"]
+    operator: Literal[
+        "EQ",
+        "NEQ",
+        "LT",
+        "LTE",
+        "GT",
+        "GTE",
+        "BETWEEN",
+        "IN",
+        "NOT_IN",
+        "HAS_PROPERTY",
+        "NOT_HAS_PROPERTY",
+        "CONTAINS_TOKEN",
+        "NOT_CONTAINS_TOKEN",
+    ]
     value: Scalar = None
     highValue: Scalar = None
     values: list[Scalar] | None = Field(default=None, max_length=100)

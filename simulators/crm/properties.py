@@ -27,12 +27,35 @@ class Prop:
     read_only: bool = False
 
 
-_LIFECYCLE = ("subscriber", "lead", "marketingqualifiedlead", "salesqualifiedlead", "opportunity", "customer",
-              "evangelist", "other")
-_LEAD_STATUS = ("NEW", "OPEN", "IN_PROGRESS", "OPEN_DEAL", "UNQUALIFIED", "ATTEMPTED_TO_CONTACT", "CONNECTED",
-                "BAD_TIMING")
-DEAL_STAGES = ("appointmentscheduled", "qualifiedtobuy", "presentationscheduled", "decisionmakerboughtin",
-               "contractsent", "closedwon", "closedlost")
+_LIFECYCLE = (
+    "subscriber",
+    "lead",
+    "marketingqualifiedlead",
+    "salesqualifiedlead",
+    "opportunity",
+    "customer",
+    "evangelist",
+    "other",
+)
+_LEAD_STATUS = (
+    "NEW",
+    "OPEN",
+    "IN_PROGRESS",
+    "OPEN_DEAL",
+    "UNQUALIFIED",
+    "ATTEMPTED_TO_CONTACT",
+    "CONNECTED",
+    "BAD_TIMING",
+)
+DEAL_STAGES = (
+    "appointmentscheduled",
+    "qualifiedtobuy",
+    "presentationscheduled",
+    "decisionmakerboughtin",
+    "contractsent",
+    "closedwon",
+    "closedlost",
+)
 
 
 def _props(*items: Prop) -> dict[str, Prop]:
@@ -44,29 +67,68 @@ _ID = Prop("hs_object_id", "number", read_only=True)
 
 SCHEMAS: dict[str, dict[str, Prop]] = {
     "contacts": _props(
-        Prop("email"), Prop("firstname"), Prop("lastname"), Prop("phone"), Prop("mobilephone"), Prop("company"),
-        Prop("website"), Prop("jobtitle"), Prop("address"), Prop("city"), Prop("state"), Prop("zip"),
-        Prop("country"), Prop("lifecyclestage", "enumeration", _LIFECYCLE),
-        Prop("hs_lead_status", "enumeration", _LEAD_STATUS), Prop("message", "text"),
-        Prop("notes_last_contacted", "datetime"), _OWNER, _ID,
-        Prop("createdate", "datetime", read_only=True), Prop("lastmodifieddate", "datetime", read_only=True),
+        Prop("email"),
+        Prop("firstname"),
+        Prop("lastname"),
+        Prop("phone"),
+        Prop("mobilephone"),
+        Prop("company"),
+        Prop("website"),
+        Prop("jobtitle"),
+        Prop("address"),
+        Prop("city"),
+        Prop("state"),
+        Prop("zip"),
+        Prop("country"),
+        Prop("lifecyclestage", "enumeration", _LIFECYCLE),
+        Prop("hs_lead_status", "enumeration", _LEAD_STATUS),
+        Prop("message", "text"),
+        Prop("notes_last_contacted", "datetime"),
+        _OWNER,
+        _ID,
+        Prop("createdate", "datetime", read_only=True),
+        Prop("lastmodifieddate", "datetime", read_only=True),
     ),
     "companies": _props(
-        Prop("name"), Prop("domain"), Prop("industry"), Prop("phone"), Prop("website"), Prop("city"),
-        Prop("state"), Prop("country"), Prop("numberofemployees", "number"), Prop("annualrevenue", "number"),
-        Prop("description", "text"), Prop("lifecyclestage", "enumeration", _LIFECYCLE), _OWNER, _ID,
-        Prop("createdate", "datetime", read_only=True), Prop("hs_lastmodifieddate", "datetime", read_only=True),
+        Prop("name"),
+        Prop("domain"),
+        Prop("industry"),
+        Prop("phone"),
+        Prop("website"),
+        Prop("city"),
+        Prop("state"),
+        Prop("country"),
+        Prop("numberofemployees", "number"),
+        Prop("annualrevenue", "number"),
+        Prop("description", "text"),
+        Prop("lifecyclestage", "enumeration", _LIFECYCLE),
+        _OWNER,
+        _ID,
+        Prop("createdate", "datetime", read_only=True),
+        Prop("hs_lastmodifieddate", "datetime", read_only=True),
     ),
     "deals": _props(
-        Prop("dealname"), Prop("amount", "number"), Prop("dealstage", "enumeration", DEAL_STAGES),
-        Prop("pipeline", "enumeration", ("default",)), Prop("closedate", "datetime"),
+        Prop("dealname"),
+        Prop("amount", "number"),
+        Prop("dealstage", "enumeration", DEAL_STAGES),
+        Prop("pipeline", "enumeration", ("default",)),
+        Prop("closedate", "datetime"),
         Prop("dealtype", "enumeration", ("newbusiness", "existingbusiness")),
-        Prop("hs_priority", "enumeration", ("low", "medium", "high")), Prop("description", "text"), _OWNER, _ID,
-        Prop("createdate", "datetime", read_only=True), Prop("hs_lastmodifieddate", "datetime", read_only=True),
+        Prop("hs_priority", "enumeration", ("low", "medium", "high")),
+        Prop("description", "text"),
+        _OWNER,
+        _ID,
+        Prop("createdate", "datetime", read_only=True),
+        Prop("hs_lastmodifieddate", "datetime", read_only=True),
     ),
     "notes": _props(
-        Prop("hs_note_body", "text"), Prop("hs_timestamp", "datetime"), Prop("hs_attachment_ids"), _OWNER, _ID,
-        Prop("hs_createdate", "datetime", read_only=True), Prop("hs_lastmodifieddate", "datetime", read_only=True),
+        Prop("hs_note_body", "text"),
+        Prop("hs_timestamp", "datetime"),
+        Prop("hs_attachment_ids"),
+        _OWNER,
+        _ID,
+        Prop("hs_createdate", "datetime", read_only=True),
+        Prop("hs_lastmodifieddate", "datetime", read_only=True),
     ),
 }
 
@@ -74,8 +136,16 @@ SCHEMAS: dict[str, dict[str, Prop]] = {
 DEFAULT_PROPERTIES: dict[str, tuple[str, ...]] = {
     "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
     "companies": ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
-    "deals": ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id",
-              "pipeline"),
+    "deals": (
+        "amount",
+        "closedate",
+        "createdate",
+        "dealname",
+        "dealstage",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "pipeline",
+    ),
     "notes": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
 }
 
@@ -142,15 +212,19 @@ def property_error(errors: list[dict[str, Any]]) -> SimError:
     """HubSpot's answer to bad property values: one ``errors`` entry per property."""
     import json
 
-    summary = json.dumps([{"isValid": False, "message": e["message"], "error": e["code"], "name": e["name"]}
-                          for e in errors])
+    summary = json.dumps(
+        [{"isValid": False, "message": e["message"], "error": e["code"], "name": e["name"]} for e in errors]
+    )
     return SimError(
         "property_invalid",
         f"Property values were not valid: {summary}",
         param=errors[0]["name"],
         status=400,
-        extra={"errors": [{"message": e["message"], "code": e["code"], "context": {"propertyName": [e["name"]]}}
-                          for e in errors]},
+        extra={
+            "errors": [
+                {"message": e["message"], "code": e["code"], "context": {"propertyName": [e["name"]]}} for e in errors
+            ]
+        },
     )
 
 
@@ -162,12 +236,18 @@ def clean(object_type: str, values: dict[str, Any], *, creating: bool) -> dict[s
     for name, raw in values.items():
         prop = schema.get(name)
         if prop is None:
-            errors.append({"name": name, "code": "PROPERTY_DOESNT_EXIST",
-                           "message": f'Property "{name}" does not exist'})
+            errors.append(
+                {"name": name, "code": "PROPERTY_DOESNT_EXIST", "message": f'Property "{name}" does not exist'}
+            )
             continue
         if prop.read_only:
-            errors.append({"name": name, "code": "READ_ONLY_VALUE",
-                           "message": f'"{name}" is a read only property; its value cannot be set.'})
+            errors.append(
+                {
+                    "name": name,
+                    "code": "READ_ONLY_VALUE",
+                    "message": f'"{name}" is a read only property; its value cannot be set.',
+                }
+            )
             continue
         value = _text(raw)
         if value is None or value == "":
@@ -180,14 +260,24 @@ def clean(object_type: str, values: dict[str, Any], *, creating: bool) -> dict[s
                 continue
             value = str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
         elif prop.type == "enumeration" and value not in prop.options:
-            errors.append({"name": name, "code": "INVALID_OPTION",
-                           "message": f"{value} was not one of the allowed options: {list(prop.options)}"})
+            errors.append(
+                {
+                    "name": name,
+                    "code": "INVALID_OPTION",
+                    "message": f"{value} was not one of the allowed options: {list(prop.options)}",
+                }
+            )
             continue
         elif prop.type == "datetime":
             when = parse_datetime(value)
             if when is None:
-                errors.append({"name": name, "code": "INVALID_DATETIME",
-                               "message": f"{value} is not a valid datetime (ISO 8601 or epoch milliseconds)."})
+                errors.append(
+                    {
+                        "name": name,
+                        "code": "INVALID_DATETIME",
+                        "message": f"{value} is not a valid datetime (ISO 8601 or epoch milliseconds).",
+                    }
+                )
                 continue
             value = iso(when)
         elif prop.type == "date":

@@ -62,17 +62,26 @@ SINGULAR: dict[str, str] = {"contacts": "contact", "companies": "company", "deal
 _ALIASES: dict[str, str] = {
     **{t: t for t in OBJECT_TYPES},
     **{s: t for t, s in SINGULAR.items()},
-    "0-1": "contacts", "0-2": "companies", "0-3": "deals", "0-46": "notes",
+    "0-1": "contacts",
+    "0-2": "companies",
+    "0-3": "deals",
+    "0-46": "notes",
 }
 
 #: (from, to) -> (default association type id, primary type id or None), HubSpot's numbers
 PAIRS: dict[tuple[str, str], tuple[int, int | None]] = {
-    ("contacts", "companies"): (279, 1), ("companies", "contacts"): (280, 2),
-    ("deals", "contacts"): (3, None), ("contacts", "deals"): (4, None),
-    ("deals", "companies"): (341, 5), ("companies", "deals"): (342, 6),
-    ("notes", "contacts"): (202, None), ("contacts", "notes"): (201, None),
-    ("notes", "companies"): (190, None), ("companies", "notes"): (189, None),
-    ("notes", "deals"): (214, None), ("deals", "notes"): (213, None),
+    ("contacts", "companies"): (279, 1),
+    ("companies", "contacts"): (280, 2),
+    ("deals", "contacts"): (3, None),
+    ("contacts", "deals"): (4, None),
+    ("deals", "companies"): (341, 5),
+    ("companies", "deals"): (342, 6),
+    ("notes", "contacts"): (202, None),
+    ("contacts", "notes"): (201, None),
+    ("notes", "companies"): (190, None),
+    ("companies", "notes"): (189, None),
+    ("notes", "deals"): (214, None),
+    ("deals", "notes"): (213, None),
 }
 TYPE_PAIR: dict[int, tuple[str, str]] = {}
 for _pair, (_default, _primary) in PAIRS.items():
@@ -114,11 +123,18 @@ def find(ctx: Context, t: str, ident: str, *, archived: bool = False, id_propert
     obj: CrmObject | None
     if id_property and id_property != "hs_object_id":
         if id_property not in SCHEMAS[t]:
-            raise SimError("property_invalid", f'Property "{id_property}" does not exist', param="idProperty",
-                           status=400)
+            raise SimError(
+                "property_invalid", f'Property "{id_property}" does not exist', param="idProperty", status=400
+            )
         want = ident.casefold()
-        obj = next((o for o in ctx.all(t) if (o.properties.get(id_property) or "").casefold() == want
-                    and o.archived == archived), None)
+        obj = next(
+            (
+                o
+                for o in ctx.all(t)
+                if (o.properties.get(id_property) or "").casefold() == want and o.archived == archived
+            ),
+            None,
+        )
     else:
         obj = ctx.get(t, ident)
     if obj is None or obj.archived != archived:
@@ -163,8 +179,9 @@ def _unique_email(ctx: Context, email: str | None, own_id: str | None) -> None:
     want = email.casefold()
     for other in ctx.all("contacts"):
         if other.id != own_id and not other.archived and (other.properties.get("email") or "").casefold() == want:
-            raise SimError("contact_exists", f"Contact already exists. Existing ID: {other.id}", param="email",
-                           status=409)
+            raise SimError(
+                "contact_exists", f"Contact already exists. Existing ID: {other.id}", param="email", status=409
+            )
 
 
 # ------------------------------------------------------------ associations
@@ -187,9 +204,12 @@ def links_of(ctx: Context, t: str, ident: str, to_type: str) -> list[tuple[str, 
 
 def _check_type(from_type: str, to_type: str, type_id: int) -> None:
     if (from_type, to_type) not in PAIRS or TYPE_PAIR.get(type_id) != (from_type, to_type):
-        raise SimError("association_invalid",
-                       f"{type_id} is not a valid association type from {from_type} to {to_type}.",
-                       param="associationTypeId", status=400)
+        raise SimError(
+            "association_invalid",
+            f"{type_id} is not a valid association type from {from_type} to {to_type}.",
+            param="associationTypeId",
+            status=400,
+        )
 
 
 def associate(ctx: Context, from_type: str, from_id: str, to_type: str, to_id: str, type_id: int) -> bool:
@@ -198,12 +218,26 @@ def associate(ctx: Context, from_type: str, from_id: str, to_type: str, to_id: s
     for a in ctx.all("associations"):
         same = (a.from_type, a.from_id, a.to_type, a.to_id, a.type_id) == (from_type, from_id, to_type, to_id, type_id)
         back = (a.from_type, a.from_id, a.to_type, a.to_id, a.type_id) == (
-            to_type, to_id, from_type, from_id, INVERSE.get(type_id))
+            to_type,
+            to_id,
+            from_type,
+            from_id,
+            INVERSE.get(type_id),
+        )
         if same or back:
             return False
-    ctx.insert("associations", AssociationRecord(
-        id=f"{from_type}/{from_id}/{to_type}/{to_id}/{type_id}", from_type=from_type, from_id=from_id,
-        to_type=to_type, to_id=to_id, type_id=type_id, createdAt=now_dt(ctx)))
+    ctx.insert(
+        "associations",
+        AssociationRecord(
+            id=f"{from_type}/{from_id}/{to_type}/{to_id}/{type_id}",
+            from_type=from_type,
+            from_id=from_id,
+            to_type=to_type,
+            to_id=to_id,
+            type_id=type_id,
+            createdAt=now_dt(ctx),
+        ),
+    )
     return True
 
 
@@ -228,14 +262,20 @@ def _association_targets(ctx: Context, t: str, inputs: list[AssociationInput]) -
         for spec in a.types:
             pair = TYPE_PAIR.get(spec.associationTypeId)
             if pair is None or pair[0] != t:
-                raise SimError("association_invalid",
-                               f"{spec.associationTypeId} is not a valid association type for {t}.",
-                               param="associations", status=400)
+                raise SimError(
+                    "association_invalid",
+                    f"{spec.associationTypeId} is not a valid association type for {t}.",
+                    param="associations",
+                    status=400,
+                )
             target = ctx.get(pair[1], a.to.id)
             if target is None or target.archived:
-                raise SimError("association_invalid",
-                               f"One or more associations are invalid: no {SINGULAR[pair[1]]} {a.to.id}.",
-                               param="associations", status=400)
+                raise SimError(
+                    "association_invalid",
+                    f"One or more associations are invalid: no {SINGULAR[pair[1]]} {a.to.id}.",
+                    param="associations",
+                    status=400,
+                )
             out.append((pair[1], a.to.id, spec.associationTypeId))
     return out
 
@@ -248,8 +288,10 @@ def _associations_field(ctx: Context, t: str, ident: str, wanted: list[str] | No
         to_type = object_type(raw, "associations")
         if (t, to_type) not in PAIRS:
             continue
-        found = [{"id": other, "type": type_name(t, to_type, type_id)} for other, type_id, _ in
-                 links_of(ctx, t, ident, to_type)]
+        found = [
+            {"id": other, "type": type_name(t, to_type, type_id)}
+            for other, type_id, _ in links_of(ctx, t, ident, to_type)
+        ]
         if found:
             out[to_type] = {"results": found}
     return out
@@ -295,8 +337,12 @@ def _after_id(after: str | None) -> int:
     if after is None:
         return 0
     if not (after.isascii() and after.isdigit()):
-        raise SimError("parameter_invalid", f"Invalid value for after: {after!r} is not a paging cursor.",
-                       param="after", status=400)
+        raise SimError(
+            "parameter_invalid",
+            f"Invalid value for after: {after!r} is not a paging cursor.",
+            param="after",
+            status=400,
+        )
     return int(after)
 
 
@@ -323,8 +369,12 @@ def _comparable(t: str, name: str, value: str) -> Any:
 
 def _value(f: Filter, raw: Any) -> str:
     if raw is None:
-        raise SimError("search_invalid", f"Operator {f.operator} on {f.propertyName} needs a value.",
-                       param="filterGroups", status=400)
+        raise SimError(
+            "search_invalid",
+            f"Operator {f.operator} on {f.propertyName} needs a value.",
+            param="filterGroups",
+            status=400,
+        )
     if isinstance(raw, bool):
         return "true" if raw else "false"
     return str(raw)
@@ -351,8 +401,9 @@ def filter_matches(t: str, obj: CrmObject, f: Filter) -> bool:
     if op in ("CONTAINS_TOKEN", "NOT_CONTAINS_TOKEN"):
         pattern = value.casefold()
         text = (actual or "").casefold()
-        hit = actual is not None and (fnmatch.fnmatchcase(text, pattern) or any(
-            fnmatch.fnmatchcase(tok, pattern) for tok in _tokens(text)))
+        hit = actual is not None and (
+            fnmatch.fnmatchcase(text, pattern) or any(fnmatch.fnmatchcase(tok, pattern) for tok in _tokens(text))
+        )
         return hit if op == "CONTAINS_TOKEN" else not hit
     want = _comparable(t, f.propertyName, value)
     have = None if actual is None else _comparable(t, f.propertyName, actual)
@@ -366,7 +417,10 @@ def filter_matches(t: str, obj: CrmObject, f: Filter) -> bool:
         high = _comparable(t, f.propertyName, _value(f, f.highValue))
         return high is not None and bool(want <= have <= high)
     checks: dict[str, Callable[[Any, Any], bool]] = {
-        "LT": lambda a, b: a < b, "LTE": lambda a, b: a <= b, "GT": lambda a, b: a > b, "GTE": lambda a, b: a >= b,
+        "LT": lambda a, b: a < b,
+        "LTE": lambda a, b: a <= b,
+        "GT": lambda a, b: a > b,
+        "GTE": lambda a, b: a >= b,
     }
     return checks[op](have, want)
 
@@ -384,24 +438,35 @@ def search_objects(ctx: Context, t: str, p: SearchParams) -> dict[str, Any]:
     schema = SCHEMAS[t]
     filters = [f for g in p.filterGroups for f in g.filters]
     if len(filters) > _SEARCH_FILTERS_MAX:
-        raise SimError("search_invalid", f"At most {_SEARCH_FILTERS_MAX} filters across all filter groups.",
-                       param="filterGroups", status=400)
+        raise SimError(
+            "search_invalid",
+            f"At most {_SEARCH_FILTERS_MAX} filters across all filter groups.",
+            param="filterGroups",
+            status=400,
+        )
     for f in filters:
         if f.propertyName not in schema:
-            raise SimError("search_invalid", f'Property "{f.propertyName}" does not exist on {t}.',
-                           param="filterGroups", status=400)
+            raise SimError(
+                "search_invalid",
+                f'Property "{f.propertyName}" does not exist on {t}.',
+                param="filterGroups",
+                status=400,
+            )
     sorts: list[tuple[str, bool]] = []
     for s in p.sorts:
-        name, descending = (s.propertyName, s.direction == "DESCENDING") if isinstance(s, Sort) else (
-            s.lstrip("-"), s.startswith("-"))
+        name, descending = (
+            (s.propertyName, s.direction == "DESCENDING") if isinstance(s, Sort) else (s.lstrip("-"), s.startswith("-"))
+        )
         if name not in schema:
-            raise SimError("search_invalid", f'Cannot sort by "{name}": no such property on {t}.', param="sorts",
-                           status=400)
+            raise SimError(
+                "search_invalid", f'Cannot sort by "{name}": no such property on {t}.', param="sorts", status=400
+            )
         sorts.append((name, descending))
     offset = p.after if isinstance(p.after, int) else _after_id(p.after)
     if offset + p.limit > _MAX_SEARCH_RESULTS:
-        raise SimError("search_invalid", f"Search results are limited to {_MAX_SEARCH_RESULTS}.", param="after",
-                       status=400)
+        raise SimError(
+            "search_invalid", f"Search results are limited to {_MAX_SEARCH_RESULTS}.", param="after", status=400
+        )
     rows = _ordered(ctx, t, archived=False)
     if p.filterGroups:
         rows = [o for o in rows if any(all(filter_matches(t, o, f) for f in g.filters) for g in p.filterGroups)]
@@ -432,69 +497,123 @@ _OBJ_ERRORS = ("resource_missing", "property_invalid", "parameter_invalid", "par
 def _register(t: str) -> None:
     base = f"/crm/v3/objects/{t}"
     one = SINGULAR[t]
-    create_errors = ("property_invalid", "association_invalid", "parameter_invalid", "parameter_missing",
-                     "parameter_unknown", *(("contact_exists",) if t == "contacts" else ()))
+    create_errors = (
+        "property_invalid",
+        "association_invalid",
+        "parameter_invalid",
+        "parameter_missing",
+        "parameter_unknown",
+        *(("contact_exists",) if t == "contacts" else ()),
+    )
 
     def create(ctx: Context, p: CreateParams) -> Any:
         obj = create_object(ctx, t, dict(p.properties), p.associations)
         return Reply(render(obj, t, _written_names(t, p.properties)), status=201)
 
-    router.add("POST", base, create, tool=f"crm.{t}.create", params=CreateParams, response=SimplePublicObject,
-               status=201, errors=create_errors,
-               summary=f"Create a {one} with properties (and associations)." + (
-                   " Emails are unique (409)." if t == "contacts" else ""))
+    router.add(
+        "POST",
+        base,
+        create,
+        tool=f"crm.{t}.create",
+        params=CreateParams,
+        response=SimplePublicObject,
+        status=201,
+        errors=create_errors,
+        summary=f"Create a {one} with properties (and associations)."
+        + (" Emails are unique (409)." if t == "contacts" else ""),
+    )
 
     def retrieve(ctx: Context, p: ReadParams) -> Any:
         obj = find(ctx, t, ctx.path["objectId"], archived=p.archived, id_property=p.idProperty)
         return render(obj, t, p.properties, _associations_field(ctx, t, obj.id, p.associations))
 
-    router.add("GET", base + "/{objectId}", retrieve, tool=f"crm.{t}.retrieve", params=ReadParams,
-               response=SimplePublicObject, errors=("resource_missing", "property_invalid", "object_type_invalid"),
-               summary=f"Read a {one} (``properties=`` chooses the answered properties, ``idProperty=`` "
-                       "looks it up by another unique property).")
+    router.add(
+        "GET",
+        base + "/{objectId}",
+        retrieve,
+        tool=f"crm.{t}.retrieve",
+        params=ReadParams,
+        response=SimplePublicObject,
+        errors=("resource_missing", "property_invalid", "object_type_invalid"),
+        summary=f"Read a {one} (``properties=`` chooses the answered properties, ``idProperty=`` "
+        "looks it up by another unique property).",
+    )
 
     def update(ctx: Context, p: UpdateParams) -> Any:
         obj = find(ctx, t, ctx.path["objectId"])
         new = update_object(ctx, t, obj, dict(p.properties))
         return render(new, t, _written_names(t, p.properties))
 
-    router.add("PATCH", base + "/{objectId}", update, tool=f"crm.{t}.update", params=UpdateParams,
-               response=SimplePublicObject,
-               errors=(*_OBJ_ERRORS, *(("contact_exists",) if t == "contacts" else ())),
-               summary=f'Update a {one}\'s properties ("" clears one).')
+    router.add(
+        "PATCH",
+        base + "/{objectId}",
+        update,
+        tool=f"crm.{t}.update",
+        params=UpdateParams,
+        response=SimplePublicObject,
+        errors=(*_OBJ_ERRORS, *(("contact_exists",) if t == "contacts" else ())),
+        summary=f'Update a {one}\'s properties ("" clears one).',
+    )
 
     def archive(ctx: Context, p: None) -> Any:
         obj = find(ctx, t, ctx.path["objectId"])
         ctx.update(t, obj.model_copy(update={"archived": True, "archivedAt": now_dt(ctx)}))
         return Reply(None, status=204)
 
-    router.add("DELETE", base + "/{objectId}", archive, tool=f"crm.{t}.delete", status=204,
-               errors=("resource_missing",), summary=f"Archive a {one} (HubSpot's delete).")
+    router.add(
+        "DELETE",
+        base + "/{objectId}",
+        archive,
+        tool=f"crm.{t}.delete",
+        status=204,
+        errors=("resource_missing",),
+        summary=f"Archive a {one} (HubSpot's delete).",
+    )
 
     def list_(ctx: Context, p: ListParams) -> Any:
         rows = _ordered(ctx, t, p.archived)
         after = _after_id(p.after)
         rows = [o for o in rows if int(o.id) > after] if p.after is not None else rows
         window = rows[: p.limit]
-        out: dict[str, Any] = {"results": [
-            render(o, t, p.properties, _associations_field(ctx, t, o.id, p.associations)) for o in window]}
+        out: dict[str, Any] = {
+            "results": [render(o, t, p.properties, _associations_field(ctx, t, o.id, p.associations)) for o in window]
+        }
         if len(rows) > p.limit:
             cursor = window[-1].id
-            query = {"limit": p.limit, "after": cursor, "properties": ",".join(p.properties or []) or None,
-                     "archived": "true" if p.archived else None}
+            query = {
+                "limit": p.limit,
+                "after": cursor,
+                "properties": ",".join(p.properties or []) or None,
+                "archived": "true" if p.archived else None,
+            }
             out["paging"] = {"next": {"after": cursor, "link": _link(ctx, base, query)}}
         return out
 
-    router.add("GET", base, list_, tool=f"crm.{t}.list", params=ListParams, response=ObjectPage,
-               errors=("parameter_invalid", "object_type_invalid"),
-               summary=f"List {t} by id, ``limit`` (max 100) at a time; ``paging.next.after`` continues.")
+    router.add(
+        "GET",
+        base,
+        list_,
+        tool=f"crm.{t}.list",
+        params=ListParams,
+        response=ObjectPage,
+        errors=("parameter_invalid", "object_type_invalid"),
+        summary=f"List {t} by id, ``limit`` (max 100) at a time; ``paging.next.after`` continues.",
+    )
 
     def search(ctx: Context, p: SearchParams) -> Any:
         return search_objects(ctx, t, p)
 
-    router.add("POST", base + "/search", search, tool=f"crm.{t}.search", kind="read", params=SearchParams,
-               response=SearchPage, errors=("search_invalid", "parameter_invalid", "parameter_unknown"),
-               summary=f"Search {t}: filterGroups (OR of ANDed filters), sorts, free-text query, limit/after.")
+    router.add(
+        "POST",
+        base + "/search",
+        search,
+        tool=f"crm.{t}.search",
+        kind="read",
+        params=SearchParams,
+        response=SearchPage,
+        errors=("search_invalid", "parameter_invalid", "parameter_unknown"),
+        summary=f"Search {t}: filterGroups (OR of ANDed filters), sorts, free-text query, limit/after.",
+    )
 
     def batch_read(ctx: Context, p: BatchReadParams) -> Any:
         started = now_dt(ctx)
@@ -508,30 +627,63 @@ def _register(t: str) -> None:
                 missing.append(item.id)
                 continue
             results.append(render(obj, t, p.properties or None))
-        out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": iso(started),
-                               "completedAt": iso(started)}
+        out: dict[str, Any] = {
+            "status": "COMPLETE",
+            "results": results,
+            "startedAt": iso(started),
+            "completedAt": iso(started),
+        }
         if missing:
             out["numErrors"] = 1
-            out["errors"] = [{"status": "error", "category": "OBJECT_NOT_FOUND",
-                              "message": f"Could not get some {one.upper()} objects, they may be deleted or not "
-                                         "exist. Check that ids are valid.", "context": {"ids": missing}}]
+            out["errors"] = [
+                {
+                    "status": "error",
+                    "category": "OBJECT_NOT_FOUND",
+                    "message": f"Could not get some {one.upper()} objects, they may be deleted or not "
+                    "exist. Check that ids are valid.",
+                    "context": {"ids": missing},
+                }
+            ]
             return Reply(out, status=207)
         return out
 
-    router.add("POST", base + "/batch/read", batch_read, tool=f"crm.{t}.batch_read", kind="read",
-               params=BatchReadParams, response=BatchResult, status=(200, 207),
-               errors=("parameter_invalid", "property_invalid"),
-               summary=f"Read up to 100 {t} by id (207 names the missing ones).")
+    router.add(
+        "POST",
+        base + "/batch/read",
+        batch_read,
+        tool=f"crm.{t}.batch_read",
+        kind="read",
+        params=BatchReadParams,
+        response=BatchResult,
+        status=(200, 207),
+        errors=("parameter_invalid", "property_invalid"),
+        summary=f"Read up to 100 {t} by id (207 names the missing ones).",
+    )
 
     def batch_create(ctx: Context, p: BatchCreateParams) -> Any:
         started = now_dt(ctx)
         made = [(create_object(ctx, t, dict(i.properties), i.associations), i.properties) for i in p.inputs]
-        return Reply({"status": "COMPLETE", "results": [render(o, t, _written_names(t, w)) for o, w in made],
-                      "startedAt": iso(started), "completedAt": iso(started)}, status=201)
+        return Reply(
+            {
+                "status": "COMPLETE",
+                "results": [render(o, t, _written_names(t, w)) for o, w in made],
+                "startedAt": iso(started),
+                "completedAt": iso(started),
+            },
+            status=201,
+        )
 
-    router.add("POST", base + "/batch/create", batch_create, tool=f"crm.{t}.batch_create", params=BatchCreateParams,
-               response=BatchResult, status=201, errors=create_errors,
-               summary=f"Create up to 100 {t}; one invalid input refuses the whole batch.")
+    router.add(
+        "POST",
+        base + "/batch/create",
+        batch_create,
+        tool=f"crm.{t}.batch_create",
+        params=BatchCreateParams,
+        response=BatchResult,
+        status=201,
+        errors=create_errors,
+        summary=f"Create up to 100 {t}; one invalid input refuses the whole batch.",
+    )
 
     def batch_update(ctx: Context, p: BatchUpdateParams) -> Any:
         started = now_dt(ctx)
@@ -539,12 +691,23 @@ def _register(t: str) -> None:
         for item in p.inputs:
             obj = find(ctx, t, item.id, id_property=item.idProperty)
             done.append((update_object(ctx, t, obj, dict(item.properties)), item.properties))
-        return {"status": "COMPLETE", "results": [render(o, t, _written_names(t, w)) for o, w in done],
-                "startedAt": iso(started), "completedAt": iso(started)}
+        return {
+            "status": "COMPLETE",
+            "results": [render(o, t, _written_names(t, w)) for o, w in done],
+            "startedAt": iso(started),
+            "completedAt": iso(started),
+        }
 
-    router.add("POST", base + "/batch/update", batch_update, tool=f"crm.{t}.batch_update", params=BatchUpdateParams,
-               response=BatchResult, errors=_OBJ_ERRORS,
-               summary=f"Update up to 100 {t}; one missing or invalid input refuses the whole batch.")
+    router.add(
+        "POST",
+        base + "/batch/update",
+        batch_update,
+        tool=f"crm.{t}.batch_update",
+        params=BatchUpdateParams,
+        response=BatchResult,
+        errors=_OBJ_ERRORS,
+        summary=f"Update up to 100 {t}; one missing or invalid input refuses the whole batch.",
+    )
 
     def batch_archive(ctx: Context, p: BatchArchiveParams) -> Any:
         for item in p.inputs:
@@ -553,9 +716,16 @@ def _register(t: str) -> None:
                 ctx.update(t, obj.model_copy(update={"archived": True, "archivedAt": now_dt(ctx)}))
         return Reply(None, status=204)
 
-    router.add("POST", base + "/batch/archive", batch_archive, tool=f"crm.{t}.batch_archive",
-               params=BatchArchiveParams, status=204, errors=("parameter_invalid",),
-               summary=f"Archive up to 100 {t} (unknown ids are ignored).")
+    router.add(
+        "POST",
+        base + "/batch/archive",
+        batch_archive,
+        tool=f"crm.{t}.batch_archive",
+        params=BatchArchiveParams,
+        status=204,
+        errors=("parameter_invalid",),
+        summary=f"Archive up to 100 {t} (unknown ids are ignored).",
+    )
 
 
 for _t in OBJECT_TYPES:
@@ -568,8 +738,9 @@ def _pair_path(ctx: Context, from_key: str, from_id_key: str, to_key: str) -> tu
     to_type = object_type(ctx.path[to_key], to_key)
     source = find(ctx, from_type, ctx.path[from_id_key])
     if (from_type, to_type) not in PAIRS:
-        raise SimError("association_invalid", f"{from_type} cannot be associated with {to_type}.", param=to_key,
-                       status=400)
+        raise SimError(
+            "association_invalid", f"{from_type} cannot be associated with {to_type}.", param=to_key, status=400
+        )
     return from_type, source, to_type
 
 
@@ -589,10 +760,16 @@ def create_default_association(ctx: Context, p: None) -> Any:
     return {
         "status": "COMPLETE",
         "results": [
-            {"from": {"id": source.id}, "to": {"id": target.id},
-             "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id}},
-            {"from": {"id": target.id}, "to": {"id": source.id},
-             "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": INVERSE[type_id]}},
+            {
+                "from": {"id": source.id},
+                "to": {"id": target.id},
+                "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": type_id},
+            },
+            {
+                "from": {"id": target.id},
+                "to": {"id": source.id},
+                "associationSpec": {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": INVERSE[type_id]},
+            },
         ],
         "startedAt": when,
         "completedAt": when,
@@ -649,8 +826,12 @@ def _v3_type(from_type: str, to_type: str, raw: str) -> int:
         if primary is not None:
             names[type_name(from_type, to_type, primary)] = primary
         if raw.lower() not in names:
-            raise SimError("association_invalid", f"Unknown association type {raw!r} from {from_type} to {to_type}.",
-                           param="associationType", status=400)
+            raise SimError(
+                "association_invalid",
+                f"Unknown association type {raw!r} from {from_type} to {to_type}.",
+                param="associationType",
+                status=400,
+            )
         type_id = names[raw.lower()]
     _check_type(from_type, to_type, type_id)
     return type_id
@@ -682,8 +863,10 @@ def create_association_v3(ctx: Context, p: None) -> Any:
 def list_associations_v3(ctx: Context, p: AssociationListParams) -> Any:
     """The associated ids of ``toObjectType`` with their type names (v3 form)."""
     t, source, to_type = _pair_path(ctx, "objectType", "objectId", "toObjectType")
-    items = [{"id": other, "type": type_name(t, to_type, type_id)} for other, type_id, _ in
-             links_of(ctx, t, source.id, to_type)]
+    items = [
+        {"id": other, "type": type_name(t, to_type, type_id)}
+        for other, type_id, _ in links_of(ctx, t, source.id, to_type)
+    ]
     return _page_of(ctx, items, p, f"/crm/v3/objects/{t}/{source.id}/associations/{to_type}")
 
 

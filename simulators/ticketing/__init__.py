@@ -106,12 +106,23 @@ class TicketingSimulator(Simulator):
             data["assignee_id"] = agent.id
         ticket: Ticket = super().seed_object("tickets", data, tenant=target)
         if ticket.description:
-            self.seed_object("comments", {"ticket_id": ticket.id, "author_id": ticket.requester_id,
-                                          "body": ticket.description, "public": ticket.is_public,
-                                          "created_at": ticket.created_at}, tenant=target)
+            self.seed_object(
+                "comments",
+                {
+                    "ticket_id": ticket.id,
+                    "author_id": ticket.requester_id,
+                    "body": ticket.description,
+                    "public": ticket.is_public,
+                    "created_at": ticket.created_at,
+                },
+                tenant=target,
+            )
         for c in extra:
-            self.seed_object("comments", {"ticket_id": ticket.id, "author_id": agent.id,
-                                          "created_at": ticket.updated_at, **c}, tenant=target)
+            self.seed_object(
+                "comments",
+                {"ticket_id": ticket.id, "author_id": agent.id, "created_at": ticket.updated_at, **c},
+                tenant=target,
+            )
         return ticket
 
     # ----------------------------------------------------- direct helpers
@@ -126,8 +137,9 @@ class TicketingSimulator(Simulator):
         return result
 
     def update_ticket(self, ticket_id: int, *, tenant: str | None = None, **fields: Any) -> Ticket:
-        result: Ticket = self.call("ticketing.tickets.update", {"ticket": fields}, tenant=tenant,
-                                   ticket_id=str(ticket_id))["ticket"]
+        result: Ticket = self.call(
+            "ticketing.tickets.update", {"ticket": fields}, tenant=tenant, ticket_id=str(ticket_id)
+        )["ticket"]
         return result
 
     def comments(self, ticket_id: int, *, tenant: str | None = None) -> list[Comment]:
@@ -145,8 +157,9 @@ class TicketingSimulator(Simulator):
             rows = self.store.table(target, "tickets")
             for ident, t in list(rows.items()):
                 if t.status == "solved" and t.updated_at <= edge:
-                    rows[ident] = t.model_copy(update={"status": "closed",
-                                                       "updated_at": self.clock.datetime().replace(microsecond=0)})
+                    rows[ident] = t.model_copy(
+                        update={"status": "closed", "updated_at": self.clock.datetime().replace(microsecond=0)}
+                    )
                     closed.append(t.id)
         return closed
 

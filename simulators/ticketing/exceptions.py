@@ -23,8 +23,7 @@ TICKETING_ERROR_CODES: dict[str, tuple[int, str]] = {
     "parameter_invalid_integer": (422, "An attribute must be an integer in range; `details` names it."),
     "parameter_invalid_empty": (422, "An attribute must not be empty; `details` names it."),
     "ticket_closed": (422, "A closed ticket cannot be updated (`details.status`)."),
-    "status_invalid": (422, "The status change is not allowed (closed is set by the system; new cannot "
-                             "be restored)."),
+    "status_invalid": (422, "The status change is not allowed (closed is set by the system; new cannot be restored)."),
     "assignee_invalid": (422, "The assignee does not exist or is not an agent."),
     "requester_invalid": (422, "The requester (or author, collaborator) does not exist."),
     "comment_missing": (422, "A new ticket needs a comment (or description)."),

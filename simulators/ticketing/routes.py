@@ -66,8 +66,16 @@ API_USER_ID = 1_000_000_001
 API_USER_EMAIL = "api-agent@ticketing.sim.agentops.local"
 
 _TICKET_404 = ("resource_missing",)
-_WRITE_ERRORS = ("resource_missing", "ticket_closed", "status_invalid", "assignee_invalid",
-                 "requester_invalid", "parameter_invalid", "parameter_unknown", "parameter_missing")
+_WRITE_ERRORS = (
+    "resource_missing",
+    "ticket_closed",
+    "status_invalid",
+    "assignee_invalid",
+    "requester_invalid",
+    "parameter_invalid",
+    "parameter_unknown",
+    "parameter_missing",
+)
 
 
 # ---------------------------------------------------------------- helpers
@@ -161,8 +169,7 @@ def normalize_tags(tags: Iterable[str]) -> list[str]:
 
 def html_body(body: str) -> str:
     """Zendesk's rendering of a plain comment body."""
-    paragraphs = "".join(f'<p dir="auto">{html.escape(p).replace(chr(10), "<br>")}</p>'
-                         for p in body.split("\n\n"))
+    paragraphs = "".join(f'<p dir="auto">{html.escape(p).replace(chr(10), "<br>")}</p>' for p in body.split("\n\n"))
     return f'<div class="zd-comment" dir="auto">{paragraphs}</div>'
 
 
@@ -203,8 +210,17 @@ def _event(ctx: Context, kind: str, **fields: Any) -> dict[str, Any]:
 
 
 def _comment_event(ctx: Context, c: Comment) -> dict[str, Any]:
-    return _event(ctx, "Comment", author_id=c.author_id, body=c.body, html_body=c.html_body, plain_body=c.plain_body,
-                  public=c.public, attachments=[], audit_id=c.audit_id)
+    return _event(
+        ctx,
+        "Comment",
+        author_id=c.author_id,
+        body=c.body,
+        html_body=c.html_body,
+        plain_body=c.plain_body,
+        public=c.public,
+        attachments=[],
+        audit_id=c.audit_id,
+    )
 
 
 def _subject_from(body: str) -> str:
@@ -224,8 +240,7 @@ def _uncursor(value: str, param: str) -> int:
         text = ""
     ident = int_id(text[3:]) if text.startswith("id:") else None
     if ident is None:
-        raise SimError("pagination_invalid", f"Invalid {param}: {value!r} is not a cursor.", param=param,
-                       status=400)
+        raise SimError("pagination_invalid", f"Invalid {param}: {value!r} is not a cursor.", param=param, status=400)
     return ident
 
 
@@ -243,15 +258,17 @@ def paged(
     if isinstance(page, CursorPage):
         size = page.size
         if page.after is not None and page.before is not None:
-            raise SimError("pagination_invalid", "Use only one of page[after] and page[before].",
-                           param="page[before]", status=400)
+            raise SimError(
+                "pagination_invalid", "Use only one of page[after] and page[before].", param="page[before]", status=400
+            )
         ids = [r.id for r in rows]
 
         def position(cursor: str, param: str) -> int:
             ident = _uncursor(cursor, param)
             if ident not in ids:
-                raise SimError("pagination_invalid", f"Invalid {param}: the cursor points nowhere.", param=param,
-                               status=400)
+                raise SimError(
+                    "pagination_invalid", f"Invalid {param}: the cursor points nowhere.", param=param, status=400
+                )
             return ids.index(ident)
 
         if page.before is not None:
@@ -271,9 +288,11 @@ def paged(
             "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": before},
             "links": {
                 "next": _url(ctx, path, {**extra, "page[size]": size, "page[after]": after})
-                if after and more_after else None,
+                if after and more_after
+                else None,
                 "prev": _url(ctx, path, {**extra, "page[size]": size, "page[before]": before})
-                if before and more_before else None,
+                if before and more_before
+                else None,
             },
         }
     per_page = min(p.per_page, 100)
@@ -283,9 +302,9 @@ def paged(
     return {
         key: items,
         "next_page": _url(ctx, path, {**extra, "page": number + 1, "per_page": per_page})
-        if start + per_page < len(rows) else None,
-        "previous_page": _url(ctx, path, {**extra, "page": number - 1, "per_page": per_page})
-        if number > 1 else None,
+        if start + per_page < len(rows)
+        else None,
+        "previous_page": _url(ctx, path, {**extra, "page": number - 1, "per_page": per_page}) if number > 1 else None,
         "count": len(rows),
     }
 
@@ -355,8 +374,17 @@ def _custom_fields(old: list[CustomField], new: Any) -> list[CustomField]:
     return list(merged.values())
 
 
-_SIMPLE_FIELDS = ("priority", "type", "group_id", "organization_id", "external_id", "due_at", "problem_id",
-                  "recipient", "brand_id")
+_SIMPLE_FIELDS = (
+    "priority",
+    "type",
+    "group_id",
+    "organization_id",
+    "external_id",
+    "due_at",
+    "problem_id",
+    "recipient",
+    "brand_id",
+)
 
 
 @router.post(
@@ -365,8 +393,14 @@ _SIMPLE_FIELDS = ("priority", "type", "group_id", "organization_id", "external_i
     params=TicketCreateParams,
     response=TicketAuditEnvelope,
     status=201,
-    errors=("comment_missing", "assignee_invalid", "requester_invalid", "parameter_invalid", "parameter_unknown",
-            "parameter_missing"),
+    errors=(
+        "comment_missing",
+        "assignee_invalid",
+        "requester_invalid",
+        "parameter_invalid",
+        "parameter_unknown",
+        "parameter_missing",
+    ),
 )
 def create_ticket(ctx: Context, p: TicketCreateParams) -> Any:
     """Create a ticket; its first comment (``comment.body`` or ``description``) becomes the description."""
@@ -420,8 +454,13 @@ def create_ticket(ctx: Context, p: TicketCreateParams) -> Any:
     return Reply({"ticket": ticket, "audit": audit}, status=201)
 
 
-@router.get("/api/v2/tickets/{ticket_id}.json", tool="ticketing.tickets.retrieve", response=TicketEnvelope,
-            params=ShowParams, errors=_TICKET_404)
+@router.get(
+    "/api/v2/tickets/{ticket_id}.json",
+    tool="ticketing.tickets.retrieve",
+    response=TicketEnvelope,
+    params=ShowParams,
+    errors=_TICKET_404,
+)
 def show_ticket(ctx: Context, p: ShowParams) -> Any:
     """Show a ticket."""
     return {"ticket": require_ticket(ctx)}
@@ -436,8 +475,9 @@ def check_status(old: str, new: str) -> None:
     if new == old:
         return
     if new == "closed":
-        raise invalid("status_invalid", "status",
-                      "Status: closed is set by the system only (solved tickets close automatically)")
+        raise invalid(
+            "status_invalid", "status", "Status: closed is set by the system only (solved tickets close automatically)"
+        )
     if new == "new":
         raise invalid("status_invalid", "status", f"Status: cannot be changed from {old} back to new")
 
@@ -517,8 +557,13 @@ def update_ticket(ctx: Context, p: TicketUpdateParams) -> Any:
     return {"ticket": ticket, "audit": audit}
 
 
-@router.get("/api/v2/tickets.json", tool="ticketing.tickets.list", params=TicketListParams, response=TicketList,
-            errors=("pagination_invalid", "parameter_invalid"))
+@router.get(
+    "/api/v2/tickets.json",
+    tool="ticketing.tickets.list",
+    params=TicketListParams,
+    response=TicketList,
+    errors=("pagination_invalid", "parameter_invalid"),
+)
 def list_tickets(ctx: Context, p: TicketListParams) -> Any:
     """List tickets (by id, or ``sort_by``/``sort_order``), offset or cursor paginated."""
     rows: list[Ticket] = ctx.all("tickets")
@@ -530,8 +575,13 @@ def list_tickets(ctx: Context, p: TicketListParams) -> Any:
 
 
 # ----------------------------------------------------------------- search
-@router.get("/api/v2/search.json", tool="ticketing.tickets.search", params=SearchParams, response=SearchResults,
-            errors=("parameter_missing", "parameter_invalid"))
+@router.get(
+    "/api/v2/search.json",
+    tool="ticketing.tickets.search",
+    params=SearchParams,
+    response=SearchResults,
+    errors=("parameter_missing", "parameter_invalid"),
+)
 def search(ctx: Context, p: SearchParams) -> Any:
     """Search tickets and users: ``type:ticket status:open tags:vip requester:ada@example.com refund``."""
     query = parse(p.query)
@@ -566,23 +616,29 @@ def search(ctx: Context, p: SearchParams) -> Any:
         "results": [{**obj.model_dump(mode="json"), "result_type": kind} for kind, obj in window],
         "facets": None,
         "next_page": _url(ctx, "/api/v2/search.json", {**extra, "page": p.page + 1, "per_page": per_page})
-        if start + per_page < len(found) else None,
+        if start + per_page < len(found)
+        else None,
         "previous_page": _url(ctx, "/api/v2/search.json", {**extra, "page": p.page - 1, "per_page": per_page})
-        if p.page > 1 else None,
+        if p.page > 1
+        else None,
         "count": len(found),
     }
 
 
 # --------------------------------------------------------------- comments
-@router.get("/api/v2/tickets/{ticket_id}/comments.json", tool="ticketing.comments.list", params=CommentListParams,
-            response=CommentList, errors=("resource_missing", "pagination_invalid"))
+@router.get(
+    "/api/v2/tickets/{ticket_id}/comments.json",
+    tool="ticketing.comments.list",
+    params=CommentListParams,
+    response=CommentList,
+    errors=("resource_missing", "pagination_invalid"),
+)
 def list_comments(ctx: Context, p: CommentListParams) -> Any:
     """A ticket's comments, oldest first (``sort_order=desc`` for newest first); internal notes included."""
     ticket = require_ticket(ctx)
     rows = [c for c in ctx.all("comments") if c.ticket_id == ticket.id]
     rows.sort(key=lambda c: (c.created_at, c.id), reverse=p.sort_order == "desc")
-    return paged(ctx, rows, p, "comments", f"/api/v2/tickets/{ticket.id}/comments.json",
-                 {"sort_order": p.sort_order})
+    return paged(ctx, rows, p, "comments", f"/api/v2/tickets/{ticket.id}/comments.json", {"sort_order": p.sort_order})
 
 
 # ------------------------------------------------------------------- tags
@@ -594,29 +650,50 @@ def _retag(ctx: Context, tags: list[str]) -> Any:
     return {"tags": tags}
 
 
-@router.get("/api/v2/tickets/{ticket_id}/tags.json", tool="ticketing.tags.list", params=ListParams,
-            response=TagList, errors=_TICKET_404)
+@router.get(
+    "/api/v2/tickets/{ticket_id}/tags.json",
+    tool="ticketing.tags.list",
+    params=ListParams,
+    response=TagList,
+    errors=_TICKET_404,
+)
 def list_tags(ctx: Context, p: ListParams) -> Any:
     """A ticket's tags (all of them: paging parameters are accepted and ignored)."""
     return {"tags": require_ticket(ctx).tags}
 
 
-@router.post("/api/v2/tickets/{ticket_id}/tags.json", tool="ticketing.tags.set", params=TagsParams,
-             response=TagList, status=201, errors=("resource_missing", "ticket_closed", "parameter_missing"))
+@router.post(
+    "/api/v2/tickets/{ticket_id}/tags.json",
+    tool="ticketing.tags.set",
+    params=TagsParams,
+    response=TagList,
+    status=201,
+    errors=("resource_missing", "ticket_closed", "parameter_missing"),
+)
 def set_tags(ctx: Context, p: TagsParams) -> Any:
     """Replace a ticket's tags."""
     return Reply(_retag(ctx, normalize_tags(p.tags)), status=201)
 
 
-@router.put("/api/v2/tickets/{ticket_id}/tags.json", tool="ticketing.tags.update", params=TagsParams,
-            response=TagList, errors=("resource_missing", "ticket_closed", "parameter_missing"))
+@router.put(
+    "/api/v2/tickets/{ticket_id}/tags.json",
+    tool="ticketing.tags.update",
+    params=TagsParams,
+    response=TagList,
+    errors=("resource_missing", "ticket_closed", "parameter_missing"),
+)
 def add_tags(ctx: Context, p: TagsParams) -> Any:
     """Add tags to a ticket (existing tags stay)."""
     return _retag(ctx, normalize_tags([*require_ticket(ctx).tags, *p.tags]))
 
 
-@router.delete("/api/v2/tickets/{ticket_id}/tags.json", tool="ticketing.tags.delete", params=TagsParams,
-               response=TagList, errors=("resource_missing", "ticket_closed", "parameter_missing"))
+@router.delete(
+    "/api/v2/tickets/{ticket_id}/tags.json",
+    tool="ticketing.tags.delete",
+    params=TagsParams,
+    response=TagList,
+    errors=("resource_missing", "ticket_closed", "parameter_missing"),
+)
 def remove_tags(ctx: Context, p: TagsParams) -> Any:
     """Remove tags from a ticket (JSON body ``{"tags": [...]}``); answers the remaining tags."""
     drop = set(normalize_tags(p.tags))
@@ -631,8 +708,13 @@ def _users(ctx: Context) -> list[User]:
     return sorted(rows.values(), key=lambda u: u.id)
 
 
-@router.get("/api/v2/users.json", tool="ticketing.users.list", params=UserListParams, response=UserList,
-            errors=("pagination_invalid", "parameter_invalid"))
+@router.get(
+    "/api/v2/users.json",
+    tool="ticketing.users.list",
+    params=UserListParams,
+    response=UserList,
+    errors=("pagination_invalid", "parameter_invalid"),
+)
 def list_users(ctx: Context, p: UserListParams) -> Any:
     """List users (requesters and agents); ``role=agent`` or ``role[]=agent&role[]=admin`` filters."""
     rows = _users(ctx)
@@ -649,8 +731,13 @@ def show_me(ctx: Context, p: ShowParams) -> Any:
     return {"user": me(ctx)}
 
 
-@router.get("/api/v2/users/{user_id}.json", tool="ticketing.users.retrieve", params=ShowParams,
-            response=UserEnvelope, errors=("resource_missing",))
+@router.get(
+    "/api/v2/users/{user_id}.json",
+    tool="ticketing.users.retrieve",
+    params=ShowParams,
+    response=UserEnvelope,
+    errors=("resource_missing",),
+)
 def show_user(ctx: Context, p: ShowParams) -> Any:
     """Show a user."""
     raw = ctx.path["user_id"]
@@ -660,8 +747,14 @@ def show_user(ctx: Context, p: ShowParams) -> Any:
     return {"user": user}
 
 
-@router.post("/api/v2/users.json", tool="ticketing.users.create", params=UserCreateParams, response=UserEnvelope,
-             status=201, errors=("email_taken", "parameter_invalid", "parameter_missing", "parameter_unknown"))
+@router.post(
+    "/api/v2/users.json",
+    tool="ticketing.users.create",
+    params=UserCreateParams,
+    response=UserEnvelope,
+    status=201,
+    errors=("email_taken", "parameter_invalid", "parameter_missing", "parameter_unknown"),
+)
 def create_user(ctx: Context, p: UserCreateParams) -> Any:
     """Create a user (an end-user unless ``role`` says agent or admin); emails are unique."""
     u = p.user

@@ -10,9 +10,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-_SAFE_TEXT = st.text(
-    alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=120
-)
+_SAFE_TEXT = st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=120)
 _TAG = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=16)
 
 
@@ -23,8 +21,9 @@ def _free(text: st.SearchStrategy[str] | None, limit: int) -> st.SearchStrategy[
 def users(text: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[dict[str, Any]]:
     return st.fixed_dictionaries(
         {
-            "name": st.text(alphabet=st.characters(categories=("L", "Zs")), min_size=1, max_size=40)
-            .map(lambda s: s.strip() or "X"),
+            "name": st.text(alphabet=st.characters(categories=("L", "Zs")), min_size=1, max_size=40).map(
+                lambda s: s.strip() or "X"
+            ),
             "email": st.emails().filter(lambda e: len(e) <= 200),
             "role": st.sampled_from(["end-user", "end-user", "agent"]),
             "notes": _free(text, 5000),
@@ -34,8 +33,7 @@ def users(text: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[dict[
 
 
 def comments(text: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[dict[str, Any]]:
-    return st.fixed_dictionaries({"body": _free(text, 65_535).map(lambda s: s or "(no text)"),
-                                  "public": st.booleans()})
+    return st.fixed_dictionaries({"body": _free(text, 65_535).map(lambda s: s or "(no text)"), "public": st.booleans()})
 
 
 def tickets(user_ids: list[int], text: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[dict[str, Any]]:
