@@ -52,6 +52,10 @@ Other directives:
 - ``<!-- env: NAME=VALUE ... -->``: environment variables for the run.
 - ``<!-- subprocess -->`` on a test module: run the inner session in a subprocess (for blocks that
   set process-wide state, such as OpenTelemetry's global tracer provider).
+- ``<!-- excerpt: PATH -->``: the block is an excerpt of the repository's file PATH (its lines in
+  order, a ``...`` line skipping any number); an excerpt of a test module runs in a subprocess from
+  the repository root with ``<!-- pytest: ARGS -->`` (default: PATH), and its output blocks compare.
+- ``<!-- quote: docs/PAGE.md -->``: the same block (language and text) is on that page, where it runs.
 
 The conventions are also in docs/index.md ("Writing docs"). Inner pytest sessions run in-process
 (``pytester.runpytest_inprocess``) so the whole file stays fast (about 20 s with ``-n 2``): the
@@ -331,3 +335,36 @@ def test_fuzzing_page_shows_every_attack_family_and_obfuscation() -> None:
     text = (REPO / "docs" / "fuzzing.md").read_text(encoding="utf-8")
     assert [name for name in fuzz.OBFUSCATIONS if f"| `{name}` |" not in text] == []
     assert [family for family in fuzz.FAMILIES if f"**{family}**" not in text] == []
+
+
+def _block(code: str, **directives: str) -> Block:
+    return Block(page="README.md", line=1, lang="python", code=code, directives=directives)
+
+
+def test_an_excerpt_must_be_in_the_file_as_written() -> None:
+    from docs_blocks.runners import check_excerpt
+
+    path = "examples/support_triage/test_triage.py"
+    lines = (REPO / path).read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("def test_refund_request"))
+    later = next(i for i in range(start, len(lines)) if "outcome = triage(ticket_id)" in lines[i])
+    # Contiguous lines, then a gap: accepted.
+    check_excerpt(_block("\n".join([*lines[start : start + 2], "...", lines[later]]), excerpt=path))
+    # One edited line, or parts out of order: refused, naming the part and where its first line is.
+    edited = [lines[start], lines[start + 1].replace("world.ana", "world.bo")]
+    with pytest.raises(DocsError, match=r"part 1 \(2 line\(s\).*is not in examples/support_triage/test_triage.py"):
+        check_excerpt(_block("\n".join(edited), excerpt=path))
+    with pytest.raises(DocsError, match="part 2"):
+        check_excerpt(_block("\n".join([lines[later], "...", lines[start]]), excerpt=path))
+    with pytest.raises(DocsError, match=r"no file examples/nope\.py"):
+        check_excerpt(_block("x = 1", excerpt="examples/nope.py"))
+
+
+def test_a_quote_must_match_a_block_of_the_page() -> None:
+    from docs_blocks.runners import check_quote
+
+    [original] = [b for b in PAGES["docs/cassettes.md"] if b.lang == "text" and "no recorded answer" in b.code]
+    check_quote(Block(page="README.md", line=1, lang="text", code=original.code, directives={"quote": original.page}))
+    with pytest.raises(DocsError, match="has no text block with exactly this text"):
+        edited = original.code + "x\n"
+        check_quote(Block(page="README.md", line=1, lang="text", code=edited, directives={"quote": original.page}))

@@ -23,6 +23,8 @@ DIRECTIVES = {
     "illustration": "text: a drawing, not code or output; nothing to run",
     "env": "python/console: environment variables for the run, NAME=VALUE ...",
     "subprocess": "python test module: run the inner session in a subprocess (for process-wide state)",
+    "quote": "the block is also on the docs page PAGE (same language, same text), where it is tested",
+    "excerpt": "the block is an excerpt of the repository's file PATH ('...' lines skip); a test module runs there",
 }
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")

@@ -73,6 +73,12 @@ def check(ctx: Context) -> None:
         runner_of(block, ctx.page)  # attached to a run, which compares it
         static_output(ctx)
         return
+    if block.has("excerpt"):
+        run_excerpt(ctx)
+        return
+    if block.has("quote"):
+        check_quote(block)
+        return
     if block.has("file") and not (block.lang == "python" and block.has("pytest")):
         check_file_block(ctx)
         return
@@ -227,6 +233,79 @@ def inner_pytest(ctx: Context, args: list[str]) -> pytest.RunResult:
         return ctx.pytester.runpytest_subprocess(*args, *speed_flags(args), timeout=120)
     with isolated():
         return ctx.pytester.runpytest_inprocess(*args, *speed_flags(args))
+
+
+# ---- excerpts of the repository -----------------------------------------------------------------
+
+
+def check_excerpt(block: Block) -> Path:
+    """The block's lines appear in the file, in order; a ``...`` line skips any number of lines."""
+    path = REPO / block.get("excerpt")
+    if not path.is_file():
+        raise DocsError(f"excerpt: no file {block.get('excerpt')} in the repository")
+    source = [line.rstrip() for line in path.read_text(encoding="utf-8").splitlines()]
+    segments: list[list[str]] = [[]]
+    for line in block.code.splitlines():
+        if line.strip() == "...":
+            segments.append([])
+        else:
+            segments[-1].append(line.rstrip())
+    at = 0
+    for n, segment in enumerate(s for s in segments if s):
+        width = len(segment)
+        # The first segment may start anywhere; later ones anywhere after the previous (a gap).
+        found = next((i for i in range(at, len(source) - width + 1) if source[i : i + width] == segment), None)
+        if found is None:
+            first = segment[0].strip()
+            near = [i + 1 for i, line in enumerate(source) if line.strip() == first]
+            where = f"its first line is at line(s) {near} of the file" if near else "its first line is not in the file"
+            raise DocsError(
+                f"excerpt: part {n + 1} ({width} line(s), starting {first!r}) is not in {block.get('excerpt')} "
+                f"as written, after line {at}; {where}. Copy it again from the file (a '...' line skips lines)."
+            )
+        at = found + width
+    return path
+
+
+def check_quote(block: Block) -> None:
+    """A block repeated from a docs page (the README's): the page's copy is the one that runs."""
+    from .blocks import all_blocks
+
+    page = block.get("quote")
+    others = all_blocks().get(page)
+    if others is None or page == block.page:
+        raise DocsError(f"quote: {page!r} is not another docs page (docs/NAME.md)")
+    if not any(o.lang == block.lang and o.code == block.code and not o.has("quote") for o in others):
+        raise DocsError(f"quote: {page} has no {block.lang} block with exactly this text; copy it again from there")
+
+
+def run_excerpt(ctx: Context) -> None:
+    """An excerpt of a test module also runs, from the repository root, as a reader would run it."""
+    block = ctx.block
+    check_excerpt(block)
+    if not block.is_test_module:
+        return
+    args = shlex.split(block.get("pytest")) or [block.get("excerpt")]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    env.pop("PYTEST_CURRENT_TEST", None)
+    # Nothing written into the repository: no cache; traces (if asked for) go to the test's folder.
+    args = [a.replace("{tmp}", str(ctx.root)) for a in args]
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    ctx.outputs["terminal"] = result.stdout + "\n" + result.stderr
+    if result.returncode != 0:
+        raise DocsError(
+            f"excerpt: pytest {' '.join(args)} (in the repository) exited {result.returncode}:\n"
+            + ctx.outputs["terminal"][-6000:]
+        )
+    compare_outputs(ctx)
 
 
 # ---- outputs ----------------------------------------------------------------------------------
