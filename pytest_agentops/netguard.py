@@ -16,6 +16,7 @@ current_test = "(outside a test)"
 on_block: Callable[[str], None] | None = None
 
 _originals: dict[str, Any] = {}
+_depth = 0  # install() calls not yet undone
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback", ""})
 
 
@@ -88,6 +89,9 @@ def _guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
 
 
 def install() -> None:
+    """Install the guard; nested sessions (pytester in-process) each install, and nest."""
+    global _depth
+    _depth += 1
     if _originals:
         return
     _originals["connect"] = socket.socket.connect
@@ -99,7 +103,12 @@ def install() -> None:
 
 
 def uninstall() -> None:
-    if not _originals:
+    """Undo one ``install()``: an inner session ending must not lift the outer session's guard."""
+    global _depth
+    if _depth == 0:
+        return
+    _depth -= 1
+    if _depth or not _originals:
         return
     socket.socket.connect = _originals.pop("connect")  # type: ignore[method-assign]
     socket.socket.connect_ex = _originals.pop("connect_ex")  # type: ignore[method-assign]

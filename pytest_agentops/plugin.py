@@ -25,6 +25,7 @@ SETTINGS = pytest.StashKey["_config.Settings"]()
 RUN = pytest.StashKey[Run]()
 CASSETTE = pytest.StashKey["Cassette"]()
 SIMS = pytest.StashKey["SimSet"]()
+_OUTER_ON_BLOCK = pytest.StashKey[Any]()  # a nested session restores the outer session's callback
 
 MARKERS = (
     'agent(name): apply the agent contract "name" (budgets, allowlist, logging)',
@@ -97,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _guard.configure(config)
     _outputs.configure(config)
     if settings.replay_strict:
+        config.stash[_OUTER_ON_BLOCK] = netguard.on_block
         netguard.install()
         netguard.on_block = _on_block
 
@@ -104,7 +106,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if SETTINGS in config.stash and config.stash[SETTINGS].replay_strict:
         netguard.uninstall()
-        netguard.on_block = None
+        netguard.on_block = config.stash.get(_OUTER_ON_BLOCK, None)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -135,11 +137,11 @@ def _on_block(message: str) -> None:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    netguard.current_test = item.nodeid
+    outer, netguard.current_test = netguard.current_test, item.nodeid
     try:
         return (yield)
     finally:
-        netguard.current_test = "(outside a test)"
+        netguard.current_test = outer  # an inner (pytester) session's test ends inside the outer's
 
 
 def _fail_on_misses(item: pytest.Item, when: str) -> Generator[None, object, object]:
@@ -196,7 +198,7 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     path = settings.cassette_path(item.path, test_name, named)
     redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
     hook = redact if redact.get_hookimpls() else None
-    _current_run = run
+    outer, _current_run = _current_run, run
     with open_tap(settings, run, path, hook) as tap:
         item.stash[CASSETTE] = tap.cassette
         item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
@@ -205,7 +207,7 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
                 yield
         finally:
             sims.close()
-    _current_run = None
+            _current_run = outer  # a pytester session's test runs inside an outer test
 
 
 @pytest.fixture

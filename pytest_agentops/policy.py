@@ -186,11 +186,14 @@ class Guard:
             if denied is not None:
                 return denied
             if self._models is not None and not (call.model and self._models.match(call.model)):
-                owner = f"contract {self.contract.name!r}" if self.contract is not None else "the policy"
+                routed = self.contract is not None and list(p.models or []) == self.contract.models
+                # Name where the pin comes from: the contract's model_routing, or models= of a policy.
+                owner = f"contract {self.contract.name!r}" if routed and self.contract else "the policy"
+                source = "model_routing" if routed else "models="
                 shown = repr(call.model) if call.model else "a model call naming no model"
                 return Denial(
                     "model_pinning",
-                    f"{shown} is not pinned by {owner} (model_routing allows: {', '.join(p.models or [])}); "
+                    f"{shown} is not pinned by {owner} ({source} allows: {', '.join(p.models or [])}); "
                     "no silent model change",
                     fail_test=True,
                 )

@@ -188,3 +188,32 @@ def test_without_replay_the_guard_is_not_installed(project: Project) -> None:
     assert "Network is unreachable" in sections["test_socket_ipv6"]
     assert "gaierror" in sections["test_socket_by_name"]
     assert "ConnectError" in sections["test_outside_the_tap"]
+
+
+NESTED = '''
+import socket
+
+import pytest
+
+INNER = """
+def test_inner():
+    pass
+"""
+
+
+def test_an_inner_session_leaves_the_guard_up(tmp_path):
+    (tmp_path / "test_inner.py").write_text(INNER)
+    # An in-process session with --agent-replay of its own (as pytester runs them), then ends.
+    assert pytest.main([str(tmp_path / "test_inner.py"), "--agent-replay", "-q", "-p", "no:cacheprovider"]) == 0
+    socket.create_connection(("192.0.2.1", 443), timeout=3).close()
+'''
+
+
+def test_a_nested_replay_session_does_not_lift_the_outer_guard(project: Project) -> None:
+    project.pytester.makepyfile(test_net=NESTED)
+    result, out, _ = _run_isolated(project, "--agent-replay", "-p", "pytester")
+    result.assert_outcomes(failed=1)
+    # The outer test is still guarded after the inner session ended, and is the one named.
+    what = "open a socket to 192.0.2.1:443"
+    assert GUARD.format(test="test_an_inner_session_leaves_the_guard_up", what=what) in out
+    assert "unreachable" not in out.lower()

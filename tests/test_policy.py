@@ -293,6 +293,11 @@ def test_unpinned_model_raises_in_the_agent(oai):
 @pytest.mark.agent_policy(models=["gpt-4.1"])
 def test_marker_can_repin(oai):
     ask(oai, "gpt-4.1")
+
+
+@pytest.mark.agent_policy(models=["gpt-4.1"])
+def test_a_marker_pin_is_named_as_such(oai):
+    ask(oai, "gpt-4o")
 """
 
 
@@ -301,7 +306,9 @@ def test_model_pinning_with_the_openai_sdk(project: Project, upstream: Upstream)
     project.pytester.makepyprojecttoml(PINNING_PYPROJECT)
     project.pytester.makepyfile(test_agent=PINNING_TESTS)
     result = project.run("-v")
-    result.assert_outcomes(passed=2, failed=2)
+    result.assert_outcomes(passed=2, failed=3)
+    # A pin the marker set is the policy's (models=), not the contract's model_routing.
+    assert "'gpt-4o' is not pinned by the policy (models= allows: gpt-4.1)" in result.stdout.str()
     result.stdout.fnmatch_lines(
         [
             "*test_unpinned_model_fails_even_when_the_agent_swallows_the_error FAILED*",

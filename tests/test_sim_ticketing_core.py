@@ -399,3 +399,11 @@ def test_demo_has_free_text_and_is_not_agent_activity() -> None:
     sim.assert_wrote("comments", body="On it.", author_id=API_USER_ID)
     with pytest.raises(AssertionError, match=r"ticketing\.tickets\.update"):
         sim.assert_no_writes()
+
+
+def test_get_takes_an_id_as_a_number_or_as_the_string_of_a_url() -> None:
+    sim = TicketingSimulator()
+    ticket = sim.create_ticket(subject="Charged twice", comment={"body": "refund please"})
+    assert isinstance(ticket.id, int)
+    assert sim.get("tickets", ticket.id) == sim.get("tickets", str(ticket.id)) == ticket
+    assert sim.get("tickets", ticket.id + 1) is None and sim.get("tickets", "nope") is None

@@ -541,9 +541,19 @@ class Simulator:
                 )
         return result
 
-    def get(self, resource: str, ident: str, *, tenant: str | None = None) -> Any:
-        """The stored object (a frozen model), or None; for test assertions."""
-        return self.store.get(tenant or self.default_tenant, resource, ident)
+    def get(self, resource: str, ident: str | int, *, tenant: str | None = None) -> Any:
+        """The stored object (a frozen model), or None; for test assertions.
+
+        Zendesk's ids are numbers and Stripe's strings; a test may hold either form (``"42"`` from a
+        URL, ``42`` from a response), so the other form is tried too.
+        """
+        where = tenant or self.default_tenant
+        found = self.store.get(where, resource, ident)
+        if found is None and isinstance(ident, int):
+            found = self.store.get(where, resource, str(ident))
+        elif found is None and isinstance(ident, str) and ident.isdigit():
+            found = self.store.get(where, resource, int(ident))
+        return found
 
     def all(self, resource: str, *, tenant: str | None = None) -> list[Any]:
         return list(self.store.table(tenant or self.default_tenant, resource).values())

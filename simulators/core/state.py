@@ -48,12 +48,12 @@ class Store:
             rows = t[resource] = {}
         return rows
 
-    def get(self, tenant: str, resource: str, ident: str) -> Any:
+    def get(self, tenant: str, resource: str, ident: str | int) -> Any:
         t = self._tables.get(tenant)
         if t is None:
             return None
         rows = t.get(resource)
-        return None if rows is None else rows.get(ident)
+        return None if rows is None else rows.get(ident)  # type: ignore[arg-type]  # Zendesk keys are ints
 
     def tenants(self) -> list[str]:
         return list(self._tables)
