@@ -650,6 +650,15 @@ def _test_meta(entry: Entry) -> str:
         )
     for reason in _list(figs.get("escalations")):
         items.append(("escalated", _e(_text(reason)) or "(no reason)"))
+    failure = _dict(trace.header.get("failure")) if trace is not None else {}
+    if failure:
+        when = _text(failure.get("when"))
+        items.append(
+            (
+                f"failed in {when}" if when else "failed",
+                f'<span class="bad-text failure">{_e(_text(failure.get("message")))}</span>',
+            )
+        )
     if trace is not None and trace.footer is not None:
         for breach in _list(trace.footer.get("breaches")):
             items.append(("budget", f'<span class="bad-text">{_e(_text(_dict(breach).get("message")))}</span>'))

@@ -52,6 +52,15 @@ class Phases:
     outcomes: dict[str, str] = field(default_factory=dict)
     duration_s: float = 0.0
     section_added: bool = False
+    failure: dict[str, str] | None = None  # the first failing phase and its error, for the trace
+
+
+def _failure_text(report: pytest.TestReport, limit: int = 2000) -> str:
+    """The error in a line or a few (pytest's "E" lines), not the whole traceback."""
+    crash = getattr(report.longrepr, "reprcrash", None)
+    text = str(getattr(crash, "message", "") or "") if crash is not None else str(report.longrepr or "")
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 PHASES = pytest.StashKey[Phases]()
@@ -240,6 +249,8 @@ class OutputHooks:
             phases = item.stash[PHASES] = Phases()
         phases.outcomes[report.when] = _phase_outcome(report)
         phases.duration_s += report.duration
+        if report.failed and phases.failure is None:
+            phases.failure = {"when": report.when, "message": _failure_text(report)}
         run = self._run(item)
         if report.failed and not phases.section_added and run is not None and run.events:
             phases.section_added = True
@@ -292,6 +303,8 @@ class OutputHooks:
                 "contract": contract,
                 "escalations": escalations,
             }
+            if phases.failure is not None:
+                meta["failure"] = phases.failure
             if attempt is not None:
                 meta.update(task=task, attempt=attempt, k=k)
             path = write_trace(

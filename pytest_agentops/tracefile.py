@@ -384,6 +384,9 @@ class TraceWriter:
         }
         if "escalations" in header:
             header["escalations"] = [self.text(r) for r in header["escalations"]]
+        failure = header.get("failure")
+        if isinstance(failure, Mapping):  # an error message may quote a secret or an email address
+            header["failure"] = {**failure, "message": self.text(str(failure.get("message", "")))}
         events = [self.event_line(e, run.started_at) for e in run.events]
         state = status(run, None, self.prices)
         usage = run_usage(run, self.prices)

@@ -162,6 +162,13 @@ def test_report_from_a_real_run(run_dir: Path) -> None:
     order = [m[1] for m in re.finditer(r'data-name="test_agent\.py::(test_\w+)', page)]
     assert order[:2] == sorted(FAILED) and sorted(order) == sorted(PASSED + FAILED)
     assert "says “Hello Bo”" in _section(page, "test_wrong_answer")  # the model's answer, from its payload
+    # Why it failed: the assertion's message (not the traceback), escaped, in the test's facts.
+    assert re.search(
+        r"<em>failed in call</em> <span class=\"bad-text failure\">AssertionError: assert &#x27;Hello Bo&#x27; =="
+        r" &#x27;Welcome Bo!&#x27;",
+        _section(page, "test_wrong_answer"),
+    ), _section(page, "test_wrong_answer")[:3000]
+    assert "failed in" not in _section(page, "test_signs_up")
     for test in FAILED:
         assert re.match(r'<details class="test" data-group="failed" [^>]* open>', _section(page, test))
     for test in PASSED:

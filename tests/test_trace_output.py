@@ -202,7 +202,7 @@ def test_fails_on_its_own(billing):
     with billing.client() as c:
         c.post("/v1/customers", data={"email": "x@shop.test"})
         c.get("/v1/customers/cus_nope")
-    assert False, "the agent gave up"
+    assert False, "the agent gave up on x@shop.test with key sk-proj-abcdefghijklmnopqrstuvwxyz0123456789"
 
 
 def test_assertion_prints_its_own_table(billing, agent_run):
@@ -223,7 +223,7 @@ def test_failing_test_shows_the_step_table(project: Project) -> None:
     result.stdout.re_match_lines(
         [
             r"_+ test_fails_on_its_own _+",
-            r".*AssertionError: the agent gave up",
+            r".*AssertionError: the agent gave up on x@shop.test",
             r"-+ agentops trace -+",
             r"trace \(2 steps\):",
             r"\s+seq\s+kind\s+tool/model\s+backend\s+status\s+tokens\s+ms\s+note",
@@ -237,6 +237,14 @@ def test_failing_test_shows_the_step_table(project: Project) -> None:
     # Shown once for the test that failed on its own; not repeated where the assertion already
     # printed the whole trace; absent when there was nothing to show.
     assert text.count("agentops trace") == 1
+    # The trace says why the test failed (the error, not the traceback), with the secret redacted.
+    header = _lines(project.path / "tr/test_steps/test_fails_on_its_own.jsonl")[0]
+    assert header["outcome"] == "failed" and header["failure"]["when"] == "call"
+    message = header["failure"]["message"]
+    assert message.startswith("AssertionError: the agent gave up on x@shop.test with key ")
+    assert "sk-proj-abcdef" not in message and "assert False" in message
+    budget = _lines(project.path / "tr/test_steps/test_assertion_prints_its_own_table.jsonl")[0]["failure"]
+    assert "expected at most 0 tool calls, the agent made 1" in budget["message"]
 
 
 def test_trace_file_names_are_safe_and_unique() -> None:
