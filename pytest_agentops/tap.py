@@ -161,6 +161,9 @@ class Tap:
         self._path = str(cassette.path)
         self._cassette_origins: set[str] | None = None
         self.play_counts: dict[int, int] = {}
+        # Told of every answer (request, backend, response) before it is traced: a fuzz episode
+        # keeps what a real model said, to save its failing example as a cassette.
+        self.on_answer: Callable[[LiveRequest, Backend, dict[str, Any]], None] | None = None
 
     # ---- registration --------------------------------------------------------------------------
 
@@ -364,6 +367,8 @@ class Tap:
 
     def _finish(self, decision: Decision, response: dict[str, Any]) -> Event:
         live = decision.live
+        if self.on_answer is not None:
+            self.on_answer(live, decision.backend, response)
         status = int(response["status"]["code"])
         raw = response.get("body", {}).get("string") or b""
         if isinstance(raw, str):

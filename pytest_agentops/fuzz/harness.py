@@ -221,8 +221,12 @@ def episode(
     ``policy``/``budget``/``contract``/``rules``: the episode's guard; with ``inherit`` (default) they
     refine the current test's (its ``@pytest.mark.agent`` contract, ``agent_policy``...); with none of
     them the guard allows everything but still names each call after its tool for the properties.
-    ``cassette``: a cassette document (e.g. ``Planted.data``) to replay from.
+    ``cassette``: a cassette document (e.g. ``Planted.data``) or a cassette file to replay from.
     ``sink=False`` lets unknown requests reach the test's cassette or record mode as usual.
+
+    Recording (``--agent-record``), the final run of a failing example (hypothesis replays the
+    shrunk example last) saves what the model and services answered to ``<test>.failing.json``
+    beside the test's cassette; while that file exists, every episode replays from it first.
     """
     from ..session import active_tap
 
@@ -236,7 +240,16 @@ def episode(
         run = Run(test_id)
         ep_guard = _guard_for(run, policy, budget, contract, rules, registry, inherit)
         ep = Episode(tap, run, ep_guard)
-        saved = (tap.run, tap.gates, tap.local, tap.cassette, tap._cassette_origins)
+        saved = (tap.run, tap.gates, tap.local, tap.cassette, tap._cassette_origins, tap.on_answer)
+        failing = failing_path(tap.cassette.path)
+        answers: list[Any] = []
+        if failing is not None and tap.record != "none":
+
+            def keep(live: LiveRequest, backend: Backend, response: dict[str, Any]) -> None:
+                if backend in ("network", "cassette"):  # what the real model or service said
+                    answers.append(tap._to_interaction(live, response))
+
+            tap.on_answer = keep
 
         def observe(live: LiveRequest) -> Reply | None:
             ep.requests.append(live)
@@ -256,6 +269,12 @@ def episode(
         if cassette is not None:
             tap.cassette = _cassette_from(cassette, tap)
             tap._cassette_origins = None
+        elif failing is not None and tap.record != "all" and failing.is_file():
+            from ..cassette.layered import Layered, rewound
+
+            layered: Any = Layered(rewound(_saved_run(tap, failing)), tap.cassette)  # the tap's cassette interface
+            tap.cassette = layered
+            tap._cassette_origins = None
         if ep_guard is not None:
             from ..tools import use_guard
 
@@ -266,7 +285,53 @@ def episode(
         finally:
             if ep_guard is not None:
                 ep_guard.detach()
-            tap.run, tap.gates, tap.local, tap.cassette, tap._cassette_origins = saved
+            tap.run, tap.gates, tap.local, tap.cassette, tap._cassette_origins, tap.on_answer = saved
+            if failing is not None and answers and _final_example():
+                save_failing_run(failing, answers, test_id=tap.run.test_id)
+
+
+def failing_path(cassette_path: Path) -> Path | None:
+    """``<test>.failing.json`` beside a test's cassette; None outside pytest (no cassette file)."""
+    path = Path(cassette_path)
+    if path.name.startswith("<") or path.suffix != ".json":
+        return None
+    return path.with_name(path.stem + ".failing.json")
+
+
+def _saved_run(tap: Tap, path: Path) -> Any:
+    """The failing run's cassette, read once per test (each episode gets a rewound view)."""
+    from ..cassette.format import Cassette
+
+    cache: dict[Path, Cassette] = tap.__dict__.setdefault("_agentops_failing_runs", {})
+    if path not in cache:
+        cache[path] = Cassette.load(path, tap.cassette.config)
+    return cache[path]
+
+
+def _final_example() -> bool:
+    """Whether this is hypothesis' last run of a failing example (the one it reports)."""
+    try:
+        from hypothesis.control import current_build_context, currently_in_test_context
+    except ImportError:  # pragma: no cover - hypothesis is a dependency
+        return False
+    return currently_in_test_context() and bool(current_build_context().is_final)
+
+
+def save_failing_run(path: Path, interactions: list[Any], *, test_id: str) -> None:
+    """Write the failing example's answers as a cassette (atomically) and say so in the report."""
+    from hypothesis import note
+
+    from ..cassette.format import FORMAT_VERSION, build_meta, dump, write_atomic
+
+    meta = build_meta(interactions)
+    meta["fuzz"] = {"test": test_id, "what": "the final run of hypothesis' shrunk failing example"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, dump({"version": FORMAT_VERSION, "meta": meta, "interactions": interactions}))
+    note(
+        f"pytest-agentops: this example's model and service answers ({len(interactions)}) were saved to "
+        f"{path}; while it exists the test replays them first, offline (commit it with the example "
+        "database; delete it to record afresh)."
+    )
 
 
 def _cassette_from(value: Any, tap: Tap) -> Any:
@@ -274,6 +339,11 @@ def _cassette_from(value: Any, tap: Tap) -> Any:
 
     if isinstance(value, Cassette):
         return value
+    if isinstance(value, str | Path):
+        path = Path(value)
+        if not path.is_file():
+            raise FileNotFoundError(f"episode(cassette={str(value)!r}): no such cassette file")
+        return Cassette.load(path, tap.cassette.config)
     doc: Mapping[str, Any] = value if isinstance(value, Mapping) else {"interactions": list(value)}
     cassette = Cassette(Path("<planted cassette>"), tap.cassette.config)
     cassette.meta = dict(doc.get("meta") or {})
