@@ -10,6 +10,7 @@ the controller aggregates the same figures however the tests were distributed.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -59,7 +60,13 @@ def _failure_text(report: pytest.TestReport, limit: int = 2000) -> str:
     """The error in a line or a few (pytest's "E" lines), not the whole traceback."""
     crash = getattr(report.longrepr, "reprcrash", None)
     text = str(getattr(crash, "message", "") or "") if crash is not None else str(report.longrepr or "")
-    text = text.strip()
+    # The step table our own failures append is the trace itself: the trace file need not repeat it.
+    kept = []
+    for line in text.strip().splitlines():
+        if re.match(r"\s*trace \(\d+ steps?\):", line):
+            break
+        kept.append(line)
+    text = "\n".join(kept).strip()
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 

@@ -245,6 +245,7 @@ def test_failing_test_shows_the_step_table(project: Project) -> None:
     assert "sk-proj-abcdef" not in message and "assert False" in message
     budget = _lines(project.path / "tr/test_steps/test_assertion_prints_its_own_table.jsonl")[0]["failure"]
     assert "expected at most 0 tool calls, the agent made 1" in budget["message"]
+    assert "trace (" not in budget["message"]  # the step table is the trace file itself: not repeated
 
 
 def test_trace_file_names_are_safe_and_unique() -> None:
