@@ -16,8 +16,8 @@ write, with a pydantic schema ``Search``). Configurations:
   ``tools.use_guard``), replicated outside pytest (no inner pytest session): an allowlist
   ``Policy(allow=["kb_search"], writes_require=["validate_step"])`` with the precondition satisfied,
   so every call is resolved to its tool, schema-validated, checked and named on its event;
-- + budget: also ``Budget(max_tool_calls=10**9, max_repeated_calls=3)``: budgets read the trace,
-  so this row shows what that costs as the run grows (the limits are never reached).
+- + budget: also ``Budget(max_tool_calls=10**9, max_repeated_calls=3)``: the check before each
+  request reads running totals of the trace (``budget.Tally``); the limits are never reached.
 
 Each timed repetition opens a fresh tap / run (a test's run), sends N requests and closes it;
 median of 5 repetitions.

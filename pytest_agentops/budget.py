@@ -140,19 +140,46 @@ def tool_events(run: Run) -> list[Event]:
     return [e for e in run.events if e.kind == "tool"]
 
 
-def repeats(run: Run, key: str, cache: dict[int, str] | None = None) -> int:
-    """How many tool events are the call ``key``. ``cache`` (seq -> key) spares recomputing old events."""
-    if cache is None:
-        return sum(1 for e in run.events if e.kind == "tool" and call_key(e) == key)
-    count = 0
-    for event in run.events:
-        if event.kind != "tool":
-            continue
-        found = cache.get(event.seq)
-        if found is None:
-            found = cache[event.seq] = call_key(event)
-        count += found == key
-    return count
+class Tally:
+    """Running totals of one run's events, so the check before each request costs O(new events).
+
+    Recorded events do not change, and a run only appends them, so what was counted stays
+    counted (a shorter event list than seen, never made by the library, starts the count again).
+    """
+
+    def __init__(self, prices: PriceTable, *, repeats: bool) -> None:
+        self.prices = prices
+        self.count_repeats = repeats
+        self._reset()
+
+    def _reset(self) -> None:
+        self.seen = 0
+        self.tool_calls = 0
+        self.tokens = 0
+        self.cost = 0.0
+        self.priced = True  # False once a model call has no price: the cost is unknown
+        self.repeats: dict[str, int] = {}
+
+    def update(self, run: Run) -> Tally:
+        events = run.events
+        if len(events) < self.seen:
+            self._reset()
+        for event in events[self.seen :]:
+            if event.kind == "tool":
+                self.tool_calls += 1
+                if self.count_repeats:
+                    key = call_key(event)
+                    self.repeats[key] = self.repeats.get(key, 0) + 1
+            call = event.model_call
+            if call is not None and call.usage.total_tokens:
+                self.tokens += call.usage.total_tokens
+                cost = self.prices.cost(call)
+                if cost is None:
+                    self.priced = False
+                else:
+                    self.cost += cost
+        self.seen = len(events)
+        return self
 
 
 def most_repeated(run: Run) -> tuple[str | None, int]:
@@ -370,7 +397,7 @@ def exhausted(
     model: bool,
     key: str | None,
     prices: PriceTable,
-    key_cache: dict[int, str] | None = None,
+    tally: Tally | None = None,
 ) -> tuple[str, str] | None:
     """(rule, message) when the call about to be made would break the budget, else None.
 
@@ -393,30 +420,29 @@ def exhausted(
                 "budget.timeout_seconds",
                 f"timeout_seconds={budget.timeout_seconds:g} is used up ({spent:.2f}s since the run started)",
             )
+    if tally is None:
+        tally = Tally(prices, repeats=budget.max_repeated_calls is not None)
+    tally.update(run)
     if model:
-        if budget.max_tokens_total is None and budget.max_cost_usd is None:
-            return None
-        from .prices import run_usage
-
-        usage = run_usage(run, prices)
-        if budget.max_tokens_total is not None and usage.total_tokens >= budget.max_tokens_total:
+        tokens = tally.tokens
+        if budget.max_tokens_total is not None and tokens >= budget.max_tokens_total:
             return (
                 "budget.max_tokens_total",
-                f"max_tokens_total={budget.max_tokens_total} is used up ({usage.total_tokens} tokens so far)",
+                f"max_tokens_total={budget.max_tokens_total} is used up ({tokens} tokens so far)",
             )
-        cost = usage.cost_usd
+        cost = round(tally.cost, 10) if tally.priced else None
         if budget.max_cost_usd is not None and cost is not None and cost >= budget.max_cost_usd:
             return ("budget.max_cost_usd", f"max_cost_usd={budget.max_cost_usd} is used up (${cost:.6f} so far)")
         return None
     if budget.max_tool_calls is not None:
-        calls = len(tool_events(run))
+        calls = tally.tool_calls
         if calls >= budget.max_tool_calls:
             return (
                 "budget.max_tool_calls",
                 f"max_tool_calls={budget.max_tool_calls} is used up ({calls} tool calls so far)",
             )
     if budget.max_repeated_calls is not None and key is not None:
-        times = repeats(run, key, key_cache)
+        times = tally.repeats.get(key, 0)
         if times >= budget.max_repeated_calls:
             return (
                 "budget.max_repeated_calls",

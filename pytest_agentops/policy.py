@@ -162,7 +162,7 @@ class Guard:
         self._tenant_header = p.tenant_header.lower()
         self._notes: dict[tuple[float, str], deque[_Note]] = {}
         self._lock = threading.Lock()
-        self._keys: dict[int, str] = {}  # event seq -> loop-detection key (events do not change once recorded)
+        self._tally: _budget.Tally | None = None  # running totals for the budget check before each call
 
     # ---- wiring -------------------------------------------------------------------------------
 
@@ -245,8 +245,10 @@ class Guard:
         key = None
         if call.kind == "tool" and self.budget.max_repeated_calls is not None:
             key = _budget.key_of(call.name, call.method, call.url, call.arguments)
+        if self._tally is None:
+            self._tally = _budget.Tally(self.prices, repeats=self.budget.max_repeated_calls is not None)
         found = _budget.exhausted(
-            self.run, self.budget, model=call.kind == "model", key=key, prices=self.prices, key_cache=self._keys
+            self.run, self.budget, model=call.kind == "model", key=key, prices=self.prices, tally=self._tally
         )
         if found is None:
             return None

@@ -314,3 +314,44 @@ def test_bad_ini_price_is_a_usage_error(project: Project) -> None:
     result = project.run()
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*agentops_prices: gpt-x.input: 'cheap' is not a number*"])
+
+
+def test_the_running_tally_equals_a_recount_of_the_trace() -> None:
+    """The check before each request counts only new events; it must agree with reading the whole trace."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from pytest_agentops.budget import Tally, call_key, tool_events
+
+    step = st.one_of(
+        st.tuples(st.just("tool"), st.sampled_from(["kb", "crm.get"]), st.integers(0, 2)),
+        st.tuples(st.just("model"), st.sampled_from(["gpt-4o-mini", "my-unpriced-model"]), st.integers(0, 50)),
+    )
+
+    @settings(max_examples=200, deadline=None, database=None)
+    @given(batches=st.lists(st.lists(step, max_size=5), max_size=6))
+    def agree(batches: list[list[tuple[str, str, int]]]) -> None:
+        run = Run("t")
+        tally = Tally(DEFAULT, repeats=True)
+        for batch in batches:
+            for kind, name, n in batch:
+                if kind == "tool":
+                    run.record(kind="tool", method="GET", url=f"https://x/{name}", backend="simulator",
+                               tool=name, arguments={"q": n})  # fmt: skip
+                else:
+                    call = ModelCall("openai.chat", name, Usage(input_tokens=n, output_tokens=n))
+                    run.record(kind="model", method="POST", url="https://api.openai.com/v1/chat/completions",
+                               backend="cassette", model_call=call)  # fmt: skip
+            tally.update(run)
+            usage = run_usage(run, DEFAULT)
+            assert tally.tool_calls == len(tool_events(run))
+            assert tally.tokens == usage.total_tokens
+            assert (round(tally.cost, 10) if tally.priced else None) == usage.cost_usd
+            counts: dict[str, int] = {}
+            for event in tool_events(run):
+                counts[call_key(event)] = counts.get(call_key(event), 0) + 1
+            assert tally.repeats == counts
+        del run.events[:1]  # a list that shrank (never done by the library): counted again from scratch
+        assert tally.update(run).tool_calls == len(tool_events(run))
+
+    agree()
