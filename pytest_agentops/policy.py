@@ -163,6 +163,10 @@ class Guard:
         self._notes: dict[tuple[float, str], deque[_Note]] = {}
         self._lock = threading.Lock()
         self._tally: _budget.Tally | None = None  # running totals for the budget check before each call
+        # Model tool-call requests by normalised name, in order: (model event seq, index, ref).
+        self._requests: dict[str, deque[tuple[int, int, tuple[int, str | None]]]] = {}
+        self._requests_seen = 0
+        self._linked: set[tuple[int, str | None]] = set()
 
     # ---- wiring -------------------------------------------------------------------------------
 
@@ -364,22 +368,40 @@ class Guard:
             event.requested_by = self.link(event)
 
     def link(self, event: Event) -> tuple[int, str | None] | None:
-        """The earliest model tool call of the same name not yet linked to an execution."""
+        """The earliest model tool call of the same name not yet linked to an execution.
+
+        The model's requests are indexed by name as the events go by (``_requests``), so linking
+        costs the same at the 1,000th tool call as at the first.
+        """
         spec = self.registry.get(event.tool) if event.tool else None
         names = {normalise_name(event.tool or "")}
         if spec is not None:
             names.update(normalise_name(a) for a in spec.aliases)
-        earlier = self.run.events[: event.seq]
-        taken = {e.requested_by for e in earlier if e.requested_by is not None}
-        for source in earlier:
-            call = source.model_call
-            if call is None or not call.tool_calls:
-                continue
-            for index, requested in enumerate(call.tool_calls):
-                ref = (source.seq, requested.id if requested.id is not None else f"#{index}")
-                if ref not in taken and normalise_name(requested.name) in names:
-                    return ref
-        return None
+        with self._lock:
+            events = self.run.events
+            if len(events) < self._requests_seen:  # a list that shrank (never done by the library)
+                self._requests, self._requests_seen, self._linked = {}, 0, set()
+            for source in events[self._requests_seen : event.seq]:
+                if source.requested_by is not None:
+                    self._linked.add(source.requested_by)
+                call = source.model_call
+                if call is None or not call.tool_calls:
+                    continue
+                for index, requested in enumerate(call.tool_calls):
+                    ref = (source.seq, requested.id if requested.id is not None else f"#{index}")
+                    self._requests.setdefault(normalise_name(requested.name), deque()).append((source.seq, index, ref))
+            self._requests_seen = max(self._requests_seen, event.seq)
+            best: tuple[int, int, tuple[int, str | None]] | None = None
+            for name in names:
+                queue = self._requests.get(name)
+                while queue and queue[0][2] in self._linked:
+                    queue.popleft()
+                if queue and queue[0][0] < event.seq and (best is None or queue[0][:2] < best[:2]):
+                    best = queue[0]
+            if best is None:
+                return None
+            self._linked.add(best[2])
+            return best[2]
 
     # ---- Python tools (``@tool``) -------------------------------------------------------------
 

@@ -360,3 +360,62 @@ def test_tool_exposes_its_spec_and_arguments_schema() -> None:
     assert schema["required"] == ["q"] and set(schema["properties"]) == {"q", "limit"}
     assert kb_search.spec.description == "Search the help centre." and kb_search("x", limit=1) == ["x"]
     assert ToolSpec("t", kind="read").json_schema() == {}
+
+
+def test_linking_tool_calls_to_model_requests_matches_the_definition() -> None:
+    """Each execution is linked to the earliest earlier model request of its name not yet linked
+    (the guard indexes requests as they come; checked against that definition on random traces)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from pytest_agentops.policy import normalise_name
+    from pytest_agentops.trace import ModelCall, Run, ToolCallRequest
+
+    names = st.sampled_from(["kb_search", "kb.search", "lookup", "find_docs", "crm_get", "refund"])
+    aliases = {"kb_search": {"lookup", "find_docs"}}  # kb_search answers to its aliases too
+    step = st.one_of(
+        st.tuples(st.just("model"), st.lists(st.tuples(names, st.booleans()), max_size=3)),
+        st.tuples(st.just("tool"), names),
+    )
+
+    def reference(events: list[Any]) -> list[Any]:
+        linked: list[Any] = []
+        taken: set[Any] = set()
+        for event in events:
+            if event.kind != "tool":
+                continue
+            found = None
+            for source in events[: event.seq]:
+                for index, requested in enumerate(source.model_call.tool_calls if source.model_call else []):
+                    ref = (source.seq, requested.id if requested.id is not None else f"#{index}")
+                    wanted = {normalise_name(event.tool), *aliases.get(event.tool, ())}  # the spec of that exact name
+                    if ref not in taken and normalise_name(requested.name) in wanted:
+                        found = ref
+                        break
+                if found:
+                    break
+            if found:
+                taken.add(found)
+            linked.append(found)
+        return linked
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(steps=st.lists(step, max_size=12))
+    def agree(steps: list[Any]) -> None:
+        run = Run("t")
+        tools = ToolRegistry()
+        tools.add(ToolSpec("kb_search", kind="read", aliases=("lookup", "find_docs")))
+        guard = Guard(run, registry=tools)
+        guard.attach()
+        for n, (kind, what) in enumerate(steps):
+            if kind == "model":
+                calls = [ToolCallRequest(f"call_{n}_{i}" if has_id else None, name, {}) for i, (name, has_id) in
+                         enumerate(what)]  # fmt: skip
+                call = ModelCall("openai.chat", "gpt-4o", tool_calls=calls)
+                run.record(kind="model", method="POST", url="https://api.example/v1/chat", backend="cassette",
+                           model_call=call)  # fmt: skip
+            else:
+                run.record(kind="tool", method="GET", url="https://x/y", backend="simulator", tool=what)
+        assert [e.requested_by for e in run.events if e.kind == "tool"] == reference(run.events)
+
+    agree()
