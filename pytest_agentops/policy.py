@@ -421,6 +421,7 @@ class Guard:
         status: int,
         error: str | None = None,
         denial: Denial | None = None,
+        result: Any = None,
     ) -> None:
         if denial is not None and denial.fail_test:
             self.failing_rules.add(denial.rule)
@@ -437,6 +438,8 @@ class Guard:
             access=spec.kind,
             arguments=arguments,
             rule=denial.rule if denial is not None else None,
+            # What the tool returned, for trace files (the writer redacts it like any tool I/O).
+            response_body=_plain(result) if self.run.capture_io and result is not None else None,
         )
 
     # ---- what fails the test --------------------------------------------------------------------
@@ -456,6 +459,20 @@ class Guard:
             prefix = "budget exceeded" if rule.startswith("budget.") else "policy"
             lines.append(f"{prefix}: {rule} denied the {what} (seq {event.seq}): {event.error}")
         return lines
+
+
+def _plain(value: Any) -> Any:
+    """A tool's return value as JSON data: pydantic models and dataclasses as their fields."""
+    import dataclasses
+
+    try:
+        if hasattr(value, "model_dump"):
+            value = value.model_dump(mode="json")
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            value = dataclasses.asdict(value)
+        return json.loads(json.dumps(value, default=repr, ensure_ascii=False))
+    except Exception:  # a trace must never break the test it describes
+        return repr(value)
 
 
 def _python_url(spec: ToolSpec) -> str:

@@ -384,6 +384,7 @@ class ActiveGuard(Protocol):
         status: int,
         error: str | None = None,
         denial: Denial | None = None,
+        result: Any = None,
     ) -> None: ...
 
 
@@ -590,7 +591,12 @@ def _wrap(func: Callable[P, R], spec: ToolSpec, schema: type[BaseModel]) -> Call
         return bound, recorded, guard
 
     def after(
-        guard: ActiveGuard | None, recorded: dict[str, Any], started_at: float, t0: float, exc: BaseException | None
+        guard: ActiveGuard | None,
+        recorded: dict[str, Any],
+        started_at: float,
+        t0: float,
+        exc: BaseException | None,
+        result: Any = None,
     ) -> None:
         if guard is None:
             return
@@ -601,6 +607,7 @@ def _wrap(func: Callable[P, R], spec: ToolSpec, schema: type[BaseModel]) -> Call
             duration_s=time.perf_counter() - t0,
             status=200 if exc is None else 500,
             error=None if exc is None else f"{type(exc).__name__}: {exc}",
+            result=result,
         )
 
     if inspect.iscoroutinefunction(func):
@@ -615,7 +622,7 @@ def _wrap(func: Callable[P, R], spec: ToolSpec, schema: type[BaseModel]) -> Call
             except BaseException as exc:
                 after(guard, recorded, started_at, t0, exc)
                 raise
-            after(guard, recorded, started_at, t0, None)
+            after(guard, recorded, started_at, t0, None, result)
             return result
 
         return typing.cast(Callable[P, R], async_wrapper)
@@ -629,7 +636,7 @@ def _wrap(func: Callable[P, R], spec: ToolSpec, schema: type[BaseModel]) -> Call
         except BaseException as exc:
             after(guard, recorded, started_at, t0, exc)
             raise
-        after(guard, recorded, started_at, t0, None)
+        after(guard, recorded, started_at, t0, None, result)
         return result
 
     return wrapper

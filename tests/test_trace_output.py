@@ -363,3 +363,50 @@ def test_otel_missing_is_a_usage_error(project: Project) -> None:
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "--agent-otel / agentops_otel needs OpenTelemetry" in result.stderr.str()
     assert "pip install 'pytest-agentops[otel]'" in result.stderr.str()
+
+
+TOOL_RESULT_TESTS = """
+import pytest
+from pydantic import BaseModel
+
+from pytest_agentops import tool
+
+
+class Customer(BaseModel):
+    id: str
+    email: str
+    api_key: str
+
+
+@tool(kind="read")
+def lookup_customer(email: str) -> Customer:
+    return Customer(id="cus_1", email=email, api_key="sk-proj-" + "a" * 40)
+
+
+@tool(kind="write")
+def close_ticket(ticket_id: int) -> None:
+    return None
+
+
+@pytest.mark.agent("private")
+def test_tools():
+    assert lookup_customer("ana.customer@shop.com").id == "cus_1"
+    close_ticket(7)
+"""
+
+
+def test_a_python_tools_return_value_is_in_the_trace(project: Project) -> None:
+    project.pytester.makepyprojecttoml(PYPROJECT)
+    project.pytester.makepyfile(test_tools=TOOL_RESULT_TESTS)
+    result = project.run("--agent-trace-dir=t", "-o", "agentops_trace_payloads=inline")
+    result.assert_outcomes(passed=1)
+    _, lookup, close, _ = _lines(project.path / "t" / "test_tools" / "test_tools.jsonl")
+    assert (lookup["name"], lookup["backend"], lookup["arguments"]) == (
+        "lookup_customer",
+        "python",
+        {"email": "a***@shop.com"},
+    )
+    # The returned model as data; the contract's PII masking and the secret redaction apply to it.
+    assert lookup["response"]["id"] == "cus_1" and lookup["response"]["email"] == "a***@shop.com"
+    assert "sk-proj-aaaa" not in json.dumps(lookup) and lookup["response"]["api_key"].startswith("<redacted")
+    assert close["arguments"] == {"ticket_id": 7} and "response" not in close  # None returned: nothing to keep
