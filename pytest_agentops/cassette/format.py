@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import fcntl
 import hashlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -281,11 +281,24 @@ def _locked(path: Path) -> Iterator[None]:
     lock_dir.mkdir(exist_ok=True)
     lock_path = lock_dir / f"{digest}.lock"
     with open(lock_path, "a+") as fh:
-        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        _lock_file(fh.fileno(), True)
         try:
             yield
         finally:
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+            _lock_file(fh.fileno(), False)
+
+
+def _lock_file(fd: int, lock: bool) -> None:
+    """An exclusive lock on an open file: flock on POSIX, msvcrt's byte lock on Windows."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_LOCK if lock else msvcrt.LK_UNLCK, 1)
+        return
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX if lock else fcntl.LOCK_UN)
 
 
 def _hash(value: Any) -> str:
