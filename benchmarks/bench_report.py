@@ -14,16 +14,24 @@ tests fail, 5% escalate, 3% have a policy denial, 2% a 404 from a tool, every te
 
 Timed (median of 3, wall clock): ``htmlreport.write_report(DIR, OUT)``, i.e. what the command does:
 read and check every JSONL line, read every payload file once, aggregate with ``scorecard.build``,
-render and write the page; plus the three phases separately. There is no other tool that renders
-pytest-agentops traces, so there is nothing to compare with: the figures are absolute.
+render and write the page; plus the three phases separately.
+
+For comparison, the HTML report a pytest user would otherwise pick, pytest-html (a self-contained
+page of outcomes, durations and captured output, no agent steps), on a suite of the same size and
+failure rate: the time ``--html=... --self-contained-html`` adds to that pytest run (median of 3
+runs with and without it, in subprocesses, the same plugins off) and the size of its page. It
+renders less (one row per test, no model or tool steps), so the ratio says what the richer page
+costs, not that the two are the same job.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -160,6 +168,45 @@ def phases(root: Path) -> tuple[float, float, float]:
     return load_s, build_s, render_s
 
 
+PYTEST_HTML_TESTS = """
+import pytest
+
+
+@pytest.mark.parametrize("i", range({n}))
+def test_ticket(i):
+    print(f"ticket {{i}}: looked up, answered")
+    assert i % 10 != 3, f"ticket {{i}}: wrong answer"
+"""
+
+
+def pytest_html_cost(n: int, tmp: Path) -> tuple[float, int] | None:
+    """(seconds --html adds to a run of n tests, bytes of its page); None without pytest-html."""
+    try:
+        import pytest_html  # noqa: F401
+    except ImportError:
+        return None
+    project = tmp / "pytest-html-suite"
+    project.mkdir()
+    (project / "test_suite.py").write_text(PYTEST_HTML_TESTS.format(n=n), encoding="utf-8")
+    base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:agentops", "-p", "no:randomly"]
+    base += ["-p", "no:schemathesis", "-p", "no:hypothesispytest", "-p", "no:benchmark", "-p", "no:recording"]
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+
+    def run(extra: list[str]) -> float:
+        t0 = time.perf_counter()
+        subprocess.run([*base, *extra], cwd=project, env=env, capture_output=True, check=False)
+        return time.perf_counter() - t0
+
+    page = project / "report.html"
+    html_flags = [f"--html={page}", "--self-contained-html"]
+    run([])  # warm-up (bytecode, page cache)
+    plain, with_html = [], []
+    for _ in range(3):
+        plain.append(run([]))
+        with_html.append(run(html_flags))
+    return max(0.0, statistics.median(with_html) - statistics.median(plain)), page.stat().st_size
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="200 traces instead of 1,000")
@@ -192,7 +239,16 @@ def main() -> int:
             median = statistics.median(p[k] for p in parts)
             print(f"  {label:<30}{median * 1000:>9,.0f} ms  {median / n * 1000:>6.2f} ms/test")
         print(f"  output: {written.size / 1e6:.1f} MB of HTML ({written.size / n / 1000:.1f} KB/test)")
-        print("  no other tool renders pytest-agentops traces: nothing to compare with, figures are absolute")
+        other = pytest_html_cost(n, Path(tmp))
+        if other is None:
+            print("  pytest-html is not installed (pip install pytest-html): no comparison")
+        else:
+            added, size = other
+            print(f"pytest-html, same suite size ({n:,} tests, 10% failing), median of 3 runs:")
+            print(f"  --html --self-contained-html adds {added * 1000:,.0f} ms ({added / n * 1000:.2f} ms/test)")
+            print(f"  output: {size / 1e6:.1f} MB of HTML ({size / n / 1000:.1f} KB/test), outcomes only")
+            ratio = total / added if added > 0 else float("inf")
+            print(f"  agentops report / pytest-html: {ratio:.2f}x the time, {written.size / size:.1f}x the size")
         per_test_ms = total / n * 1000
         ok = per_test_ms < 10
         print(f"[{'PASS' if ok else 'FAIL'}] under 10 ms per test ({per_test_ms:.2f} ms)")
