@@ -715,12 +715,47 @@ def _timeline(trace: Trace, payloads: Payloads) -> str:
         "<span>kind</span><span>step</span><span>backend</span><span>status</span><span>tokens</span>"
         f"<span>cost</span><span>time</span><span>0 - {_e(_ms(span))}</span></div>"
     ]
-    out.extend(render_step(event, span, payloads) for event in events)
+    previous: _Previous = {}
+    out.extend(render_step(event, span, payloads, previous) for event in events)
     out.append("</div>")
     return "".join(out)
 
 
-def render_step(event: Mapping[str, Any], span: float, payloads: Payloads) -> str:
+# The last model request shown in a test, by provider: (its seq, its JSON value).
+_Previous = dict[str, tuple[str, dict[str, Any]]]
+_CONVERSATION_KEYS = ("messages", "input", "contents")  # chat/Anthropic, Responses, and the like
+
+
+def request_delta(value: dict[str, Any], before: dict[str, Any]) -> tuple[dict[str, Any], list[str], int]:
+    """What a model request adds to the previous one of its test: (new part, keys left out, messages kept).
+
+    Each call of a conversation resends the system prompt, the tools and every earlier message, so
+    showing them again makes the page grow with the square of the conversation. Keys equal to the
+    previous request's are left out (and named); a conversation list that extends the previous one
+    shows its new items only, as ``messages[N:]``.
+    """
+    shown: dict[str, Any] = {}
+    same: list[str] = []
+    kept = 0
+    for key, item in value.items():
+        earlier = before.get(key)
+        if key in before and earlier == item:
+            same.append(key)
+        elif (
+            key in _CONVERSATION_KEYS
+            and isinstance(item, list)
+            and isinstance(earlier, list)
+            and 0 < len(earlier) <= len(item)
+            and item[: len(earlier)] == earlier
+        ):
+            kept = len(earlier)
+            shown[f"{key}[{kept}:]"] = item[kept:]
+        else:
+            shown[key] = item
+    return shown, same, kept
+
+
+def render_step(event: Mapping[str, Any], span: float, payloads: Payloads, previous: _Previous | None = None) -> str:
     """One event: a summary row (with its place on the test's time axis) and its details."""
     kind = _text(event.get("kind")) or "event"
     backend = _text(event.get("backend"))
@@ -743,7 +778,7 @@ def render_step(event: Mapping[str, Any], span: float, payloads: Payloads) -> st
         f'<span class="num">{_e(cost)}</span><span class="num">{_e(_ms(duration))}</span>'
         f'<span class="gantt"><i style="left:{left:.2f}%;width:{width:.2f}%"></i></span></summary>'
     )
-    detail = _step_detail(event, payloads)
+    detail = _step_detail(event, payloads, {} if previous is None else previous)
     return f'<details class="step {tone}" role="listitem">{row}<div class="detail">{detail}</div></details>'
 
 
@@ -786,7 +821,26 @@ def _answer_text(event: Mapping[str, Any], payloads: Payloads) -> str:
     return " ".join(text.split()) if isinstance(text, str) else ""
 
 
-def _step_detail(event: Mapping[str, Any], payloads: Payloads) -> str:
+def _request_html(event: Mapping[str, Any], value: Any, previous: _Previous) -> str | None:
+    """A model request as what it adds to the test's previous one (None: show it whole)."""
+    if event.get("kind") != "model" or not isinstance(value, dict):
+        return None
+    provider = _text(event.get("provider")) or _text(event.get("url"))
+    before = previous.get(provider)
+    previous[provider] = (_text(event.get("seq")), value)
+    if before is None:
+        return None
+    shown, same, kept = request_delta(value, before[1])
+    if not same and not kept:
+        return None
+    parts = [f"<code>{_e(k)}</code>" for k in same]
+    if kept:
+        parts.append(f"the first {kept} item(s) of the conversation")
+    note = f'<p class="note same">As in step #{_e(before[0])}: {", ".join(parts)}. New in this request:</p>'
+    return note + _pre(_pretty(shown))
+
+
+def _step_detail(event: Mapping[str, Any], payloads: Payloads, previous: _Previous) -> str:
     facts: list[tuple[str, str]] = [("request", f"{_text(event.get('method'))} {_text(event.get('url'))}".strip())]
     for key, label in (("model", "model"), ("provider", "provider"), ("stop_reason", "stop reason"),
                        ("streamed", "streamed"), ("tool", "tool"), ("access", "access"), ("rule", "rule"),
@@ -805,11 +859,13 @@ def _step_detail(event: Mapping[str, Any], payloads: Payloads) -> str:
     blocks = 0
     for name in ("arguments", "request", "response"):
         if name in event:
-            out.append(f'<div class="payload"><h5>{name}</h5>{_pre(_pretty(event[name]))}</div>')
+            inline = _request_html(event, event[name], previous) if name == "request" else None
+            out.append(f'<div class="payload"><h5>{name}</h5>{inline or _pre(_pretty(event[name]))}</div>')
             blocks += 1
     for name, digest in _dict(event.get("payloads")).items():
+        body = _request_html(event, payloads.value(digest), previous) if name == "request" else None
         out.append(f'<div class="payload"><h5>{_e(_text(name))} <span class="muted">payloads/'
-                   f"{_e(_text(digest)[:12])}…</span></h5>{payloads.html(digest)}</div>")  # fmt: skip
+                   f"{_e(_text(digest)[:12])}…</span></h5>{body or payloads.html(digest)}</div>")  # fmt: skip
         blocks += 1
     omitted = [_text(o) for o in _list(event.get("omitted"))]
     if omitted:

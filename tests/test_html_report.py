@@ -184,6 +184,16 @@ def test_report_from_a_real_run(run_dir: Path) -> None:
     assert "<b>billing.customers.create</b>" in signs_up and 'b-simulator">simulator</span>' in signs_up
     assert "escalated" in signs_up and html.escape("reason " + ATTACK) in signs_up
 
+    # A later model request shows what it adds: the conversation's new messages, not the whole resend.
+    second = signs_up.split('class="note same">', 1)[1]
+    assert second.startswith(
+        "As in step #0: <code>model</code>, <code>tools</code>, the first 1 item(s) of the conversation. "
+        "New in this request:</p><pre>{\n  \"messages[1:]\": ["
+    )
+    assert signs_up.count('class="note same"') == 1  # the first request is shown whole
+    first_request = signs_up.split("<h5>request", 1)[1].split("</pre>", 1)[0]
+    assert '"tools"' in first_request and "Sign up ana@shop.test" in first_request
+
     # Payloads come from traces/payloads/<sha256>.json, embedded pretty-printed and escaped.
     lines = [json.loads(line) for line in (run_dir / "traces/test_agent/test_signs_up.jsonl").read_text().splitlines()]
     digest = lines[2]["payloads"]["arguments"]
