@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -298,11 +299,15 @@ def failing_path(cassette_path: Path) -> Path | None:
     return path.with_name(path.stem + ".failing.json")
 
 
+# Per tap (one test), each failing run's cassette as read from disk.
+_SAVED_RUNS: weakref.WeakKeyDictionary[Any, dict[Path, Any]] = weakref.WeakKeyDictionary()
+
+
 def _saved_run(tap: Tap, path: Path) -> Any:
     """The failing run's cassette, read once per test (each episode gets a rewound view)."""
     from ..cassette.format import Cassette
 
-    cache: dict[Path, Cassette] = tap.__dict__.setdefault("_agentops_failing_runs", {})
+    cache = _SAVED_RUNS.setdefault(tap, {})
     if path not in cache:
         cache[path] = Cassette.load(path, tap.cassette.config)
     return cache[path]
