@@ -92,12 +92,18 @@ def _matches(event: Event, tool: str) -> bool:
 # ---- the assertions --------------------------------------------------------------------------------
 
 
-def assert_no_unauthorized_writes(run: Run) -> None:
-    """No write was denied by the policy, and no write was refused by its backend (401/403)."""
+def assert_no_unauthorized_writes(run: Run, *, attempts: bool = True) -> None:
+    """No write was refused by its backend (401/403), nor (``attempts``) denied by the policy.
+
+    ``attempts=False`` accepts writes the policy denied (they never reached anything: the guard did
+    its job) and fails only on writes that reached a backend which refused them.
+    """
     bad = [
         e
         for e in run.events
-        if e.kind == "tool" and e.access == "write" and (e.backend == "policy" or e.status in (401, 403))
+        if e.kind == "tool"
+        and e.access == "write"
+        and ((attempts and e.backend == "policy") or (e.backend != "policy" and e.status in (401, 403)))
     ]
     if bad:
         lines = [

@@ -196,10 +196,11 @@ class Run:
         """The agent contract applied to this test (``@pytest.mark.agent``), or None."""
         return getattr(self.guard, "contract", None)
 
-    def assert_no_unauthorized_writes(self) -> None:
+    def assert_no_unauthorized_writes(self, *, attempts: bool = True) -> None:
+        """No write refused by its backend (401/403); with ``attempts`` (default) none denied either."""
         from .assertions import assert_no_unauthorized_writes
 
-        assert_no_unauthorized_writes(self)
+        assert_no_unauthorized_writes(self, attempts=attempts)
 
     def assert_tool_calls(self, max: int | None = None, *, min: int | None = None, tool: str | None = None) -> None:
         from .assertions import assert_tool_calls

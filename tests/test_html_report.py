@@ -188,7 +188,7 @@ def test_report_from_a_real_run(run_dir: Path) -> None:
     second = signs_up.split('class="note same">', 1)[1]
     assert second.startswith(
         "As in step #0: <code>model</code>, <code>tools</code>, the first 1 item(s) of the conversation. "
-        "New in this request:</p><pre>{\n  \"messages[1:]\": ["
+        'New in this request:</p><pre>{\n  "messages[1:]": ['
     )
     assert signs_up.count('class="note same"') == 1  # the first request is shown whole
     first_request = signs_up.split("<h5>request", 1)[1].split("</pre>", 1)[0]

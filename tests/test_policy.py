@@ -75,6 +75,7 @@ def test_write_without_precondition_never_reaches_the_server(agent_run):
     assert agent_run.writes == []
     with pytest.raises(AssertionError, match="unauthorized write"):
         agent_run.assert_no_unauthorized_writes()
+    agent_run.assert_no_unauthorized_writes(attempts=False)  # denied: nothing reached a backend
 
 
 @pytest.mark.agent_policy(writes_require=["validate_step"])

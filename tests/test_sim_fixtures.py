@@ -247,3 +247,14 @@ def test_httpx2_and_aiohttp_reach_the_simulators_in_process(
         ("simulator", "ticketing.tickets.create"),
         ("simulator", "crm.contacts.create"),
     ]
+
+
+def test_a_write_the_simulator_refuses_is_unauthorized_even_without_attempts(billing: Any, agent_run: Any) -> None:
+    """``attempts=False`` forgives writes the policy denied, never one a backend had to refuse."""
+    reader = billing.issue_token(scopes=["read"])
+    with billing.client() as c:
+        refused = c.post("/v1/customers", data={"email": "x@shop.test"}, headers={"Authorization": f"Bearer {reader}"})
+    assert refused.status_code == 403 and agent_run.events[-1].backend == "simulator"
+    with pytest.raises(AssertionError, match=r"(?s)1 unauthorized write attempt.*seq 0: .*HTTP 403"):
+        agent_run.assert_no_unauthorized_writes(attempts=False)
+    billing.assert_no_writes()
