@@ -110,17 +110,17 @@ def injections(
     bad = [o for o in allowed if o not in obfuscate.OBFUSCATIONS]
     if bad:
         raise ValueError(f"unknown obfuscation(s) {bad}; known: {', '.join(obfuscate.OBFUSCATIONS)}")
-    # One on/off choice per allowed obfuscation (about 1.5 on per payload, at most one in two), capped at
-    # max_obfuscations: a fixed number of choices, each shrinking to "off", so a failing example keeps only
-    # the obfuscations it needs.
-    flag = st.sampled_from((False,) * max(1, round(len(allowed) / 1.5)) + (True,))
+    # max_obfuscations slots, each "none" half of the time or one obfuscation (every one equally
+    # likely, so the last in the list turns up as early as the first): a fixed number of choices,
+    # each shrinking to "none", so a failing example keeps only the obfuscations it needs.
+    slot = st.sampled_from((None,) * len(allowed) + tuple(allowed))
 
     @st.composite
     def names_strategy(draw: st.DrawFn) -> list[str]:
         if not allowed or max_obfuscations <= 0:
             return []
-        chosen = [name for name in allowed if draw(flag)]
-        return chosen[:max_obfuscations]
+        picked = {draw(slot) for _ in range(max_obfuscations)}
+        return [name for name in allowed if name in picked]
 
     bad_styles = [x for x in styles if x not in ("natural", "tool_call")]
     if bad_styles or not styles:
