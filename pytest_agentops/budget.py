@@ -136,10 +136,6 @@ def canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=repr, ensure_ascii=False)
 
 
-def tool_events(run: Run) -> list[Event]:
-    return [e for e in run.events if e.kind == "tool"]
-
-
 class Tally:
     """Running totals of one run's events, so the check before each request costs O(new events).
 
@@ -153,11 +149,11 @@ class Tally:
         self._reset()
 
     def _reset(self) -> None:
+        from .prices import UsageSum
+
         self.seen = 0
         self.tool_calls = 0
-        self.tokens = 0
-        self.cost = 0.0
-        self.priced = True  # False once a model call has no price: the cost is unknown
+        self.usage = UsageSum(self.prices)
         self.repeats: dict[str, int] = {}
 
     def update(self, run: Run) -> Tally:
@@ -170,28 +166,17 @@ class Tally:
                 if self.count_repeats:
                     key = call_key(event)
                     self.repeats[key] = self.repeats.get(key, 0) + 1
-            call = event.model_call
-            if call is not None and call.usage.total_tokens:
-                self.tokens += call.usage.total_tokens
-                cost = self.prices.cost(call)
-                if cost is None:
-                    self.priced = False
-                else:
-                    self.cost += cost
+            if event.model_call is not None:
+                self.usage.add(event.model_call)
         self.seen = len(events)
         return self
 
-
-def most_repeated(run: Run) -> tuple[str | None, int]:
-    counts: dict[str, int] = {}
-    for event in run.events:
-        if event.kind == "tool":
-            key = call_key(event)
-            counts[key] = counts.get(key, 0) + 1
-    if not counts:
-        return None, 0
-    key = max(counts, key=counts.__getitem__)
-    return key, counts[key]
+    def most_repeated(self) -> tuple[str | None, int]:
+        """The identical call made most often, and how often (``repeats=True`` tallies only)."""
+        if not self.repeats:
+            return None, 0
+        key = max(self.repeats, key=self.repeats.__getitem__)
+        return key, self.repeats[key]
 
 
 def elapsed(run: Run) -> float:
@@ -272,12 +257,14 @@ def budget_of(run: Run) -> Budget:
 
 def status(run: Run, budget: Budget | None = None, prices: PriceTable | None = None) -> BudgetStatus:
     """The run's budget now: used, remaining, breaches."""
-    from .prices import run_usage
+    from .prices import DEFAULT
 
     budget = budget if budget is not None else budget_of(run)
-    usage = run_usage(run, prices)
-    calls = len(tool_events(run))
-    repeated_call, repeated = most_repeated(run)
+    table = prices if prices is not None else getattr(run.guard, "prices", None) or DEFAULT
+    tally = Tally(table, repeats=True).update(run)  # one pass over the trace
+    usage = tally.usage.result()
+    calls = tally.tool_calls
+    repeated_call, repeated = tally.most_repeated()
     seconds = elapsed(run)
     moved = simulated(run)
     used = Used(
@@ -424,13 +411,13 @@ def exhausted(
         tally = Tally(prices, repeats=budget.max_repeated_calls is not None)
     tally.update(run)
     if model:
-        tokens = tally.tokens
+        tokens = tally.usage.total.total_tokens
         if budget.max_tokens_total is not None and tokens >= budget.max_tokens_total:
             return (
                 "budget.max_tokens_total",
                 f"max_tokens_total={budget.max_tokens_total} is used up ({tokens} tokens so far)",
             )
-        cost = round(tally.cost, 10) if tally.priced else None
+        cost = tally.usage.cost_usd
         if budget.max_cost_usd is not None and cost is not None and cost >= budget.max_cost_usd:
             return ("budget.max_cost_usd", f"max_cost_usd={budget.max_cost_usd} is used up (${cost:.6f} so far)")
         return None

@@ -164,33 +164,53 @@ def parse_table(raw: Any, where: str) -> dict[str, Price]:
     return {str(model): parse_price(str(model), value, where) for model, value in raw.items()}
 
 
-def run_usage(run: Run, table: PriceTable | None = None) -> RunUsage:
-    """Sum a run's model-call usage and price it with the run's table (or the built-in one)."""
-    from .trace import RunUsage
+class UsageSum:
+    """Model calls' usage and cost, added one call at a time.
 
-    if table is None:
-        table = getattr(run.guard, "prices", None) or DEFAULT
-    total = RunUsage()
-    cost = 0.0
-    unpriced: list[str] = []
-    for call in _model_calls(run.events):
-        usage = call.usage
+    ``run_usage`` sums a whole run with it; the budget check keeps one running (``budget.Tally``).
+    """
+
+    def __init__(self, table: PriceTable) -> None:
+        from .trace import RunUsage
+
+        self.table = table
+        self.total = RunUsage()
+        self.cost = 0.0
+        self.unpriced: list[str] = []
+
+    def add(self, call: ModelCall) -> None:
+        usage, total = call.usage, self.total
         total.input_tokens += usage.input_tokens
         total.output_tokens += usage.output_tokens
         total.cached_input_tokens += usage.cached_input_tokens
         total.cache_creation_input_tokens += usage.cache_creation_input_tokens
         if usage.total_tokens == 0:
-            continue  # a denied or failed call: nothing to price
-        one = table.cost(call)
+            return  # a denied or failed call: nothing to price
+        one = self.table.cost(call)
         if one is None:
             name = call.model or "(model not named)"
-            if name not in unpriced:
-                unpriced.append(name)
+            if name not in self.unpriced:
+                self.unpriced.append(name)
         else:
-            cost += one
-    total.unpriced_models = tuple(unpriced)
-    total.cost_usd = None if unpriced else round(cost, 10)
-    return total
+            self.cost += one
+
+    @property
+    def cost_usd(self) -> float | None:
+        """None while some model has no price (unknown is not zero)."""
+        return None if self.unpriced else round(self.cost, 10)
+
+    def result(self) -> RunUsage:
+        self.total.unpriced_models = tuple(self.unpriced)
+        self.total.cost_usd = self.cost_usd
+        return self.total
+
+
+def run_usage(run: Run, table: PriceTable | None = None) -> RunUsage:
+    """Sum a run's model-call usage and price it with the run's table (or the built-in one)."""
+    summed = UsageSum(table if table is not None else getattr(run.guard, "prices", None) or DEFAULT)
+    for call in _model_calls(run.events):
+        summed.add(call)
+    return summed.result()
 
 
 def _model_calls(events: Iterable[Any]) -> Iterable[ModelCall]:

@@ -321,7 +321,7 @@ def test_the_running_tally_equals_a_recount_of_the_trace() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from pytest_agentops.budget import Tally, call_key, tool_events
+    from pytest_agentops.budget import Tally, call_key
 
     step = st.one_of(
         st.tuples(st.just("tool"), st.sampled_from(["kb", "crm.get"]), st.integers(0, 2)),
@@ -343,15 +343,21 @@ def test_the_running_tally_equals_a_recount_of_the_trace() -> None:
                     run.record(kind="model", method="POST", url="https://api.openai.com/v1/chat/completions",
                                backend="cassette", model_call=call)  # fmt: skip
             tally.update(run)
-            usage = run_usage(run, DEFAULT)
-            assert tally.tool_calls == len(tool_events(run))
-            assert tally.tokens == usage.total_tokens
-            assert (round(tally.cost, 10) if tally.priced else None) == usage.cost_usd
+            # The recount, written out here (not with the library's own summing).
+            tools = [e for e in run.events if e.kind == "tool"]
+            calls = [e.model_call for e in run.events if e.model_call is not None]
+            costs = [DEFAULT.cost(c) for c in calls if c.usage.total_tokens]
+            assert tally.tool_calls == len(tools)
+            assert tally.usage.total.total_tokens == sum(c.usage.total_tokens for c in calls)
+            assert tally.usage.cost_usd == (None if None in costs else round(sum(c or 0.0 for c in costs), 10))
+            assert tally.usage.result().total_tokens == run_usage(run, DEFAULT).total_tokens
             counts: dict[str, int] = {}
-            for event in tool_events(run):
+            for event in tools:
                 counts[call_key(event)] = counts.get(call_key(event), 0) + 1
             assert tally.repeats == counts
+            assert tally.most_repeated() == ((max(counts, key=counts.__getitem__), max(counts.values())) if counts
+                                             else (None, 0))  # fmt: skip
         del run.events[:1]  # a list that shrank (never done by the library): counted again from scratch
-        assert tally.update(run).tool_calls == len(tool_events(run))
+        assert tally.update(run).tool_calls == sum(1 for e in run.events if e.kind == "tool")
 
     agree()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import datetime as _dt
 import hashlib
 import json
@@ -142,6 +143,14 @@ class Cassette:
         self._cursor[key] = cursor + 1
         self.played.add(slots[cursor])
         return self.interactions[slots[cursor]]
+
+    def fresh_view(self) -> Cassette:
+        """A view replaying from the start, with its own play cursors (the recorded data is shared)."""
+        view = copy.copy(self)
+        view._cursor = {}
+        view.played = set()
+        view._new = []
+        return view
 
     def exact_match(self, method: str, url: str, body: bytes) -> tuple[str, Any] | None:
         """(request key, parsed body) of a recorded JSON request sent as exactly these bytes, or None.

@@ -8,21 +8,11 @@ offline even after the test's cassette was re-recorded or deleted.
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
 from .format import Cassette, Interaction
 from .matching import MatchConfig
-
-
-def rewound(cassette: Cassette) -> Cassette:
-    """A view of ``cassette`` with its own play cursors (its recorded data is shared, read-only)."""
-    view = copy.copy(cassette)
-    view._cursor = {}
-    view.played = set()
-    view._new = []
-    return view
 
 
 class Layered:

@@ -271,9 +271,9 @@ def episode(
             tap.cassette = _cassette_from(cassette, tap)
             tap._cassette_origins = None
         elif failing is not None and tap.record != "all" and failing.is_file():
-            from ..cassette.layered import Layered, rewound
+            from ..cassette.layered import Layered
 
-            layered: Any = Layered(rewound(_saved_run(tap, failing)), tap.cassette)  # the tap's cassette interface
+            layered: Any = Layered(_saved_run(tap, failing).fresh_view(), tap.cassette)  # the tap's cassette interface
             tap.cassette = layered
             tap._cassette_origins = None
         if ep_guard is not None:
@@ -304,7 +304,7 @@ _SAVED_RUNS: weakref.WeakKeyDictionary[Any, dict[Path, Any]] = weakref.WeakKeyDi
 
 
 def _saved_run(tap: Tap, path: Path) -> Any:
-    """The failing run's cassette, read once per test (each episode gets a rewound view)."""
+    """The failing run's cassette, read once per test (each episode gets a fresh view)."""
     from ..cassette.format import Cassette
 
     cache = _SAVED_RUNS.setdefault(tap, {})
