@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .cassette.redact import Redactor
 
 RECORD_MODES = ("new", "all")
+SCOPES = ("auto", "all")
 STAGING_NAMES = ("openai", "anthropic", "billing", "ticketing", "crm")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+@]")
 
@@ -31,6 +32,7 @@ class Settings:
     rootdir: Path = Path(".")
     staging: dict[str, str] = field(default_factory=dict)
     loopback_passthrough: bool = True
+    scope: str = "auto"  # "auto" | "all": which tests the tap governs (docs/scope.md)
     match_rules: tuple[str, ...] = ()
     redact: dict[str, tuple[str, ...]] = field(default_factory=dict)
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -103,8 +105,12 @@ def from_pytest(config: pytest.Config) -> Settings:
         if name.strip() not in STAGING_NAMES:
             raise UsageError(f"--agent-staging: unknown NAME {name!r}; known: {', '.join(STAGING_NAMES)}")
         staging[name.strip()] = url.strip()
+    scope = str(config.getini("agentops_scope") or "auto").strip().lower()
+    if scope not in SCOPES:
+        raise UsageError(f"agentops_scope: {scope!r} is not one of: {', '.join(SCOPES)}")
     settings = Settings(
         replay_strict=replay,
+        scope=scope,
         record=record,
         cassette_dir=cassette_dir,
         rootdir=rootdir,

@@ -7,6 +7,7 @@ never at plugin import, so pytest start-up stays fast.
 from __future__ import annotations
 
 from collections.abc import Generator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,16 +21,22 @@ from .trace import Miss, Run
 if TYPE_CHECKING:
     from .cassette.format import Cassette
     from .sims import AgentSims, SimSet, TappedSimulator
+    from .tap import Tap
 
 SETTINGS = pytest.StashKey["_config.Settings"]()
 RUN = pytest.StashKey[Run]()
-CASSETTE = pytest.StashKey["Cassette"]()
 SIMS = pytest.StashKey["SimSet"]()
 _OUTER_ON_BLOCK = pytest.StashKey[Any]()  # a nested session restores the outer session's callback
+_INTERCEPTING = pytest.StashKey[bool]()  # this session holds the process-wide interception
+TAP = pytest.StashKey["Tap"]()
+
+# Using one of these (or an agent* marker) puts a test in scope: all its requests are governed.
+SCOPE_FIXTURES = frozenset({"agent_run", "agent_cassette", "billing", "ticketing", "crm", "agent_sims", "fake_llm"})
 
 MARKERS = (
     'agent(name): apply the agent contract "name" (budgets, allowlist, logging)',
-    'agent_cassette(name): use the named cassette "DIR/<name>.json" instead of the per-test one',
+    "agent_cassette(name=None): govern and record every request of the test; with a name, use the cassette "
+    '"DIR/<name>.json" instead of the per-test one',
     "agent_budget(max_tool_calls=, max_tokens=, max_cost_usd=, max_seconds=, max_repeated_calls=, "
     "max_simulated_seconds=): "
     "budget for this test",
@@ -67,6 +74,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("agentops_cassette_dir", "cassette folder (as --agent-cassette-dir)", default="")
     parser.addini("agentops_staging", "NAME=URL staging targets (as --agent-staging)", type="linelist")
     parser.addini(
+        "agentops_scope",
+        "which tests the tap governs: 'auto' (tests using an agentops marker, fixture or contract, plus "
+        "model, simulator and registered-tool traffic of any test) or 'all'",
+        default="auto",
+    )
+    parser.addini(
         "agentops_loopback_passthrough",
         "let requests to 127.0.0.1/localhost that no cassette owns reach the local server",
         type="bool",
@@ -87,7 +100,24 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     pluginmanager.add_hookspecs(hookspecs)
 
 
+def disabled() -> bool:
+    """``AGENTOPS_DISABLE=1``, or an outer pytest run with ``-p no:agentops`` (pytester sessions inside it)."""
+    import itertools
+    import os
+    import sys
+
+    if os.environ.get("AGENTOPS_DISABLE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    argv = sys.argv[1:]
+    return "-pno:agentops" in argv or ("-p", "no:agentops") in itertools.pairwise(argv)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    if disabled():
+        # Before the session collects fixtures: as if the plugin were not installed at all.
+        config.pluginmanager.unregister(name="agentops")
+        return
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     try:
@@ -104,6 +134,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_INTERCEPTING, False):
+        from .tap import install
+
+        install.release()
+        config.stash[_INTERCEPTING] = False
     if SETTINGS in config.stash and config.stash[SETTINGS].replay_strict:
         netguard.uninstall()
         netguard.on_block = config.stash.get(_OUTER_ON_BLOCK, None)
@@ -189,9 +224,9 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     _outputs.start_run(item, run)
     marker = item.get_closest_marker("agent_cassette")
     named = None
-    if marker is not None:
-        if not marker.args or not isinstance(marker.args[0], str):
-            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.agent_cassette needs a cassette name string")
+    if marker is not None and marker.args:
+        if not isinstance(marker.args[0], str):
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.agent_cassette takes a cassette name string")
         named = marker.args[0]
     # Class-qualified (TestX.test_y), so a method and a function of the same name never share a file.
     test_name = item.nodeid.split("::", 1)[-1].replace("::", ".") if "::" in item.nodeid else item.name
@@ -199,8 +234,9 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
     hook = redact if redact.get_hookimpls() else None
     outer, _current_run = _current_run, run
-    with open_tap(settings, run, path, hook) as tap:
-        item.stash[CASSETTE] = tap.cassette
+    _hold_interception(request.config)
+    with open_tap(settings, run, path, hook, in_scope=_in_scope(item, settings, path)) as tap:
+        item.stash[TAP] = tap
         item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
         try:
             with _guard.activate(item, run, tap):
@@ -210,9 +246,38 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
             _current_run = outer  # a pytester session's test runs inside an outer test
 
 
+def _hold_interception(config: pytest.Config) -> None:
+    """Start the process-wide interception at this session's first test; released at unconfigure."""
+    if not config.stash.get(_INTERCEPTING, False):
+        from .tap import install
+
+        install.acquire()
+        config.stash[_INTERCEPTING] = True
+
+
+def _in_scope(item: pytest.Item, settings: _config.Settings, cassette: Path) -> bool:
+    """Every request of this test is governed: it asked for agentops, or it has a cassette already."""
+    if settings.scope == "all":
+        return True
+    if any(mark.name.startswith("agent") for mark in item.iter_markers()):
+        return True
+    if not SCOPE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
+        return True
+    return cassette.is_file()
+
+
+def _enter_scope(request: pytest.FixtureRequest) -> Tap:
+    """A fixture of ours asked for at run time (``getfixturevalue``) puts the test in scope too."""
+    request.getfixturevalue("_agentops_tap")
+    tap: Tap = request.node.stash[TAP]
+    tap.in_scope = True
+    return tap
+
+
 @pytest.fixture
 def agent_run(request: pytest.FixtureRequest) -> Run:
     """The current test's run: trace id, events, model calls, usage."""
+    _enter_scope(request)
     run: Run = request.node.stash[RUN]
     return run
 
@@ -220,12 +285,11 @@ def agent_run(request: pytest.FixtureRequest) -> Run:
 @pytest.fixture
 def agent_cassette(request: pytest.FixtureRequest) -> Cassette:
     """The active cassette: its interactions and metadata."""
-    cassette: Cassette = request.node.stash[CASSETTE]
-    return cassette
+    return _enter_scope(request).cassette
 
 
 def _sim(request: pytest.FixtureRequest, name: str) -> TappedSimulator:
-    request.getfixturevalue("_agentops_tap")
+    _enter_scope(request)
     sims: SimSet = request.node.stash[SIMS]
     return sims.get(name)
 
@@ -253,7 +317,7 @@ def agent_sims(request: pytest.FixtureRequest) -> AgentSims:
     """This test's simulators on real loopback ports: ``agent_sims.crm.base_url``."""
     from .sims import AgentSims
 
-    request.getfixturevalue("_agentops_tap")
+    _enter_scope(request)
     return AgentSims(request.node.stash[SIMS])
 
 
@@ -266,7 +330,7 @@ def fake_llm(request: pytest.FixtureRequest) -> Generator[FakeModel, None, None]
     """The scripted fake model (OpenAI and Anthropic wire formats), in-process at ``fake_llm.base_url``."""
     from .fakes import FakeModel
 
-    request.getfixturevalue("_agentops_tap")
+    _enter_scope(request)
     fake = FakeModel(run=request.node.stash[RUN]).attach(request.node.stash[SIMS].tap)
     try:
         yield fake

@@ -1,4 +1,4 @@
-"""Opening the tap for one test: load its cassette, patch the HTTP clients, save what was recorded."""
+"""Opening the tap for one test: its cassette (read on first use), routing to it, saving what was recorded."""
 
 from __future__ import annotations
 
@@ -20,10 +20,12 @@ PROVIDER_ORIGINS = {
 
 
 @contextlib.contextmanager
-def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None) -> Iterator[Tap]:
+def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None, *, in_scope: bool = True) -> Iterator[Tap]:
     # Re-recording starts empty and replaces the file on save.
     fresh = settings.record == "all"
-    cassette = Cassette(path, settings.match) if fresh else Cassette.load(path, settings.match)
+
+    def load() -> Cassette:
+        return Cassette(path, settings.match) if fresh else Cassette.load(path, settings.match)
 
     def call_hook(interaction: Interaction) -> None:
         hook(interaction=interaction)
@@ -33,11 +35,12 @@ def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None) -> Iter
 
     tap = Tap(
         run,
-        cassette,
+        load() if in_scope else load,  # a test outside the scope reads its cassette only if it needs it
         settings.record,  # type: ignore[arg-type]
         settings.redactor,
         loopback_passthrough=settings.loopback_passthrough,
         redact_hook=redact_hook,
+        in_scope=in_scope,
     )
     if settings.record != "none":
         for name, url in settings.staging.items():
@@ -45,8 +48,12 @@ def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None) -> Iter
             if origin is not None:
                 tap.redirect(origin, url)
     with intercept(tap):
-        yield tap
-    if settings.record != "none" and cassette.dirty:
+        try:
+            yield tap
+        finally:
+            tap.close()
+    cassette = tap.loaded_cassette
+    if settings.record != "none" and cassette is not None and cassette.dirty:
         cassette.save(replace=settings.record == "all", session=settings.session_id)
 
 
@@ -60,17 +67,13 @@ def active_tap() -> Tap | None:
 
 @contextlib.contextmanager
 def intercept(tap: Tap) -> Iterator[None]:
-    """vcrpy's patches for every HTTP client it knows, answering through ``tap``."""
-    from vcr.patch import CassettePatcherBuilder
+    """Route every intercepted request to ``tap`` while the block runs (the patches start once)."""
+    from .tap import install
 
-    from .stubs import httpx_patches
-
-    tap.custom_patches = httpx_patches()
-    with contextlib.ExitStack() as stack:
-        for patcher in CassettePatcherBuilder(tap).build():
-            stack.enter_context(patcher)
-        _active.append(tap)
-        try:
-            yield
-        finally:
-            _active.remove(tap)
+    install.acquire()
+    _active.append(tap)
+    try:
+        yield
+    finally:
+        _active.remove(tap)
+        install.release()

@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 EventKind = Literal["model", "tool", "http"]
-Backend = Literal["cassette", "network", "simulator", "fake_model", "passthrough", "policy", "miss", "python"]
+Backend = Literal[
+    "cassette", "network", "simulator", "fake_model", "passthrough", "policy", "miss", "python", "mock", "vcr"
+]
 Access = Literal["read", "write"]
 
 

@@ -14,10 +14,12 @@ import pytest
 from upstream import ENV_VAR, Upstream
 
 # Plugins the inner sessions do not need; skipping them halves an inner pytest's start-up time.
+# The inner projects are agent suites: every request of every test is governed (agentops_scope).
 INNER_INI = """
 [pytest]
 addopts = -p no:hypothesispytest -p no:benchmark -p no:recording -p no:cacheprovider
     -p no:schemathesis -p no:langsmith_plugin -p no:anyio
+agentops_scope = all
 """
 
 INNER_CONFTEST = '''

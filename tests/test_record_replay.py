@@ -488,6 +488,7 @@ def test_cassette_paths_marker_and_cassette_dir(project: Project, upstream: Upst
     # The ini option does the same as the command line.
     project.pytester.makeini(
         "[pytest]\naddopts = -p no:hypothesispytest -p no:benchmark -p no:recording -p no:cacheprovider\n"
+        "agentops_scope = all\n"
         "agentops_cassette_dir = recorded\n"
     )
     project.run("--agent-replay").assert_outcomes(passed=4)
@@ -525,6 +526,7 @@ _GOOD_INTERACTION = {
 def test_broken_or_missing_cassettes_name_the_file_and_the_problem(project: Project) -> None:
     project.pytester.makeini(
         "[pytest]\naddopts = -p no:hypothesispytest -p no:benchmark -p no:recording -p no:cacheprovider\n"
+        "agentops_scope = all\n"
         "agentops_loopback_passthrough = false\n"
     )
     project.pytester.makepyfile(test_bad=BAD_TESTS)

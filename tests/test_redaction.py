@@ -146,6 +146,7 @@ USER_SECRETS = ["TenantSecretAAA111", "PinSecret2468", "INTREF-55123-XY", "cus_P
 def test_user_rules_from_ini_and_the_redact_hook(project: Project, upstream: Upstream) -> None:
     project.pytester.makeini(
         "[pytest]\naddopts = -p no:hypothesispytest -p no:benchmark -p no:recording -p no:cacheprovider\n"
+        "agentops_scope = all\n"
         "agentops_redact_headers = x-tenant-secret\n"
         "agentops_redact_fields = customer_pin\n"
         "agentops_redact_patterns = INTREF-[0-9]+-[A-Z]+\n"

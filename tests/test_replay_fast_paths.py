@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -85,55 +86,78 @@ def test_exact_match_has_the_canonical_key_and_value(tmp_path: Path) -> None:
     assert cassette.exact_match("POST", url, b"plain") is None
 
 
-def test_httpx_stub_request_keeps_what_vcr_request_keeps() -> None:
-    """The light request our httpx stub builds matches vcr's Request on what the tap reads."""
+def test_observer_and_boundary_build_the_same_request() -> None:
+    """The httpx request seen above the transport and the httpcore request seen at the pool are one request.
+
+    The boundary finds the observer's request object by method and URL; headers and body must agree
+    too, or a replay matched at one layer would miss at the other.
+    """
     import httpx
     import httpx2
-    from vcr.request import Request as VcrRequest
 
-    from pytest_agentops.stubs import make_httpx_request
-    from pytest_agentops.tap import _vcr_headers
+    from pytest_agentops.tap import core, observe
+    from pytest_agentops.tap.claim import plain_url
 
     for module in (httpx, httpx2):
         real = module.Request(
             "POST",
-            "https://api.example.com/v1/x?q=1",
+            "https://api.example.com:443/v1/x?q=1",
             headers=[("X-Multi", "a"), ("x-multi", "b"), ("Content-Type", "application/json")],
             content=b'{"a": 1}',
         )
-        light = make_httpx_request(real, b'{"a": 1}')
-        vcr = VcrRequest(real.method, str(real.url), b'{"a": 1}', real.headers)
-        assert (light.method, light.uri, light.body) == (vcr.method, vcr.uri, vcr.body)
-        assert light.headers == _vcr_headers(vcr.headers)
-        assert light.headers["x-multi"] == "a, b"
+        above = observe._httpx_live(real, real.read(), module.__name__)
+        pool = httpx.HTTPTransport() if module is httpx else httpx2.HTTPTransport()
+        seen: list[Any] = []
+
+        def capture(self: Any, request: Any, seen: list[Any] = seen) -> Any:
+            seen.append(request)
+            raise RuntimeError("captured")
+
+        pool_cls = type(pool._pool)
+        original = pool_cls.handle_request
+        pool_cls.handle_request = capture
+        try:
+            with pytest.raises(RuntimeError, match="captured"):
+                pool.handle_request(real)
+        finally:
+            pool_cls.handle_request = original
+        method, url = core._target(seen[0])
+        below = core._new_live(seen[0], method, url, b"".join(seen[0].stream))
+        assert (below.method, below.body) == (above.method, above.body)
+        assert plain_url(below.url) == plain_url(above.url), (below.url, above.url)
+        assert below.headers == above.headers
+        assert below.headers["x-multi"] == "a, b"
 
 
-def test_httpx_stub_is_installed_only_while_a_tap_is_open(tmp_path: Path) -> None:
+def test_interception_starts_once_and_never_takes_vcrs_httpx_stub(tmp_path: Path) -> None:
+    """The patches start with the first tap, stay for nested taps and stop with the last.
+
+    vcrpy's own httpx patches are never installed by us (our httpx boundary is httpcore's pool), so a
+    pytest-recording cassette opened inside a test finds httpx exactly as without the plugin.
+    """
+    import httpcore
     import httpx2
     from vcr.stubs import httpx_stubs
 
     from pytest_agentops.config import Settings
     from pytest_agentops.session import open_tap
-    from pytest_agentops.stubs import TappedRequest, make_httpx_request
-    from pytest_agentops.tap import Tap
+    from pytest_agentops.tap import install
     from pytest_agentops.trace import Run
 
-    original = httpx_stubs._make_vcr_request
-    seen: list[type] = []
-    decide = Tap._decide
-
-    def spy(self: Tap, request: Any) -> Any:
-        seen.append(type(request))
-        return decide(self, request)
-
-    Tap._decide = spy  # type: ignore[method-assign]
-    try:
-        with open_tap(Settings(), Run("t"), tmp_path / "c.json") as tap:
-            assert httpx_stubs._make_vcr_request is make_httpx_request
-            tap.mount("https://svc.test", lambda live: (200, {"content-type": "text/plain"}, live.body))
-            response = httpx2.Client().post("https://svc.test/echo", content=b"hi")
-    finally:
-        Tap._decide = decide  # type: ignore[method-assign]
-    assert httpx_stubs._make_vcr_request is original
-    assert response.content == b"hi"
-    assert seen and set(seen) == {TappedRequest}
+    before = (httpcore.ConnectionPool.handle_request, httpx2.HTTPTransport.handle_request)
+    vcr_request = httpx_stubs._make_vcr_request
+    already = install.installed()
+    with open_tap(Settings(), Run("outer"), tmp_path / "a.json") as outer:
+        assert install.installed()
+        patched = httpcore.ConnectionPool.handle_request
+        assert already or patched is not before[0]
+        with open_tap(Settings(), Run("inner"), tmp_path / "b.json") as inner:
+            assert httpcore.ConnectionPool.handle_request is patched  # nested: nothing patched again
+            inner.mount("https://svc.test", lambda live: (200, {"content-type": "text/plain"}, live.body))
+            assert httpx2.Client().post("https://svc.test/echo", content=b"hi").content == b"hi"
+        assert [e.backend for e in inner.run.events] == ["simulator"] and not outer.run.events
+        assert httpx2.HTTPTransport.handle_request is before[1]  # vcr's httpx2 transport stub: never ours
+        assert httpx_stubs._make_vcr_request is vcr_request
+    assert install.installed() == already
+    if not already:
+        assert httpcore.ConnectionPool.handle_request is before[0]

@@ -1,9 +1,13 @@
-"""The tap: every intercepted HTTP request passes here and is routed to exactly one backend.
+"""The tap: every governed HTTP request passes here and is routed to exactly one backend.
 
-vcrpy patches the HTTP clients (httpx2, httpx, requests/urllib3, aiohttp, http.client) and asks
-its "cassette" whether it can answer a request. The tap stands in that place: it records a trace
-event, asks the gates (policy), then serves the request from a local backend (simulator, fake
-model), from the cassette, or lets it go to the network and records the answer.
+Interception is installed once per process (``tap.install``) at the network boundary of each
+client: httpcore/httpcore2's connection pools for httpx/httpx2 (``tap.core``), vcrpy's connection
+patches for requests/urllib3 and http.client, vcrpy's ``ClientSession._request`` for aiohttp. A mock
+the test installed (respx, a ``MockTransport``, ``responses``, a pytest-recording cassette) sits
+above that boundary, so it answers first; an observer above the mocks (``tap.observe``) still puts
+those requests on the trace. The current test's ``Tap`` asks the gates (policy), then serves a
+request from a local backend (simulator, fake model), from the cassette, or lets it go to the
+network and records the answer.
 """
 
 from __future__ import annotations
@@ -15,14 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from . import providers
-from .cassette import body as bodies
-from .cassette.format import Cassette, Interaction, compact_headers, store_request_body
-from .cassette.matching import body_value, explain, request_key
-from .cassette.record import to_interaction
-from .cassette.redact import Redactor
-from .stubs import TappedRequest
-from .trace import Backend, Event, Miss, Run
+from .. import providers
+from ..cassette import body as bodies
+from ..cassette.format import Cassette, Interaction, compact_headers, store_request_body
+from ..cassette.matching import body_value, explain, request_key
+from ..cassette.record import to_interaction
+from ..cassette.redact import Redactor
+from ..trace import Backend, Event, Miss, Run
 
 RecordMode = Literal["none", "new", "all"]
 
@@ -53,6 +56,9 @@ class LiveRequest:
     match_value: Any = None  # ``value`` after the redact hook's edits
     key: str = ""
     kind: str = "tool"
+    owner: str = ""  # another recorder (pytest-recording's vcr) serves it: pass it through untouched
+    gated: bool = False  # the gates have been asked (by the first layer that saw the request)
+    done: bool = False  # its one event is written
     _json: Any = field(default=_UNPARSED, init=False, repr=False)
 
     def json_object(self) -> dict[str, Any] | None:
@@ -82,6 +88,7 @@ class Decision:
     backend: Backend
     reply: dict[str, Any] | None = None  # the vcr-shaped response to play, when served locally
     record: bool = False
+    traced: bool = True  # False: not governed (or another recorder's), the tap leaves it alone
 
 
 def _vcr_headers(headers: Any) -> dict[str, str]:
@@ -131,39 +138,62 @@ def _as_bytes(raw: Any) -> bytes:
 
 
 class Tap:
-    """Implements the interface vcrpy's stubs expect of a cassette, routing instead of only replaying."""
+    """One test's routing: its run, cassette, gates and local backends.
 
-    custom_patches: tuple[Any, ...] = ()
-    skip_patchers: tuple[str, ...] = ()
-    rewound = True
-    record_mode = "agentops"
-    _match_on: tuple[Any, ...] = ()
+    It also implements the interface vcrpy's stubs expect of a cassette (through
+    ``tap.install.Dispatch``), for the clients whose boundary is a vcrpy patch.
+    """
 
     def __init__(
         self,
         run: Run,
-        cassette: Cassette,
+        cassette: Cassette | Callable[[], Cassette],
         record: RecordMode,
         redactor: Redactor,
         *,
         loopback_passthrough: bool = True,
         redact_hook: Callable[[Interaction], None] | None = None,
+        in_scope: bool = True,
     ) -> None:
         self.run = run
-        self.cassette = cassette
+        # A loader defers reading the file to the first governed request (most tests make none).
+        self._cassette: Cassette | None = cassette if isinstance(cassette, Cassette) else None
+        self._load: Callable[[], Cassette] | None = None if isinstance(cassette, Cassette) else cassette
         self.record = record
         self.redactor = redactor
         self.loopback_passthrough = loopback_passthrough
         self.redact_hook = redact_hook
+        self.in_scope = in_scope  # False: only model, simulator, fake-model and registered-tool traffic
         self.local: list[tuple[str, LocalHandler, Backend]] = []  # (origin prefix, handler, backend label)
         self.gates: list[Gate] = []
         self.upstreams: dict[str, str] = {}  # origin -> staging base URL (record mode only)
-        self._path = str(cassette.path)
         self._cassette_origins: set[str] | None = None
-        self.play_counts: dict[int, int] = {}
+        # Answers a mock is still streaming: traced when read, or when the test ends (``close``).
+        self.unfinished: list[Any] = []
         # Told of every answer (request, backend, response) before it is traced: a fuzz episode
         # keeps what a real model said, to save its failing example as a cassette.
         self.on_answer: Callable[[LiveRequest, Backend, dict[str, Any]], None] | None = None
+
+    @property
+    def cassette(self) -> Cassette:
+        if self._cassette is None:
+            assert self._load is not None
+            self._cassette, self._load = self._load(), None
+        return self._cassette
+
+    @cassette.setter
+    def cassette(self, value: Cassette) -> None:
+        self._cassette, self._load = value, None
+
+    @property
+    def loaded_cassette(self) -> Cassette | None:
+        """The cassette if a request (or the test) needed it; None when it was never read."""
+        return self._cassette
+
+    def close(self) -> None:
+        """The test ends: trace what mocks answered but the client never finished reading."""
+        while self.unfinished:
+            self.unfinished.pop().done()
 
     # ---- registration --------------------------------------------------------------------------
 
@@ -175,21 +205,7 @@ class Tap:
         """In record mode, send requests for ``origin`` to ``staging_url``; record them as ``origin``."""
         self.upstreams[origin.rstrip("/").lower()] = staging_url.rstrip("/")
 
-    # ---- the vcr cassette interface ------------------------------------------------------------
-
-    def __len__(self) -> int:
-        return len(self.cassette)
-
-    @property
-    def write_protected(self) -> bool:
-        # Never let vcr raise its own error: misses are answered by play_response instead.
-        return False
-
-    def filter_request(self, request: Any) -> Any:
-        return request
-
-    def find_requests_with_most_matches(self, request: Any) -> list[Any]:
-        return []
+    # ---- the vcr cassette interface (through tap.install.Dispatch) -----------------------------
 
     def can_play_response_for(self, request: Any) -> bool:
         return self._decide(request).reply is not None
@@ -197,18 +213,22 @@ class Tap:
     def play_response(self, request: Any) -> dict[str, Any]:
         decision = self._decide(request)
         assert decision.reply is not None
-        if decision.record:
-            self.cassette.add(self._to_interaction(decision.live, decision.reply))
-            decision.record = False
-        self._finish(decision, decision.reply)
+        self.answer(decision, decision.reply)
         return decision.reply
 
     def append(self, request: Any, response: dict[str, Any]) -> None:
         """vcr got ``response`` from the network for ``request``: trace it, and record it if asked."""
-        decision = self._decide(request)
+        self.answer(self._decide(request), response)
+
+    def answer(self, decision: Decision, response: dict[str, Any]) -> None:
+        """``response`` answers ``decision``'s request: record it if asked, then write its one event."""
+        if not decision.traced:
+            return
         if decision.record:
             self.cassette.add(self._to_interaction(decision.live, response))
-        self._finish(decision, response)
+            decision.record = False
+        if not decision.live.done:
+            self._finish(decision, response)
 
     # ---- routing -------------------------------------------------------------------------------
 
@@ -216,25 +236,56 @@ class Tap:
         cached: Decision | None = getattr(request, "_agentops_decision", None)
         if cached is not None:
             return cached
-        if type(request) is TappedRequest:  # built by our httpx stub: already plain
-            live = LiveRequest(request.method.upper(), request.uri, request.headers, request.body)
-        else:
+        from .claim import claimed
+
+        live = claimed(request.method.upper(), request.uri)
+        if live is None:
             live = LiveRequest(
                 method=request.method.upper(),
                 url=request.uri,
                 headers=_vcr_headers(request.headers),
                 body=_raw_body(request),
             )
-        live.kind = "model" if providers.detect_provider(live.method, live.url) else "tool"
-        decision = self._route(live)
+            live.kind = "model" if providers.detect_provider(live.method, live.url) else "tool"
+        decision = self.decide(live)
         request._agentops_decision = decision
         return decision
 
-    def _route(self, live: LiveRequest) -> Decision:
+    def decide(self, live: LiveRequest) -> Decision:
+        """The one backend for ``live`` at the network boundary: gates first (once), then serve."""
+        if live.owner or (not live.gated and not self.governs(live)):
+            return Decision(live, "passthrough", traced=False)
+        if not live.gated:
+            live.gated = True
+            denied = self.gate(live)
+            if denied is not None:
+                return denied
+        return self.serve(live)
+
+    def governs(self, live: LiveRequest) -> bool:
+        """Whether the tap answers for ``live`` (see docs/scope.md); the rest behaves as without the plugin."""
+        if self.in_scope or live.kind == "model":
+            return True
+        from .scope import governed_url
+
+        return self._handler_for(live.url) is not None or governed_url(live.method, live.url)
+
+    def gate(self, live: LiveRequest) -> Decision | None:
+        """A denial decision from the first gate that refuses ``live``, or None."""
         for gate in self.gates:
             denied = gate(live)
             if denied is not None:
                 return Decision(live, "policy", reply=_reply(*denied))
+        return None
+
+    def _handler_for(self, url: str) -> tuple[LocalHandler, Backend] | None:
+        url = url.lower()
+        for prefix, handler, backend in self.local:
+            if url.startswith(prefix) and (len(url) == len(prefix) or url[len(prefix)] in "/?#"):
+                return handler, backend
+        return None
+
+    def serve(self, live: LiveRequest) -> Decision:
         url = live.url.lower()
         for prefix, handler, backend in self.local:
             if url.startswith(prefix) and (len(url) == len(prefix) or url[len(prefix)] in "/?#"):
@@ -245,6 +296,9 @@ class Tap:
                     raise
                 if served is not None:
                     return Decision(live, backend, reply=_reply(*served))
+        return self._from_cassette(live)
+
+    def _from_cassette(self, live: LiveRequest) -> Decision:
         if self.record != "all" and self.redact_hook is None:
             # Fastest path: the body is byte for byte one recorded (as httpx-based SDKs send JSON), so
             # its canonical key and parsed value are known without parsing or hashing it.
@@ -277,6 +331,9 @@ class Tap:
             interaction = self.cassette.take(live.key)
             if interaction is not None:
                 return Decision(live, "cassette", reply=_replay(interaction))
+        return self._unrecorded(live)
+
+    def _unrecorded(self, live: LiveRequest) -> Decision:
         if self.record != "none":
             staging = self.upstreams.get(live.origin)
             if staging is not None:
@@ -326,7 +383,7 @@ class Tap:
                 f"played; the agent sent it once more than when it was recorded.\n"
                 "Re-record with: pytest --agent-record=all"
             )
-        from .cassette.format import request_value
+        from ..cassette.format import request_value
 
         candidates = (
             (i, it["request"]["method"], it["request"]["url"], request_value(it["request"].get("body")))
@@ -346,7 +403,7 @@ class Tap:
         """URL and body of ``live`` as the redact hook would store them (it sees no response yet)."""
         import copy
 
-        from .cassette.format import request_value
+        from ..cassette.format import request_value
 
         view: Interaction = {
             "kind": live.kind,
@@ -367,6 +424,7 @@ class Tap:
 
     def _finish(self, decision: Decision, response: dict[str, Any]) -> Event:
         live = decision.live
+        live.done = True
         if self.on_answer is not None:
             self.on_answer(live, decision.backend, response)
         status = int(response["status"]["code"])
@@ -383,7 +441,7 @@ class Tap:
             )
         io: dict[str, Any] = {}
         if self.run.capture_io:  # trace files / OpenTelemetry asked for the bodies
-            from .tracefile import capture
+            from ..tracefile import capture
 
             io = capture(live, headers, raw, model_call, self.redactor)
         return self.run.record(
@@ -399,12 +457,13 @@ class Tap:
             error="cassette miss" if decision.backend == "miss" else None,
         )
 
-    def _record_failure(self, live: LiveRequest, backend: Backend, exc: Exception) -> Event:
+    def _record_failure(self, live: LiveRequest, backend: Backend, exc: BaseException) -> Event:
         """A local backend raised instead of answering (a simulator's drop or timeout fault).
 
         The request still happened, and with ``commit_then_drop`` its write did too: the trace,
         the budgets and ``agent_run.writes`` must count it, with no status and the error.
         """
+        live.done = True
         return self.run.record(
             kind="model" if live.kind == "model" else "tool",
             method=live.method,

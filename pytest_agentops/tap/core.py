@@ -1,0 +1,167 @@
+"""The network boundary of httpx and httpx2: their connection pools (httpcore, httpcore2).
+
+Everything a test can put in front of the network sits above this point and so answers first:
+respx (which patches these same methods, after us, and calls us on ``pass_through``), httpx's
+``MockTransport``, ``ASGITransport`` and ``WSGITransport``, any custom transport that opens no
+socket, pytest-httpx and pytest-recording. Only a request that would really leave the process
+reaches the tap here.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
+
+from . import Decision, LiveRequest
+from .claim import claimed
+
+_DEFAULT_PORTS = {b"http": 80, b"https": 443}
+
+
+def patchers() -> Iterator[Any]:
+    """``mock.patch`` objects for every installed httpcore flavour (not started)."""
+    from unittest import mock
+
+    for name in ("httpcore", "httpcore2"):
+        try:
+            core = __import__(name)
+        except ImportError:
+            continue
+        sync_original = core.ConnectionPool.handle_request
+        async_original = core.AsyncConnectionPool.handle_async_request
+        yield mock.patch.object(core.ConnectionPool, "handle_request", _sync(core, sync_original))
+        yield mock.patch.object(core.AsyncConnectionPool, "handle_async_request", _async(core, async_original))
+
+
+def _url(request: Any) -> str:
+    url = request.url
+    scheme, host = url.scheme.decode("ascii"), url.host.decode("ascii")
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    port = "" if url.port in (None, _DEFAULT_PORTS.get(url.scheme)) else f":{url.port}"
+    return f"{scheme}://{host}{port}{url.target.decode('latin-1')}"
+
+
+def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
+def _target(request: Any) -> tuple[str, str]:
+    return request.method.decode("ascii").upper(), _url(request)
+
+
+def _new_live(request: Any, method: str, url: str, body: bytes) -> LiveRequest:
+    """A request no observer of ours claimed (a client with no observer, or httpcore used directly)."""
+    from .. import providers
+
+    live = LiveRequest(method, url, _headers(request.headers), body)
+    live.kind = "model" if providers.detect_provider(method, url) else "tool"
+    return live
+
+
+def _response(core: ModuleType, reply: dict[str, Any]) -> Any:
+    body = reply["body"]["string"] or b""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, vs in reply["headers"].items() for v in vs]
+    reason = str(reply["status"].get("message") or "").encode("latin-1")
+    extensions = {"http_version": b"HTTP/1.1", "reason_phrase": reason}
+    return core.Response(int(reply["status"]["code"]), headers=headers, content=body, extensions=extensions)
+
+
+def _recorded(response: Any, body: bytes) -> dict[str, Any]:
+    headers: dict[str, list[str]] = {}
+    for name, value in response.headers:
+        headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+    reason = response.extensions.get("reason_phrase", b"")
+    reason = reason.decode("latin-1") if isinstance(reason, bytes) else str(reason)
+    return {"status": {"code": response.status, "message": reason}, "headers": headers, "body": {"string": body}}
+
+
+def _tap() -> Any:
+    from ..session import active_tap
+
+    return active_tap()
+
+
+def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)  # respx checks the name and reads the signature of what it patches
+    def handle_request(self: Any, request: Any) -> Any:
+        tap = _tap()
+        if tap is None:
+            return original(self, request)
+        method, url = _target(request)
+        live = claimed(method, url) or _new_live(request, method, url, _read_sync(request))
+        decision: Decision = tap.decide(live)
+        if decision.reply is not None:
+            tap.answer(decision, decision.reply)
+            return _response(core, decision.reply)
+        response = original(self, request)
+        if not decision.traced:
+            return response
+        try:
+            body = response.read()
+        finally:
+            response.close()
+        reply = _recorded(response, body)
+        tap.answer(decision, reply)
+        return _response(core, reply)
+
+    return handle_request
+
+
+def _async(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        tap = _tap()
+        if tap is None:
+            return await original(self, request)
+        method, url = _target(request)
+        live = claimed(method, url) or _new_live(request, method, url, await _read_async(request))
+        decision: Decision = tap.decide(live)
+        if decision.reply is not None:
+            tap.answer(decision, decision.reply)
+            return _response(core, decision.reply)
+        response = await original(self, request)
+        if not decision.traced:
+            return response
+        try:
+            data = await response.aread()
+        finally:
+            await response.aclose()
+        reply = _recorded(response, data)
+        tap.answer(decision, reply)
+        return _response(core, reply)
+
+    return handle_async_request
+
+
+def _read_sync(request: Any) -> bytes:
+    body = b"".join(request.stream)
+    request.stream = _Bytes(body)
+    return body
+
+
+async def _read_async(request: Any) -> bytes:
+    body = b"".join([part async for part in request.stream])
+    request.stream = _Bytes(body)
+    return body
+
+
+class _Bytes:
+    """A request body that can be read again, sync or async (httpcore keeps its ByteStream private)."""
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._content
+
+    async def __aiter__(self) -> Any:
+        yield self._content

@@ -1,0 +1,105 @@
+"""Interception installed once per process, routed to the current test's tap.
+
+Patching per test cost vcrpy's ~40 ``mock.patch`` objects per test (most of the plugin's cost
+on a test that makes no request); here they start once, at the first tap, and stop when the
+last user releases them (the session's end; nested pytester sessions share them). Each request
+finds its test's tap with ``session.active_tap()``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from typing import Any
+
+_patches: contextlib.ExitStack | None = None
+_users = 0
+
+
+class Dispatch:
+    """What vcrpy's stubs take for their cassette: each call goes to the current test's tap.
+
+    vcrpy covers requests/urllib3, http.client, aiohttp, boto3, httplib2 and tornado at their
+    connection level; httpx and httpx2 are covered at httpcore's pool instead (``tap.core``),
+    below their mock transports, so vcrpy's patches for them are skipped.
+    """
+
+    custom_patches: tuple[Any, ...] = ()
+    skip_patchers = ("httpx", "httpx2")
+    rewound = True
+    record_mode = "agentops"
+    write_protected = False  # never let vcr raise its own error: misses are answered by play_response
+    _path = "agentops"  # vcr names its connection subclasses after it
+    _match_on: tuple[Any, ...] = ()
+
+    def __len__(self) -> int:
+        return 0
+
+    def filter_request(self, request: Any) -> Any:
+        return request
+
+    def find_requests_with_most_matches(self, request: Any) -> list[Any]:
+        return []
+
+    def can_play_response_for(self, request: Any) -> bool:
+        from ..session import active_tap
+
+        tap = active_tap()
+        return tap is not None and tap.can_play_response_for(request)
+
+    def play_response(self, request: Any) -> dict[str, Any]:
+        from ..session import active_tap
+
+        tap = active_tap()
+        assert tap is not None, "the test's tap closed while its request was being answered"
+        return tap.play_response(request)
+
+    def append(self, request: Any, response: dict[str, Any]) -> None:
+        from ..session import active_tap
+
+        tap = active_tap()
+        if tap is not None:
+            tap.append(request, response)
+
+
+DISPATCH = Dispatch()
+
+
+def acquire() -> None:
+    """Start the patches (first user) or count one more user."""
+    global _users
+    _users += 1
+    if _users > 1:
+        return
+    from vcr.patch import CassettePatcherBuilder
+
+    from . import core, observe
+
+    global _patches
+    stack = contextlib.ExitStack()
+    try:  # vcrpy's are context managers (mock patches, and its connection remover)
+        for patcher in itertools.chain(CassettePatcherBuilder(DISPATCH).build(), core.patchers(), observe.patchers()):
+            stack.enter_context(patcher)
+    except BaseException:
+        stack.close()
+        _users -= 1
+        raise
+    _patches = stack
+
+
+def release() -> None:
+    """One user fewer; the last one stops every patch, in reverse order."""
+    global _users
+    if _users == 0:
+        return
+    _users -= 1
+    if _users:
+        return
+    global _patches
+    stack, _patches = _patches, None
+    if stack is not None:
+        stack.close()  # in reverse order
+
+
+def installed() -> bool:
+    return _patches is not None
