@@ -115,9 +115,7 @@ def disabled() -> bool:
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
     if disabled():
-        # Before the session collects fixtures: as if the plugin were not installed at all.
-        config.pluginmanager.unregister(name="agentops")
-        return
+        return  # no settings: every hook and fixture of ours steps aside
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
     try:
@@ -147,7 +145,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist controller: every worker shares one recording session id (merging re-recorded files)."""
-    node.workerinput["agentops_session"] = node.config.stash[SETTINGS].session_id
+    if SETTINGS in node.config.stash:
+        node.workerinput["agentops_session"] = node.config.stash[SETTINGS].session_id
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -217,7 +216,10 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     from .session import open_tap
     from .sims import SimSet
 
-    settings = request.config.stash[SETTINGS]
+    settings = request.config.stash.get(SETTINGS, None)
+    if settings is None:  # turned off (AGENTOPS_DISABLE=1, or an outer -p no:agentops)
+        yield
+        return
     item = request.node
     run = Run(item.nodeid)
     item.stash[RUN] = run
@@ -268,6 +270,11 @@ def _in_scope(item: pytest.Item, settings: _config.Settings, cassette: Path) -> 
 
 def _enter_scope(request: pytest.FixtureRequest) -> Tap:
     """A fixture of ours asked for at run time (``getfixturevalue``) puts the test in scope too."""
+    if SETTINGS not in request.config.stash:
+        pytest.fail(
+            f"pytest-agentops is turned off (AGENTOPS_DISABLE=1 or -p no:agentops): no {request.fixturename} fixture",
+            pytrace=False,
+        )
     request.getfixturevalue("_agentops_tap")
     tap: Tap = request.node.stash[TAP]
     tap.in_scope = True

@@ -1,0 +1,155 @@
+"""Which traffic the plugin governs without any flag, and how to widen it or turn the plugin off.
+
+Default (``agentops_scope = auto``): a test that uses an agent* marker, an agentops fixture or
+already has a cassette has every request governed; in any other test only model APIs, simulators,
+the fake model and registered HTTP tools are, and the rest behaves as if the plugin were not
+installed. ``agentops_scope = all`` governs every request of every test.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from conftest import INNER_INI, Project
+from upstream import Upstream
+
+# Loopback requests no cassette owns would reach the upstream (agentops_loopback_passthrough): turn
+# that off, so a governed request without a cassette shows up as a miss.
+DEFAULT_INI = INNER_INI.replace("agentops_scope = all\n", "agentops_loopback_passthrough = false\n")
+
+SCOPE_TESTS = '''
+import os
+
+import httpx
+import pytest
+
+UPSTREAM = os.environ["AGENTOPS_TEST_UPSTREAM"]
+
+
+def test_plain_traffic_is_left_alone():
+    assert httpx.get(UPSTREAM + "/echo/plain").json()["path"] == "/echo/plain"
+
+
+def test_model_traffic_is_governed_anywhere(oai):
+    oai.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+
+
+@pytest.mark.agent_cassette
+def test_marked_tests_are_governed():
+    httpx.get(UPSTREAM + "/echo/marked")
+
+
+def test_fixture_users_are_governed(agent_run):
+    httpx.get(UPSTREAM + "/echo/fixture")
+
+
+def test_registered_tools_are_governed():
+    from pytest_agentops import register_tool
+
+    register_tool("weather.get", method="GET", url=UPSTREAM + "/echo/weather", kind="read")
+    httpx.get(UPSTREAM + "/echo/weather")
+'''
+
+GOVERNED = ("test_model_traffic", "test_marked_tests", "test_fixture_users", "test_registered_tools")
+
+
+@pytest.fixture
+def scoped(project: Project) -> Project:
+    project.pytester.makeini(DEFAULT_INI)
+    project.pytester.makepyfile(test_scope=SCOPE_TESTS)
+    return project
+
+
+def test_default_scope_governs_agent_traffic_only(scoped: Project, upstream: Upstream) -> None:
+    result = scoped.run("-rA")
+    result.assert_outcomes(passed=1, failed=4)
+    out = result.stdout.str()
+    assert "PASSED test_scope.py::test_plain_traffic_is_left_alone" in out
+    for name in GOVERNED:
+        assert f"FAILED test_scope.py::{name}" in out  # no cassette: a loud miss, never the upstream
+    assert out.count("pytest-agentops: 1 request(s) had no recorded answer") == 4
+    assert upstream.count == 1  # only the plain test reached it
+
+
+def test_recording_writes_cassettes_only_for_governed_tests(scoped: Project, upstream: Upstream) -> None:
+    scoped.run("--agent-record").assert_outcomes(passed=5)
+    recorded = sorted(p.stem for p in (scoped.path / "cassettes" / "test_scope").glob("*.json"))
+    assert recorded == sorted(n for test in GOVERNED for n in [_full(test)])
+    upstream.stop()
+    # The governed tests replay offline; the plain one needs its server, as it would without the plugin.
+    result = scoped.run("--agent-replay", "-rA")
+    result.assert_outcomes(passed=4, failed=1)
+    assert "FAILED test_scope.py::test_plain_traffic_is_left_alone" in result.stdout.str()
+
+
+def test_an_existing_cassette_puts_a_plain_test_in_scope(scoped: Project, upstream: Upstream) -> None:
+    scoped.run("--agent-record", "-o", "agentops_scope=all").assert_outcomes(passed=5)
+    upstream.stop()
+    # Its cassette exists now, so the plain test is governed and replays without its server.
+    scoped.run("--agent-replay").assert_outcomes(passed=5)
+
+
+def test_scope_all_governs_every_test(scoped: Project, upstream: Upstream) -> None:
+    result = scoped.run("-o", "agentops_scope=all", "-rA")
+    result.assert_outcomes(failed=5)
+    assert upstream.count == 0
+
+
+def test_a_bad_scope_is_a_usage_error(scoped: Project) -> None:
+    result = scoped.run("-o", "agentops_scope=some")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*agentops_scope: 'some' is not one of: auto, all*"])
+
+
+def _full(prefix: str) -> str:
+    return next(line.split("def ", 1)[1].split("(")[0] for line in SCOPE_TESTS.splitlines() if f"def {prefix}" in line)
+
+
+# ---- turning it off ----------------------------------------------------------------------------------
+
+USES_AGENT_RUN = """
+def test_uses_agent_run(agent_run):
+    assert agent_run is not None
+"""
+
+NESTED = '''
+pytest_plugins = ["pytester"]
+
+
+def test_inner_session(pytester):
+    pytester.makepyfile(test_inner="def test_x(agent_run):\\n    pass\\n")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)  # the plugin is off there too
+    assert "pytest-agentops is turned off" in result.stdout.str()
+'''
+
+
+def test_agentops_disable_turns_it_off_in_the_session(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_uses=USES_AGENT_RUN)
+    env = {**os.environ, "AGENTOPS_DISABLE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(pytester.path / "test_uses.py")],
+        cwd=pytester.path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "pytest-agentops is turned off (AGENTOPS_DISABLE=1 or -p no:agentops): no agent_run fixture" in proc.stdout
+    assert "agentops:" not in proc.stdout and "scorecard" not in proc.stdout  # no header line, no scorecard
+
+
+def test_no_agentops_reaches_pytester_sessions_inside(pytester: pytest.Pytester) -> None:
+    """pytester clears PYTEST_ADDOPTS, but an outer ``-p no:agentops`` still turns the inner plugin off."""
+    pytester.makepyfile(test_nested=NESTED)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:agentops", "-p", "no:cacheprovider", "test_nested.py"],
+        cwd=pytester.path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert " 1 passed" in proc.stdout, proc.stdout[-3000:]
