@@ -20,7 +20,7 @@ from upstream import Upstream
 # that off, so a governed request without a cassette shows up as a miss.
 DEFAULT_INI = INNER_INI.replace("agentops_scope = all\n", "agentops_loopback_passthrough = false\n")
 
-SCOPE_TESTS = '''
+SCOPE_TESTS = """
 import os
 
 import httpx
@@ -51,7 +51,7 @@ def test_registered_tools_are_governed():
 
     register_tool("weather.get", method="GET", url=UPSTREAM + "/echo/weather", kind="read")
     httpx.get(UPSTREAM + "/echo/weather")
-'''
+"""
 
 GOVERNED = ("test_model_traffic", "test_marked_tests", "test_fixture_users", "test_registered_tools")
 
@@ -115,7 +115,7 @@ def test_uses_agent_run(agent_run):
     assert agent_run is not None
 """
 
-NESTED = '''
+NESTED = """
 pytest_plugins = ["pytester"]
 
 
@@ -124,7 +124,7 @@ def test_inner_session(pytester):
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)  # the plugin is off there too
     assert "pytest-agentops is turned off" in result.stdout.str()
-'''
+"""
 
 
 def test_agentops_disable_turns_it_off_in_the_session(pytester: pytest.Pytester) -> None:

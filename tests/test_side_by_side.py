@@ -19,7 +19,7 @@ INI = """
 addopts = -p no:hypothesispytest -p no:benchmark -p no:cacheprovider -p no:schemathesis -p no:anyio
 """
 
-OLD_MODULE = '''
+OLD_MODULE = """
 import os
 
 import httpx
@@ -34,9 +34,9 @@ def test_still_on_pytest_recording(agent_run):
     assert httpx.get(UPSTREAM + "/echo/old").json()["path"] == "/echo/old"
     assert requests.post(UPSTREAM + "/echo/old", json={"n": 1}).json()["body"] == {"n": 1}
     assert [e.backend for e in agent_run.events] == ["vcr", "vcr"]
-'''
+"""
 
-NEW_MODULE = '''
+NEW_MODULE = """
 import os
 
 import httpx
@@ -49,7 +49,7 @@ UPSTREAM = os.environ["AGENTOPS_TEST_UPSTREAM"]
 def test_moved_to_agentops(agent_run, backend):
     assert httpx.get(UPSTREAM + "/echo/new").json()["path"] == "/echo/new"
     assert [e.backend for e in agent_run.events] == [backend]
-'''
+"""
 
 
 @pytest.fixture
@@ -81,7 +81,7 @@ def test_both_plugins_record_then_replay_offline_in_one_run(suite: Project, upst
 def test_a_vcr_test_is_pytest_recordings_even_for_model_hosts(suite: Project) -> None:
     """A request our scope governs anywhere else (a model API) is still pytest-recording's in a vcr test."""
     suite.pytester.makepyfile(
-        test_old='''
+        test_old="""
 import httpx
 import pytest
 
@@ -91,19 +91,19 @@ def test_model_call_from_its_cassette(agent_run):
     reply = httpx.post("https://api.openai.com/v1/chat/completions", json={"model": "m", "messages": []})
     assert reply.json() == {"from": "vcr"}
     assert [(e.backend, e.kind) for e in agent_run.events] == [("vcr", "model")]
-'''
+"""
     )
     folder = suite.path / "cassettes" / "test_old"
     folder.mkdir(parents=True)
     (folder / "test_model_call_from_its_cassette.yaml").write_text(
         "interactions:\n"
         "- request:\n"
-        "    body: '{\"model\": \"m\", \"messages\": []}'\n"
+        '    body: \'{"model": "m", "messages": []}\'\n'
         "    headers: {}\n"
         "    method: POST\n"
         "    uri: https://api.openai.com/v1/chat/completions\n"
         "  response:\n"
-        "    body: {string: '{\"from\": \"vcr\"}'}\n"
+        '    body: {string: \'{"from": "vcr"}\'}\n'
         "    headers: {Content-Type: [application/json]}\n"
         "    status: {code: 200, message: OK}\n"
         "version: 1\n"
