@@ -38,6 +38,7 @@ class Settings:
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     _match: MatchConfig | None = None
     _redactor: Redactor | None = None
+    _folders: dict[Path, Path] = field(default_factory=dict)
 
     @property
     def match(self) -> MatchConfig:
@@ -60,11 +61,18 @@ class Settings:
         if named:
             name = named if named.endswith(".json") else named + ".json"
             return self.cassette_dir / name
-        try:
-            rel = module_path.resolve().relative_to(self.rootdir.resolve())
-        except ValueError:
-            rel = Path(module_path.name)
-        return self.cassette_dir / rel.with_suffix("") / (_UNSAFE.sub("_", test_name) + ".json")
+        return self._module_folder(module_path) / (_UNSAFE.sub("_", test_name) + ".json")
+
+    def _module_folder(self, module_path: Path) -> Path:
+        """``DIR/<module path without .py>``, resolved once per module (every test asks)."""
+        folder = self._folders.get(module_path)
+        if folder is None:
+            try:
+                rel = module_path.resolve().relative_to(self.rootdir.resolve())
+            except ValueError:
+                rel = Path(module_path.name)
+            folder = self._folders[module_path] = self.cassette_dir / rel.with_suffix("")
+        return folder
 
 
 def _option(config: pytest.Config, name: str) -> Any:

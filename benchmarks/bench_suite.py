@@ -1,0 +1,99 @@
+"""What the plugin costs a whole suite that does not use it: trivial tests, and tests that only use mocks.
+
+Usage: python benchmarks/bench_suite.py [--quick]
+
+Two generated suites of N tests (2,000; --quick 500), each run in a fresh ``python -m pytest``
+process, plugin on (as installed) against plugin off (``-p no:agentops``, the floor), alternating,
+3 runs each (the median is quoted; CPU time of the child process too, which other load on the
+machine disturbs less than wall time):
+
+* ``trivial``: ``def test_n(): assert n + 1`` -- no request at all;
+* ``mocks``: each test sends one request to an ``httpx.MockTransport`` and one through respx,
+  as a suite that already mocks its HTTP does. The plugin must let both answer, and costs what its
+  autouse fixture and its observer cost.
+
+The per-test figure is (on - off) / N. Targets ("One path for every request"): at most 100 µs per
+test that makes no request; a mock-only test stays within the same order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TRIVIAL = "import pytest\n\n\n@pytest.mark.parametrize('n', range({n}))\ndef test_trivial(n):\n    assert n + 1\n"
+MOCKS = """\
+import httpx
+import pytest
+import respx
+
+TRANSPORT = httpx.MockTransport(lambda request: httpx.Response(200, json={{"ok": True}}))
+CLIENT = httpx.Client(transport=TRANSPORT)
+
+
+@pytest.mark.parametrize("n", range({n}))
+def test_mocked(n):
+    assert CLIENT.get(f"https://svc.example.com/items/{{n}}").json() == {{"ok": True}}
+    with respx.mock(base_url="https://api.example.com") as router:
+        router.get("/users/1").respond(200, json={{"id": 1}})
+        assert httpx.get("https://api.example.com/users/1").json() == {{"id": 1}}
+"""
+INI = "[pytest]\naddopts = -p no:cacheprovider -p no:recording -p no:benchmark -p no:hypothesispytest -q\n"
+
+
+def run(folder: Path, extra: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds of one pytest process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", *extra], cwd=folder, capture_output=True, text=True, env={**os.environ}
+    )
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"pytest {' '.join(extra)} failed in {folder}:\n{proc.stdout[-3000:]}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def measure(name: str, source: str, n: int, runs: int) -> dict[str, float]:
+    folder = Path(tempfile.mkdtemp(prefix=f"agentops-bench-{name}-"))
+    (folder / "pytest.ini").write_text(INI)
+    (folder / f"test_{name}.py").write_text(source.format(n=n))
+    on: list[tuple[float, float]] = []
+    off: list[tuple[float, float]] = []
+    run(folder, [])  # warm-up: byte-compile, page cache
+    for _ in range(runs):
+        on.append(run(folder, []))
+        off.append(run(folder, ["-p", "no:agentops"]))
+    result = {}
+    for label, index in (("wall", 0), ("cpu", 1)):
+        a = statistics.median(x[index] for x in on)
+        b = statistics.median(x[index] for x in off)
+        result[label] = (a - b) / n * 1e6
+        print(f"  {name:8} {label:4}: on {a:6.2f} s  off {b:6.2f} s  ratio {a / b:4.2f}x  {result[label]:7.1f} µs/test")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    n, runs = (500, 3) if args.quick else (2000, 3)
+    print(f"{n} tests per suite, {runs} alternating runs each (median), plugin on vs -p no:agentops")
+    trivial = measure("trivial", TRIVIAL, n, runs)
+    mocks = measure("mocks", MOCKS, n, runs)
+    verdict = "PASS" if trivial["cpu"] <= 100 else "FAIL"
+    print(f"[{verdict}] a test that makes no request costs {trivial['cpu']:.0f} µs of CPU (target <= 100 µs)")
+    print(f"[INFO] a mock-only test (2 mocked requests) costs {mocks['cpu']:.0f} µs of CPU")
+
+
+if __name__ == "__main__":
+    main()
