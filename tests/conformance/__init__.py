@@ -1,0 +1,1 @@
+"""Conformance of the simulators to the official OpenAPI documents vendored under ``specs/``."""
