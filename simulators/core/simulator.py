@@ -253,6 +253,11 @@ class Simulator:
         """Hook: adjust a parameter-validation error (e.g. Zendesk answers them with 422)."""
         return err
 
+    def validation_failure(self, exc: ValidationError) -> SimError:
+        """Hook: the error for a request whose parameters fail their model (services word it
+        their way; Stripe says "Invalid integer: abc")."""
+        return error_from_validation(exc, self.format_param)
+
     # -------------------------------------------------------------- handle
     def handle(
         self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = b""
@@ -471,7 +476,7 @@ class Simulator:
         try:
             return route.params.model_validate(raw)
         except ValidationError as exc:
-            raise self.validation_error(error_from_validation(exc, self.format_param)) from None
+            raise self.validation_error(self.validation_failure(exc)) from None
 
     @staticmethod
     def _dump_arguments(path_params: dict[str, str], params: Any) -> dict[str, Any]:
