@@ -146,8 +146,13 @@ class BillingSimulator(Simulator):
                 found: Charge = ctx.require("charges", charge, param="charge")
                 if found.status != "succeeded" or not found.captured:
                     raise SimError("charge_not_refundable", f"Charge {charge} has no captured payment to dispute.")
-                status = "warning_needs_response" if inquiry else "needs_response"
-                open_dispute(ctx, found, status=status, reason=reason, amount=amount)
+                open_dispute(
+                    ctx,
+                    found,
+                    status="warning_needs_response" if inquiry else "needs_response",
+                    reason=reason,
+                    amount=amount,
+                )
             except BaseException:
                 ctx.rollback()
                 raise

@@ -10,9 +10,17 @@ Request models forbid unknown parameters, which is how Stripe answers a typo
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
 
 T = TypeVar("T")
 
@@ -54,6 +62,22 @@ class StripeObject(BaseModel):
     """A resource or a nested part of one: undeclared fields are kept as seeded (see the module)."""
 
     model_config = ConfigDict(frozen=True, extra="allow")
+
+
+class Sparse(StripeObject):
+    """An object some of whose fields Stripe leaves out when unset (the spec marks them optional
+    and not nullable): ``omitted_when_none`` names them."""
+
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset()
+
+    @model_serializer(mode="wrap")
+    def _omit_unset(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name in self.omitted_when_none:
+                if data.get(name, 0) is None:
+                    del data[name]
+        return data
 
 
 class Address(StripeObject):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -14,6 +14,7 @@ from .base import (
     Metadata,
     Params,
     ShippingParams,
+    Sparse,
     StripeModel,
     StripeObject,
     Text,
@@ -110,7 +111,8 @@ class PaymentMethodCard(StripeObject):
     wallet: Loose = None
 
 
-class PaymentMethod(StripeObject):
+class PaymentMethod(Sparse):
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"card"})
     id: str
     object: Literal["payment_method"] = "payment_method"
     allow_redisplay: str | None = "unspecified"

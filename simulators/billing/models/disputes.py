@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from .base import Currency, ListParams, Metadata, Params, StripeModel, StripeObject
+from .base import Currency, ListParams, Metadata, Params, Sparse, StripeModel, StripeObject
 
 EVIDENCE_FIELDS = (
     "access_activity_log",
@@ -145,7 +145,8 @@ DisputeStatus = Literal[
 ]
 
 
-class Dispute(StripeObject):
+class Dispute(Sparse):
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"payment_method_details"})
     id: str
     object: Literal["dispute"] = "dispute"
     amount: int

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -15,6 +15,7 @@ from .base import (
     Params,
     Period,
     Range,
+    Sparse,
     StripeList,
     StripeModel,
     StripeObject,
@@ -53,7 +54,8 @@ class InvoiceItem(StripeObject):
     unit_amount_decimal: str | None = None
 
 
-class InvoiceLineItem(StripeObject):
+class InvoiceLineItem(Sparse):
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"invoice_item", "subscription_item"})
     id: str
     object: Literal["line_item"] = "line_item"
     amount: int

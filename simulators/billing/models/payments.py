@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -14,6 +14,7 @@ from .base import (
     Metadata,
     Params,
     ShippingParams,
+    Sparse,
     StripeList,
     StripeModel,
     StripeObject,
@@ -22,7 +23,10 @@ from .base import (
 from .customers import BillingDetails, CardChecks, Ignored, PaymentMethod, Shipping
 
 
-class LastPaymentError(StripeObject):
+class LastPaymentError(Sparse):
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset(
+        {"charge", "code", "decline_code", "doc_url", "message", "payment_method"}
+    )
     type: str = "card_error"
     charge: str | None = None
     code: str | None = None
@@ -37,7 +41,8 @@ class AutomaticPaymentMethods(StripeObject):
     allow_redirects: Literal["always", "never"] | None = None
 
 
-class TransferData(StripeObject):
+class TransferData(Sparse):
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"amount"})
     amount: int | None = None
     destination: str
 

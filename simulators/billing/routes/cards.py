@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from simulators.core.errors import SimError
 from simulators.core.simulator import Context
 
-from ..models import CardDetails, PaymentMethod, PaymentMethodCard, PaymentMethodDetails
+from ..models import CardDetails, DisputeStatus, PaymentMethod, PaymentMethodCard, PaymentMethodDetails
 from ._common import short_hash
 
 #: Stripe's test payment methods: id -> (brand, last4, decline_code or None for success).
@@ -33,7 +33,10 @@ TEST_PAYMENT_METHODS: dict[str, tuple[str, str, str | None]] = {
 }
 
 #: the magic methods whose successful payments are disputed: id -> dispute status
-DISPUTING = {"pm_card_createDispute": "needs_response", "pm_card_createDisputeInquiry": "warning_needs_response"}
+DISPUTING: dict[str, DisputeStatus] = {
+    "pm_card_createDispute": "needs_response",
+    "pm_card_createDisputeInquiry": "warning_needs_response",
+}
 
 DECLINE_MESSAGES = {
     "insufficient_funds": "Your card has insufficient funds.",

@@ -12,7 +12,15 @@ from typing import Any
 from simulators.core.errors import SimError
 from simulators.core.simulator import Context
 
-from ..models import Charge, Dispute, DisputeListParams, DisputeUpdateParams, EvidenceDetails, Params, StripeList
+from ..models import (
+    Charge,
+    Dispute,
+    DisputeListParams,
+    DisputeUpdateParams,
+    EvidenceDetails,
+    Params,
+    StripeList,
+)
 from . import balance
 from ._common import _MISSING, list_response, metadata_update, respond, router
 
@@ -25,7 +33,7 @@ def open_dispute(
     ctx: Context,
     charge: Charge,
     *,
-    status: str = "needs_response",
+    status: DisputeStatus = "needs_response",
     reason: str = "fraudulent",
     amount: int | None = None,
 ) -> Charge:
@@ -62,7 +70,7 @@ def open_dispute(
         if card is None
         else {"card": {"brand": card.brand, "network_reason_code": "10.4", "case_type": "chargeback"}, "type": "card"},
         reason=reason,
-        status=status,  # type: ignore[arg-type]
+        status=status,
     )
     ctx.insert("disputes", dispute)
     new = charge.model_copy(update={"disputed": True})
