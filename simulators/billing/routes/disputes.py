@@ -16,6 +16,7 @@ from ..models import (
     Charge,
     Dispute,
     DisputeListParams,
+    DisputeStatus,
     DisputeUpdateParams,
     EvidenceDetails,
     Params,
