@@ -13,6 +13,8 @@ from .routes.expand import EXPANDABLE, OBJECT_OF_TABLE
 
 #: nested lists that Stripe sends expanded and the simulator keeps as ids
 _ID_LISTS = {"discounts"}
+#: references inside nested objects (``transfer_data.destination``), kept as ids too
+_NESTED_IDS = (("transfer_data", "destination"),)
 
 
 def _as_id(value: Any) -> Any:
@@ -27,6 +29,9 @@ def collapse(object_type: str, row: dict[str, Any]) -> dict[str, Any]:
     for field in EXPANDABLE.get(object_type, {}):
         if field in out:
             out[field] = _as_id(out[field])
+    for outer, inner in _NESTED_IDS:
+        if isinstance(out.get(outer), dict) and inner in out[outer]:
+            out[outer] = {**out[outer], inner: _as_id(out[outer][inner])}
     for field in _ID_LISTS & out.keys():
         if isinstance(out[field], list):
             out[field] = [_as_id(v) for v in out[field]]

@@ -24,10 +24,13 @@ from .base import (
 Ignored = Any
 
 
-class Shipping(StripeObject):
-    address: Address
+class Shipping(Sparse):
+    """API calls always give ``address`` and ``name``; a recorded object may hold ``{}``."""
+
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"address", "name"})
+    address: Address | None = None
     carrier: str | None = None
-    name: str
+    name: str | None = None
     phone: str | None = None
     tracking_number: str | None = None
 
