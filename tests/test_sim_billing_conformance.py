@@ -81,15 +81,15 @@ class _DropsAField(BillingSimulator):
 def test_conformance_fails_when_a_required_field_is_removed(
     monkeypatch: pytest.MonkeyPatch, recorder: Recorder
 ) -> None:
-    recorder = Recorder(stripe_checker())
-    recorder.install(monkeypatch, _DropsAField)
+    check = Recorder(stripe_checker())
+    check.install(monkeypatch, _DropsAField)
     sim = _DropsAField()
     pi = sim.client().post(
         "/v1/payment_intents",
         data={"amount": "100", "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"},
     )
     sim.client().get(f"/v1/charges/{pi.json()['latest_charge']}")
-    assert recorder.violations() == ["GET /v1/charges/" + pi.json()["latest_charge"]
+    assert check.violations() == ["GET /v1/charges/" + pi.json()["latest_charge"]
                                      + ": GetChargesCharge 200 (body): 'disputed' is a required property"]  # fmt: skip
     recorder.exchanges.clear()  # the module-wide check would (rightly) fail on them too
 
