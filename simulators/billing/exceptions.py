@@ -96,21 +96,55 @@ def _message(etype: str, param: str, value: Any, ctx: dict[str, Any]) -> str | N
     return None
 
 
+_TAGS = frozenset({"bool", "str", "int", "float", "list", "dict", "none", "bytes", "any", "literal"})
+
+
+def _param_loc(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A pydantic location without its union tags (``int``, ``RangeQuery``, ``function-after[...]``):
+    Stripe parameters are lower-case names and list indices."""
+    return tuple(
+        p
+        for p in loc
+        if isinstance(p, int) or (p not in _TAGS and p[:1].islower() and not any(ch in p for ch in "[](),'-"))
+    )
+
+
+def _pick(errors: list[Any]) -> Any:
+    """The error to report: the first, or for a value sent as an object (``created[gt]=x``) the
+    deepest error of the same parameter, which names the nested field."""
+    first = errors[0]
+    if not isinstance(first.get("input"), dict):
+        return first
+    same = [e for e in errors if e.get("loc", ())[:1] == first.get("loc", ())[:1]]
+    return max(same, key=lambda e: len(_param_loc(tuple(e.get("loc", ())))))
+
+
 def validation_failure(exc: ValidationError, format_param: Callable[[tuple[Any, ...]], str]) -> SimError:
     """The first parameter error, with Stripe's code, ``param`` and wording."""
-    err = error_from_validation(exc, format_param)
-    first = exc.errors(include_url=False)[0]
-    value = first.get("input")
-    param = err.param or ""
-    if err.code in ("parameter_missing", "parameter_unknown"):
-        return err
+    chosen = _pick(exc.errors(include_url=False))
+    loc = _param_loc(tuple(chosen.get("loc", ())))
+    if not loc:
+        return error_from_validation(exc, format_param)
+    param = format_param(loc)
+    etype, value = str(chosen.get("type", "")), chosen.get("input")
+    if etype == "missing":
+        return SimError("parameter_missing", f"Missing required param: {param}.", param=param)
+    if etype == "extra_forbidden":
+        return SimError("parameter_unknown", f"Received unknown parameter: {param}", param=param)
     if value == "":
         return SimError(
             "parameter_invalid_empty",
             f"You passed an empty string for '{param}'. We assume empty values are an attempt to unset a parameter; "
             f"however '{param}' cannot be unset. You should remove '{param}' from your request or supply a "
             "non-empty value.",
-            param=err.param,
+            param=param,
         )
-    message = _message(str(first.get("type", "")), param, value, dict(first.get("ctx") or {}))
-    return err if message is None else SimError(err.code, message, param=err.param)
+    integer = etype.startswith("int_") or (
+        etype in _BOUNDS and isinstance(value, int | str) and str(value).lstrip("-").isdigit()
+    )
+    code = "parameter_invalid_integer" if integer else "parameter_invalid"
+    message = _message(etype, param, value, dict(chosen.get("ctx") or {}))
+    return SimError(code, message or f"Invalid {param}: {chosen.get('msg', 'invalid')}.", param=param)
+
+
+_BOUNDS = frozenset({"greater_than", "greater_than_equal", "less_than", "less_than_equal"})

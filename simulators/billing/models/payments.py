@@ -317,6 +317,10 @@ class PaymentIntentCancelParams(Params):
     cancellation_reason: CancellationReason | None = None
 
 
+class PaymentIntentRetrieveParams(Params):
+    client_secret: str | None = None
+
+
 class PaymentIntentListParams(ListParams):
     customer: str | None = None
 

@@ -11,13 +11,13 @@ from ..models import (
     AutomaticPaymentMethods,
     Charge,
     LastPaymentError,
-    Params,
     PaymentIntent,
     PaymentIntentCancelParams,
     PaymentIntentCaptureParams,
     PaymentIntentConfirmParams,
     PaymentIntentCreateParams,
     PaymentIntentListParams,
+    PaymentIntentRetrieveParams,
     PaymentIntentUpdateParams,
     PaymentIntentWriteParams,
     SearchParams,
@@ -182,11 +182,11 @@ def create_payment_intent(ctx: Context, p: PaymentIntentCreateParams) -> Any:
 @router.get(
     "/v1/payment_intents/{intent}",
     tool="billing.payment_intents.retrieve",
-    params=Params,
+    params=PaymentIntentRetrieveParams,
     response=PaymentIntent,
     errors=_MISSING,
 )
-def retrieve_payment_intent(ctx: Context, p: Params) -> Any:
+def retrieve_payment_intent(ctx: Context, p: PaymentIntentRetrieveParams) -> Any:
     """Retrieve a payment intent."""
     return respond(ctx, _intent(ctx), p.expand)
 

@@ -143,14 +143,30 @@ def _bill(ctx: Context, sub: Subscription, reason: str, behavior: str | None) ->
 
 
 def current(ctx: Context, sub: Subscription) -> Subscription:
-    """``sub`` as of the simulated now: an ended trial is active, a period-end cancellation done."""
+    """``sub`` as of the simulated now: a cancellation due is done, an ended trial is active, and
+    the period rolls on (renewals are not invoiced: the simulator bills the first period only)."""
     now = ctx.timestamp
+    if sub.status == "canceled":
+        return sub
+    end = sub.cancel_at or (sub.current_period_end if sub.cancel_at_period_end else None)
+    if end is not None and now >= end:
+        return sub.model_copy(update={"status": "canceled", "canceled_at": end, "ended_at": end})
     if sub.status == "trialing" and sub.trial_end is not None and now >= sub.trial_end:
         sub = sub.model_copy(update={"status": "active"})
-    end = sub.cancel_at or (sub.current_period_end if sub.cancel_at_period_end else None)
-    if sub.status != "canceled" and end is not None and now >= end:
-        sub = sub.model_copy(update={"status": "canceled", "canceled_at": end, "ended_at": end})
-    return sub
+    recurring = sub.items.data[0].price.recurring if sub.items.data else None
+    if sub.status not in ("active", "past_due") or recurring is None or now < sub.current_period_end:
+        return sub
+    start, stop = sub.current_period_start, sub.current_period_end
+    while stop <= now:
+        start, stop = stop, add_interval(stop, recurring.interval, recurring.interval_count)
+    items = [i.model_copy(update={"current_period_start": start, "current_period_end": stop}) for i in sub.items.data]
+    return sub.model_copy(
+        update={
+            "current_period_start": start,
+            "current_period_end": stop,
+            "items": sub.items.model_copy(update={"data": items}),
+        }
+    )
 
 
 def _trial_end(ctx: Context, p: SubscriptionCreateParams, prices: list[Price]) -> int | None:
