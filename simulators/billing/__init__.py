@@ -53,6 +53,10 @@ class BillingSimulator(Simulator):
     token_prefixes: ClassVar[tuple[str, str]] = ("sk_test_", "rk_test_")
     #: the API version whose shapes the simulator answers (see the module docstring)
     api_version: ClassVar[str] = "2023-08-16"
+    validated_against: ClassVar[str] = (
+        "Stripe's OpenAPI spec `spec3.json` for API 2023-08-16 (github.com/stripe/openapi 63a67463), every "
+        "answer strictly; objects carry the fields of Stripe's current `fixtures3.json`"
+    )
     resources: ClassVar[tuple[ResourceSpec, ...]] = (
         ResourceSpec("customers", Customer, "cus", "customer"),
         ResourceSpec("payment_methods", PaymentMethod, "pm", "payment_method"),
