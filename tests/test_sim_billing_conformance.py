@@ -41,6 +41,26 @@ def loopback(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[BillingSimulator
     server.stop()
 
 
+#: what a triage, refund or chargeback agent calls (issue 16's list): 49 operations
+AGENT_OPERATIONS = {
+    "customers": ["create", "retrieve", "update", "delete", "list", "search"],
+    "charges": ["retrieve", "update", "capture", "list", "search"],
+    "payment_intents": ["create", "retrieve", "update", "confirm", "capture", "cancel", "list", "search"],
+    "refunds": ["create", "retrieve", "update", "cancel", "list"],
+    "invoices": ["create", "retrieve", "update", "delete", "finalize", "pay", "send", "void", "list", "search"],
+    "invoice_items": ["create", "retrieve", "list"],
+    "subscriptions": ["create", "retrieve", "update", "cancel", "list", "search"],
+    "balance_transactions": ["retrieve", "list"],
+    "disputes": ["retrieve", "update", "close", "list"],
+}
+
+
+def test_the_agent_operations_are_all_served() -> None:
+    wanted = {f"billing.{resource}.{action}" for resource, actions in AGENT_OPERATIONS.items() for action in actions}
+    assert len(wanted) == 49
+    assert wanted - {r.tool for r in BillingSimulator.routes} == set()
+
+
 def test_every_route_is_an_official_operation() -> None:
     checker = stripe_checker()
     for route in BillingSimulator.routes:

@@ -69,7 +69,9 @@ def payments(c: stripe.StripeClient, ids: dict[str, Any]) -> None:
     )
     pi = v.payment_intents.update(pi.id, params={"description": "Order 1001 (gift)"})
     pi = v.payment_intents.confirm(pi.id, params={"payment_method": "pm_card_visa"})
-    assert pi.status == "succeeded" and v.payment_intents.retrieve(pi.id).latest_charge == pi.latest_charge
+    expanded = v.payment_intents.retrieve(pi.id, params={"expand": ["latest_charge.balance_transaction", "customer"]})
+    assert pi.status == "succeeded" and expanded.latest_charge.id == pi.latest_charge  # type: ignore[union-attr]
+    assert expanded.latest_charge.billing_details is not None  # type: ignore[union-attr]
     auth = v.payment_intents.create(
         params={"amount": 5000, "currency": "usd", "customer": ids["ana"], "capture_method": "manual",
                 "payment_method": "pm_card_mastercard", "confirm": True}
