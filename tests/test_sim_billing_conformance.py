@@ -188,3 +188,19 @@ def test_seed_accepts_the_official_fixtures(recorder: Recorder) -> None:
     }
     assert {v.split(" 200 ", 1)[1] for v in recorder.violations()} <= own
     recorder.exchanges.clear()
+
+
+def test_a_recorded_object_keeps_fields_the_simulator_does_not_model(recorder: Recorder) -> None:
+    sim = BillingSimulator()
+    recorded = {
+        **copy.deepcopy(stripe_fixtures()["refund"]),
+        "id": "re_recorded",
+        "charge": {"id": "ch_expanded", "object": "charge"},  # recorded with expand[]=charge
+        "presentment_details": {"presentment_amount": 100, "presentment_currency": "usd"},  # a newer field
+    }
+    sim.seed({"refunds": [recorded]})
+    got = sim.client().get("/v1/refunds/re_recorded").json()
+    assert got["charge"] == "ch_expanded"
+    assert got["presentment_details"] == recorded["presentment_details"]
+    with pytest.raises(ValueError, match=r"refunds seed row 're_typo': unknown field\(s\) amout"):
+        sim.seed({"refunds": [{"id": "re_typo", "amout": 100, "currency": "usd"}]})
