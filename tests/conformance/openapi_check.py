@@ -47,7 +47,8 @@ def _with_null(validator_cls: Any, *, anywhere: bool) -> Any:
         def keyword(validator: Any, value: Any, instance: Any, schema: Mapping[str, Any]) -> Iterator[ValidationError]:
             if instance is None and (anywhere or schema.get("nullable") is True):
                 return iter(())
-            return check(validator, value, instance, schema) or iter(())  # type: ignore[no-any-return]
+            found: Iterator[ValidationError] | None = check(validator, value, instance, schema)
+            return found or iter(())
 
         return keyword
 
@@ -140,8 +141,9 @@ class SpecChecker:
 
     @cached_property
     def _registry(self) -> Registry[Any]:
-        resource = Resource.from_contents(dict(self.document), default_specification=DRAFT4)
-        return Registry().with_resource(_DOC_URI, resource)
+        resource: Resource[Any] = Resource.from_contents(dict(self.document), default_specification=DRAFT4)
+        registry: Registry[Any] = Registry().with_resource(_DOC_URI, resource)
+        return registry
 
     def _templates(self, path: str) -> Iterator[str]:
         path = urlsplit(path).path
