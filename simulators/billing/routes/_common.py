@@ -19,7 +19,7 @@ from .search import parse
 
 router = Router("billing")
 
-_MISSING = ("resource_missing",)
+NOT_FOUND = ("resource_missing",)
 
 
 def created_of(obj: Any) -> int:

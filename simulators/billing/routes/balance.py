@@ -11,7 +11,7 @@ from typing import Any
 from simulators.core.simulator import Context
 
 from ..models import BalanceTransaction, BalanceTransactionListParams, Fee, Params, StripeList
-from ._common import _MISSING, list_response, respond, router
+from ._common import NOT_FOUND, list_response, respond, router
 
 _DAY = 86400
 DISPUTE_FEE = 1500
@@ -58,7 +58,7 @@ def record(
     tool="billing.balance_transactions.retrieve",
     params=Params,
     response=BalanceTransaction,
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def retrieve_balance_transaction(ctx: Context, p: Params) -> Any:
     """Retrieve a balance transaction."""
@@ -77,7 +77,7 @@ def _current(ctx: Context, txn: BalanceTransaction) -> BalanceTransaction:
     tool="billing.balance_transactions.list",
     params=BalanceTransactionListParams,
     response=StripeList[BalanceTransaction],
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def list_balance_transactions(ctx: Context, p: BalanceTransactionListParams) -> Any:
     """List balance transactions, newest first (``type=``, ``source=``, ``currency=``, ``created``)."""

@@ -20,7 +20,7 @@ from ..models import (
     RecurringParams,
     StripeList,
 )
-from ._common import _MISSING, list_response, respond, router
+from ._common import NOT_FOUND, list_response, respond, router
 
 _ERRORS = ("resource_missing", "parameter_missing", "resource_already_exists")
 
@@ -80,7 +80,7 @@ def create_product(ctx: Context, p: ProductCreateParams) -> Any:
     return respond(ctx, product, p.expand)
 
 
-@router.get("/v1/products/{id}", tool="billing.products.retrieve", params=Params, response=Product, errors=_MISSING)
+@router.get("/v1/products/{id}", tool="billing.products.retrieve", params=Params, response=Product, errors=NOT_FOUND)
 def retrieve_product(ctx: Context, p: Params) -> Any:
     """Retrieve a product."""
     return respond(ctx, ctx.require("products", ctx.path["id"]), p.expand)
@@ -91,7 +91,7 @@ def retrieve_product(ctx: Context, p: Params) -> Any:
     tool="billing.products.list",
     params=ProductListParams,
     response=StripeList[Product],
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def list_products(ctx: Context, p: ProductListParams) -> Any:
     """List products, newest first (``active=``, ``ids[]``, ``shippable=``, ``url=``, ``created``)."""
@@ -132,14 +132,14 @@ def create_price(ctx: Context, p: PriceCreateParams) -> Any:
     return respond(ctx, price, p.expand)
 
 
-@router.get("/v1/prices/{price}", tool="billing.prices.retrieve", params=Params, response=Price, errors=_MISSING)
+@router.get("/v1/prices/{price}", tool="billing.prices.retrieve", params=Params, response=Price, errors=NOT_FOUND)
 def retrieve_price(ctx: Context, p: Params) -> Any:
     """Retrieve a price."""
     return respond(ctx, ctx.require("prices", ctx.path["price"]), p.expand)
 
 
 @router.get(
-    "/v1/prices", tool="billing.prices.list", params=PriceListParams, response=StripeList[Price], errors=_MISSING
+    "/v1/prices", tool="billing.prices.list", params=PriceListParams, response=StripeList[Price], errors=NOT_FOUND
 )
 def list_prices(ctx: Context, p: PriceListParams) -> Any:
     """List prices, newest first (``product=``, ``active=``, ``currency=``, ``type=``, ``lookup_keys[]``)."""

@@ -22,7 +22,7 @@ from ..models import (
     StripeList,
 )
 from . import balance, cards, disputes
-from ._common import _MISSING, list_response, metadata_update, respond, router, search_response
+from ._common import NOT_FOUND, list_response, metadata_update, respond, router, search_response
 
 RECEIPTS = "https://pay.sim.agentops.local/receipts/"
 
@@ -113,14 +113,14 @@ def new_charge(ctx: Context, pi: PaymentIntent, card: cards.Card, invoice: str |
     return _maybe_disputed(ctx, charge, card.magic) if capture_now else charge
 
 
-@router.get("/v1/charges/{charge}", tool="billing.charges.retrieve", params=Params, response=Charge, errors=_MISSING)
+@router.get("/v1/charges/{charge}", tool="billing.charges.retrieve", params=Params, response=Charge, errors=NOT_FOUND)
 def retrieve_charge(ctx: Context, p: Params) -> Any:
     """Retrieve a charge (charges are created by confirming payment intents)."""
     return respond(ctx, ctx.require("charges", ctx.path["charge"]), p.expand)
 
 
 @router.post(
-    "/v1/charges/{charge}", tool="billing.charges.update", params=ChargeUpdateParams, response=Charge, errors=_MISSING
+    "/v1/charges/{charge}", tool="billing.charges.update", params=ChargeUpdateParams, response=Charge, errors=NOT_FOUND
 )
 def update_charge(ctx: Context, p: ChargeUpdateParams) -> Any:
     """Update a charge's description, metadata, receipt email, shipping or fraud details."""
@@ -176,7 +176,7 @@ def search_charges(ctx: Context, p: SearchParams) -> Any:
 
 
 @router.get(
-    "/v1/charges", tool="billing.charges.list", params=ChargeListParams, response=StripeList[Charge], errors=_MISSING
+    "/v1/charges", tool="billing.charges.list", params=ChargeListParams, response=StripeList[Charge], errors=NOT_FOUND
 )
 def list_charges(ctx: Context, p: ChargeListParams) -> Any:
     """List charges, newest first (``customer=``, ``payment_intent=``, ``transfer_group=``, ``created``)."""

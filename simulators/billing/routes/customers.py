@@ -22,7 +22,7 @@ from ..models import (
 )
 from . import cards, payment_methods
 from ._common import (
-    _MISSING,
+    NOT_FOUND,
     blank_to_none,
     list_response,
     metadata_update,
@@ -84,7 +84,7 @@ def create_customer(ctx: Context, p: CustomerCreateParams) -> Any:
 
 
 @router.get(
-    "/v1/customers/{customer}", tool="billing.customers.retrieve", params=Params, response=Customer, errors=_MISSING
+    "/v1/customers/{customer}", tool="billing.customers.retrieve", params=Params, response=Customer, errors=NOT_FOUND
 )
 def retrieve_customer(ctx: Context, p: Params) -> Any:
     """Retrieve a customer."""
@@ -121,7 +121,7 @@ def update_customer(ctx: Context, p: CustomerUpdateParams) -> Any:
     return respond(ctx, new, p.expand)
 
 
-@router.delete("/v1/customers/{customer}", tool="billing.customers.delete", response=DeletedCustomer, errors=_MISSING)
+@router.delete("/v1/customers/{customer}", tool="billing.customers.delete", response=DeletedCustomer, errors=NOT_FOUND)
 def delete_customer(ctx: Context, p: None) -> Any:
     """Delete a customer (its payments and invoices stay)."""
     ident = ctx.path["customer"]
@@ -147,7 +147,7 @@ def search_customers(ctx: Context, p: SearchParams) -> Any:
     tool="billing.customers.list",
     params=CustomerListParams,
     response=StripeList[Customer],
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def list_customers(ctx: Context, p: CustomerListParams) -> Any:
     """List customers, newest first (``email=``, ``created``, ``test_clock=``)."""

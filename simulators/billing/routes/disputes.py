@@ -23,7 +23,7 @@ from ..models import (
     StripeList,
 )
 from . import balance
-from ._common import _MISSING, list_response, metadata_update, respond, router
+from ._common import NOT_FOUND, list_response, metadata_update, respond, router
 
 _DAY = 86400
 _OPEN = ("needs_response", "warning_needs_response")
@@ -89,7 +89,7 @@ def _closed(dispute: Dispute) -> SimError:
 
 
 @router.get(
-    "/v1/disputes/{dispute}", tool="billing.disputes.retrieve", params=Params, response=Dispute, errors=_MISSING
+    "/v1/disputes/{dispute}", tool="billing.disputes.retrieve", params=Params, response=Dispute, errors=NOT_FOUND
 )
 def retrieve_dispute(ctx: Context, p: Params) -> Any:
     """Retrieve a dispute."""
@@ -144,7 +144,7 @@ def close_dispute(ctx: Context, p: Params) -> Any:
     tool="billing.disputes.list",
     params=DisputeListParams,
     response=StripeList[Dispute],
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def list_disputes(ctx: Context, p: DisputeListParams) -> Any:
     """List disputes, newest first (``charge=``, ``payment_intent=``, ``created``)."""

@@ -21,7 +21,7 @@ from ..models import (
     Price,
     StripeList,
 )
-from ._common import _MISSING, list_response, metadata_update, respond, router
+from ._common import NOT_FOUND, list_response, metadata_update, respond, router
 from .catalog import make_price
 from .invoicing import default_period, with_lines
 
@@ -107,7 +107,7 @@ def create_invoice_item(ctx: Context, p: InvoiceItemCreateParams) -> Any:
     tool="billing.invoice_items.retrieve",
     params=Params,
     response=InvoiceItem,
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def retrieve_invoice_item(ctx: Context, p: Params) -> Any:
     """Retrieve an invoice item."""
@@ -165,7 +165,7 @@ def delete_invoice_item(ctx: Context, p: None) -> Any:
     tool="billing.invoice_items.list",
     params=InvoiceItemListParams,
     response=StripeList[InvoiceItem],
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def list_invoice_items(ctx: Context, p: InvoiceItemListParams) -> Any:
     """List invoice items, newest first (``pending=true``: not yet on an invoice)."""

@@ -26,7 +26,7 @@ from ..models import (
     StripeList,
     in_range,
 )
-from ._common import _MISSING, list_response, metadata_update, respond, router, search_response
+from ._common import NOT_FOUND, list_response, metadata_update, respond, router, search_response
 from .invoicing import charge_invoice, finalize, mark_paid, payment_method_for, with_lines
 
 _STATE = ("invoice_unexpected_state", "resource_missing")
@@ -102,7 +102,7 @@ def create_invoice(ctx: Context, p: InvoiceCreateParams) -> Any:
 
 
 @router.get(
-    "/v1/invoices/{invoice}", tool="billing.invoices.retrieve", params=Params, response=Invoice, errors=_MISSING
+    "/v1/invoices/{invoice}", tool="billing.invoices.retrieve", params=Params, response=Invoice, errors=NOT_FOUND
 )
 def retrieve_invoice(ctx: Context, p: Params) -> Any:
     """Retrieve an invoice."""
@@ -232,7 +232,7 @@ def mark_uncollectible(ctx: Context, p: Params) -> Any:
     tool="billing.invoices.lines",
     params=InvoiceLinesParams,
     response=StripeList[InvoiceLineItem],
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def list_invoice_lines(ctx: Context, p: InvoiceLinesParams) -> Any:
     """An invoice's lines, in invoice order."""
@@ -259,7 +259,7 @@ def search_invoices(ctx: Context, p: SearchParams) -> Any:
     tool="billing.invoices.list",
     params=InvoiceListParams,
     response=StripeList[Invoice],
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def list_invoices(ctx: Context, p: InvoiceListParams) -> Any:
     """List invoices, newest first (``customer=``, ``status=``, ``subscription=``, ``due_date``, ``created``)."""

@@ -29,7 +29,7 @@ from ..models import (
 )
 from . import cards
 from ._common import (
-    _MISSING,
+    NOT_FOUND,
     blank_to_none,
     list_response,
     metadata_update,
@@ -184,7 +184,7 @@ def create_payment_intent(ctx: Context, p: PaymentIntentCreateParams) -> Any:
     tool="billing.payment_intents.retrieve",
     params=PaymentIntentRetrieveParams,
     response=PaymentIntent,
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def retrieve_payment_intent(ctx: Context, p: PaymentIntentRetrieveParams) -> Any:
     """Retrieve a payment intent."""
@@ -328,7 +328,7 @@ def search_payment_intents(ctx: Context, p: SearchParams) -> Any:
     tool="billing.payment_intents.list",
     params=PaymentIntentListParams,
     response=StripeList[PaymentIntent],
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def list_payment_intents(ctx: Context, p: PaymentIntentListParams) -> Any:
     """List payment intents, newest first (``customer=``, ``created``)."""

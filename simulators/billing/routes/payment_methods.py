@@ -9,7 +9,7 @@ from simulators.core.simulator import Context
 
 from ..models import Params, PaymentMethod, PaymentMethodAttachParams, PaymentMethodListParams, StripeList
 from . import cards
-from ._common import _MISSING, list_response, respond, router
+from ._common import NOT_FOUND, list_response, respond, router
 
 _ERRORS = ("resource_missing", "payment_method_unexpected_state")
 
@@ -38,7 +38,7 @@ def attach(ctx: Context, pm: str, customer: str) -> PaymentMethod:
     tool="billing.payment_methods.retrieve",
     params=Params,
     response=PaymentMethod,
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def retrieve_payment_method(ctx: Context, p: Params) -> Any:
     """Retrieve a payment method (Stripe's ``pm_card_*`` test ids work too)."""
@@ -83,7 +83,7 @@ def detach_payment_method(ctx: Context, p: Params) -> Any:
     tool="billing.payment_methods.list",
     params=PaymentMethodListParams,
     response=StripeList[PaymentMethod],
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def list_customer_payment_methods(ctx: Context, p: PaymentMethodListParams) -> Any:
     """List a customer's payment methods, newest first."""

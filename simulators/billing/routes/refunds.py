@@ -18,7 +18,7 @@ from ..models import (
     StripeList,
 )
 from . import balance
-from ._common import _MISSING, list_response, metadata_update, money, respond, router
+from ._common import NOT_FOUND, list_response, metadata_update, money, respond, router
 
 
 def _refundable_charge(ctx: Context, p: RefundCreateParams) -> Charge:
@@ -118,14 +118,14 @@ def create_refund(ctx: Context, p: RefundCreateParams) -> Any:
     return respond(ctx, refund, p.expand)
 
 
-@router.get("/v1/refunds/{refund}", tool="billing.refunds.retrieve", params=Params, response=Refund, errors=_MISSING)
+@router.get("/v1/refunds/{refund}", tool="billing.refunds.retrieve", params=Params, response=Refund, errors=NOT_FOUND)
 def retrieve_refund(ctx: Context, p: Params) -> Any:
     """Retrieve a refund."""
     return respond(ctx, ctx.require("refunds", ctx.path["refund"]), p.expand)
 
 
 @router.post(
-    "/v1/refunds/{refund}", tool="billing.refunds.update", params=MetadataParams, response=Refund, errors=_MISSING
+    "/v1/refunds/{refund}", tool="billing.refunds.update", params=MetadataParams, response=Refund, errors=NOT_FOUND
 )
 def update_refund(ctx: Context, p: MetadataParams) -> Any:
     """Update a refund's metadata (the only field Stripe lets change)."""
@@ -157,7 +157,7 @@ def cancel_refund(ctx: Context, p: Params) -> Any:
 
 
 @router.get(
-    "/v1/refunds", tool="billing.refunds.list", params=RefundListParams, response=StripeList[Refund], errors=_MISSING
+    "/v1/refunds", tool="billing.refunds.list", params=RefundListParams, response=StripeList[Refund], errors=NOT_FOUND
 )
 def list_refunds(ctx: Context, p: RefundListParams) -> Any:
     """List refunds, newest first (``charge=``, ``payment_intent=``, ``created``)."""

@@ -39,7 +39,7 @@ from ..models import (
     in_range,
 )
 from . import cards
-from ._common import _MISSING, list_response, metadata_update, respond, router, search_response
+from ._common import NOT_FOUND, list_response, metadata_update, respond, router, search_response
 from .catalog import make_price
 from .invoicing import charge_invoice, finalize, with_lines
 
@@ -248,7 +248,7 @@ def _subscription(ctx: Context) -> Subscription:
     tool="billing.subscriptions.retrieve",
     params=Params,
     response=Subscription,
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def retrieve_subscription(ctx: Context, p: Params) -> Any:
     """Retrieve a subscription."""
@@ -368,7 +368,7 @@ def search_subscriptions(ctx: Context, p: SearchParams) -> Any:
     tool="billing.subscriptions.list",
     params=SubscriptionListParams,
     response=StripeList[Subscription],
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def list_subscriptions(ctx: Context, p: SubscriptionListParams) -> Any:
     """List subscriptions, newest first; canceled ones only with ``status=canceled`` or ``all``."""
@@ -402,7 +402,7 @@ def list_subscriptions(ctx: Context, p: SubscriptionListParams) -> Any:
     tool="billing.subscription_items.list",
     params=SubscriptionItemListParams,
     response=StripeList[SubscriptionItem],
-    errors=_MISSING,
+    errors=NOT_FOUND,
 )
 def list_subscription_items(ctx: Context, p: SubscriptionItemListParams) -> Any:
     """A subscription's items."""
