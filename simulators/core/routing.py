@@ -2,7 +2,7 @@
 
 ``Simulator.routes`` (a tuple of :class:`Route`) is the data the policy engine and the OpenAPI
 generator consume; ``Route.descriptor()`` is its plain-dict form. Matching is compiled once per
-router and indexed by segment count, so a lookup is a few string comparisons.
+router and indexed by segment count and second segment, so a lookup is a few string comparisons.
 """
 
 from __future__ import annotations
