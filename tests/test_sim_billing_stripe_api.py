@@ -260,3 +260,22 @@ def test_dispute_helper_and_balance(sim: BillingSimulator, api: httpx.Client) ->
     assert refund.status_code == 200  # an inquiry does not block refunds
     expanded = api.get(f"/v1/balance_transactions/{txns[0]['id']}", params={"expand[]": "source"}).json()
     assert expanded["source"]["object"] == "dispute"
+
+
+def test_subscription_items_page_and_bill_together(sim: BillingSimulator, api: httpx.Client) -> None:
+    cust = sim.create_customer(email="p@shop.test", invoice_settings={"default_payment_method": "pm_card_visa"})
+    product = api.post("/v1/products", data={"name": "Seats"}).json()
+    prices = [
+        api.post(
+            "/v1/prices",
+            data={"product": product["id"], "currency": "usd", "unit_amount": str(a), "recurring[interval]": "year"},
+        ).json()["id"]
+        for a in (100, 200)
+    ]
+    sub = sim.create_subscription(cust.id, prices)
+    first = api.get("/v1/subscription_items", params={"subscription": sub.id, "limit": 1}).json()
+    rest = api.get("/v1/subscription_items", params={"subscription": sub.id, "starting_after": first["data"][0]["id"]})
+    assert first["has_more"] is True and rest.json()["has_more"] is False
+    assert {first["data"][0]["id"], rest.json()["data"][0]["id"]} == {i.id for i in sub.items.data}
+    assert api.get(f"/v1/invoices/{sub.latest_invoice}").json()["amount_paid"] == 300
+    assert sub.current_period_end - sub.current_period_start in (365 * 86400, 366 * 86400)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from simulators.core.errors import SimError
+from simulators.core.pagination import paginate
 from simulators.core.simulator import Context
 
 from ..models import (
@@ -407,4 +408,9 @@ def list_subscriptions(ctx: Context, p: SubscriptionListParams) -> Any:
 def list_subscription_items(ctx: Context, p: SubscriptionItemListParams) -> Any:
     """A subscription's items."""
     sub: Subscription = ctx.require("subscriptions", p.subscription, param="subscription")
-    return sub.items.model_copy(update={"url": f"/v1/subscription_items?subscription={sub.id}"})
+    items = [i for i in current(ctx, sub).items.data if in_range(i.created, p.created)]
+    page = paginate(items, limit=p.limit, starting_after=p.starting_after, ending_before=p.ending_before)
+    result = StripeList[SubscriptionItem](
+        data=page.items, has_more=page.has_more, url=f"/v1/subscription_items?subscription={sub.id}"
+    )
+    return respond(ctx, result, p.expand, item_type="subscription_item")
