@@ -40,6 +40,8 @@ def customers(c: stripe.StripeClient) -> dict[str, Any]:
     )
     bob = v.customers.create(params={"email": "bob@example.com", "name": "Bob"})
     assert v.customers.retrieve(ana.id).shipping.address.city == "Lisbon"  # type: ignore[union-attr]
+    method = v.customers.retrieve(ana.id, params={"expand": ["invoice_settings.default_payment_method"]})
+    assert method.invoice_settings.default_payment_method.card.last4 == "4242"  # type: ignore[union-attr]
     assert v.customers.update(bob.id, params={"metadata": {"tier": "silver"}}).metadata["tier"] == "silver"
     assert [x.id for x in v.customers.list(params={"email": "bob@example.com"}).data] == [bob.id]
     assert [x.id for x in v.customers.list(params={"created": {"gte": ana.created}}).data] == [bob.id, ana.id]

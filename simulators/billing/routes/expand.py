@@ -14,7 +14,9 @@ from simulators.core.simulator import Context
 
 #: object type -> field -> resource table it can be expanded from ("*": by the id's prefix)
 EXPANDABLE: dict[str, dict[str, str]] = {
-    "customer": {"test_clock": "-"},
+    "customer": {"test_clock": "-", "invoice_settings": ".", "default_source": "-"},
+    #: nested objects (".") expand inside: the key is "<object>.<field>"
+    "customer.invoice_settings": {"default_payment_method": "payment_methods"},
     "payment_intent": {
         "customer": "customers",
         "latest_charge": "charges",
@@ -75,21 +77,35 @@ def _table_for(object_type: str, field: str, value: Any) -> str | None:
     return table
 
 
-def _expand_node(ctx: Context, node: Any, path: list[str]) -> Any:
+def _fetch(ctx: Context, table: str, ident: str) -> Any:
+    found = ctx.get(table, ident)
+    if found is None and table == "payment_methods":
+        from .cards import TEST_PAYMENT_METHODS, payment_method_object  # cards needs this module first
+
+        if ident in TEST_PAYMENT_METHODS:  # Stripe's magic test ids expand like stored methods
+            return payment_method_object(ctx, ident, ident)
+    return found
+
+
+def _expand_node(ctx: Context, node: Any, path: list[str], object_type: str | None = None) -> Any:
     if isinstance(node, list):
-        return [_expand_node(ctx, item, path) for item in node]
+        return [_expand_node(ctx, item, path, object_type) for item in node]
     if not isinstance(node, dict) or not path:
         return node
     head, rest = path[0], path[1:]
     if head == "data" and node.get("object") in ("list", "search_result"):
         node["data"] = _expand_node(ctx, node["data"], rest)
         return node
+    kind = object_type or str(node.get("object"))
     value = node.get(head)
-    table = _table_for(str(node.get("object")), head, value)
+    table = _table_for(kind, head, value)
+    if table == ".":  # a nested object: expand inside it
+        node[head] = _expand_node(ctx, value, rest, f"{kind}.{head}")
+        return node
     if table is None or table == "-":
         return node
     if isinstance(value, str):
-        target = ctx.get(table, value)
+        target = _fetch(ctx, table, value)
         if target is not None:
             value = target.model_dump(mode="json")
     node[head] = _expand_node(ctx, value, rest) if rest else value
@@ -112,7 +128,7 @@ def check_expand(object_type: str, path: str) -> None:
                 else f"This property cannot be expanded ({path}).",
                 param="expand",
             )
-        current = OBJECT_OF_TABLE.get(table)
+        current = f"{current}.{part}" if table == "." else OBJECT_OF_TABLE.get(table)
 
 
 def respond(ctx: Context, obj: Any, expand: Iterable[str], item_type: str | None = None) -> Any:
