@@ -195,6 +195,8 @@ def test_search_pages_with_next_page(sim: BillingSimulator, api: httpx.Client) -
             break
         params["page"] = page["next_page"]
     assert sorted(seen) == [1000, 1001, 1002, 1003, 1004] and len(seen) == 5
+    counted = api.get("/v1/charges/search", params={"query": 'metadata["batch"]:"b1"', "expand[]": "total_count"})
+    assert counted.json()["total_count"] == 5 and "total_count" not in page
     bad = api.get("/v1/charges/search", params={"query": 'status:"failed"', "page": params["page"]})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == "page"
 

@@ -45,8 +45,8 @@ def customers(c: stripe.StripeClient) -> dict[str, Any]:
     assert v.customers.update(bob.id, params={"metadata": {"tier": "silver"}}).metadata["tier"] == "silver"
     assert [x.id for x in v.customers.list(params={"email": "bob@example.com"}).data] == [bob.id]
     assert [x.id for x in v.customers.list(params={"created": {"gte": ana.created}}).data] == [bob.id, ana.id]
-    found = v.customers.search(params={"query": 'metadata["tier"]:"gold"'})
-    assert [x.id for x in found.data] == [ana.id] and found.object == "search_result"
+    found = v.customers.search(params={"query": 'metadata["tier"]:"gold"', "expand": ["total_count"]})
+    assert [x.id for x in found.data] == [ana.id] and found.object == "search_result" and found.total_count == 1
     _fails(lambda: v.customers.retrieve("cus_missing"), "resource_missing", 404)
     _fails(lambda: v.customers.search(params={"query": "bogus:1"}), "parameter_invalid", 400)
     temp = v.customers.create(params={"email": "gone@example.com"})

@@ -101,11 +101,15 @@ class StripeList(StripeObject, Generic[T]):
     url: str
 
 
-class SearchResult(StripeObject, Generic[T]):
+class SearchResult(Sparse, Generic[T]):
+    """``total_count`` only when asked for with ``expand[]=total_count``, as Stripe does."""
+
+    omitted_when_none: ClassVar[frozenset[str]] = frozenset({"total_count"})
     object: Literal["search_result"] = "search_result"
     data: list[T]
     has_more: bool = False
     next_page: str | None = None
+    total_count: int | None = None
     url: str
 
 

@@ -69,9 +69,14 @@ def search_response(ctx: Context, resource: str, url: str, p: SearchParams) -> A
     items = rows[start : start + p.limit]
     more = start + p.limit < len(rows)
     result = SearchResult[Any](
-        data=items, has_more=more, next_page=_page_token(p.query, start + p.limit) if more else None, url=url
+        data=items,
+        has_more=more,
+        next_page=_page_token(p.query, start + p.limit) if more else None,
+        total_count=len(rows) if "total_count" in p.expand else None,
+        url=url,
     )
-    return respond(ctx, result, p.expand, item_type=OBJECT_OF_TABLE[resource])
+    expand = [e for e in p.expand if e != "total_count"]
+    return respond(ctx, result, expand, item_type=OBJECT_OF_TABLE[resource])
 
 
 def short_hash(*parts: str, n: int = 8) -> str:
