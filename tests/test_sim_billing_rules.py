@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conformance.stripe import stripe_conformance  # noqa: F401  (every answer checked against Stripe's spec)
 
 from simulators.billing import BillingSimulator
 

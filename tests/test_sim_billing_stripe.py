@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import stripe
+from conformance.stripe import stripe_conformance  # noqa: F401  (every answer checked against Stripe's spec)
 from stripe._http_client import HTTPClient
 
 from simulators.billing import BillingSimulator

@@ -1,4 +1,5 @@
-"""Demo data: customers, payments, a refund and invoices with realistic free text.
+"""Demo data: customers, payments, a refund, a chargeback, invoices and a trial subscription,
+with realistic free text.
 
 Descriptions and metadata are what an agent reads and what injection fuzzing later plants
 payloads into, so every object here carries some.
@@ -89,10 +90,34 @@ def seed_demo(sim: BillingSimulator, *, tenant: str | None = None) -> dict[str, 
         tenant=tenant,
         description="April subscription",
     )
+    chargeback = sim.create_payment(
+        8900,
+        customer=grace.id,
+        tenant=tenant,
+        payment_method="pm_card_createDispute",
+        description="Annual add-on",
+        metadata={"notes": "Customer says the add-on was never activated"},
+    )
+    product = sim.call(
+        "billing.products.create", {"name": "Pro plan", "description": "Monthly Pro subscription"}, tenant=tenant
+    )
+    price = sim.call(
+        "billing.prices.create",
+        {"product": product.id, "currency": "usd", "unit_amount": 2900, "recurring": {"interval": "month"}},
+        tenant=tenant,
+    )
+    subscription = sim.create_subscription(
+        alan.id, [price.id], tenant=tenant, trial_period_days=14, metadata={"notes": "Trial from the webinar"}
+    )
     return {
         "customers": [c.id for c in customers],
-        "payment_intents": [p1.id, p2.id, p3.id, pending.id],
-        "charges": [p.latest_charge for p in (p1, p2, p3)],
+        "payment_intents": [p1.id, p2.id, p3.id, pending.id, chargeback.id],
+        "charges": [p.latest_charge for p in (p1, p2, p3, chargeback)],
         "refunds": [refund.id],
         "invoices": [open_invoice.id, draft_invoice.id],
+        "disputes": [d.id for d in sim.all("disputes", tenant=tenant)],
+        "products": [product.id],
+        "prices": [price.id],
+        "subscriptions": [subscription.id],
+        "balance_transactions": [t.id for t in sim.all("balance_transactions", tenant=tenant)],
     }

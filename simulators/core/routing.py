@@ -2,7 +2,7 @@
 
 ``Simulator.routes`` (a tuple of :class:`Route`) is the data the policy engine and the OpenAPI
 generator consume; ``Route.descriptor()`` is its plain-dict form. Matching is compiled once per
-router and indexed by segment count, so a lookup is a few string comparisons.
+router and indexed by segment count and second segment, so a lookup is a few string comparisons.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ class Router:
     def __init__(self, simulator: str) -> None:
         self.simulator = simulator
         self.routes: list[Route] = []
-        self._index: dict[int, list[Route]] | None = None
+        self._index: dict[Any, list[Route]] | None = None
 
     def add(
         self,
@@ -204,10 +204,14 @@ class Router:
     def delete(self, path: str, **options: Any) -> Callable[[H], H]:
         return self.route("DELETE", path, **options)
 
-    def _build_index(self) -> dict[int, list[Route]]:
-        index: dict[int, list[Route]] = {}
+    def _build_index(self) -> dict[Any, list[Route]]:
+        """Routes by (segment count, second segment) when that segment is literal, else by segment
+        count alone: a lookup then tries the few routes of one resource, not all of a length."""
+        index: dict[Any, list[Route]] = {}
         for r in self.routes:
-            index.setdefault(len(r.segments), []).append(r)
+            segs = r.segments
+            key = (len(segs), segs[1]) if len(segs) > 1 and isinstance(segs[1], str) else len(segs)
+            index.setdefault(key, []).append(r)
         for rs in index.values():
             # literal segments beat parameters: /v1/customers/search before /v1/customers/{id}
             rs.sort(key=lambda r: [0 if isinstance(s, str) else 1 for s in r.segments])
@@ -217,14 +221,17 @@ class Router:
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         index = self._index if self._index is not None else self._build_index()
         parts = path.strip("/").split("/")
+        n = len(parts)
         path_matched = False
-        for r in index.get(len(parts), ()):
-            found = r.match(parts)
-            if found is None:
-                continue
-            if r.method == method:
-                return r, found
-            path_matched = True
+        specific = index.get((n, parts[1]), ()) if n > 1 else ()
+        for bucket in (specific, index.get(n, ())):
+            for r in bucket:
+                found = r.match(parts)
+                if found is None:
+                    continue
+                if r.method == method:
+                    return r, found
+                path_matched = True
         if path_matched:
             raise SimError("method_not_allowed", f"Unsupported method for this URL ({method}: {path}).")
         raise SimError("route_not_found", f"Unrecognized request URL ({method}: {path}).")

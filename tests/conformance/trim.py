@@ -1,0 +1,130 @@
+"""Vendor only what a simulator implements from an official OpenAPI document.
+
+    python tests/conformance/trim.py SOURCE.json DEST.json --source URL --licence NAME \\
+        --op "GET /v1/customers" --op "POST /v1/customers/{customer}" ...
+
+keeps the named operations and every ``components`` entry they reach through ``$ref`` (followed
+transitively), drops prose (``description``, which validation never reads), and records in
+``info.x-vendored`` where the document came from, its version and licence, and the operations
+kept, so a reader of the trimmed file knows what it is without the original.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+_PROSE = ("description", "x-stripeResource", "x-stripeOperations")
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):
+            yield ref
+        for value in node.values():
+            yield from _refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _refs(value)
+
+
+def _strip(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _strip(v) for k, v in node.items() if k not in _PROSE or not isinstance(v, (str, list, dict))}
+    if isinstance(node, list):
+        return [_strip(v) for v in node]
+    return node
+
+
+def _resolve(document: dict[str, Any], ref: str) -> Any:
+    node: Any = document
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _parse_op(op: str) -> tuple[str, str]:
+    method, _, path = op.strip().partition(" ")
+    if not path:
+        raise ValueError(f"operation {op!r} must read 'METHOD /path/{{param}}'")
+    return method.lower(), path.strip()
+
+
+def trim(
+    document: dict[str, Any], operations: Iterable[str], *, vendored: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A copy of ``document`` with only ``operations`` ("GET /v1/customers") and what they reference."""
+    paths: dict[str, dict[str, Any]] = {}
+    kept: list[str] = []
+    for op in operations:
+        method, path = _parse_op(op)
+        try:
+            paths.setdefault(path, {})[method] = document["paths"][path][method]
+        except KeyError:
+            raise KeyError(f"the document has no operation {method.upper()} {path}") from None
+        kept.append(f"{method.upper()} {path}")
+    components: dict[str, dict[str, Any]] = {}
+    pending = list(_refs(paths))
+    seen: set[str] = set()
+    while pending:
+        ref = pending.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        _, section, name = ref[2:].split("/", 2)
+        target = _resolve(document, ref)
+        components.setdefault(section, {})[name] = target
+        pending.extend(_refs(target))
+    info = dict(document.get("info", {}))
+    info["x-vendored"] = {**(vendored or {}), "operations": sorted(kept)}
+    out = {k: v for k, v in document.items() if k not in ("paths", "components", "info")}
+    out.update(info=info, paths=paths, components={s: dict(sorted(c.items())) for s, c in sorted(components.items())})
+    return _strip(out)  # type: ignore[no-any-return]
+
+
+def trim_fixtures(fixtures: dict[str, Any], names: Iterable[str], *, vendored: dict[str, Any]) -> dict[str, Any]:
+    """Stripe's ``fixtures3.json`` reduced to the example objects named (``customer``, ``charge``...)."""
+    resources = fixtures.get("resources", {})
+    missing = sorted(set(names) - set(resources))
+    if missing:
+        raise KeyError(f"the fixtures have no object {', '.join(missing)}")
+    return {"x-vendored": vendored, "resources": {name: resources[name] for name in sorted(set(names))}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("source", type=Path)
+    parser.add_argument("dest", type=Path)
+    parser.add_argument("--op", action="append", default=[], help='"METHOD /path" (repeatable)')
+    parser.add_argument("--ops-file", type=Path, help="one operation per line")
+    parser.add_argument("--source-url", default="", help="where the original document was published")
+    parser.add_argument("--licence", default="", help="its licence")
+    parser.add_argument("--version", default="", help="its version, when the document does not say")
+    parser.add_argument("--object", action="append", default=[], help="fixtures: keep this example object")
+    args = parser.parse_args(argv)
+    ops = list(args.op)
+    if args.ops_file:
+        ops += [line for line in args.ops_file.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    document = json.loads(args.source.read_text(encoding="utf-8"))
+    vendored = {"source": args.source_url, "licence": args.licence, "file": args.source.name}
+    if args.version:
+        vendored["version"] = args.version
+    if args.object:
+        trimmed = trim_fixtures(document, args.object, vendored=vendored)
+        summary = f"{len(trimmed['resources'])} objects"
+    else:
+        trimmed = trim(document, ops, vendored=vendored)
+        summary = f"{len(ops)} operations, {sum(map(len, trimmed['components'].values()))} components"
+    # one line per top-level key keeps the file small; `python -m json.tool` reads it
+    text = "{\n" + ",\n".join(f"{json.dumps(k)}: {json.dumps(v, sort_keys=True)}" for k, v in trimmed.items()) + "\n}\n"
+    args.dest.write_text(text, encoding="utf-8")
+    print(f"{args.dest}: {summary}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
