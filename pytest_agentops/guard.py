@@ -21,7 +21,8 @@ if TYPE_CHECKING:
     from .contracts import AgentContract, Contracts
     from .policy import Guard, Rule
     from .prices import Price, PriceTable
-    from .tap import Tap
+    from .tap import LiveRequest, Reply, Tap
+    from .tools import Denial, ToolSpec
     from .trace import Run
 
 GUARD = pytest.StashKey["Guard"]()
@@ -244,24 +245,54 @@ def build_guard(item: pytest.Item, run: Run) -> Guard:
 
 @contextlib.contextmanager
 def activate(item: pytest.Item, run: Run, tap: Tap) -> Iterator[None]:
-    """Install the test's guard: a gate on ``tap``, a listener on ``run``, the ``@tool`` guard."""
+    """Install the test's guard: a gate on ``tap``, a listener on ``run``, the ``@tool`` guard.
+
+    A test outside the scope (docs/existing-suites.md) gets a ``Deferred`` guard, built on its first
+    governed request or ``@tool`` call: most such tests make none, and building one per test was
+    most of the plugin's cost on a suite that never calls an agent.
+    """
     if SETTINGS not in item.config.stash:
         yield
         return
     from .tools import use_guard
 
     _providers(item.config, item.config.stash[SETTINGS])
-    guard = build_guard(item, run)
-    guard.attach()
-    tap.gates.append(guard.gate)
-    item.stash[GUARD] = guard
+    deferred = Deferred(item, run)
+    if tap.in_scope:
+        deferred.get()
+    tap.gates.append(deferred.gate)
     try:
-        with use_guard(guard):
+        with use_guard(deferred):
             yield
     finally:
-        guard.detach()
+        if deferred.real is not None:
+            deferred.real.detach()
         with contextlib.suppress(ValueError):
-            tap.gates.remove(guard.gate)
+            tap.gates.remove(deferred.gate)
+
+
+class Deferred:
+    """The test's guard, built when first needed; ``item.stash[GUARD]`` holds it from then on."""
+
+    def __init__(self, item: pytest.Item, run: Run) -> None:
+        self._item, self._run = item, run
+        self.real: Guard | None = None
+
+    def get(self) -> Guard:
+        if self.real is None:
+            self.real = build_guard(self._item, self._run)
+            self.real.attach()
+            self._item.stash[GUARD] = self.real
+        return self.real
+
+    def gate(self, live: LiveRequest) -> Reply | None:
+        return self.get().gate(live)
+
+    def check_python(self, spec: ToolSpec, arguments: dict[str, Any]) -> Denial | None:
+        return self.get().check_python(spec, arguments)
+
+    def record_python(self, spec: ToolSpec, arguments: Any, **details: Any) -> None:
+        self.get().record_python(spec, arguments, **details)
 
 
 def failure_text(guard: Guard, lines: list[str]) -> str:
@@ -292,12 +323,14 @@ class GuardHooks:
         try:
             result = yield
         except BaseException:
+            guard = item.stash.get(GUARD, None)  # a deferred guard may have been built meanwhile
             if guard is not None:
                 guard.ended_at = time.time()
                 lines = guard.failures()
                 if lines:
                     item.add_report_section("call", "agentops", failure_text(guard, lines))
             raise
+        guard = item.stash.get(GUARD, None)
         if guard is not None:
             guard.ended_at = time.time()
             lines = guard.failures()
