@@ -258,8 +258,7 @@ def activate(item: pytest.Item, run: Run, tap: Tap) -> Iterator[None]:
 
     _providers(item.config, item.config.stash[SETTINGS])
     deferred = Deferred(item, run)
-    if tap.in_scope:
-        deferred.get()
+    deferred.get()  # eager until the fuzz harness's inherited policy works with a deferred guard
     tap.gates.append(deferred.gate)
     try:
         with use_guard(deferred):
