@@ -70,7 +70,10 @@ def test_default_scope_governs_agent_traffic_only(scoped: Project, upstream: Ups
     assert "PASSED test_scope.py::test_plain_traffic_is_left_alone" in out
     for name in GOVERNED:
         assert f"FAILED test_scope.py::{name}" in out  # no cassette: a loud miss, never the upstream
-    assert out.count("pytest-agentops: 1 request(s) had no recorded answer") == 4
+    # Line starts only: with CI set, pytest prints the short summary untruncated, repeating the text.
+    miss = "pytest-agentops: 1 request(s) had no recorded answer"
+    misses = [line for line in out.splitlines() if line.startswith(miss)]
+    assert len(misses) == 4
     assert upstream.count == 1  # only the plain test reached it
 
 

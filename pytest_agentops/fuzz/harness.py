@@ -179,8 +179,10 @@ def _guard_for(
     from ..policy import Guard
     from ..tools import current_guard
 
-    outer = current_guard() if inherit else None
-    base: Any = outer if outer is not None and hasattr(outer, "policy") else None
+    outer: Any = current_guard() if inherit else None
+    if hasattr(outer, "get"):  # the test's guard, not built yet (guard.Deferred): the episode needs its policy
+        outer = outer.get()
+    base: Any = outer if hasattr(outer, "policy") else None
     if base is not None:
         eff_policy = base.policy.merged(policy) if policy is not None else base.policy
         eff_budget = base.budget.merged(budget) if budget is not None else base.budget
