@@ -244,15 +244,15 @@ def build_guard(item: pytest.Item, run: Run) -> Guard:
 
 
 @contextlib.contextmanager
-def activate(item: pytest.Item, run: Run, tap: Tap) -> Iterator[None]:
-    """Install the test's guard: a gate on ``tap``, a listener on ``run``, the ``@tool`` guard.
+def activate(item: pytest.Item, run: Run, tap: Tap, *, tools: bool = True) -> Iterator[Deferred | None]:
+    """Install the test's guard: a gate on ``tap``, a listener on ``run``, and (``tools``) the ``@tool`` guard.
 
     A test outside the scope (docs/existing-suites.md) gets a ``Deferred`` guard, built on its first
     governed request or ``@tool`` call: most such tests make none, and building one per test was
     most of the plugin's cost on a suite that never calls an agent.
     """
     if SETTINGS not in item.config.stash:
-        yield
+        yield None
         return
     from .tools import use_guard
 
@@ -262,8 +262,8 @@ def activate(item: pytest.Item, run: Run, tap: Tap) -> Iterator[None]:
         deferred.get()
     tap.gates.append(deferred.gate)
     try:
-        with use_guard(deferred):
-            yield
+        with use_guard(deferred) if tools else contextlib.nullcontext():
+            yield deferred
     finally:
         if deferred.real is not None:
             deferred.real.detach()

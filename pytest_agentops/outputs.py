@@ -251,6 +251,9 @@ class OutputHooks:
         return None if root is None else root / relative_path(item.nodeid)
 
     def _on_report(self, item: pytest.Item, report: pytest.TestReport) -> None:
+        run = self._run(item)
+        if run is None:
+            return  # a test outside the scope that never opened its tap: not an agent run
         phases = item.stash.get(PHASES, None)
         if phases is None:
             phases = item.stash[PHASES] = Phases()
@@ -258,7 +261,6 @@ class OutputHooks:
         phases.duration_s += report.duration
         if report.failed and phases.failure is None:
             phases.failure = {"when": report.when, "message": _failure_text(report)}
-        run = self._run(item)
         if report.failed and not phases.section_added and run is not None and run.events:
             phases.section_added = True
             self._add_step_table(item, report, run)

@@ -6,8 +6,8 @@ never at plugin import, so pytest start-up stays fast.
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from pathlib import Path
+import contextlib
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -29,6 +29,7 @@ SIMS = pytest.StashKey["SimSet"]()
 _OUTER_ON_BLOCK = pytest.StashKey[Any]()  # a nested session restores the outer session's callback
 _INTERCEPTING = pytest.StashKey[bool]()  # this session holds the process-wide interception
 TAP = pytest.StashKey["Tap"]()
+OPENER = pytest.StashKey["Opener"]()
 
 # Using one of these (or an agent* marker) puts a test in scope: all its requests are governed.
 SCOPE_FIXTURES = frozenset({"agent_run", "agent_cassette", "billing", "ticketing", "crm", "agent_sims", "fake_llm"})
@@ -161,12 +162,12 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     return f"agentops: {mode}, cassettes in {settings.cassette_dir}"
 
 
-_current_run: Run | None = None
-
-
 def _on_block(message: str) -> None:
-    if _current_run is not None:
-        _current_run.misses.append(Miss("socket", "(network guard)", message))
+    from .session import active_tap
+
+    tap = active_tap()  # opens the tap of a test outside the scope: its blocked socket fails it too
+    if tap is not None:
+        tap.run.misses.append(Miss("socket", "(network guard)", message))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -184,12 +185,22 @@ def _fail_on_misses(item: pytest.Item, when: str) -> Generator[None, object, obj
     try:
         result = yield
     except BaseException:
-        if run is not None and len(run.misses) > before:
-            item.add_report_section(when, "agentops", _misses_text(run.misses[before:]))
+        misses = _new_misses(item, run, before)
+        if misses:
+            item.add_report_section(when, "agentops", _misses_text(misses))
         raise
-    if run is not None and len(run.misses) > before:
-        pytest.fail(_misses_text(run.misses[before:]), pytrace=False)
+    misses = _new_misses(item, run, before)
+    if misses:
+        pytest.fail(_misses_text(misses), pytrace=False)
     return result
+
+
+def _new_misses(item: pytest.Item, run: Run | None, before: int) -> list[Miss]:
+    """The misses since ``before``; a run opened during the phase (a test outside the scope) counts from 0."""
+    now = item.stash.get(RUN, None)
+    if now is None:
+        return []
+    return now.misses[before if now is run else 0 :]
 
 
 @pytest.hookimpl(wrapper=True)
@@ -211,16 +222,94 @@ def _misses_text(misses: list[Miss]) -> str:
 
 @pytest.fixture(autouse=True)
 def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]:
-    """Route every HTTP request of the test through the tap (vcrpy's patches, our cassette)."""
-    global _current_run
-    from .session import open_tap
-    from .sims import SimSet
+    """Route the test's governed requests to its tap, opened now or, outside the scope, on first use.
 
+    Most tests of a suite that adopted the plugin never call an agent: opening a tap, a run, the
+    simulators and a guard for each of them was nearly all the plugin cost such a suite.
+    """
     settings = request.config.stash.get(SETTINGS, None)
     if settings is None:  # turned off (AGENTOPS_DISABLE=1, or an outer -p no:agentops)
         yield
         return
+    from . import session
+    from .tools import use_guard
+
+    _hold_interception(request.config)
     item = request.node
+    eager = _asks_for_agentops(item, settings)
+    opener = item.stash[OPENER] = Opener(item, settings, lazy=not eager)
+    if eager:
+        opener.open()
+        try:
+            yield
+        finally:
+            opener.close()
+        return
+    with session.pending(opener.open), use_guard(LazyGuard(opener)):
+        try:
+            yield
+        finally:
+            opener.close()
+
+
+class Opener:
+    """One test's run, tap, simulators and guard, opened once (a second ``open`` returns the same tap)."""
+
+    def __init__(self, item: pytest.Item, settings: _config.Settings, *, lazy: bool) -> None:
+        self.item, self.settings, self.lazy = item, settings, lazy
+        self.tap: Tap | None = None
+        self.guard: _guard.Deferred | None = None
+        self._opening = False
+        self._stack = contextlib.ExitStack()
+
+    def open(self) -> Tap | None:
+        if self.tap is None and not self._opening:  # a request made while opening finds no tap yet
+            self._opening = True
+            try:
+                self.tap, self.guard = self._stack.enter_context(
+                    _test_tap(self.item, self.settings, tools=not self.lazy)
+                )
+            finally:
+                self._opening = False
+        return self.tap
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+class LazyGuard:
+    """The ``@tool`` guard of a test outside the scope: a tool call opens the test's tap and guard."""
+
+    def __init__(self, opener: Opener) -> None:
+        self._opener = opener
+
+    def get(self) -> Any:
+        self._opener.open()
+        deferred = self._opener.guard
+        return deferred.get() if deferred is not None else None
+
+    def gate(self, live: Any) -> Any:
+        guard = self.get()
+        return guard.gate(live) if guard is not None else None
+
+    def check_python(self, spec: Any, arguments: dict[str, Any]) -> Any:
+        guard = self.get()
+        return guard.check_python(spec, arguments) if guard is not None else None
+
+    def record_python(self, spec: Any, arguments: Any, **details: Any) -> None:
+        guard = self.get()
+        if guard is not None:
+            guard.record_python(spec, arguments, **details)
+
+
+@contextlib.contextmanager
+def _test_tap(
+    item: pytest.Item, settings: _config.Settings, *, tools: bool
+) -> Iterator[tuple[Tap, _guard.Deferred | None]]:
+    """``tools``: make its guard the ``@tool`` guard (a lazy test set a ``LazyGuard`` at setup instead)."""
+    from .session import open_tap
+    from .sims import SimSet
+
     run = Run(item.nodeid)
     item.stash[RUN] = run
     _outputs.start_run(item, run)
@@ -235,17 +324,15 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     path = settings.cassette_path(item.path, test_name, named)
     redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
     hook = redact if redact.get_hookimpls() else None
-    outer, _current_run = _current_run, run
-    _hold_interception(request.config)
-    with open_tap(settings, run, path, hook, in_scope=_in_scope(item, settings, path)) as tap:
+    in_scope = _asks_for_agentops(item, settings) or path.is_file()
+    with open_tap(settings, run, path, hook, in_scope=in_scope) as tap:
         item.stash[TAP] = tap
         item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
         try:
-            with _guard.activate(item, run, tap):
-                yield
+            with _guard.activate(item, run, tap, tools=tools) as deferred:
+                yield tap, deferred
         finally:
             sims.close()
-            _current_run = outer  # a pytester session's test runs inside an outer test
 
 
 def _hold_interception(config: pytest.Config) -> None:
@@ -257,15 +344,16 @@ def _hold_interception(config: pytest.Config) -> None:
         config.stash[_INTERCEPTING] = True
 
 
-def _in_scope(item: pytest.Item, settings: _config.Settings, cassette: Path) -> bool:
-    """Every request of this test is governed: it asked for agentops, or it has a cassette already."""
+def _asks_for_agentops(item: pytest.Item, settings: _config.Settings) -> bool:
+    """Every request of this test is governed from its start: an agent* marker, a fixture of ours, scope all.
+
+    A test with a cassette already is governed too; that one is found when its tap opens.
+    """
     if settings.scope == "all":
         return True
     if any(mark.name.startswith("agent") for mark in item.iter_markers()):
         return True
-    if not SCOPE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())):
-        return True
-    return cassette.is_file()
+    return not SCOPE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
 
 
 def _enter_scope(request: pytest.FixtureRequest) -> Tap:
@@ -276,8 +364,12 @@ def _enter_scope(request: pytest.FixtureRequest) -> Tap:
             pytrace=False,
         )
     request.getfixturevalue("_agentops_tap")
-    tap: Tap = request.node.stash[TAP]
+    opener: Opener = request.node.stash[OPENER]
+    tap = opener.open()
+    assert tap is not None, "the test's tap opens before any request"
     tap.in_scope = True
+    if opener.guard is not None:
+        opener.guard.get()  # an agent test reads its guard (agent_run.budget) whether or not it calls
     return tap
 
 

@@ -57,12 +57,27 @@ def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None, *, in_s
         cassette.save(replace=settings.record == "all", session=settings.session_id)
 
 
-_active: list[Tap] = []  # the taps intercepting now, innermost last
+# The taps intercepting now, innermost last; an opener stands for the tap of a test outside the
+# scope, opened by the first request that needs it (it then pushes the tap above itself).
+_active: list[Tap | Callable[[], Tap | None]] = []
 
 
 def active_tap() -> Tap | None:
     """The tap answering requests now (the current test's), or None outside one."""
-    return _active[-1] if _active else None
+    if not _active:
+        return None
+    top = _active[-1]
+    return top if isinstance(top, Tap) else top()
+
+
+@contextlib.contextmanager
+def pending(opener: Callable[[], Tap | None]) -> Iterator[None]:
+    """Until the block ends, ``opener`` opens the current test's tap when a request first asks for it."""
+    _active.append(opener)
+    try:
+        yield
+    finally:
+        _active.remove(opener)
 
 
 @contextlib.contextmanager
