@@ -244,6 +244,14 @@ class OutputHooks:
 
         return item.stash.get(RUN, None)
 
+    def _agent_test(self, item: pytest.Item) -> bool:
+        """An agent test has a row even when it never ran its body (skipped at setup: no run)."""
+        from .plugin import SETTINGS as TAP_SETTINGS
+        from .plugin import asks_for_agentops
+
+        settings = item.config.stash.get(TAP_SETTINGS, None)
+        return settings is not None and asks_for_agentops(item, settings)
+
     def _trace_path(self, item: pytest.Item) -> Path | None:
         from .tracefile import relative_path
 
@@ -252,7 +260,7 @@ class OutputHooks:
 
     def _on_report(self, item: pytest.Item, report: pytest.TestReport) -> None:
         run = self._run(item)
-        if run is None:
+        if run is None and not self._agent_test(item):
             return  # a test outside the scope that never opened its tap: not an agent run
         phases = item.stash.get(PHASES, None)
         if phases is None:

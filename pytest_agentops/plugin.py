@@ -236,7 +236,7 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
 
     _hold_interception(request.config)
     item = request.node
-    eager = _asks_for_agentops(item, settings)
+    eager = asks_for_agentops(item, settings)
     opener = item.stash[OPENER] = Opener(item, settings, lazy=not eager)
     if eager:
         opener.open()
@@ -324,7 +324,7 @@ def _test_tap(
     path = settings.cassette_path(item.path, test_name, named)
     redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
     hook = redact if redact.get_hookimpls() else None
-    in_scope = _asks_for_agentops(item, settings) or path.is_file()
+    in_scope = asks_for_agentops(item, settings) or path.is_file()
     with open_tap(settings, run, path, hook, in_scope=in_scope) as tap:
         item.stash[TAP] = tap
         item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
@@ -344,7 +344,7 @@ def _hold_interception(config: pytest.Config) -> None:
         config.stash[_INTERCEPTING] = True
 
 
-def _asks_for_agentops(item: pytest.Item, settings: _config.Settings) -> bool:
+def asks_for_agentops(item: pytest.Item, settings: _config.Settings) -> bool:
     """Every request of this test is governed from its start: an agent* marker, a fixture of ours, scope all.
 
     A test with a cassette already is governed too; that one is found when its tap opens.

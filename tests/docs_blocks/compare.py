@@ -42,10 +42,12 @@ _HEX_ID = re.compile(r"\b[0-9a-f]{32}\b")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
 _DECIMAL = re.compile(r"(?<![\d$.])\d+\.\d+(?![\d%.])")
 _STEP_ROW = re.compile(r"^\d+ (?:model|tool) ")
+_BANNER = re.compile(r"^=+ (.*?) =+$")  # pytest centres banners: their width follows the text (a duration)
 
 
 def normalize_line(line: str) -> str:
     line = " ".join(line.split())
+    line = _BANNER.sub(r"=== \1 ===", line)
     line = _HEX_ID.sub("<id>", line)
     line = _ISO.sub("<time>", line)
     if _STEP_ROW.match(line):  # seq kind tool/model backend status tokens ms note: ms varies
