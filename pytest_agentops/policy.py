@@ -326,11 +326,8 @@ class Guard:
 
     @staticmethod
     def _model_of(live: LiveRequest) -> str | None:
-        try:
-            data = json.loads(live.body) if live.body else None
-        except ValueError:
-            return None
-        model = data.get("model") if isinstance(data, dict) else None
+        data = live.json_object()  # parsed once per request, shared with the tap's model-call parser
+        model = data.get("model") if data is not None else None
         return model if isinstance(model, str) else None
 
     def link(self, tool: str) -> tuple[int, str | None] | None:

@@ -61,7 +61,11 @@ def served(tap: Tap, live: LiveRequest, backend: Backend, status: int, headers: 
 
 def answer_of(reply: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     """A tap reply (vcr-shaped) as the (status, headers, body) a loopback server sends."""
-    headers = {k: ", ".join(v) if isinstance(v, list) else str(v) for k, v in reply["headers"].items()}
+    headers = {
+        k: ", ".join(v) if isinstance(v, list) else str(v)
+        for k, v in reply["headers"].items()
+        if k.lower() not in ("content-length", "transfer-encoding")  # the server frames the body itself
+    }
     return int(reply["status"]["code"]), headers, reply["body"]["string"] or b""
 
 
