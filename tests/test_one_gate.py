@@ -235,16 +235,68 @@ def test_pinned(fake_llm, agent_run):
     [denial] = agent_run.denials
     assert denial.rule == "model_pinning" and denial.fails_test
     print("INNER-ASSERTS-PASSED")
+
+
+@pytest.mark.agent_budget(max_tool_calls=1)
+def test_budget_on_a_port(agent_sims, crm, agent_run):
+    env = {**os.environ, **agent_sims.env()}
+    outs = []
+    for _ in range(2):
+        done = subprocess.run([sys.executable, "-c", READ, agent_sims.crm.base_url, crm.api_key], env=env,
+                              capture_output=True, text=True, timeout=60, check=True)
+        outs.append(done.stdout.strip())
+    assert outs == ["200", "403 budget.max_tool_calls"]
+    assert [d.rule for d in agent_run.denials] == ["budget.max_tool_calls"] and agent_run.denials[0].fails_test
+    print("BUDGET-ASSERTS-PASSED")
+
+
+READ = """
+import sys, urllib.error, urllib.request
+request = urllib.request.Request(sys.argv[1] + "/crm/v3/objects/contacts",
+                                 headers={"Authorization": "Bearer " + sys.argv[2]})
+try:
+    print(urllib.request.urlopen(request).status)
+except urllib.error.HTTPError as exc:
+    print(exc.code, exc.headers["x-agentops-denied"])
+"""
 '''
 
 
 def test_the_fake_model_on_a_port_obeys_a_model_pin(project: Project) -> None:
+    """Pins and budgets hold on a port, and fail the test there as in-process (from the event's verdict)."""
     project.pytester.makepyfile(test_pin=MODEL_PIN_TEST)
     result = project.run("-s")
-    result.assert_outcomes(failed=1)  # a pin denial fails the test, over a port as in-process
+    result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(
         [
             "*INNER-ASSERTS-PASSED*",
             "*policy: model_pinning denied the model call (seq 0): 'gpt-4o' is not pinned by the policy*",
         ]
     )
+    result.stdout.fnmatch_lines(["*BUDGET-ASSERTS-PASSED*", "*budget exceeded*max_tool_calls*"])
+
+
+def test_the_gate_returns_a_complete_verdict() -> None:
+    from pytest_agentops import register_tool
+    from pytest_agentops.policy import Guard, Policy
+    from pytest_agentops.tap import LiveRequest
+    from pytest_agentops.trace import Run, Verdict
+
+    register_tool("one_gate.notes.create", method="POST", url="https://notes.one-gate.test/notes")
+    guard = Guard(Run("t"), policy=Policy(read_only=True))
+    live = LiveRequest("POST", "https://notes.one-gate.test/notes", {"content-type": "application/json"}, b'{"a": 1}')
+    reply = guard.gate(live)
+    assert reply is not None and reply[0] == 403 and reply[1]["x-agentops-denied"] == "read_only"
+    assert live.verdict == Verdict(
+        "one_gate.notes.create",
+        "write",
+        {"a": 1},
+        "read_only",
+        "one_gate.notes.create: this test's policy is read-only",
+        False,
+        None,
+    )
+    assert not live.verdict.allowed
+    read = LiveRequest("GET", "https://notes.one-gate.test/other", {}, b"")
+    assert guard.gate(read) is None and read.verdict is not None and read.verdict.allowed
+    assert (read.verdict.tool, read.verdict.access) == (None, "read")
