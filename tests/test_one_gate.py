@@ -300,3 +300,19 @@ def test_the_gate_returns_a_complete_verdict() -> None:
     read = LiveRequest("GET", "https://notes.one-gate.test/other", {}, b"")
     assert guard.gate(read) is None and read.verdict is not None and read.verdict.allowed
     assert (read.verdict.tool, read.verdict.access) == (None, "read")
+
+
+def test_simulators_never_import_the_plugin() -> None:
+    """The gate reaches the loopback server as a callable (``SimServer(front=...)``), never by import."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "simulators"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            found += [f"{path.relative_to(root)}: {n}" for n in names if n.split(".")[0] == "pytest_agentops"]
+    assert len(list(root.rglob("*.py"))) > 20 and found == []
