@@ -46,16 +46,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import budget as _budget
 from .tools import Denial, Kind, Risk, ToolRegistry, ToolSpec, arguments_denial, http_payload, normalise_name
+from .trace import Verdict
 
 if TYPE_CHECKING:
     from .budget import Budget
     from .contracts import AgentContract
     from .prices import PriceTable
     from .tap import LiveRequest, Reply
-    from .trace import Event, Run
+    from .trace import Run
 
 RISK_ORDER = {"low": 0, "medium": 1, "high": 2, "critical": 3}
-FAILING_RULES = frozenset({"model_pinning"})
+FAILING_RULES = frozenset({"model_pinning"})  # rules whose Denial says fail_test=True (see Verdict.fails_test)
 
 
 class Policy(BaseModel):
@@ -103,17 +104,6 @@ class Call:
 Rule = Callable[[Call, "Run"], "Denial | None"]
 
 
-@dataclass(slots=True)
-class _Note:
-    """What the gate learnt about a request, put on its event when the tap records it."""
-
-    url: str
-    tool: str | None
-    access: Kind | None
-    arguments: Any
-    denial: Denial | None
-
-
 def _compile_patterns(patterns: Sequence[str]) -> re.Pattern[str] | None:
     if not patterns:
         return None
@@ -153,14 +143,12 @@ class Guard:
         self.rules = tuple(rules)
         self.registry = registry or default_registry
         self.ended_at: float | None = None
-        self.failing_rules = set(FAILING_RULES)
         p = self.policy
         self._allow = _compile_patterns(p.allow) if p.allow is not None else None
         self._deny = _compile_patterns(p.deny)
         self._models = _pinned(p.models) if p.models else None
         self._max_risk = RISK_ORDER[p.max_risk] if p.max_risk else None
         self._tenant_header = p.tenant_header.lower()
-        self._notes: dict[tuple[float, str], deque[_Note]] = {}
         self._lock = threading.Lock()
         self._tally: _budget.Tally | None = None  # running totals for the budget check before each call
         # Model tool-call requests by normalised name, in order: (model event seq, index, ref).
@@ -172,13 +160,10 @@ class Guard:
 
     def attach(self) -> None:
         self.run.guard = self
-        self.run.listeners.append(self.on_event)
 
     def detach(self) -> None:
         if self.ended_at is None:
             self.ended_at = time.time()
-        if self.on_event in self.run.listeners:
-            self.run.listeners.remove(self.on_event)
 
     # ---- the rules ----------------------------------------------------------------------------
 
@@ -257,15 +242,12 @@ class Guard:
         if found is None:
             return None
         rule, message = found
-        self.failing_rules.add(rule)
         return Denial(rule, message, fail_test=True)
 
     def _plugin_rules(self, call: Call) -> Denial | None:
         for rule in self.rules:
             denial = rule(call, self.run)
             if denial is not None:
-                if denial.fail_test:
-                    self.failing_rules.add(denial.rule)
                 return denial
         return None
 
@@ -293,14 +275,27 @@ class Guard:
     # ---- HTTP: the tap gate -------------------------------------------------------------------
 
     def gate(self, live: LiveRequest) -> Reply | None:
-        """Deny (a 403/422 JSON reply the backend never sees) or allow (None) an intercepted request."""
+        """Deny (a 403/422 JSON reply the backend never sees) or allow (None) an intercepted request.
+
+        Either way the verdict travels on ``live.verdict`` to the one place that writes its event.
+        """
+        verdict, denial = self.judge(live)
+        live.verdict = verdict
+        return None if denial is None else self.reply(denial, verdict.tool)
+
+    def judge(self, live: LiveRequest) -> tuple[Verdict, Denial | None]:
+        """The verdict on ``live`` (and the denial behind it, to build the reply). Writes nothing."""
         if live.kind == "model":
             call = Call("model", None, None, None, live.method, live.url, live.headers, model=self._model_of(live))
             denial = self.check(call)
-            if denial is not None:
-                self._note(live, _Note(live.url, None, None, None, denial))
-                return self.reply(denial, None)
-            return None
+            return _verdict(None, None, None, denial), denial
+        call = self._tool_call(live)
+        denial = self.check(call)
+        link = self.link(call.name) if call.name is not None else None
+        return _verdict(call.name, call.access, call.arguments, denial, link), denial
+
+    def _tool_call(self, live: LiveRequest) -> Call:
+        """``live`` as the rules see a tool call: its registered tool, access and decoded arguments."""
         resolved = self.registry.resolve(live.method, live.url)
         spec, params = resolved if resolved is not None else (None, {})
         decode = spec.decode if spec is not None and spec.decode is not None else http_payload
@@ -316,10 +311,7 @@ class Guard:
             spec.kind if spec is not None else ("read" if live.method in ("GET", "HEAD", "OPTIONS") else "write")
         )
         name = spec.name if spec is not None else None
-        call = Call("tool", name, spec, access, live.method, live.url, live.headers, arguments, payload)
-        denial = self.check(call)
-        self._note(live, _Note(live.url, name, access, arguments, denial))
-        return None if denial is None else self.reply(denial, name)
+        return Call("tool", name, spec, access, live.method, live.url, live.headers, arguments, payload)
 
     @staticmethod
     def reply(denial: Denial, tool: str | None) -> Reply:
@@ -334,54 +326,27 @@ class Guard:
 
     @staticmethod
     def _model_of(live: LiveRequest) -> str | None:
-        try:
-            data = json.loads(live.body) if live.body else None
-        except ValueError:
-            return None
-        model = data.get("model") if isinstance(data, dict) else None
+        data = live.json_object()  # parsed once per request, shared with the tap's model-call parser
+        model = data.get("model") if data is not None else None
         return model if isinstance(model, str) else None
 
-    def _note(self, live: LiveRequest, note: _Note) -> None:
-        with self._lock:
-            self._notes.setdefault((live.started_at, live.method), deque()).append(note)
+    def link(self, tool: str) -> tuple[int, str | None] | None:
+        """The earliest model tool call named ``tool`` (or an alias) not yet linked to an execution.
 
-    def on_event(self, event: Event) -> None:
-        """A run listener: put what the gate learnt on the event, and link it to the model's request."""
-        key = (event.started_at, event.method)
-        note: _Note | None = None
-        with self._lock:
-            queue = self._notes.get(key)
-            if queue:
-                note = queue.popleft()
-                if not queue:
-                    del self._notes[key]
-        if note is not None:
-            if event.tool is None:
-                event.tool = note.tool
-            if event.kind == "tool":
-                event.access = note.access
-                event.arguments = note.arguments
-            if note.denial is not None:
-                event.rule = note.denial.rule
-                event.error = note.denial.message
-        if event.kind == "tool" and event.tool is not None and event.requested_by is None:
-            event.requested_by = self.link(event)
-
-    def link(self, event: Event) -> tuple[int, str | None] | None:
-        """The earliest model tool call of the same name not yet linked to an execution.
-
-        The model's requests are indexed by name as the events go by (``_requests``), so linking
-        costs the same at the 1,000th tool call as at the first.
+        Asked when the call is judged, so its event is written with the link. The model's requests
+        are indexed by name as the events go by (``_requests``), so linking costs the same at the
+        1,000th tool call as at the first.
         """
-        spec = self.registry.get(event.tool) if event.tool else None
-        names = {normalise_name(event.tool or "")}
+        spec = self.registry.get(tool)
+        names = {normalise_name(tool)}
         if spec is not None:
             names.update(normalise_name(a) for a in spec.aliases)
         with self._lock:
             events = self.run.events
-            if len(events) < self._requests_seen:  # a list that shrank (never done by the library)
+            upto = len(events)  # every model call recorded before this one was judged
+            if upto < self._requests_seen:  # a list that shrank (never done by the library)
                 self._requests, self._requests_seen, self._linked = {}, 0, set()
-            for source in events[self._requests_seen : event.seq]:
+            for source in events[self._requests_seen : upto]:
                 if source.requested_by is not None:
                     self._linked.add(source.requested_by)
                 call = source.model_call
@@ -390,13 +355,13 @@ class Guard:
                 for index, requested in enumerate(call.tool_calls):
                     ref = (source.seq, requested.id if requested.id is not None else f"#{index}")
                     self._requests.setdefault(normalise_name(requested.name), deque()).append((source.seq, index, ref))
-            self._requests_seen = max(self._requests_seen, event.seq)
+            self._requests_seen = max(self._requests_seen, upto)
             best: tuple[int, int, tuple[int, str | None]] | None = None
             for name in names:
                 queue = self._requests.get(name)
                 while queue and queue[0][2] in self._linked:
                     queue.popleft()
-                if queue and queue[0][0] < event.seq and (best is None or queue[0][:2] < best[:2]):
+                if queue and queue[0][0] < upto and (best is None or queue[0][:2] < best[:2]):
                     best = queue[0]
             if best is None:
                 return None
@@ -423,9 +388,8 @@ class Guard:
         denial: Denial | None = None,
         result: Any = None,
     ) -> None:
-        if denial is not None and denial.fail_test:
-            self.failing_rules.add(denial.rule)
         self.run.record(
+            _verdict(spec.name, spec.kind, arguments, denial, self.link(spec.name)),
             kind="tool",
             method="CALL",
             url=_python_url(spec),
@@ -433,11 +397,7 @@ class Guard:
             status=status,
             started_at=started_at,
             duration_s=duration_s,
-            tool=spec.name,
-            error=denial.message if denial is not None else error,
-            access=spec.kind,
-            arguments=arguments,
-            rule=denial.rule if denial is not None else None,
+            error=error,
             # What the tool returned, for trace files (the writer redacts it like any tool I/O).
             response_body=_plain(result) if self.run.capture_io and result is not None else None,
         )
@@ -452,13 +412,25 @@ class Guard:
         seen: set[tuple[str, str | None]] = set()
         for event in self.run.events:
             rule = event.rule
-            if rule is None or rule not in self.failing_rules or rule in shown or (rule, event.error) in seen:
+            if rule is None or not event.fails_test or rule in shown or (rule, event.error) in seen:
                 continue
             seen.add((rule, event.error))
             what = "model call" if event.kind == "model" else f"call of {event.tool or event.url}"
             prefix = "budget exceeded" if rule.startswith("budget.") else "policy"
             lines.append(f"{prefix}: {rule} denied the {what} (seq {event.seq}): {event.error}")
         return lines
+
+
+def _verdict(
+    tool: str | None,
+    access: Kind | None,
+    arguments: Any,
+    denial: Denial | None,
+    requested_by: tuple[int, str | None] | None = None,
+) -> Verdict:
+    if denial is None:
+        return Verdict(tool, access, arguments, requested_by=requested_by)
+    return Verdict(tool, access, arguments, denial.rule, denial.message, denial.fail_test, requested_by)
 
 
 def _plain(value: Any) -> Any:

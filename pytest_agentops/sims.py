@@ -201,7 +201,12 @@ class SimSet:
         """The same instance on a real loopback port (started on first use)."""
         tapped = self.get(name)
         if name not in self._servers:
-            server = tapped.simulator.serve()
+            from simulators.core.server import SimServer
+
+            from .tap.loopback import front
+
+            # Requests on the port (subprocesses, raw sockets) pass this test's gates and trace too.
+            server = SimServer(tapped.simulator, front=front(lambda: self.tap)).start()
             self._servers[name] = server
             # In-process clients pointed at the loopback URL are served in-process too, like the rest.
             self.tap.mount(server.base_url, handler(tapped.simulator))

@@ -6,6 +6,7 @@ events; nothing else keeps counters of its own.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -67,6 +68,36 @@ class ModelCall:
     text: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The gate's answer about one request, carried with it to the one place that writes its event.
+
+    A policy engine computes it before any backend sees the request; the event is then written
+    complete (tool, access, arguments, rule, whether it fails the test), never edited afterwards.
+    """
+
+    tool: str | None = None  # the tool's name; None for a model call or an unregistered request
+    access: Access | None = None  # "read"/"write" for a tool call, None for a model call
+    arguments: Any = None  # the arguments as validated (HTTP: JSON/form body or query)
+    rule: str | None = None  # the rule that denied the call; None when it is allowed
+    message: str | None = None  # why it was denied
+    fails_test: bool = False  # a denial that also fails the test (model pinning, budgets)
+    requested_by: tuple[int, str | None] | None = None  # (seq of the model event, tool call id)
+
+    @property
+    def allowed(self) -> bool:
+        return self.rule is None
+
+    def fields(self, kind: EventKind) -> dict[str, Any]:
+        """The event fields this verdict fills (tool calls keep access and arguments; model calls do not)."""
+        out: dict[str, Any] = {"tool": self.tool, "requested_by": self.requested_by}
+        if kind == "tool":
+            out["access"], out["arguments"] = self.access, self.arguments
+        if self.rule is not None:
+            out.update(rule=self.rule, error=self.message, fails_test=self.fails_test)
+        return out
+
+
 @dataclass(slots=True)
 class Event:
     """One intercepted request and how it was served."""
@@ -82,11 +113,13 @@ class Event:
     model_call: ModelCall | None = None
     tool: str | None = None
     error: str | None = None
-    # Filled by the policy engine (pytest_agentops.policy); None when no policy saw the event.
+    # From the gate's ``Verdict`` (pytest_agentops.policy), set when the event is written; None when
+    # no policy saw the request.
     access: Access | None = None  # the tool's kind: "read" or "write"
     arguments: Any = None  # the tool's arguments as validated (HTTP: JSON/form body or query)
     rule: str | None = None  # the policy rule that denied the call (backend "policy")
     requested_by: tuple[int, str | None] | None = None  # (seq of the model event, tool call id)
+    fails_test: bool = False  # the denial also fails the test (model pinning, budgets, failing plugin rules)
     # Filled by the tap only when a trace writer asked for bodies (``Run.capture_io``): the request
     # body (parsed, secrets redacted) and the response (parsed JSON/form/text; a model call's answer
     # as its text and tool calls). See pytest_agentops.tracefile.
@@ -117,9 +150,11 @@ class Run:
         self.trace_id = uuid.uuid4().hex
         self.test_id = test_id
         self.events: list[Event] = []
+        self._lock = threading.Lock()
         self.misses: list[Miss] = []
         self.started_at = time.time()
-        # Called with every event as it is recorded (the policy engine names tools this way).
+        # Called with every event as it is recorded, to observe it (an event is complete when written:
+        # a listener must not edit it).
         self.listeners: list[Callable[[Event], None]] = []
         # Preconditions met by ``satisfy(name)``: name -> number of events recorded at that time.
         self.satisfied: dict[str, int] = {}
@@ -137,9 +172,15 @@ class Run:
         self.clocks: dict[str, tuple[Any, float]] = {}
         self.freezes: list[tuple[Any, float]] = []
 
-    def record(self, **fields: Any) -> Event:
-        event = Event(seq=len(self.events), **fields)
-        self.events.append(event)
+    def record(self, verdict: Verdict | None = None, **fields: Any) -> Event:
+        """Write one event, complete: ``verdict`` (the gate's, when a policy saw the request) fills its
+        tool, access, arguments and rule; explicit ``fields`` win over it."""
+        if verdict is not None:
+            given = {k: v for k, v in fields.items() if v is not None}
+            fields = {**verdict.fields(fields.get("kind", "tool")), **given}
+        with self._lock:  # loopback servers write from their own threads: one seq per event
+            event = Event(seq=len(self.events), **fields)
+            self.events.append(event)
         for listener in self.listeners:
             listener(event)
         return event

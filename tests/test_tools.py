@@ -250,8 +250,9 @@ def live(method: str, url: str, body: bytes = b"", **headers: str) -> LiveReques
 
 
 def tap_event(run: Run, request: LiveRequest, status: int, backend: str = "simulator", **fields: Any) -> None:
-    """What the tap records after routing a request."""
+    """What the tap records after routing a request (with the verdict the gate left on it)."""
     run.record(
+        request.verdict,
         kind=request.kind,
         method=request.method,
         url=request.url,
@@ -415,7 +416,8 @@ def test_linking_tool_calls_to_model_requests_matches_the_definition() -> None:
                 run.record(kind="model", method="POST", url="https://api.example/v1/chat", backend="cassette",
                            model_call=call)  # fmt: skip
             else:
-                run.record(kind="tool", method="GET", url="https://x/y", backend="simulator", tool=what)
+                run.record(kind="tool", method="GET", url="https://x/y", backend="simulator", tool=what,
+                           requested_by=guard.link(what))  # fmt: skip
         assert [e.requested_by for e in run.events if e.kind == "tool"] == reference(run.events)
 
     agree()

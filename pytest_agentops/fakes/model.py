@@ -13,7 +13,6 @@ import json
 import os
 import random
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -77,6 +76,7 @@ class FakeModel:
         self.loopback_url: str | None = None
         self._run = run
         self._tap: Tap | None = None
+        self._bare_tap: Tap | None = None  # writes loopback calls on ``run`` when no tap is attached
         self._server: LoopbackServer | None = None
         self._lock = threading.RLock()
         self._script: list[Turn] | None = None
@@ -390,32 +390,54 @@ class FakeModel:
         return self.handle(live.method, live.url, live.headers, live.body)
 
     def _serve_loopback(self, method: str, url: str, headers: dict[str, str], body: bytes) -> wire.Rendered:
-        started, started_at = time.perf_counter(), time.time()
+        """A request on the port takes the in-process path: the tap's gates, this fake, one event.
+
+        The event is written (by the tap) before the answer goes out; streams still go out one
+        write per SSE event.
+        """
+        from ..tap import loopback
+
+        tap = self._loopback_tap()
+        if tap is None:  # no test and no run: only serve
+            return self._render_loopback(method, url, headers, body)
+        live = loopback.live_request(method, url, headers, body)
+        denied = loopback.admit(tap, live)
+        if denied is not None:
+            assert denied.reply is not None
+            status, reply_headers, data = loopback.answer_of(denied.reply)
+            return status, reply_headers, [data]
+        status, reply_headers, chunks = self._render_loopback(method, url, headers, body)
+        loopback.served(tap, live, "fake_model", status, reply_headers, b"".join(chunks))
+        return status, reply_headers, chunks
+
+    def _loopback_tap(self) -> Tap | None:
+        """The tap this fake is attached to; else the active one writing its run; else a bare tap on it."""
+        if self._tap is not None:
+            return self._tap
+        if self._run is None:
+            return None
+        from ..session import active_tap
+
+        active = active_tap()
+        if active is not None and active.run is self._run:  # a fuzz episode's fake: the episode's gates
+            return active
+        if self._bare_tap is None or self._bare_tap.run is not self._run:
+            from ..cassette.format import Cassette
+            from ..cassette.redact import Redactor
+            from ..tap import Tap
+
+            self._bare_tap = Tap(self._run, Cassette(_NO_CASSETTE), "new", Redactor())
+        return self._bare_tap
+
+    def _render_loopback(self, method: str, url: str, headers: dict[str, str], body: bytes) -> wire.Rendered:
         try:
-            rendered = self._serve(method, url, headers, body, "loopback")
+            return self._serve(method, url, headers, body, "loopback")
         except Exception as exc:  # a script's bug: answer 500 naming it, never a dropped connection
             from ..providers import _detect_builtin
 
             failure = FakeError(500, f"fake model: the script raised {type(exc).__name__}: {exc}", retry=False)
             self.script_errors.append(exc)
-            rendered = wire.error(_detect_builtin(method.upper(), url), failure, "req_fake_error")
-        run = self._run
-        if run is not None:  # a subprocess's call: no tap saw it, so trace it here
-            from .. import providers
-
-            status, reply_headers, chunks = rendered
-            model_call = providers.parse_model_call(method, url, body, status, reply_headers, b"".join(chunks))
-            run.record(
-                kind="model" if model_call is not None else "tool",
-                method=method,
-                url=url,
-                backend="fake_model",
-                status=status,
-                started_at=started_at,
-                duration_s=time.perf_counter() - started,
-                model_call=model_call,
-            )
-        return rendered
+            return wire.error(_detect_builtin(method.upper(), url), failure, "req_fake_error")
 
     def _serve(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes, served: Literal["in-process", "loopback"]

@@ -25,7 +25,7 @@ from ..cassette.format import Cassette, Interaction, compact_headers, store_requ
 from ..cassette.matching import body_value, explain, request_key
 from ..cassette.record import to_interaction
 from ..cassette.redact import Redactor
-from ..trace import Backend, Event, Miss, Run
+from ..trace import Backend, Event, Miss, Run, Verdict
 
 RecordMode = Literal["none", "new", "all"]
 
@@ -59,6 +59,7 @@ class LiveRequest:
     owner: str = ""  # another recorder (pytest-recording's vcr) serves it: pass it through untouched
     gated: bool = False  # the gates have been asked (by the first layer that saw the request)
     done: bool = False  # its one event is written
+    verdict: Verdict | None = None  # the gate's, carried to the one place that writes the event
     _json: Any = field(default=_UNPARSED, init=False, repr=False)
 
     def json_object(self) -> dict[str, Any] | None:
@@ -445,6 +446,7 @@ class Tap:
 
             io = capture(live, headers, raw, model_call, self.redactor)
         return self.run.record(
+            live.verdict,
             **io,
             kind="model" if live.kind == "model" else "tool",
             method=live.method,
@@ -465,6 +467,7 @@ class Tap:
         """
         live.done = True
         return self.run.record(
+            live.verdict,
             kind="model" if live.kind == "model" else "tool",
             method=live.method,
             url=self.redactor.url(live.url),

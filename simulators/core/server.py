@@ -4,6 +4,11 @@ For clients that cannot be intercepted in-process: SDKs pinned to a URL, subproc
 non-Python agents. Same instance, same state: the in-process and loopback views agree.
 A ``drop``/``timeout`` fault closes the socket without writing a byte, which every HTTP
 client reports as a connection error.
+
+An application embedding the simulator can put a ``front`` before it (the pytest plugin installs
+its policy gate and trace there, so a request over the socket takes the same path as an in-process
+one): a callable given each request and the server's own way of serving it. This package never
+imports the application; the application hands the callable in.
 """
 
 from __future__ import annotations
@@ -11,11 +16,19 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from simulators.core.simulator import Simulator
+
+# (status, headers, body) to send, or None to close the connection without a reply (a fault).
+Answer = tuple[int, Mapping[str, str], bytes] | None
+# The simulator itself: (method, url, headers, body) -> answer.
+Direct = Callable[[str, str, dict[str, str], bytes], Answer]
+# What stands in front of it: the request, and ``Direct`` to call when it lets the request through.
+Front = Callable[[str, str, dict[str, str], bytes, Direct], Answer]
 
 
 class LoopbackHandler(BaseHTTPRequestHandler):
@@ -59,21 +72,27 @@ class _Handler(LoopbackHandler):
         except (ValueError, OSError):
             self.send_error(400, "Bad request body")
             return
-        sim = self.server.sim
-        url = self.server.base_url + self.path
-        resp = sim.handle(self.command, url, dict(self.headers.items()), body)
-        if resp.fault is not None:
+        server = self.server
+        url = server.base_url + self.path
+        headers = dict(self.headers.items())
+        if server.front is None:
+            answer = server.direct(self.command, url, headers, body)
+        else:
+            answer = server.front(self.command, url, headers, body, server.direct)
+        if answer is None:
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        self.send_response(resp.status)
-        for name, value in resp.headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(resp.body)))
+        status, reply_headers, data = answer
+        self.send_response(status)
+        for name, value in reply_headers.items():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(resp.body)
+            self.wfile.write(data)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _dispatch
 
@@ -84,15 +103,25 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 128  # the default 5 drops SYNs when a burst of clients connects at once
     sim: Simulator
     base_url: str
+    front: Front | None = None
+
+    def direct(self, method: str, url: str, headers: dict[str, str], body: bytes) -> Answer:
+        resp = self.sim.handle(method, url, headers, body)
+        return None if resp.fault is not None else (resp.status, resp.headers, resp.body)
 
 
 class SimServer:
-    """``SimServer(sim).start()`` -> serving on ``base_url`` until ``stop()``."""
+    """``SimServer(sim).start()`` -> serving on ``base_url`` until ``stop()``.
 
-    def __init__(self, sim: Simulator, host: str = "127.0.0.1", port: int = 0) -> None:
+    ``front``: called for every request instead of the simulator, with the simulator as its last
+    argument (see the module docstring); None serves every request directly.
+    """
+
+    def __init__(self, sim: Simulator, host: str = "127.0.0.1", port: int = 0, *, front: Front | None = None) -> None:
         self.sim = sim
         self.host = host
         self.port = port
+        self.front = front
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -111,6 +140,7 @@ class SimServer:
             return self
         server = _Server((self.host, self.port), _Handler)
         server.sim = self.sim
+        server.front = self.front
         host, port = server.server_address[:2]
         self.port = int(port)
         server.base_url = f"http://{host!s}:{self.port}"
