@@ -259,8 +259,10 @@ class OutputHooks:
         return None if root is None else root / relative_path(item.nodeid)
 
     def _on_report(self, item: pytest.Item, report: pytest.TestReport) -> None:
-        run = self._run(item)
-        if run is None and not self._agent_test(item):
+        from .plugin import OPENER, RUN
+
+        run = item.stash.get(RUN, None)
+        if run is None and (OPENER in item.stash or not self._agent_test(item)):
             return  # a test outside the scope that never opened its tap: not an agent run
         phases = item.stash.get(PHASES, None)
         if phases is None:

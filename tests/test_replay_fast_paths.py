@@ -161,3 +161,32 @@ def test_interception_starts_once_and_never_takes_vcrs_httpx_stub(tmp_path: Path
     assert install.installed() == already
     if not already:
         assert httpcore.ConnectionPool.handle_request is before[0]
+
+
+LATE_IMPORT = """
+import sys
+
+import vcr.patch  # imports httpx, which imports httpcore only when a transport is built
+
+from pytest_agentops.tap import install
+
+assert "httpcore" not in sys.modules
+install.acquire()
+assert "httpcore" not in sys.modules, "the interception imported httpcore itself"
+import httpcore
+
+patched = httpcore.ConnectionPool.handle_request
+assert hasattr(patched, "__wrapped__"), "httpcore imported after the start is not patched"
+install.release()
+assert not hasattr(httpcore.ConnectionPool.handle_request, "__wrapped__"), "release left the patch"
+print("ok")
+"""
+
+
+def test_a_client_imported_after_the_start_is_patched_on_import() -> None:
+    """httpcore is patched when httpx first imports it, not imported up front by the interception."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", LATE_IMPORT], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

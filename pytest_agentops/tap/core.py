@@ -20,19 +20,17 @@ from .claim import claimed
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
 
 
-def patchers() -> Iterator[Any]:
-    """``mock.patch`` objects for every installed httpcore flavour (not started)."""
+LIBRARIES = ("httpcore", "httpcore2")
+
+
+def patchers(core: ModuleType) -> Iterator[Any]:
+    """``mock.patch`` objects for one httpcore flavour's connection pools (not started)."""
     from unittest import mock
 
-    for name in ("httpcore", "httpcore2"):
-        try:
-            core = __import__(name)
-        except ImportError:
-            continue
-        sync_original = core.ConnectionPool.handle_request
-        async_original = core.AsyncConnectionPool.handle_async_request
-        yield mock.patch.object(core.ConnectionPool, "handle_request", _sync(core, sync_original))
-        yield mock.patch.object(core.AsyncConnectionPool, "handle_async_request", _async(core, async_original))
+    sync_original = core.ConnectionPool.handle_request
+    async_original = core.AsyncConnectionPool.handle_async_request
+    yield mock.patch.object(core.ConnectionPool, "handle_request", _sync(core, sync_original))
+    yield mock.patch.object(core.AsyncConnectionPool, "handle_async_request", _async(core, async_original))
 
 
 def _url(request: Any) -> str:

@@ -9,7 +9,10 @@ finds its test's tap with ``session.active_tap()``.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import itertools
+import sys
+from types import ModuleType
 from typing import Any
 
 _patches: contextlib.ExitStack | None = None
@@ -73,18 +76,34 @@ def acquire() -> None:
         return
     from vcr.patch import CassettePatcherBuilder
 
-    from . import core, observe
+    from . import observe
 
     global _patches
     stack = contextlib.ExitStack()
     try:  # vcrpy's are context managers (mock patches, and its connection remover)
-        for patcher in itertools.chain(CassettePatcherBuilder(DISPATCH).build(), core.patchers(), observe.patchers()):
+        for patcher in itertools.chain(CassettePatcherBuilder(DISPATCH).build(), observe.patchers()):
             stack.enter_context(patcher)
     except BaseException:
         stack.close()
         _users -= 1
         raise
     _patches = stack
+    _patch_cores(stack)
+
+
+def _patch_cores(stack: contextlib.ExitStack) -> None:
+    """httpcore and httpcore2 now if imported, else when they are (httpx imports them late)."""
+    from . import core, later
+
+    def patch(module: ModuleType) -> None:
+        if _patches is stack:  # still installed
+            for patcher in core.patchers(module):
+                stack.enter_context(patcher)
+
+    for name in core.LIBRARIES:
+        if name in sys.modules or importlib.util.find_spec(name) is not None:
+            later.when_imported(name, patch)
+            stack.callback(later.forget, name, patch)
 
 
 def release() -> None:
