@@ -9,16 +9,19 @@ objects obey the API's rules, without touching the ledger.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 from simulators.core.errors import SimError
 from simulators.core.simulator import Simulator
 from simulators.core.state import ResourceSpec
+from simulators.core.wire import SimResponse
 
 from . import routes
+from .account import Group, Macro, Organization, TicketField
 from .exceptions import TICKETING_ERROR_CODES, status_of, zendesk_error_body
-from .models import Comment, Ticket, User, ZendeskError
+from .models import CUSTOM_STATUS_IDS, Comment, Ticket, User, ZendeskError
 from .routes import API_USER_ID, api_user
 
 __all__ = ["API_USER_ID", "TicketingSimulator"]
@@ -39,9 +42,20 @@ class TicketingSimulator(Simulator):
         ResourceSpec("tickets", Ticket, "ticket", "ticket", numeric_ids=True),
         ResourceSpec("comments", Comment, "comment", "comment", numeric_ids=True),
         ResourceSpec("users", User, "user", "user", numeric_ids=True),
+        ResourceSpec("organizations", Organization, "organization", "organization", numeric_ids=True),
+        ResourceSpec("groups", Group, "group", "group", numeric_ids=True),
+        ResourceSpec("macros", Macro, "macro", "macro", numeric_ids=True),
+        ResourceSpec("ticket_fields", TicketField, "ticket_field", "ticket field", numeric_ids=True),
     )
 
     # ------------------------------------------------------- wire hooks
+    def handle(
+        self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = b""
+    ) -> SimResponse:
+        if method.upper() == "PUT" and "/update_many.json?" in url:
+            body = routes.bulk.ids_into_body(url, body)
+        return super().handle(method, url, headers, body)
+
     def error_body(self, err: SimError, request_id: str | None) -> Any:
         return zendesk_error_body(err)
 
@@ -75,12 +89,19 @@ class TicketingSimulator(Simulator):
                 row["tags"] = routes.normalize_tags(row["tags"])
             if row.get("subject") is not None:
                 row.setdefault("raw_subject", row["subject"])
+            row.setdefault("custom_status_id", CUSTOM_STATUS_IDS.get(row.get("status") or "new"))
         elif resource == "comments":
             row.setdefault("plain_body", row.get("body", ""))
             row.setdefault("html_body", routes.html_body(str(row.get("body", ""))))
         elif resource == "users":
             row.setdefault("url", f"{self.base_url}/api/v2/users/{ident}.json")
             row.setdefault("name", (row.get("email") or f"user{ident}").split("@", 1)[0])
+            for key, value in routes.role_defaults(row.get("role") or "end-user").items():
+                row.setdefault(key, value)
+        else:
+            row.setdefault("url", f"{self.base_url}/api/v2/{resource}/{ident}.json")
+            if resource in ("ticket_fields", "macros"):
+                row.setdefault("raw_title", row.get("title"))
         return row
 
     def seed_object(self, resource: str, row: Any, *, tenant: str | None = None) -> Any:

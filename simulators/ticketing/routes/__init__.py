@@ -15,19 +15,25 @@ Importing this package registers the routes.
 
 from __future__ import annotations
 
-from . import comments, search, tags, tickets, users
-from ._common import API_USER_EMAIL, API_USER_ID, api_user, html_body, normalize_tags, router
+from . import bulk, comments, groups, macros, organizations, search, tags, ticket_fields, tickets, users
+from ._common import API_USER_EMAIL, API_USER_ID, api_user, html_body, normalize_tags, role_defaults, router
 
 __all__ = [
     "API_USER_EMAIL",
     "API_USER_ID",
     "api_user",
+    "bulk",
     "comments",
+    "groups",
     "html_body",
+    "macros",
     "normalize_tags",
+    "organizations",
+    "role_defaults",
     "router",
     "search",
     "tags",
+    "ticket_fields",
     "tickets",
     "users",
 ]

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from pydantic import BaseModel
+
 from simulators.core.errors import SimError
 from simulators.core.routing import Router
 from simulators.core.simulator import Context
@@ -64,12 +66,35 @@ def api_user(store: Store, tenant: str, base_url: str, when: datetime) -> User:
             name="API Agent",
             email=API_USER_EMAIL,
             role="admin",
+            **role_defaults("admin"),
             verified=True,
             created_at=when,
             updated_at=when,
         )
         rows[API_USER_ID] = user  # type: ignore[index]
     return user
+
+
+def without_nulls(model: type[BaseModel], changes: dict[str, Any]) -> dict[str, Any]:
+    """An update's ``null`` for an attribute that cannot be null: a list or map is cleared, any
+    other such attribute keeps its value (so an answer never carries a null the type forbids)."""
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        field = model.model_fields.get(key)
+        if value is None and field is not None and field.default is not None:
+            if field.default in ([], {}):
+                out[key] = type(field.default)()
+            continue
+        out[key] = value
+    return out
+
+
+def role_defaults(role: str) -> dict[str, Any]:
+    """The attributes Zendesk derives from a user's role (an end-user sees only the tickets they
+    requested; an admin is role_type 4 and unrestricted)."""
+    if role == "end-user":
+        return {"role_type": None, "restricted_agent": True, "ticket_restriction": "requested"}
+    return {"role_type": 4 if role == "admin" else None, "restricted_agent": False, "ticket_restriction": None}
 
 
 def me(ctx: Context) -> User:

@@ -1,4 +1,5 @@
-"""Tickets: create, show, update, list (and the status rules of the package docstring)."""
+"""Tickets: create, show, update, list, delete (and the status rules of the package docstring);
+bulk show and update in :mod:`.bulk`."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from simulators.core.simulator import Context, Reply
 
 from ..exceptions import invalid
 from ..models import (
+    CUSTOM_STATUS_IDS,
     Audit,
     Comment,
     CustomField,
@@ -18,6 +20,7 @@ from ..models import (
     TicketEnvelope,
     TicketList,
     TicketListParams,
+    TicketUpdateFields,
     TicketUpdateParams,
     User,
 )
@@ -105,6 +108,7 @@ _SIMPLE_FIELDS = (
     "problem_id",
     "recipient",
     "brand_id",
+    "ticket_form_id",
 )
 
 
@@ -153,6 +157,7 @@ def create_ticket(ctx: Context, p: TicketCreateParams) -> Any:
         raw_subject=f.subject if f.subject is not None else subject_from(body),
         description=body,
         status=status,
+        custom_status_id=f.custom_status_id or CUSTOM_STATUS_IDS[status],
         requester_id=requester.id,
         submitter_id=submitter.id,
         assignee_id=assignee_id,
@@ -198,26 +203,8 @@ def check_status(old: str, new: str) -> None:
         raise invalid("status_invalid", "status", f"Status: cannot be changed from {old} back to new")
 
 
-@router.put(
-    "/api/v2/tickets/{ticket_id}.json",
-    tool="ticketing.tickets.update",
-    params=TicketUpdateParams,
-    response=TicketAuditEnvelope,
-    errors=WRITE_ERRORS,
-)
-def update_ticket(ctx: Context, p: TicketUpdateParams) -> Any:
-    """Update a ticket: fields, status (Zendesk's rules), tags, and a new public or internal comment."""
-    ticket = require_ticket(ctx)
-    closed_guard(ticket)
-    f = p.ticket
-    agent = me(ctx)
-    sent = f.model_fields_set
-    changes: dict[str, Any] = {name: getattr(f, name) for name in _SIMPLE_FIELDS if name in sent}
-    if "subject" in sent and f.subject is not None:
-        changes["subject"] = changes["raw_subject"] = f.subject
-    requester = _requester(ctx, f, None)
-    if requester is not None:
-        changes["requester_id"] = requester.id
+def _status_changes(ctx: Context, ticket: Ticket, f: TicketUpdateFields, changes: dict[str, Any]) -> None:
+    """Assignee and status by Zendesk's rules; ``custom_status_id`` follows the status."""
     given, assignee_id = _assignee(ctx, f)
     if given:
         changes["assignee_id"] = assignee_id
@@ -228,8 +215,13 @@ def update_ticket(ctx: Context, p: TicketUpdateParams) -> Any:
     if f.status is None and ticket.status == "new" and assignee_id is not None:
         status = "open"  # assigning a new ticket opens it
     if status == "solved" and assignee_id is None:
-        assignee_id = changes["assignee_id"] = agent.id
+        assignee_id = changes["assignee_id"] = me(ctx).id
     changes["status"] = status
+    if f.custom_status_id is None and status != ticket.status:
+        changes["custom_status_id"] = CUSTOM_STATUS_IDS[status]
+
+
+def _tag_changes(ticket: Ticket, f: TicketUpdateFields) -> list[str]:
     tags = list(ticket.tags)
     if f.tags is not None:
         tags = normalize_tags(f.tags)
@@ -238,22 +230,42 @@ def update_ticket(ctx: Context, p: TicketUpdateParams) -> Any:
     if f.remove_tags:
         drop = set(normalize_tags(f.remove_tags))
         tags = [t for t in tags if t not in drop]
-    changes["tags"] = tags
+    return tags
+
+
+def _changes(ctx: Context, ticket: Ticket, f: TicketUpdateFields) -> dict[str, Any]:
+    """The new value of every attribute the update touches."""
+    sent = f.model_fields_set
+    changes: dict[str, Any] = {name: getattr(f, name) for name in _SIMPLE_FIELDS if name in sent}
+    if "subject" in sent and f.subject is not None:
+        changes["subject"] = changes["raw_subject"] = f.subject
+    requester = _requester(ctx, f, None)
+    if requester is not None:
+        changes["requester_id"] = requester.id
+    if f.custom_status_id is not None:
+        changes["custom_status_id"] = f.custom_status_id
+    _status_changes(ctx, ticket, f, changes)
+    changes["tags"] = _tag_changes(ticket, f)
     collaborators = _collaborators(ctx, f.collaborator_ids)
     if collaborators is not None:
         changes["collaborator_ids"] = collaborators
     if f.custom_fields is not None:
         changes["custom_fields"] = _custom_fields(ticket.custom_fields, f.custom_fields)
+    return changes
 
-    events: list[dict[str, Any]] = []
-    for name, value in changes.items():
-        before = getattr(ticket, name)
-        if value != before and name != "raw_subject":
-            events.append(event(ctx, "Change", field_name=name, value=value, previous_value=before))
-    audit_id: int | None = None
+
+def apply_update(ctx: Context, ticket: Ticket, f: TicketUpdateFields) -> tuple[Ticket, Audit]:
+    """Update one ticket (fields, status rules, tags, a new comment); the audit records each change."""
+    closed_guard(ticket)
+    agent = me(ctx)
+    changes = _changes(ctx, ticket, f)
+    events: list[dict[str, Any]] = [
+        event(ctx, "Change", field_name=name, value=value, previous_value=getattr(ticket, name))
+        for name, value in changes.items()
+        if value != getattr(ticket, name) and name not in ("raw_subject", "custom_status_id")
+    ]
+    audit_id: int | None = ctx.new_int_id("audits") if f.comment is not None or events else None
     comment: Comment | None = None
-    if f.comment is not None or events:
-        audit_id = ctx.new_int_id("audits")
     if f.comment is not None:
         body, rendered = comment_text(f.comment)
         author = require_user(ctx, f.comment.author_id, "author_id") if f.comment.author_id else agent
@@ -263,14 +275,33 @@ def update_ticket(ctx: Context, p: TicketUpdateParams) -> Any:
         changes["updated_at"] = now_dt(ctx)
         ticket = ticket.model_copy(update=changes)
         ctx.update("tickets", ticket)
-    audit = Audit(
-        id=audit_id or 0,
-        ticket_id=ticket.id,
-        author_id=comment.author_id if comment else agent.id,
-        created_at=now_dt(ctx),
-        events=events,
-    )
+    author_id = comment.author_id if comment else agent.id
+    audit = Audit(id=audit_id or 0, ticket_id=ticket.id, author_id=author_id, created_at=now_dt(ctx), events=events)
+    return ticket, audit
+
+
+@router.put(
+    "/api/v2/tickets/{ticket_id}.json",
+    tool="ticketing.tickets.update",
+    params=TicketUpdateParams,
+    response=TicketAuditEnvelope,
+    errors=WRITE_ERRORS,
+)
+def update_ticket(ctx: Context, p: TicketUpdateParams) -> Any:
+    """Update a ticket: fields, status (Zendesk's rules), tags, and a new public or internal comment."""
+    ticket, audit = apply_update(ctx, require_ticket(ctx), p.ticket)
     return {"ticket": ticket, "audit": audit}
+
+
+@router.delete("/api/v2/tickets/{ticket_id}.json", tool="ticketing.tickets.delete", status=204, errors=TICKET_404)
+def delete_ticket(ctx: Context, p: None) -> Any:
+    """Delete a ticket (Zendesk moves it to deleted tickets; here it and its comments are gone)."""
+    ticket = require_ticket(ctx)
+    for c in ctx.all("comments"):
+        if c.ticket_id == ticket.id:
+            ctx.delete("comments", c.id)
+    ctx.delete("tickets", ticket.id)  # type: ignore[arg-type]
+    return Reply(None, status=204)
 
 
 @router.get(
