@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .models import Id, Paged, Params, Short, Tags, Text, ZendeskModel
+from .models import Id, ListParams, Paged, Params, Short, Tags, Text, ZendeskModel
 
 
 # ----------------------------------------------------------------- resources
@@ -224,9 +224,7 @@ class OrganizationUpdateParams(Params):
 MacroSort = Literal["alphabetical", "created_at", "updated_at", "usage_1h", "usage_24h", "usage_7d", "position"]
 
 
-class MacroListParams(Params):
-    page: Annotated[int, Field(ge=1, le=100_000)] | None = None
-    per_page: Annotated[int, Field(ge=1, le=100_000)] = 100
+class MacroListParams(ListParams):
     active: bool | None = None
     access: Literal["personal", "agents", "shared", "account"] | None = None
     category: int | None = None

@@ -277,6 +277,8 @@ class Params(BaseModel):
 class ShowParams(Params):
     #: Zendesk's side-loads (``include=users``) are accepted and not expanded
     include: Short | None = None
+    #: paging a single object means nothing; zenpy sends ``page[size]`` with every ``GET``
+    page: int | dict[str, str] | None = None
 
 
 class CursorPage(Params):

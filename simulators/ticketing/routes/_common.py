@@ -186,6 +186,16 @@ def comment_text(c: CommentInput) -> tuple[str, str]:
     raise invalid("parameter_invalid_empty", "comment", "Comment: body cannot be blank")
 
 
+#: what Zendesk records about the client that wrote a comment through the API
+SYSTEM_METADATA: dict[str, Any] = {
+    "client": "pytest-agentops simulator",
+    "ip_address": "127.0.0.1",
+    "location": "Loopback",
+    "latitude": 0,
+    "longitude": 0,
+}
+
+
 def new_comment(
     ctx: Context, ticket_id: int, author_id: int, body: str, rendered: str, public: bool, audit_id: int | None
 ) -> Comment:
@@ -198,6 +208,7 @@ def new_comment(
         plain_body=body,
         public=public,
         audit_id=audit_id,
+        metadata={"system": dict(SYSTEM_METADATA), "custom": {}},
         created_at=now_dt(ctx),
     )
     ctx.insert("comments", comment)

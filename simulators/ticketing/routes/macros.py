@@ -49,7 +49,7 @@ def list_macros(ctx: Context, p: MacroListParams) -> Any:
     key = _SORTS.get(p.sort_by or "position", "position")
     rows.sort(key=lambda m: (getattr(m, key), m.id), reverse=p.sort_order == "desc")
     query = {"active": None if p.active is None else str(p.active).lower(), "sort_by": p.sort_by}
-    return paged(ctx, rows, p, "macros", "/api/v2/macros.json", query)  # type: ignore[arg-type]
+    return paged(ctx, rows, p, "macros", "/api/v2/macros.json", query)
 
 
 @router.get(

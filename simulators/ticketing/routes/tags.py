@@ -70,10 +70,11 @@ def add_tags(ctx: Context, p: TagsParams) -> Any:
     "/api/v2/tickets/{ticket_id}/tags.json",
     tool="ticketing.tags.delete",
     params=TagsParams,
-    response=TagList,
+    status=204,
     errors=("resource_missing", "ticket_closed", "parameter_missing"),
 )
 def remove_tags(ctx: Context, p: TagsParams) -> Any:
-    """Remove tags from a ticket (JSON body ``{"tags": [...]}``); answers the remaining tags."""
+    """Remove tags from a ticket (JSON body ``{"tags": [...]}``); 204, as Zendesk answers."""
     drop = set(normalize_tags(p.tags))
-    return _retag(ctx, [t for t in require_ticket(ctx).tags if t not in drop])
+    _retag(ctx, [t for t in require_ticket(ctx).tags if t not in drop])
+    return Reply(None, status=204)
