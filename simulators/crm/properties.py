@@ -57,6 +57,11 @@ DEAL_STAGES = (
     "closedlost",
 )
 
+#: the default ticket pipeline's stages (HubSpot's ids: New, Waiting on contact, Waiting on us, Closed)
+TICKET_STAGES = ("1", "2", "3", "4")
+
+_TICKET_CATEGORIES = ("PRODUCT_ISSUE", "BILLING_ISSUE", "FEATURE_REQUEST", "GENERAL_INQUIRY")
+
 
 def _props(*items: Prop) -> dict[str, Prop]:
     return {p.name: p for p in items}
@@ -130,6 +135,25 @@ SCHEMAS: dict[str, dict[str, Prop]] = {
         Prop("hs_createdate", "datetime", read_only=True),
         Prop("hs_lastmodifieddate", "datetime", read_only=True),
     ),
+    "tickets": _props(
+        Prop("subject"),
+        Prop("content", "text"),
+        Prop("hs_pipeline", "enumeration", ("0",)),
+        Prop("hs_pipeline_stage", "enumeration", TICKET_STAGES),
+        Prop("hs_ticket_priority", "enumeration", ("LOW", "MEDIUM", "HIGH", "URGENT")),
+        Prop(
+            "hs_ticket_category",
+            "enumeration",
+            ("PRODUCT_ISSUE", "BILLING_ISSUE", "FEATURE_REQUEST", "GENERAL_INQUIRY"),
+        ),
+        Prop("source_type", "enumeration", ("CHAT", "EMAIL", "FORM", "PHONE")),
+        Prop("hs_resolution", "text"),
+        Prop("closed_date", "datetime"),
+        _OWNER,
+        _ID,
+        Prop("createdate", "datetime", read_only=True),
+        Prop("hs_lastmodifieddate", "datetime", read_only=True),
+    ),
 }
 
 #: properties answered when a request names none
@@ -147,6 +171,17 @@ DEFAULT_PROPERTIES: dict[str, tuple[str, ...]] = {
         "pipeline",
     ),
     "notes": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+    "tickets": (
+        "content",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "hs_pipeline",
+        "hs_pipeline_stage",
+        "hs_ticket_category",
+        "hs_ticket_priority",
+        "subject",
+    ),
 }
 
 #: (created, last modified) property names
@@ -155,10 +190,11 @@ STAMPS: dict[str, tuple[str, str]] = {
     "companies": ("createdate", "hs_lastmodifieddate"),
     "deals": ("createdate", "hs_lastmodifieddate"),
     "notes": ("hs_createdate", "hs_lastmodifieddate"),
+    "tickets": ("createdate", "hs_lastmodifieddate"),
 }
 
 #: properties a new object must have
-REQUIRED: dict[str, tuple[str, ...]] = {"notes": ("hs_timestamp",)}
+REQUIRED: dict[str, tuple[str, ...]] = {"notes": ("hs_timestamp",), "tickets": ("subject", "hs_pipeline_stage")}
 
 #: properties searched by a search request's free-text ``query``
 QUERY_PROPERTIES: dict[str, tuple[str, ...]] = {
@@ -166,6 +202,7 @@ QUERY_PROPERTIES: dict[str, tuple[str, ...]] = {
     "companies": ("name", "domain", "website", "phone", "description"),
     "deals": ("dealname", "description"),
     "notes": ("hs_note_body",),
+    "tickets": ("subject", "content"),
 }
 
 
