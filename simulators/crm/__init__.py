@@ -10,15 +10,17 @@ the ledger.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from simulators.core.errors import SimError
 from simulators.core.simulator import Simulator
 from simulators.core.state import ResourceSpec
+from simulators.core.wire import SimResponse
 
 from . import routes
+from .account import Owner
 from .exceptions import CRM_ERROR_CODES, correlation_id, hubspot_error_body
 from .models import Association, CrmObject, HubSpotError
 from .properties import SCHEMAS, STAMPS, clean, iso
@@ -40,10 +42,20 @@ class CrmSimulator(Simulator):
         ResourceSpec("companies", CrmObject, "company", "company", numeric_ids=True),
         ResourceSpec("deals", CrmObject, "deal", "deal", numeric_ids=True),
         ResourceSpec("notes", CrmObject, "note", "note", numeric_ids=True),
+        ResourceSpec("tickets", CrmObject, "ticket", "ticket", numeric_ids=True),
         ResourceSpec("associations", Association, "assoc", "association"),
+        ResourceSpec("owners", Owner, "owner", "owner", numeric_ids=True),
     )
 
     # ------------------------------------------------------- wire hooks
+    def handle(
+        self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = b""
+    ) -> SimResponse:
+        # the labelled v4 association PUT sends a JSON array of types: read it as ``{"types": [...]}``
+        if method.upper() == "PUT" and body and body.lstrip()[:1] == b"[" and "/crm/v4/objects/" in url:
+            body = b'{"types": ' + body + b"}"
+        return super().handle(method, url, headers, body)
+
     def error_body(self, err: SimError, request_id: str | None) -> Any:
         return hubspot_error_body(err, request_id)
 
@@ -61,6 +73,11 @@ class CrmSimulator(Simulator):
         Association rows are ``{"from_type", "from_id", "to_type", "to_id"}`` (+ ``type_id``)."""
         now = self.clock.datetime()
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        if resource == "owners":
+            row["id"] = str(row["id"])
+            row.setdefault("createdAt", now)
+            row.setdefault("updatedAt", row["createdAt"])
+            return row
         if resource == "associations":
             pair = (routes.object_type(row["from_type"]), routes.object_type(row["to_type"]))
             if pair not in routes.PAIRS:

@@ -65,6 +65,8 @@ PAIRS: dict[tuple[str, str], tuple[int, int | None]] = {
     ("notes", "tickets"): (228, None),
     ("tickets", "notes"): (227, None),
 }
+#: the labels HubSpot gives its defined association types (the unlabeled defaults have none)
+LABELS: dict[int, str] = {primary: "Primary" for _, primary in PAIRS.values() if primary is not None}
 TYPE_PAIR: dict[int, tuple[str, str]] = {}
 for _pair, (_default, _primary) in PAIRS.items():
     TYPE_PAIR[_default] = _pair

@@ -8,11 +8,15 @@ from simulators.core.errors import SimError
 from simulators.core.simulator import Context, Reply
 
 from ..models import (
+    AssociationBatchReadParams,
+    AssociationBatchResult,
     AssociationListParams,
     AssociationPage,
     AssociationPageV3,
     CrmObject,
     DefaultAssociationResult,
+    LabelledAssociationParams,
+    LabelsBetweenObjectPair,
     SimplePublicObject,
 )
 from ..properties import (
@@ -20,7 +24,9 @@ from ..properties import (
 )
 from ._common import (
     INVERSE,
+    LABELS,
     PAIRS,
+    TYPE_IDS,
     after_id,
     associate,
     associations_field,
@@ -100,12 +106,73 @@ def _page_of(ctx: Context, items: list[Any], p: AssociationListParams, path: str
 def list_associations(ctx: Context, p: AssociationListParams) -> Any:
     """The objects of ``toObjectType`` associated with an object, with their association types."""
     t, source, to_type = _pair_path(ctx, "objectType", "objectId", "toObjectType")
-    grouped: dict[str, list[dict[str, Any]]] = {}
-    for other, type_id, category in links_of(ctx, t, source.id, to_type):
-        label = None
-        grouped.setdefault(other, []).append({"category": category, "typeId": type_id, "label": label})
-    items = [{"toObjectId": int(other), "associationTypes": types} for other, types in grouped.items()]
+    items = associated_objects(ctx, t, source.id, to_type)
     return _page_of(ctx, items, p, f"/crm/v4/objects/{t}/{source.id}/associations/{to_type}")
+
+
+def associated_objects(ctx: Context, t: str, ident: str, to_type: str) -> list[dict[str, Any]]:
+    """v4's ``[{toObjectId, associationTypes: [{category, typeId, label}]}]`` (ids as strings)."""
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for other, type_id, category in links_of(ctx, t, ident, to_type):
+        grouped.setdefault(other, []).append({"category": category, "typeId": type_id, "label": LABELS.get(type_id)})
+    return [{"toObjectId": other, "associationTypes": types} for other, types in grouped.items()]
+
+
+@router.put(
+    "/crm/v4/objects/{objectType}/{objectId}/associations/{toObjectType}/{toObjectId}",
+    tool="crm.associations.create_labelled",
+    params=LabelledAssociationParams,
+    response=LabelsBetweenObjectPair,
+    status=201,
+    errors=("resource_missing", "object_type_invalid", "association_invalid", "parameter_invalid"),
+)
+def create_labelled_association(ctx: Context, p: LabelledAssociationParams) -> Any:
+    """Associate two objects with the given types (a JSON array of ``{associationCategory,
+    associationTypeId}``, e.g. 1 for a contact's primary company); answers the labels between them."""
+    t, source, to_type = _pair_path(ctx, "objectType", "objectId", "toObjectType")
+    target = find(ctx, to_type, ctx.path["toObjectId"])
+    for spec in p.types:
+        associate(ctx, t, source.id, to_type, target.id, spec.associationTypeId)
+    labels = [LABELS[i] for _, i, _ in links_of(ctx, t, source.id, to_type) if i in LABELS]
+    body = {
+        "fromObjectTypeId": TYPE_IDS[t],
+        "fromObjectId": source.id,
+        "toObjectTypeId": TYPE_IDS[to_type],
+        "toObjectId": target.id,
+        "labels": sorted(set(labels)),
+    }
+    return Reply(body, status=201)
+
+
+@router.post(
+    "/crm/v4/associations/{fromObjectType}/{toObjectType}/batch/read",
+    tool="crm.associations.batch_read",
+    kind="read",
+    params=AssociationBatchReadParams,
+    response=AssociationBatchResult,
+    status=(200, 207),
+    errors=("object_type_invalid", "association_invalid", "parameter_invalid"),
+)
+def batch_read_associations(ctx: Context, p: AssociationBatchReadParams) -> Any:
+    """The associations of many objects at once; ids that do not exist are named in a 207."""
+    t = object_type(ctx.path["fromObjectType"], "fromObjectType")
+    to_type = object_type(ctx.path["toObjectType"], "toObjectType")
+    if (t, to_type) not in PAIRS:
+        raise SimError("association_invalid", f"{t} cannot be associated with {to_type}.", status=400)
+    results, missing = [], []
+    for item in p.inputs:
+        obj = ctx.get(t, item.id)
+        if obj is None or obj.archived:
+            missing.append(item.id)
+            continue
+        results.append({"from": {"id": obj.id}, "to": associated_objects(ctx, t, obj.id, to_type)})
+    when = iso(now_dt(ctx))
+    out: dict[str, Any] = {"status": "COMPLETE", "results": results, "startedAt": when, "completedAt": when}
+    if not missing:
+        return out
+    error = {"status": "error", "category": "OBJECT_NOT_FOUND", "message": f"No {t} with these ids.",
+             "context": {"ids": missing}, "links": {}, "errors": []}  # fmt: skip
+    return Reply({**out, "numErrors": 1, "errors": [error]}, status=207)
 
 
 @router.delete(
