@@ -4,8 +4,8 @@ HubSpot publishes one document per API (each object type, associations v4, owner
 properties); :func:`hubspot_checker` checks a request against the one that has its operation.
 ``null`` is allowed anywhere (``null_anywhere=True``): HubSpot answers ``null`` for unset
 properties that its specs type as strings. The Deals document spells its paths with the object
-type id (``/crm/v3/objects/0-3``); the simulator answers both spellings, and is checked as the
-document spells them.
+type id (``/crm/v3/objects/0-3``) where the simulator (and the SDK) use ``deals``; the checker
+reads one as the other.
 
 A crm test module opts in with ``from conformance.hubspot import hubspot_conformance  # noqa:
 F401`` (an autouse fixture validating every answer when the test ends).
