@@ -92,7 +92,7 @@ def account(hs: HubSpot) -> None:
     assert hs.crm.owners.owners_api.get_by_id("9001", id_property="userId").id == "101"
     assert _status(lambda: hs.crm.owners.owners_api.get_by_id("999")) == 404
     pipelines = hs.crm.pipelines.pipelines_api.get_all("tickets").results
-    assert [(p.id, [s.label for s in p.stages][0]) for p in pipelines] == [("0", "New")]
+    assert [(p.id, p.stages[0].label) for p in pipelines] == [("0", "New")]
     assert hs.crm.pipelines.pipelines_api.get_by_id("deals", "default").label == "Sales Pipeline"
     stages = hs.crm.pipelines.pipeline_stages_api.get_all("deals", "default").results
     assert stages[-1].id == "closedlost" and stages[-1].metadata["isClosed"] == "true"
