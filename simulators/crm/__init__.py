@@ -1,11 +1,11 @@
 """A HubSpot-compatible CRM simulator (CRM v3 objects and v4 associations, in-memory, embedded).
 
 The official ``hubspot-api-client`` works against it unchanged (``HubSpot(access_token=...,
-host=<base url>)``): contacts, companies, deals and notes with HubSpot's object shape and
-property rules, search with filter groups, batch read/create/update/archive, associations, and
-HubSpot's error object (``ApiException`` with the status). Direct helpers (``create_contact``...)
-seed data through the same handlers, so seeded objects obey the API's rules, without touching
-the ledger.
+host=<base url>)``): contacts, companies, deals, tickets and notes with HubSpot's object shape
+and property rules, search with filter groups, batch read/create/update/archive, associations
+(v4 labels too), owners, pipelines, property definitions, and HubSpot's error object
+(``ApiException`` with the status). Direct helpers (``create_contact``...) seed data through the
+same handlers, so seeded objects obey the API's rules, without touching the ledger.
 """
 
 from __future__ import annotations
@@ -37,6 +37,11 @@ class CrmSimulator(Simulator):
     error_codes: ClassVar[dict[str, tuple[int, str]]] = CRM_ERROR_CODES
     token_prefixes: ClassVar[tuple[str, str]] = ("pat-sim-", "pat-sim-ro-")
     api_version: ClassVar[str] = "v3"
+    validated_against: ClassVar[str] = (
+        "HubSpot's public API specs (HubSpot-public-api-spec-collection 99893791: CRM objects v3 with tickets, "
+        "associations v4, owners, pipelines, properties), every success and error answer, `null` allowed where "
+        "HubSpot sends it; the v3 per-object association routes are in no current spec"
+    )
     resources: ClassVar[tuple[ResourceSpec, ...]] = (
         ResourceSpec("contacts", CrmObject, "contact", "contact", numeric_ids=True),
         ResourceSpec("companies", CrmObject, "company", "company", numeric_ids=True),

@@ -3,7 +3,8 @@
 ``zenpy`` works against it unchanged over the loopback server (``ZENPY_FORCE_NETLOC`` /
 ``ZENPY_FORCE_SCHEME``; email/token basic auth or an OAuth bearer token): tickets with public
 comments and internal notes, Zendesk's status rules, tags, users, search, and offset or cursor
-pagination. Direct helpers (``create_ticket``...) seed data through the same handlers, so seeded
+pagination, organizations, groups, macros (previewed, never applied by the API) and ticket
+fields. Direct helpers (``create_ticket``...) seed data through the same handlers, so seeded
 objects obey the API's rules, without touching the ledger.
 """
 
@@ -36,6 +37,11 @@ class TicketingSimulator(Simulator):
     error_codes: ClassVar[dict[str, tuple[int, str]]] = TICKETING_ERROR_CODES
     token_prefixes: ClassVar[tuple[str, str]] = ("zd_test_", "zd_ro_test_")
     api_version: ClassVar[str] = "v2"
+    validated_against: ClassVar[str] = (
+        "Zendesk's Support API OpenAPI document (\"Support API\" 2.0.0): every success answer, `null` allowed "
+        "where Zendesk sends it; error answers (the spec documents none) as Zendesk's error object; objects "
+        "carry the spec's fields"
+    )
     # Zendesk's DELETE /tickets/{id}/tags.json carries a JSON body
     query_methods: ClassVar[frozenset[str]] = frozenset({"GET", "HEAD"})
     resources: ClassVar[tuple[ResourceSpec, ...]] = (
