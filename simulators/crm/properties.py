@@ -265,73 +265,62 @@ def property_error(errors: list[dict[str, Any]]) -> SimError:
     )
 
 
+class _Refused(Exception):
+    """One property's value refused: HubSpot's error ``code`` and ``message``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _typed(prop: Prop, value: str) -> str:
+    """``value`` normalised for the property's type, or :class:`_Refused`."""
+    if prop.type == "number":
+        number = parse_number(value)
+        if number is None:
+            raise _Refused("INVALID_FLOAT", f"{value} was not a valid number.")
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    if prop.type == "enumeration" and value not in prop.options:
+        raise _Refused("INVALID_OPTION", f"{value} was not one of the allowed options: {list(prop.options)}")
+    if prop.type == "datetime":
+        when = parse_datetime(value)
+        if when is None:
+            raise _Refused("INVALID_DATETIME", f"{value} is not a valid datetime (ISO 8601 or epoch milliseconds).")
+        return iso(when)
+    if prop.type == "date":
+        try:
+            return date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            raise _Refused("INVALID_DATE", f"{value} is not a valid date.") from None
+    if prop.type == "bool":
+        if value.lower() not in ("true", "false"):
+            raise _Refused("INVALID_BOOLEAN", f"{value} is not true or false.")
+        return value.lower()
+    if len(value) > 65_536:
+        raise _Refused("INVALID_STRING", "Values are at most 65536 characters.")
+    return value
+
+
+def _one(prop: Prop | None, name: str, raw: Any) -> str | None:
+    if prop is None:
+        raise _Refused("PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist')
+    if prop.read_only:
+        raise _Refused("READ_ONLY_VALUE", f'"{name}" is a read only property; its value cannot be set.')
+    value = _text(raw)
+    return None if value is None or value == "" else _typed(prop, value)
+
+
 def clean(object_type: str, values: dict[str, Any], *, creating: bool) -> dict[str, str | None]:
-    """Validate and normalise written properties; ``None`` means "clear it"."""
+    """Validate and normalise written properties; ``None`` means "clear it". Every refused
+    property is named in one error, as HubSpot does."""
     schema = SCHEMAS[object_type]
     out: dict[str, str | None] = {}
     errors: list[dict[str, Any]] = []
     for name, raw in values.items():
-        prop = schema.get(name)
-        if prop is None:
-            errors.append(
-                {"name": name, "code": "PROPERTY_DOESNT_EXIST", "message": f'Property "{name}" does not exist'}
-            )
-            continue
-        if prop.read_only:
-            errors.append(
-                {
-                    "name": name,
-                    "code": "READ_ONLY_VALUE",
-                    "message": f'"{name}" is a read only property; its value cannot be set.',
-                }
-            )
-            continue
-        value = _text(raw)
-        if value is None or value == "":
-            out[name] = None
-            continue
-        if prop.type == "number":
-            number = parse_number(value)
-            if number is None:
-                errors.append({"name": name, "code": "INVALID_FLOAT", "message": f"{value} was not a valid number."})
-                continue
-            value = str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
-        elif prop.type == "enumeration" and value not in prop.options:
-            errors.append(
-                {
-                    "name": name,
-                    "code": "INVALID_OPTION",
-                    "message": f"{value} was not one of the allowed options: {list(prop.options)}",
-                }
-            )
-            continue
-        elif prop.type == "datetime":
-            when = parse_datetime(value)
-            if when is None:
-                errors.append(
-                    {
-                        "name": name,
-                        "code": "INVALID_DATETIME",
-                        "message": f"{value} is not a valid datetime (ISO 8601 or epoch milliseconds).",
-                    }
-                )
-                continue
-            value = iso(when)
-        elif prop.type == "date":
-            try:
-                value = date.fromisoformat(value[:10]).isoformat()
-            except ValueError:
-                errors.append({"name": name, "code": "INVALID_DATE", "message": f"{value} is not a valid date."})
-                continue
-        elif prop.type == "bool":
-            if value.lower() not in ("true", "false"):
-                errors.append({"name": name, "code": "INVALID_BOOLEAN", "message": f"{value} is not true or false."})
-                continue
-            value = value.lower()
-        elif len(value) > 65_536:
-            errors.append({"name": name, "code": "INVALID_STRING", "message": "Values are at most 65536 characters."})
-            continue
-        out[name] = value
+        try:
+            out[name] = _one(schema.get(name), name, raw)
+        except _Refused as refused:
+            errors.append({"name": name, "code": refused.code, "message": refused.message})
     if creating:
         for name in REQUIRED.get(object_type, ()):
             if out.get(name) is None:

@@ -38,7 +38,7 @@ class TicketingSimulator(Simulator):
     token_prefixes: ClassVar[tuple[str, str]] = ("zd_test_", "zd_ro_test_")
     api_version: ClassVar[str] = "v2"
     validated_against: ClassVar[str] = (
-        "Zendesk's Support API OpenAPI document (\"Support API\" 2.0.0): every success answer, `null` allowed "
+        'Zendesk\'s Support API OpenAPI document ("Support API" 2.0.0): every success answer, `null` allowed '
         "where Zendesk sends it; error answers (the spec documents none) as Zendesk's error object; objects "
         "carry the spec's fields"
     )

@@ -257,6 +257,51 @@ def page_url(ctx: Context, path: str, query: dict[str, Any]) -> str:
     return f"{ctx.base_url}{path}?{urlencode({k: v for k, v in query.items() if v is not None})}"
 
 
+def _cursor_page(
+    ctx: Context, rows: Sequence[Any], page: CursorPage, key: str, path: str, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """Zendesk's cursor pagination: ``page[size]``, ``page[after]`` or ``page[before]``."""
+    size = page.size
+    if page.after is not None and page.before is not None:
+        raise SimError(
+            "pagination_invalid", "Use only one of page[after] and page[before].", param="page[before]", status=400
+        )
+    ids = [r.id for r in rows]
+
+    def position(cursor: str, param: str) -> int:
+        ident = _uncursor(cursor, param)
+        if ident not in ids:
+            raise SimError(
+                "pagination_invalid", f"Invalid {param}: the cursor points nowhere.", param=param, status=400
+            )
+        return ids.index(ident)
+
+    if page.before is not None:
+        end = position(page.before, "page[before]")
+        start = max(0, end - size)
+        items = list(rows[start:end])
+        more_before, more_after = start > 0, True
+    else:
+        start = position(page.after, "page[after]") + 1 if page.after is not None else 0
+        items = list(rows[start : start + size])
+        more_before, more_after = start > 0, start + size < len(rows)
+    has_more = more_before if page.before is not None else more_after
+    after = _cursor(items[-1].id) if items else None
+    before = _cursor(items[0].id) if items else None
+    return {
+        key: items,
+        "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": before},
+        "links": {
+            "next": page_url(ctx, path, {**extra, "page[size]": size, "page[after]": after})
+            if after and more_after
+            else None,
+            "prev": page_url(ctx, path, {**extra, "page[size]": size, "page[before]": before})
+            if before and more_before
+            else None,
+        },
+    }
+
+
 def paged(
     ctx: Context, rows: Sequence[Any], p: ListParams, key: str, path: str, query: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -265,45 +310,7 @@ def paged(
     extra = dict(query or {})
     page = p.page
     if isinstance(page, CursorPage):
-        size = page.size
-        if page.after is not None and page.before is not None:
-            raise SimError(
-                "pagination_invalid", "Use only one of page[after] and page[before].", param="page[before]", status=400
-            )
-        ids = [r.id for r in rows]
-
-        def position(cursor: str, param: str) -> int:
-            ident = _uncursor(cursor, param)
-            if ident not in ids:
-                raise SimError(
-                    "pagination_invalid", f"Invalid {param}: the cursor points nowhere.", param=param, status=400
-                )
-            return ids.index(ident)
-
-        if page.before is not None:
-            end = position(page.before, "page[before]")
-            start = max(0, end - size)
-            items = list(rows[start:end])
-            more_before, more_after = start > 0, True
-        else:
-            start = position(page.after, "page[after]") + 1 if page.after is not None else 0
-            items = list(rows[start : start + size])
-            more_before, more_after = start > 0, start + size < len(rows)
-        has_more = more_before if page.before is not None else more_after
-        after = _cursor(items[-1].id) if items else None
-        before = _cursor(items[0].id) if items else None
-        return {
-            key: items,
-            "meta": {"has_more": has_more, "after_cursor": after, "before_cursor": before},
-            "links": {
-                "next": page_url(ctx, path, {**extra, "page[size]": size, "page[after]": after})
-                if after and more_after
-                else None,
-                "prev": page_url(ctx, path, {**extra, "page[size]": size, "page[before]": before})
-                if before and more_before
-                else None,
-            },
-        }
+        return _cursor_page(ctx, rows, page, key, path, extra)
     per_page = min(p.per_page, 100)
     number = page or 1
     start = (number - 1) * per_page
