@@ -108,3 +108,29 @@ def test_conformance_fails_when_a_required_field_is_removed(
         "get-/crm/v3/pipelines/{objectType}/{pipelineId}_getById 200 (body): 'displayOrder' is a required property"
     ]
     recorder.exchanges.clear()
+
+
+def test_seed_accepts_an_object_as_hubspot_answers_it(recorder: Recorder) -> None:
+    recorded = {
+        "id": "51",
+        "properties": {
+            "email": "ada@example.com",
+            "firstname": "Ada",
+            "lifecyclestage": "customer",
+            "hs_email_domain": "example.com",  # one of the hundreds of properties a real account has
+            "createdate": "2024-03-01T10:00:00.000Z",
+            "lastmodifieddate": "2024-03-02T10:00:00.000Z",
+            "hs_object_id": "51",
+        },
+        "createdAt": "2024-03-01T10:00:00.000Z",
+        "updatedAt": "2024-03-02T10:00:00.000Z",
+        "archived": False,
+    }
+    sim = CrmSimulator()
+    sim.seed({"contacts": [recorded]})
+    got = sim.client().get("/crm/v3/objects/contacts/51?properties=email,lifecyclestage,hs_email_domain").json()
+    assert got["properties"]["email"] == "ada@example.com" and got["properties"]["lifecyclestage"] == "customer"
+    assert "hs_email_domain" not in got["properties"] and got["createdAt"] == recorded["createdAt"]
+    assert recorder.violations() == []
+    with pytest.raises(ValueError, match=r"contacts 52: .*PROPERTY_DOESNT_EXIST.*hs_email_domain"):
+        sim.seed({"contacts": [{"id": "52", "email": "x@example.com", "hs_email_domain": "example.com"}]})

@@ -109,6 +109,16 @@ def trim_fixtures(fixtures: dict[str, Any], names: Iterable[str], *, vendored: d
     return {"x-vendored": vendored, "resources": {name: resources[name] for name in sorted(set(names))}}
 
 
+def trim_examples(document: dict[str, Any], names: Iterable[str], *, vendored: dict[str, Any]) -> dict[str, Any]:
+    """The example values named (``TicketResponseExample``...) of an OpenAPI document's
+    ``components/examples``: the service's own example objects, as Stripe's fixtures are."""
+    examples = document.get("components", {}).get("examples", {})
+    missing = sorted(set(names) - set(examples))
+    if missing:
+        raise KeyError(f"the document has no example {', '.join(missing)}")
+    return {"x-vendored": vendored, "examples": {name: examples[name]["value"] for name in sorted(set(names))}}
+
+
 def ops_of(text: str, block: str | None = None) -> list[str]:
     """The operations listed in an ops file; with ``block``, those under ``## block`` only (one
     file can list the operations of several documents, HubSpot's one per API)."""
@@ -135,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--licence", default="", help="its licence")
     parser.add_argument("--version", default="", help="its version, when the document does not say")
     parser.add_argument("--object", action="append", default=[], help="fixtures: keep this example object")
+    parser.add_argument("--example", action="append", default=[], help="keep this components/examples entry")
     parser.add_argument("--drop-key", action="append", default=[], help="drop this key everywhere (examples)")
     args = parser.parse_args(argv)
     ops = list(args.op)
@@ -144,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     vendored = {"source": args.source_url, "licence": args.licence, "file": args.source.name}
     if args.version:
         vendored["version"] = args.version
-    if args.object:
+    if args.example:
+        trimmed = trim_examples(document, args.example, vendored=vendored)
+        summary = f"{len(trimmed['examples'])} examples"
+    elif args.object:
         trimmed = trim_fixtures(document, args.object, vendored=vendored)
         summary = f"{len(trimmed['resources'])} objects"
     else:
