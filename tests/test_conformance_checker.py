@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -104,3 +105,50 @@ def test_trim_keeps_referenced_components_and_notes_the_source() -> None:
     assert "description" not in out["paths"]["/a"]["get"]
     with pytest.raises(KeyError, match="no operation POST /a"):
         trim(doc, ["POST /a"])
+
+
+def test_hubspot_documents_as_one_set_with_shared_error_responses_and_aliases() -> None:
+    from conformance.hubspot import hubspot_checker
+
+    hubspot = hubspot_checker()
+    assert hubspot.operation("GET", "/crm/v3/owners/7").operation_id == "get-/crm/v3/owners/{ownerId}_getById"
+    assert hubspot.operation("GET", "/crm/v3/objects/deals/3").template == "/crm/v3/objects/0-3/{dealId}"
+    error = {
+        "status": "error",
+        "message": "resource not found",
+        "correlationId": str(uuid.uuid4()),
+        "category": "OBJECT_NOT_FOUND",
+    }
+    assert hubspot.violations("GET", "/crm/v3/owners/7", 404, error) == []  # the shared `Error` response, */*
+    assert hubspot.violations("GET", "/crm/v3/owners/7", 404, {"message": "x"}) == [
+        "get-/crm/v3/owners/{ownerId}_getById 404 (body): 'category' is a required property",
+        "get-/crm/v3/owners/{ownerId}_getById 404 (body): 'correlationId' is a required property",
+    ]
+    with pytest.raises(KeyError, match="HubSpot CRM specs: no operation for GET /crm/v3/nothing"):
+        hubspot.operation("GET", "/crm/v3/nothing")
+
+
+def test_zendesk_paths_end_in_json_and_undocumented_statuses_are_named() -> None:
+    from conformance.zendesk import zendesk_checker
+
+    zendesk = zendesk_checker()
+    assert zendesk.operation("GET", "/api/v2/tickets/show_many.json").operation_id == "TicketsShowMany"
+    assert zendesk.operation("GET", "/api/v2/tickets/12.json").operation_id == "ShowTicket"
+    with pytest.raises(KeyError, match="ShowTicket documents no response 404"):
+        zendesk.violations("GET", "/api/v2/tickets/12.json", 404, {"error": "RecordNotFound"})
+
+
+def test_ops_blocks_and_examples_of_the_trimmer() -> None:
+    from conformance.trim import ops_of, trim_examples
+
+    text = "# comment\n## a.json\nGET /a\n## b.json\nGET /b\nPOST /b\n"
+    assert ops_of(text, "b.json") == ["GET /b", "POST /b"] and ops_of(text) == ["GET /a", "GET /b", "POST /b"]
+    with pytest.raises(KeyError, match=r"no block '## c\.json'"):
+        ops_of(text, "c.json")
+    doc = {"components": {"examples": {"X": {"value": {"id": 1}}, "Y": {"value": 2}}}}
+    assert trim_examples(doc, ["X"], vendored={"source": "s"}) == {
+        "x-vendored": {"source": "s"},
+        "examples": {"X": {"id": 1}},
+    }
+    with pytest.raises(KeyError, match="no example Z"):
+        trim_examples(doc, ["Z"], vendored={})

@@ -39,7 +39,9 @@ def two_tenants() -> tuple[CrmSimulator, dict[str, list[str]], dict[str, list[st
     company = sim.create_company(tenant="b", name="B Corp", description=MARKER)
     note = sim.create_note(f"{MARKER} call notes", about=[("contacts", contact.id)], tenant="b")
     deal = sim.create_deal(tenant="b", dealname="B deal", description=MARKER, amount=5)
+    ticket = sim.create_object("tickets", tenant="b", subject="B ticket", content=MARKER, hs_pipeline_stage="1")
     b = {"contacts": [contact.id], "companies": [company.id], "notes": [note.id], "deals": [deal.id]}
+    b["tickets"] = [ticket.id]
     return sim, a, b
 
 
@@ -79,7 +81,13 @@ def test_tenant_a_token_never_reads_or_changes_tenant_b(steps: list[tuple[str, s
         if op == "get":
             r = call(sim, "GET", f"{base}/{ident}?associations=contacts,notes&properties=message,description")
         elif op == "patch":
-            prop = {"contacts": "jobtitle", "companies": "industry", "deals": "dealname", "notes": "hs_note_body"}[t]
+            prop = {
+                "contacts": "jobtitle",
+                "companies": "industry",
+                "deals": "dealname",
+                "notes": "hs_note_body",
+                "tickets": "subject",
+            }[t]
             r = call(sim, "PATCH", f"{base}/{ident}", {"properties": {prop: "changed"}})
         elif op == "delete":
             r = call(sim, "DELETE", f"{base}/{ident}")

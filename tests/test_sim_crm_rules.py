@@ -230,16 +230,16 @@ def test_associations(sim: CrmSimulator, api: httpx.Client) -> None:
     v4 = api.get(f"/crm/v4/objects/contacts/{contact.id}/associations/companies").json()["results"]
     assert v4 == [
         {
-            "toObjectId": int(company.id),
+            "toObjectId": company.id,  # a string, as the v4 spec says
             "associationTypes": [
-                {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": None},
+                {"category": "HUBSPOT_DEFINED", "typeId": 1, "label": "Primary"},
                 {"category": "HUBSPOT_DEFINED", "typeId": 279, "label": None},
             ],
         }
     ]
     deals = api.get(f"/crm/v4/objects/0-1/{contact.id}/associations/deals").json()["results"]
     assert deals == [
-        {"toObjectId": int(deal.id), "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 4, "label": None}]}
+        {"toObjectId": deal.id, "associationTypes": [{"category": "HUBSPOT_DEFINED", "typeId": 4, "label": None}]}
     ]
     assert len(sim.all("associations")) == 3
     # a wrong type for the pair, an unknown object type, a missing object

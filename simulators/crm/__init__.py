@@ -1,24 +1,26 @@
 """A HubSpot-compatible CRM simulator (CRM v3 objects and v4 associations, in-memory, embedded).
 
 The official ``hubspot-api-client`` works against it unchanged (``HubSpot(access_token=...,
-host=<base url>)``): contacts, companies, deals and notes with HubSpot's object shape and
-property rules, search with filter groups, batch read/create/update/archive, associations, and
-HubSpot's error object (``ApiException`` with the status). Direct helpers (``create_contact``...)
-seed data through the same handlers, so seeded objects obey the API's rules, without touching
-the ledger.
+host=<base url>)``): contacts, companies, deals, tickets and notes with HubSpot's object shape
+and property rules, search with filter groups, batch read/create/update/archive, associations
+(v4 labels too), owners, pipelines, property definitions, and HubSpot's error object
+(``ApiException`` with the status). Direct helpers (``create_contact``...) seed data through the
+same handlers, so seeded objects obey the API's rules, without touching the ledger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from simulators.core.errors import SimError
 from simulators.core.simulator import Simulator
 from simulators.core.state import ResourceSpec
+from simulators.core.wire import SimResponse
 
 from . import routes
+from .account import Owner
 from .exceptions import CRM_ERROR_CODES, correlation_id, hubspot_error_body
 from .models import Association, CrmObject, HubSpotError
 from .properties import SCHEMAS, STAMPS, clean, iso
@@ -35,15 +37,30 @@ class CrmSimulator(Simulator):
     error_codes: ClassVar[dict[str, tuple[int, str]]] = CRM_ERROR_CODES
     token_prefixes: ClassVar[tuple[str, str]] = ("pat-sim-", "pat-sim-ro-")
     api_version: ClassVar[str] = "v3"
+    validated_against: ClassVar[str] = (
+        "HubSpot's public API specs (HubSpot-public-api-spec-collection 99893791: CRM objects v3 with tickets, "
+        "associations v4, owners, pipelines, properties), every success and error answer, `null` allowed where "
+        "HubSpot sends it; the v3 per-object association routes are in no current spec"
+    )
     resources: ClassVar[tuple[ResourceSpec, ...]] = (
         ResourceSpec("contacts", CrmObject, "contact", "contact", numeric_ids=True),
         ResourceSpec("companies", CrmObject, "company", "company", numeric_ids=True),
         ResourceSpec("deals", CrmObject, "deal", "deal", numeric_ids=True),
         ResourceSpec("notes", CrmObject, "note", "note", numeric_ids=True),
+        ResourceSpec("tickets", CrmObject, "ticket", "ticket", numeric_ids=True),
         ResourceSpec("associations", Association, "assoc", "association"),
+        ResourceSpec("owners", Owner, "owner", "owner", numeric_ids=True),
     )
 
     # ------------------------------------------------------- wire hooks
+    def handle(
+        self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = b""
+    ) -> SimResponse:
+        # the labelled v4 association PUT sends a JSON array of types: read it as ``{"types": [...]}``
+        if method.upper() == "PUT" and body and body.lstrip()[:1] == b"[" and "/crm/v4/objects/" in url:
+            body = b'{"types": ' + body + b"}"
+        return super().handle(method, url, headers, body)
+
     def error_body(self, err: SimError, request_id: str | None) -> Any:
         return hubspot_error_body(err, request_id)
 
@@ -61,6 +78,11 @@ class CrmSimulator(Simulator):
         Association rows are ``{"from_type", "from_id", "to_type", "to_id"}`` (+ ``type_id``)."""
         now = self.clock.datetime()
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)
+        if resource == "owners":
+            row["id"] = str(row["id"])
+            row.setdefault("createdAt", now)
+            row.setdefault("updatedAt", row["createdAt"])
+            return row
         if resource == "associations":
             pair = (routes.object_type(row["from_type"]), routes.object_type(row["to_type"]))
             if pair not in routes.PAIRS:
@@ -76,10 +98,7 @@ class CrmSimulator(Simulator):
         given = row.pop("properties", None)
         values = dict(given) if given is not None else {}
         values.update(row)
-        try:
-            props = {k: v for k, v in clean(resource, values, creating=False).items() if v is not None}
-        except SimError as err:
-            raise ValueError(f"{resource} {ident}: {err.message}") from None
+        props = self._seed_properties(resource, ident, values, recorded=given is not None and "createdAt" in meta)
         created_at = meta.get("createdAt") or now
         if isinstance(created_at, str):
             created_at = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
@@ -99,6 +118,19 @@ class CrmSimulator(Simulator):
             "updatedAt": updated_at,
             **{k: v for k, v in meta.items() if k in ("archived", "archivedAt")},
         }
+
+    @staticmethod
+    def _seed_properties(resource: str, ident: str, values: dict[str, Any], *, recorded: bool) -> dict[str, Any]:
+        """A recorded object (``properties`` with ``createdAt``, as HubSpot answers) keeps its values
+        as HubSpot gave them, minus the properties the simulator does not model (a real account
+        has hundreds); a hand-written row is validated like a write, naming what it refuses."""
+        if recorded:
+            known = SCHEMAS[resource]
+            return {k: str(v) for k, v in values.items() if k in known and v is not None}
+        try:
+            return {k: v for k, v in clean(resource, values, creating=False).items() if v is not None}
+        except SimError as err:
+            raise ValueError(f"{resource} {ident}: {err.message}") from None
 
     # ----------------------------------------------------- direct helpers
     def create_object(

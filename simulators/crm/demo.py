@@ -1,4 +1,4 @@
-"""Demo data: contacts, companies, deals and notes with realistic free text.
+"""Demo data: contacts, companies, deals, a ticket and notes with realistic free text.
 
 Notes (``hs_note_body``), contact messages and company/deal descriptions are what an agent reads
 and what injection fuzzing later plants payloads into, so the demo carries some of each.
@@ -94,9 +94,21 @@ def seed_demo(sim: CrmSimulator, *, tenant: str | None = None) -> dict[str, Any]
             tenant=tenant,
         ),
     ]
+    ticket = sim.create_object(
+        "tickets",
+        subject="Invoice shows the wrong VAT number",
+        content="Ada says the March invoice has our old VAT number; finance needs a corrected copy.",
+        hs_pipeline="0",
+        hs_pipeline_stage="1",
+        hs_ticket_priority="HIGH",
+        hs_ticket_category="BILLING_ISSUE",
+        tenant=tenant,
+    )
+    sim.associate("tickets", ticket.id, "contacts", ada.id, tenant=tenant)
     return {
         "companies": [engines.id, compiler.id],
         "contacts": [ada.id, grace.id, alan.id],
         "deals": [renewal.id, upsell.id],
+        "tickets": [ticket.id],
         "notes": [n.id for n in notes],
     }

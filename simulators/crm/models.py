@@ -112,6 +112,8 @@ class BatchError(BaseModel):
     category: str
     message: str
     context: dict[str, list[str]] | None = None
+    links: dict[str, str] = {}
+    errors: list[dict[str, Any]] = []
 
 
 class BatchResult(BaseModel):
@@ -155,13 +157,38 @@ class AssociationLabel(BaseModel):
 
 
 class AssociatedObject(BaseModel):
-    toObjectId: int
+    #: a string, as the v4 spec says (the SDK reads it as one)
+    toObjectId: str
     associationTypes: list[AssociationLabel]
 
 
 class AssociationPage(BaseModel):
     results: list[AssociatedObject]
     paging: Paging | None = None
+
+
+class LabelsBetweenObjectPair(BaseModel):
+    fromObjectTypeId: str
+    fromObjectId: str
+    toObjectTypeId: str
+    toObjectId: str
+    labels: list[str]
+
+
+class AssociationsOfObject(BaseModel):
+    from_: IdRef = Field(alias="from")
+    to: list[AssociatedObject]
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+
+class AssociationBatchResult(BaseModel):
+    status: Literal["COMPLETE"]
+    results: list[AssociationsOfObject]
+    startedAt: datetime
+    completedAt: datetime
+    numErrors: int | None = None
+    errors: list[BatchError] | None = None
 
 
 class AssociatedObjectV3(BaseModel):
@@ -286,6 +313,21 @@ class BatchUpdateParams(Params):
 
 class BatchArchiveParams(Params):
     inputs: list[BatchId] = Field(max_length=100)
+
+
+class LabelledAssociationParams(Params):
+    """The labelled v4 PUT's body is a JSON array of types; the simulator reads it as ``types``."""
+
+    types: list[AssociationTypeInput] = Field(min_length=1, max_length=10)
+
+
+class AssociationBatchReadInput(Params):
+    id: ObjectId
+    after: Annotated[str, Field(max_length=40)] | None = None
+
+
+class AssociationBatchReadParams(Params):
+    inputs: list[AssociationBatchReadInput] = Field(min_length=1, max_length=1000)
 
 
 class AssociationListParams(Params):

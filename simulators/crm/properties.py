@@ -57,6 +57,11 @@ DEAL_STAGES = (
     "closedlost",
 )
 
+#: the default ticket pipeline's stages (HubSpot's ids: New, Waiting on contact, Waiting on us, Closed)
+TICKET_STAGES = ("1", "2", "3", "4")
+
+_TICKET_CATEGORIES = ("PRODUCT_ISSUE", "BILLING_ISSUE", "FEATURE_REQUEST", "GENERAL_INQUIRY")
+
 
 def _props(*items: Prop) -> dict[str, Prop]:
     return {p.name: p for p in items}
@@ -130,6 +135,25 @@ SCHEMAS: dict[str, dict[str, Prop]] = {
         Prop("hs_createdate", "datetime", read_only=True),
         Prop("hs_lastmodifieddate", "datetime", read_only=True),
     ),
+    "tickets": _props(
+        Prop("subject"),
+        Prop("content", "text"),
+        Prop("hs_pipeline", "enumeration", ("0",)),
+        Prop("hs_pipeline_stage", "enumeration", TICKET_STAGES),
+        Prop("hs_ticket_priority", "enumeration", ("LOW", "MEDIUM", "HIGH", "URGENT")),
+        Prop(
+            "hs_ticket_category",
+            "enumeration",
+            ("PRODUCT_ISSUE", "BILLING_ISSUE", "FEATURE_REQUEST", "GENERAL_INQUIRY"),
+        ),
+        Prop("source_type", "enumeration", ("CHAT", "EMAIL", "FORM", "PHONE")),
+        Prop("hs_resolution", "text"),
+        Prop("closed_date", "datetime"),
+        _OWNER,
+        _ID,
+        Prop("createdate", "datetime", read_only=True),
+        Prop("hs_lastmodifieddate", "datetime", read_only=True),
+    ),
 }
 
 #: properties answered when a request names none
@@ -147,6 +171,17 @@ DEFAULT_PROPERTIES: dict[str, tuple[str, ...]] = {
         "pipeline",
     ),
     "notes": ("hs_createdate", "hs_lastmodifieddate", "hs_object_id"),
+    "tickets": (
+        "content",
+        "createdate",
+        "hs_lastmodifieddate",
+        "hs_object_id",
+        "hs_pipeline",
+        "hs_pipeline_stage",
+        "hs_ticket_category",
+        "hs_ticket_priority",
+        "subject",
+    ),
 }
 
 #: (created, last modified) property names
@@ -155,10 +190,11 @@ STAMPS: dict[str, tuple[str, str]] = {
     "companies": ("createdate", "hs_lastmodifieddate"),
     "deals": ("createdate", "hs_lastmodifieddate"),
     "notes": ("hs_createdate", "hs_lastmodifieddate"),
+    "tickets": ("createdate", "hs_lastmodifieddate"),
 }
 
 #: properties a new object must have
-REQUIRED: dict[str, tuple[str, ...]] = {"notes": ("hs_timestamp",)}
+REQUIRED: dict[str, tuple[str, ...]] = {"notes": ("hs_timestamp",), "tickets": ("subject", "hs_pipeline_stage")}
 
 #: properties searched by a search request's free-text ``query``
 QUERY_PROPERTIES: dict[str, tuple[str, ...]] = {
@@ -166,6 +202,7 @@ QUERY_PROPERTIES: dict[str, tuple[str, ...]] = {
     "companies": ("name", "domain", "website", "phone", "description"),
     "deals": ("dealname", "description"),
     "notes": ("hs_note_body",),
+    "tickets": ("subject", "content"),
 }
 
 
@@ -228,73 +265,62 @@ def property_error(errors: list[dict[str, Any]]) -> SimError:
     )
 
 
+class _Refused(Exception):
+    """One property's value refused: HubSpot's error ``code`` and ``message``."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _typed(prop: Prop, value: str) -> str:
+    """``value`` normalised for the property's type, or :class:`_Refused`."""
+    if prop.type == "number":
+        number = parse_number(value)
+        if number is None:
+            raise _Refused("INVALID_FLOAT", f"{value} was not a valid number.")
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
+    if prop.type == "enumeration" and value not in prop.options:
+        raise _Refused("INVALID_OPTION", f"{value} was not one of the allowed options: {list(prop.options)}")
+    if prop.type == "datetime":
+        when = parse_datetime(value)
+        if when is None:
+            raise _Refused("INVALID_DATETIME", f"{value} is not a valid datetime (ISO 8601 or epoch milliseconds).")
+        return iso(when)
+    if prop.type == "date":
+        try:
+            return date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            raise _Refused("INVALID_DATE", f"{value} is not a valid date.") from None
+    if prop.type == "bool":
+        if value.lower() not in ("true", "false"):
+            raise _Refused("INVALID_BOOLEAN", f"{value} is not true or false.")
+        return value.lower()
+    if len(value) > 65_536:
+        raise _Refused("INVALID_STRING", "Values are at most 65536 characters.")
+    return value
+
+
+def _one(prop: Prop | None, name: str, raw: Any) -> str | None:
+    if prop is None:
+        raise _Refused("PROPERTY_DOESNT_EXIST", f'Property "{name}" does not exist')
+    if prop.read_only:
+        raise _Refused("READ_ONLY_VALUE", f'"{name}" is a read only property; its value cannot be set.')
+    value = _text(raw)
+    return None if value is None or value == "" else _typed(prop, value)
+
+
 def clean(object_type: str, values: dict[str, Any], *, creating: bool) -> dict[str, str | None]:
-    """Validate and normalise written properties; ``None`` means "clear it"."""
+    """Validate and normalise written properties; ``None`` means "clear it". Every refused
+    property is named in one error, as HubSpot does."""
     schema = SCHEMAS[object_type]
     out: dict[str, str | None] = {}
     errors: list[dict[str, Any]] = []
     for name, raw in values.items():
-        prop = schema.get(name)
-        if prop is None:
-            errors.append(
-                {"name": name, "code": "PROPERTY_DOESNT_EXIST", "message": f'Property "{name}" does not exist'}
-            )
-            continue
-        if prop.read_only:
-            errors.append(
-                {
-                    "name": name,
-                    "code": "READ_ONLY_VALUE",
-                    "message": f'"{name}" is a read only property; its value cannot be set.',
-                }
-            )
-            continue
-        value = _text(raw)
-        if value is None or value == "":
-            out[name] = None
-            continue
-        if prop.type == "number":
-            number = parse_number(value)
-            if number is None:
-                errors.append({"name": name, "code": "INVALID_FLOAT", "message": f"{value} was not a valid number."})
-                continue
-            value = str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
-        elif prop.type == "enumeration" and value not in prop.options:
-            errors.append(
-                {
-                    "name": name,
-                    "code": "INVALID_OPTION",
-                    "message": f"{value} was not one of the allowed options: {list(prop.options)}",
-                }
-            )
-            continue
-        elif prop.type == "datetime":
-            when = parse_datetime(value)
-            if when is None:
-                errors.append(
-                    {
-                        "name": name,
-                        "code": "INVALID_DATETIME",
-                        "message": f"{value} is not a valid datetime (ISO 8601 or epoch milliseconds).",
-                    }
-                )
-                continue
-            value = iso(when)
-        elif prop.type == "date":
-            try:
-                value = date.fromisoformat(value[:10]).isoformat()
-            except ValueError:
-                errors.append({"name": name, "code": "INVALID_DATE", "message": f"{value} is not a valid date."})
-                continue
-        elif prop.type == "bool":
-            if value.lower() not in ("true", "false"):
-                errors.append({"name": name, "code": "INVALID_BOOLEAN", "message": f"{value} is not true or false."})
-                continue
-            value = value.lower()
-        elif len(value) > 65_536:
-            errors.append({"name": name, "code": "INVALID_STRING", "message": "Values are at most 65536 characters."})
-            continue
-        out[name] = value
+        try:
+            out[name] = _one(schema.get(name), name, raw)
+        except _Refused as refused:
+            errors.append({"name": name, "code": refused.code, "message": refused.message})
     if creating:
         for name in REQUIRED.get(object_type, ()):
             if out.get(name) is None:

@@ -3,22 +3,26 @@
 ``zenpy`` works against it unchanged over the loopback server (``ZENPY_FORCE_NETLOC`` /
 ``ZENPY_FORCE_SCHEME``; email/token basic auth or an OAuth bearer token): tickets with public
 comments and internal notes, Zendesk's status rules, tags, users, search, and offset or cursor
-pagination. Direct helpers (``create_ticket``...) seed data through the same handlers, so seeded
+pagination, organizations, groups, macros (previewed, never applied by the API) and ticket
+fields. Direct helpers (``create_ticket``...) seed data through the same handlers, so seeded
 objects obey the API's rules, without touching the ledger.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 from simulators.core.errors import SimError
 from simulators.core.simulator import Simulator
 from simulators.core.state import ResourceSpec
+from simulators.core.wire import SimResponse
 
 from . import routes
+from .account import Group, Macro, Organization, TicketField
 from .exceptions import TICKETING_ERROR_CODES, status_of, zendesk_error_body
-from .models import Comment, Ticket, User, ZendeskError
+from .models import CUSTOM_STATUS_IDS, Comment, Ticket, User, ZendeskError
 from .routes import API_USER_ID, api_user
 
 __all__ = ["API_USER_ID", "TicketingSimulator"]
@@ -33,15 +37,31 @@ class TicketingSimulator(Simulator):
     error_codes: ClassVar[dict[str, tuple[int, str]]] = TICKETING_ERROR_CODES
     token_prefixes: ClassVar[tuple[str, str]] = ("zd_test_", "zd_ro_test_")
     api_version: ClassVar[str] = "v2"
+    validated_against: ClassVar[str] = (
+        'Zendesk\'s Support API OpenAPI document ("Support API" 2.0.0): every success answer, `null` allowed '
+        "where Zendesk sends it; error answers (the spec documents none) as Zendesk's error object; objects "
+        "carry the spec's fields"
+    )
     # Zendesk's DELETE /tickets/{id}/tags.json carries a JSON body
     query_methods: ClassVar[frozenset[str]] = frozenset({"GET", "HEAD"})
     resources: ClassVar[tuple[ResourceSpec, ...]] = (
         ResourceSpec("tickets", Ticket, "ticket", "ticket", numeric_ids=True),
         ResourceSpec("comments", Comment, "comment", "comment", numeric_ids=True),
         ResourceSpec("users", User, "user", "user", numeric_ids=True),
+        ResourceSpec("organizations", Organization, "organization", "organization", numeric_ids=True),
+        ResourceSpec("groups", Group, "group", "group", numeric_ids=True),
+        ResourceSpec("macros", Macro, "macro", "macro", numeric_ids=True),
+        ResourceSpec("ticket_fields", TicketField, "ticket_field", "ticket field", numeric_ids=True),
     )
 
     # ------------------------------------------------------- wire hooks
+    def handle(
+        self, method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = b""
+    ) -> SimResponse:
+        if method.upper() == "PUT" and "/update_many.json?" in url:
+            body = routes.bulk.ids_into_body(url, body)
+        return super().handle(method, url, headers, body)
+
     def error_body(self, err: SimError, request_id: str | None) -> Any:
         return zendesk_error_body(err)
 
@@ -63,6 +83,12 @@ class TicketingSimulator(Simulator):
         return api_user(self.store, tenant or self.default_tenant, self.base_url, self.clock.datetime())
 
     def prepare_seed(self, resource: str, row: dict[str, Any]) -> dict[str, Any]:
+        """Defaults for a seed row. A row with a ``url`` is a recorded answer (or one of Zendesk's
+        examples): the fields the simulator does not model are dropped, where a hand-written row
+        with an unknown field is refused, naming it."""
+        if "url" in row:
+            known = self._resources[resource].model.model_fields
+            row = {k: v for k, v in row.items() if k in known}
         ident = row["id"]
         now = self.clock.datetime().replace(microsecond=0)
         row.setdefault("created_at", now)
@@ -75,12 +101,19 @@ class TicketingSimulator(Simulator):
                 row["tags"] = routes.normalize_tags(row["tags"])
             if row.get("subject") is not None:
                 row.setdefault("raw_subject", row["subject"])
+            row.setdefault("custom_status_id", CUSTOM_STATUS_IDS.get(row.get("status") or "new"))
         elif resource == "comments":
             row.setdefault("plain_body", row.get("body", ""))
             row.setdefault("html_body", routes.html_body(str(row.get("body", ""))))
         elif resource == "users":
             row.setdefault("url", f"{self.base_url}/api/v2/users/{ident}.json")
             row.setdefault("name", (row.get("email") or f"user{ident}").split("@", 1)[0])
+            for key, value in routes.role_defaults(row.get("role") or "end-user").items():
+                row.setdefault(key, value)
+        else:
+            row.setdefault("url", f"{self.base_url}/api/v2/{resource}/{ident}.json")
+            if resource in ("ticket_fields", "macros"):
+                row.setdefault("raw_title", row.get("title"))
         return row
 
     def seed_object(self, resource: str, row: Any, *, tenant: str | None = None) -> Any:

@@ -25,6 +25,8 @@ Role = Literal["end-user", "agent", "admin"]
 #: Zendesk's order of statuses and priorities, for ``status<solved`` and ``priority>normal``
 STATUS_ORDER: dict[str, int] = {"new": 0, "open": 1, "pending": 2, "hold": 3, "solved": 4, "closed": 5}
 PRIORITY_ORDER: dict[str, int] = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+#: the default custom ticket status of each status category (Zendesk creates one per category)
+CUSTOM_STATUS_IDS: dict[str, int] = {"new": 1, "open": 2, "pending": 3, "hold": 4, "solved": 5, "closed": 5}
 
 Id = Annotated[int, Field(ge=1, le=2**53)]
 Text = Annotated[str, Field(max_length=65_535)]
@@ -81,6 +83,11 @@ class Ticket(ZendeskModel):
     due_at: datetime | None = None
     tags: list[str] = []
     custom_fields: list[CustomField] = []
+    #: the ticket's custom ticket status (Zendesk's defaults: one per status category, see
+    #: ``CUSTOM_STATUS_IDS``); follows ``status`` unless set
+    custom_status_id: int | None = None
+    ticket_form_id: int | None = None
+    followup_ids: list[int] = []
     satisfaction_rating: dict[str, Any] | None = None
     sharing_agreement_ids: list[int] = []
     brand_id: int | None = None
@@ -105,7 +112,8 @@ class Comment(ZendeskModel):
     attachments: list[dict[str, Any]] = []
     audit_id: int | None = None
     via: Via = Via()
-    metadata: dict[str, Any] = {}
+    #: ``system`` (client, ip_address, location...) and ``custom``, as Zendesk records them
+    metadata: dict[str, Any] = {"system": {}, "custom": {}}
     created_at: datetime
 
 
@@ -127,6 +135,26 @@ class User(ZendeskModel):
     notes: str | None = None
     tags: list[str] = []
     user_fields: dict[str, Any] = {}
+    alias: str | None = None
+    signature: str | None = None
+    locale_id: int = 1
+    iana_time_zone: str = "Etc/UTC"
+    #: Zendesk's role_type: None for end-users and plain agents, 0 custom, 1 light, 2 chat, 4 admin...
+    role_type: int | None = None
+    custom_role_id: int | None = None
+    default_group_id: int | None = None
+    moderator: bool = False
+    only_private_comments: bool = False
+    restricted_agent: bool = True
+    ticket_restriction: Literal["organization", "groups", "assigned", "requested"] | None = "requested"
+    shared: bool = False
+    shared_agent: bool = False
+    shared_phone_number: bool | None = None
+    chat_only: bool = False
+    report_csv: bool = False
+    two_factor_auth_enabled: bool | None = None
+    photo: dict[str, Any] | None = None
+    last_login_at: datetime | None = None
     created_at: datetime
     updated_at: datetime
 
@@ -189,6 +217,38 @@ class UserList(Paged):
     users: list[User]
 
 
+class TicketsEnvelope(BaseModel):
+    tickets: list[Ticket]
+
+
+class UsersEnvelope(BaseModel):
+    users: list[User]
+
+
+class JobResult(BaseModel):
+    id: int
+    action: str
+    success: bool
+    status: str | None = None
+
+
+class JobStatus(BaseModel):
+    """What Zendesk's bulk endpoints answer; the simulator runs the job at once (``completed``)."""
+
+    id: str
+    url: str
+    job_type: str
+    status: Literal["queued", "working", "failed", "completed", "killed"]
+    total: int
+    progress: int
+    message: str | None = None
+    results: list[JobResult]
+
+
+class JobStatusEnvelope(BaseModel):
+    job_status: JobStatus
+
+
 class TagList(BaseModel):
     tags: list[str]
 
@@ -217,6 +277,8 @@ class Params(BaseModel):
 class ShowParams(Params):
     #: Zendesk's side-loads (``include=users``) are accepted and not expanded
     include: Short | None = None
+    #: paging a single object means nothing; zenpy sends ``page[size]`` with every ``GET``
+    page: int | dict[str, str] | None = None
 
 
 class CursorPage(Params):
@@ -284,6 +346,8 @@ class _TicketWritable(Params):
     problem_id: Id | None = None
     recipient: Short | None = None
     brand_id: Id | None = None
+    custom_status_id: Id | None = None
+    ticket_form_id: Id | None = None
     # read-only attributes of a fetched ticket: accepted and ignored
     id: int | None = None
     url: str | None = None
@@ -300,6 +364,7 @@ class _TicketWritable(Params):
     allow_channelback: Any = None
     allow_attachments: Any = None
     from_messaging_channel: Any = None
+    followup_ids: Any = None
 
 
 class TicketCreateFields(_TicketWritable):
@@ -357,10 +422,88 @@ class UserInput(Params):
     verified: bool | None = None
     time_zone: Short | None = None
     locale: Short | None = None
+    locale_id: Id | None = None
+    alias: Short | None = None
+    signature: Text | None = None
+    default_group_id: Id | None = None
+    moderator: bool | None = None
+    only_private_comments: bool | None = None
+    restricted_agent: bool | None = None
+    ticket_restriction: Literal["organization", "groups", "assigned", "requested"] | None = None
+    user_fields: dict[str, Any] | None = None
+    suspended: bool | None = None
 
 
 class UserCreateParams(Params):
     user: UserInput
+
+
+class UserUpdateInput(UserInput):
+    """Every attribute optional; the read-only ones of a fetched user are accepted and ignored."""
+
+    name: Annotated[str, Field(min_length=1, max_length=255)] | None = None  # type: ignore[assignment]
+    id: int | None = None
+    url: str | None = None
+    created_at: Any = None
+    updated_at: Any = None
+    active: Any = None
+    shared: Any = None
+    shared_agent: Any = None
+    role_type: Any = None
+    custom_role_id: Any = None
+    iana_time_zone: Any = None
+    last_login_at: Any = None
+    photo: Any = None
+    chat_only: Any = None
+    report_csv: Any = None
+    two_factor_auth_enabled: Any = None
+    shared_phone_number: Any = None
+
+
+class UserUpdateParams(Params):
+    user: UserUpdateInput
+
+
+def _id_list(value: Any) -> Any:
+    # ``ids=1,2,3`` (Zendesk's form) or repeated ``ids=1&ids=2``
+    if isinstance(value, str):
+        return [v for v in value.split(",") if v.strip()]
+    return value
+
+
+IdList = Annotated[list[Id], BeforeValidator(_id_list), Field(min_length=1, max_length=100)]
+
+
+class ShowManyParams(Params):
+    ids: IdList
+    include: Short | None = None
+
+
+class UserShowManyParams(Params):
+    ids: IdList | None = None
+    external_ids: Annotated[str, Field(max_length=4000)] | None = None
+    include: Short | None = None
+
+
+class UserSearchParams(ListParams):
+    query: Annotated[str, Field(max_length=2000)] | None = None
+    external_id: Short | None = None
+
+
+class UpdateManyParams(Params):
+    """``?ids=1,2`` with one ``ticket`` applied to each, or ``tickets`` each with its own ``id``."""
+
+    ids: IdList | None = None
+
+
+class TicketUpdateManyItem(TicketUpdateFields):
+    id: Id
+
+
+class TicketUpdateManyBody(Params):
+    ids: IdList | None = None
+    ticket: TicketUpdateFields | None = None
+    tickets: list[TicketUpdateManyItem] | None = Field(default=None, min_length=1, max_length=100)
 
 
 # ------------------------------------------------------------------- errors

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -113,16 +113,28 @@ class Operation:
 class SpecChecker:
     """Finds operations of one OpenAPI 3.0 document and validates response bodies against them."""
 
-    def __init__(self, document: Mapping[str, Any], *, null_anywhere: bool = False, name: str = "") -> None:
+    def __init__(
+        self,
+        document: Mapping[str, Any],
+        *,
+        null_anywhere: bool = False,
+        name: str = "",
+        aliases: Sequence[tuple[str, str]] = (),
+    ) -> None:
         self.document = document
         self.null_anywhere = null_anywhere
         self.name = name or str(document.get("info", {}).get("title", "spec"))
         self._prefix = self._server_prefix(document)
+        #: (regex, replacement) applied to a concrete path before matching: the simulator's
+        #: spelling to the spec's (Zendesk's ``.json`` suffix, HubSpot's ``deals`` as ``0-3``)
+        self.aliases = tuple((re.compile(pattern), repl) for pattern, repl in aliases)
 
     @classmethod
-    def from_file(cls, path: str | Path, *, null_anywhere: bool = False) -> SpecChecker:
+    def from_file(
+        cls, path: str | Path, *, null_anywhere: bool = False, aliases: Sequence[tuple[str, str]] = ()
+    ) -> SpecChecker:
         with open(path, encoding="utf-8") as fh:
-            return cls(json.load(fh), null_anywhere=null_anywhere, name=Path(path).name)
+            return cls(json.load(fh), null_anywhere=null_anywhere, name=Path(path).name, aliases=aliases)
 
     @staticmethod
     def _server_prefix(document: Mapping[str, Any]) -> str:
@@ -147,6 +159,8 @@ class SpecChecker:
 
     def _templates(self, path: str) -> Iterator[str]:
         path = urlsplit(path).path
+        for pattern, repl in self.aliases:
+            path = pattern.sub(repl, path)
         if self._prefix and path.startswith(self._prefix + "/"):
             path = path[len(self._prefix) :]
         parts = path.strip("/").split("/")
@@ -168,13 +182,23 @@ class SpecChecker:
         key = op.response_key(status)
         if key is None:
             raise KeyError(f"{self.name}: {op.operation_id} documents no response {status}")
-        content = op.spec["responses"][key].get("content") or {}
-        if media not in content or "schema" not in content[media]:
+        where = "/" + _pointer("paths", op.template, op.method, "responses", key)
+        response = op.spec["responses"][key]
+        ref = response.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/"):  # a shared response (HubSpot's Error)
+            where, response = ref[1:], self._resolve(ref)
+        content = response.get("content") or {}
+        # HubSpot documents its error responses as */*
+        found = next((m for m in (media, "*/*") if m in content and "schema" in content[m]), None)
+        if found is None:
             return None
-        return {
-            "$ref": f"{_DOC_URI}#/{_pointer('paths', op.template, op.method, 'responses', key)}"
-            f"/{_pointer('content', media, 'schema')}"
-        }
+        return {"$ref": f"{_DOC_URI}#{where}/{_pointer('content', found, 'schema')}"}
+
+    def _resolve(self, ref: str) -> Any:
+        node: Any = self.document
+        for part in ref[2:].split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
+        return node
 
     def violations(self, method: str, path: str, status: int, body: Any) -> list[str]:
         """Every way ``body`` departs from the documented response, as readable lines (empty: conforms)."""
@@ -201,4 +225,31 @@ class SpecChecker:
             )
 
 
-__all__ = ["Operation", "SpecChecker"]
+class SpecSet:
+    """Several documents checked as one: a service whose API is published as one document per
+    area (HubSpot: one per object type, owners, pipelines, properties, associations). A request
+    is checked against the first document that has its operation."""
+
+    def __init__(self, checkers: Sequence[SpecChecker], *, name: str) -> None:
+        self.checkers = tuple(checkers)
+        self.name = name
+
+    def _owner(self, method: str, path: str) -> tuple[SpecChecker, Operation]:
+        for checker in self.checkers:
+            try:
+                return checker, checker.operation(method, path)
+            except KeyError:
+                continue
+        raise KeyError(f"{self.name}: no operation for {method.upper()} {path}")
+
+    def operation(self, method: str, path: str) -> Operation:
+        return self._owner(method, path)[1]
+
+    def violations(self, method: str, path: str, status: int, body: Any) -> list[str]:
+        return self._owner(method, path)[0].violations(method, path, status, body)
+
+    def check(self, method: str, path: str, status: int, body: Any) -> None:
+        self._owner(method, path)[0].check(method, path, status, body)
+
+
+__all__ = ["Operation", "SpecChecker", "SpecSet"]
