@@ -69,7 +69,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME=URL",
         help="in record mode, send simulator NAME's traffic to a staging base URL and record it",
     )
+    group.addoption(
+        "--agent-netns",
+        action="store_true",
+        default=None,
+        help="re-run the session in a fresh network namespace with only loopback (Linux; nothing, not even "
+        "curl or C code, can reach another address)",
+    )
     parser.addini("agentops_replay", "strict offline mode (as --agent-replay)", type="bool", default=False)
+    parser.addini("agentops_netns", "re-run the session in a network namespace (as --agent-netns)", type="bool")
     parser.addini("agentops_record", "record mode: new or all (as --agent-record)", default="")
     parser.addini("agentops_cassette_dir", "cassette folder (as --agent-cassette-dir)", default="")
     parser.addini("agentops_staging", "NAME=URL staging targets (as --agent-staging)", type="linelist")
@@ -110,6 +118,19 @@ def disabled() -> bool:
         return True
     argv = sys.argv[1:]
     return "-pno:agentops" in argv or ("-p", "no:agentops") in itertools.pairwise(argv)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--agent-netns``: this session runs again inside a network namespace; its status is ours."""
+    from . import netns
+
+    if disabled() or netns.active() or not _config.netns_wanted(config):
+        return None
+    try:
+        return netns.rerun(config.invocation_params.args, str(config.invocation_params.dir))
+    except netns.NamespaceUnavailable as exc:
+        raise pytest.UsageError(f"--agent-netns: {exc}") from exc
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -158,7 +179,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         if settings.replay_strict
         else (f"record ({settings.record})" if settings.record != "none" else "replay")
     )
-    return f"agentops: {mode}, cassettes in {settings.cassette_dir}"
+    from . import netns
+
+    isolated = ", network namespace (loopback only)" if netns.active() else ""
+    return f"agentops: {mode}, cassettes in {settings.cassette_dir}{isolated}"
 
 
 _current_run: Run | None = None
