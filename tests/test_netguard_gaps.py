@@ -200,8 +200,8 @@ def _run_with_dns_catcher(project: Project, *args: str) -> tuple[pytest.RunResul
     (root / "resolv.conf").write_text("nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
     script = (
         'mount --bind "$PWD/resolv.conf" /etc/resolv.conf && ip link set lo up && '
-        '("$0" catcher.py queries.log ready &) && while [ ! -e ready ]; do sleep 0.05; done && '
-        '"$0" -m pytest "$@"; status=$?; kill $(pgrep -f "catcher.py queries.log") 2>/dev/null; exit $status'
+        '{ "$0" catcher.py queries.log ready & catcher=$!; } && while [ ! -e ready ]; do sleep 0.05; done && '
+        '"$0" -m pytest "$@"; status=$?; kill $catcher; exit $status'
     )
     result = project.pytester.run(
         "unshare", "-n", "-m", "sh", "-c", script, sys.executable, "-p", "no:randomly", *args, timeout=120
