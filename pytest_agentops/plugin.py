@@ -16,6 +16,7 @@ from . import config as _config
 from . import guard as _guard
 from . import netguard
 from . import outputs as _outputs
+from .cassette.errors import CassetteError
 from .trace import Miss, Run
 
 if TYPE_CHECKING:
@@ -207,6 +208,8 @@ def _fail_on_misses(item: pytest.Item, when: str) -> Generator[None, object, obj
     before = len(run.misses) if run is not None else 0
     try:
         result = yield
+    except CassetteError as exc:  # read on first use, inside the test's own request
+        raise pytest.fail.Exception(_cassette_failure(exc), pytrace=False) from None
     except BaseException:
         netguard.collect_subprocess_reports()  # a subprocess's blocked attempt fails this test too
         if run is not None and len(run.misses) > before:
@@ -226,6 +229,14 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
     return (yield from _fail_on_misses(item, "teardown"))
+
+
+def _cassette_failure(exc: CassetteError) -> str:
+    """One paragraph naming the file and the fault, instead of a traceback through the plugin."""
+    return (
+        f"pytest-agentops: {exc}. The file was left as it is (nothing is written over a cassette that "
+        "failed to load): fix it, or delete it and record it again with --agent-record."
+    )
 
 
 def _misses_text(misses: list[Miss]) -> str:
@@ -263,15 +274,19 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     hook = redact if redact.get_hookimpls() else None
     outer, _current_run = _current_run, run
     _hold_interception(request.config)
-    with open_tap(settings, run, path, hook, in_scope=_in_scope(item, settings, path)) as tap:
-        item.stash[TAP] = tap
-        item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
-        try:
-            with _guard.activate(item, run, tap):
-                yield
-        finally:
-            sims.close()
-            _current_run = outer  # a pytester session's test runs inside an outer test
+    try:
+        with open_tap(settings, run, path, hook, in_scope=_in_scope(item, settings, path)) as tap:
+            item.stash[TAP] = tap
+            item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
+            try:
+                with _guard.activate(item, run, tap):
+                    yield
+            finally:
+                sims.close()
+    except CassetteError as exc:  # loading it at setup, or re-reading it to merge at save
+        raise pytest.fail.Exception(_cassette_failure(exc), pytrace=False) from None
+    finally:
+        _current_run = outer  # a pytester session's test runs inside an outer test
 
 
 def _hold_interception(config: pytest.Config) -> None:
