@@ -243,3 +243,17 @@ def test_a_corrupt_cassette_fails_in_one_paragraph_and_is_never_written_over(pro
     assert "During handling" not in out and out.count(f"cassette {file}:") == 1
     assert (file.read_bytes(), file.stat().st_mtime_ns) == before
     assert [p.name for p in file.parent.iterdir()] == ["test_call.json"]  # no temp file left either
+
+
+@pytest.mark.parametrize("escaped", [False, True], ids=["utf8", "ascii-escaped"])
+def test_bodies_exactly_max_depth_deep_load(tmp_path: Path, escaped: bool) -> None:
+    """The limit is inclusive, on either path (a file with \\u escapes gets every string checked)."""
+    doc = _set(GOOD, "interactions/0/response/body/json", {"deep": _nested(MAX_DEPTH - 1), "emoji": "😀"})
+    file = tmp_path / "x.json"
+    file.write_text(json.dumps(doc, ensure_ascii=escaped))
+    assert ("\\ud83d" in file.read_text()) is escaped
+    assert Cassette.load(file).interactions[0]["response"]["body"]["json"]["emoji"] == "😀"
+    doc = _set(doc, "interactions/0/response/body/json/deep", _nested(MAX_DEPTH))
+    file.write_text(json.dumps(doc, ensure_ascii=escaped))
+    with pytest.raises(CassetteFormatError, match=f"nested deeper than {MAX_DEPTH} levels"):
+        Cassette.load(file)

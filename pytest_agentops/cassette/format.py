@@ -223,9 +223,7 @@ def read_document(path: Path) -> dict[str, Any]:
         )
     if not isinstance(data.get("interactions"), list):
         raise CassetteFormatError(path, "'interactions' is missing or not a list")
-    validate.check_meta(path, data.get("meta"))
-    for i, interaction in enumerate(data["interactions"]):
-        validate.check_interaction(path, i, interaction)
+    validate.check_document(path, data, text)
     return data
 
 

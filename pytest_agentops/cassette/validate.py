@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -23,6 +25,9 @@ MAX_DEPTH = 100
 REQUEST_BODY_KEYS = ("json", "form", "text", "base64", "sha256")
 RESPONSE_BODY_KEYS = ("json", "sse", "text", "base64")
 _SSE_FIELDS = ("event", "id", "retry")
+# A lone surrogate can only come from an escape (the file was decoded as strict UTF-8).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_PARSED_CLEAN: ContextVar[bool] = ContextVar("agentops_cassette_parsed_clean", default=False)
 _META_TYPES: dict[str, tuple[type, ...]] = {
     "recorded_at": (str,),
     "recorded_with": (str,),
@@ -47,11 +52,24 @@ def _missing(where: str) -> Fault:
     return Fault(f"{where} is missing")
 
 
+def check_document(path: Path, data: dict[str, Any], text: str) -> None:
+    """``data`` is ``json.loads(text)``: its types are JSON's already, and when ``text`` escapes no
+    surrogate, none of its strings can hold one, so its bodies need only their depth checked."""
+    token = _PARSED_CLEAN.set(_SURROGATE_ESCAPE.search(text) is None)
+    try:
+        check_meta(path, data.get("meta"))
+        for i, interaction in enumerate(data["interactions"]):
+            check_interaction(path, i, interaction)
+    finally:
+        _PARSED_CLEAN.reset(token)
+
+
 def check_meta(path: Path, meta: Any) -> None:
     _raise_for(path, _meta, meta)
 
 
 def check_interaction(path: Path, index: int, interaction: Any) -> None:
+    """One interaction, given as a value (a planted cassette) or read from a file."""
     _raise_for(path, _interaction, interaction, f"interactions[{index}]")
 
 
@@ -130,7 +148,10 @@ def _headers(headers: Any, where: str) -> None:
     if headers is None:
         return
     _expect(headers, dict, where)
+    clean = _PARSED_CLEAN.get()  # then only the shape is in question, not the text
     for name, value in headers.items():
+        if value.__class__ is str and (clean or (value.isascii() and name.isascii())):
+            continue  # the common case, decided without building a path
         _text(name, f"{where} name {name!r}")
         if isinstance(value, list):
             for i, item in enumerate(value):
@@ -209,8 +230,27 @@ def _json(value: Any, where: str) -> None:
     The walk keeps no paths (it runs over every body of every cassette a test loads); only a
     value that fails is walked again, by ``_explain``, to name the path at fault.
     """
-    if not _plain_json(value):
+    if _PARSED_CLEAN.get():
+        if (value.__class__ is dict or value.__class__ is list) and not _shallow(value):
+            _explain(value, where)
+    elif not _plain_json(value):
         _explain(value, where)
+
+
+def _shallow(value: Any) -> bool:
+    """At most MAX_DEPTH deep; only containers are looked at (what json.loads built is JSON).
+
+    Level by level: one list per depth, no per-node bookkeeping (this runs over every body).
+    """
+    level = [value]
+    for _ in range(MAX_DEPTH):
+        below: list[Any] = []
+        for item in level:
+            below += [c for c in (item.values() if item.__class__ is dict else item) if c.__class__ in _CONTAINERS]
+        if not below:
+            return True
+        level = below
+    return False
 
 
 def _plain_json(value: Any) -> bool:
@@ -251,6 +291,7 @@ def _utf8(text: str) -> bool:
     return True
 
 
+_CONTAINERS = frozenset({dict, list})
 _PLAIN = frozenset({int, float, bool, type(None)})  # a value of these needs no look
 
 
