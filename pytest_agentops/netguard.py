@@ -406,3 +406,16 @@ def uninstall() -> None:
 
 def installed() -> bool:
     return bool(_originals)
+
+
+def _adopt_inherited() -> None:
+    """In a subprocess, sitecustomize loaded this file as ``_agentops_netguard`` before pytest
+    imported the plugin: the plugin then uses that module, so one guard holds one state."""
+    inherited = sys.modules.get("_agentops_netguard")
+    if inherited is None or __name__ == "_agentops_netguard":
+        return
+    if os.path.abspath(getattr(inherited, "__file__", "") or "") == os.path.abspath(__file__):
+        sys.modules[__name__] = inherited
+
+
+_adopt_inherited()

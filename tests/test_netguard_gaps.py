@@ -210,9 +210,11 @@ def _run_with_dns_catcher(project: Project, *args: str) -> tuple[pytest.RunResul
     return result, out, (root / "queries.log").read_text().splitlines()
 
 
-def test_replay_blocks_every_way_around_socket_connect(project: Project) -> None:
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_replay_blocks_every_way_around_socket_connect(project: Project, workers: list[str]) -> None:
+    """xdist's workers are subprocesses too: they inherit the guard, and the plugin adopts it."""
     project.pytester.makepyfile(test_gaps=GAPS)
-    result, out, queries = _run_with_dns_catcher(project, "--agent-replay", "-rA")
+    result, out, queries = _run_with_dns_catcher(project, "--agent-replay", "-rA", *workers)
     sections = _sections(out)
     result.assert_outcomes(passed=1, failed=len(BLOCKED) + len(FROM_SUBPROCESS))
     assert "PASSED test_gaps.py::test_loopback_is_still_allowed" in out
@@ -226,6 +228,7 @@ def test_replay_blocks_every_way_around_socket_connect(project: Project) -> None
     # Nothing asked the DNS server anything, and nothing reached the kernel's routing.
     assert queries == []
     assert "unreachable" not in out.lower()
+    assert "PytestAssertRewriteWarning" not in out  # the inherited guard did not import the plugin early
 
 
 def test_without_replay_the_same_attacks_pass_and_reach_dns(project: Project) -> None:

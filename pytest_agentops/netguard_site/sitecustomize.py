@@ -18,16 +18,17 @@ _PACKAGE = os.path.dirname(_HERE)
 
 
 def _guard_module() -> ModuleType:
-    """pytest_agentops.netguard itself when this interpreter imports that copy, else the file."""
-    spec = importlib.util.find_spec("pytest_agentops")
-    if spec is not None and spec.origin and os.path.dirname(os.path.abspath(spec.origin)) == _PACKAGE:
-        return importlib.import_module("pytest_agentops.netguard")
-    # Another interpreter (no pytest_agentops, or another copy): the guard is stdlib-only.
-    file_spec = importlib.util.spec_from_file_location("_agentops_netguard", os.path.join(_PACKAGE, "netguard.py"))
-    assert file_spec is not None and file_spec.loader is not None
-    module = importlib.util.module_from_spec(file_spec)
+    """The guard, loaded from its file: importing pytest_agentops here, before pytest, would make
+    pytest warn that it cannot rewrite the plugin's asserts. ``pytest_agentops.netguard`` adopts
+    this module when the session's plugin imports it later (one module, one state)."""
+    existing = sys.modules.get("_agentops_netguard")
+    if existing is not None:
+        return existing
+    spec = importlib.util.spec_from_file_location("_agentops_netguard", os.path.join(_PACKAGE, "netguard.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
     sys.modules["_agentops_netguard"] = module
-    file_spec.loader.exec_module(module)
+    spec.loader.exec_module(module)
     return module
 
 
