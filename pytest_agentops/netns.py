@@ -14,7 +14,6 @@ its exit status becomes the session's.
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import os
 import socket
 import struct
@@ -96,6 +95,8 @@ def _write(path: str, text: str) -> None:
 
 def _loopback_up() -> None:
     """``ip link set lo up`` without ``ip``: the kernel then gives it 127.0.0.1/8 and ::1."""
+    import fcntl  # POSIX only: this module is imported on every platform (the plugin asks active())
+
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
             request = struct.pack("16sH", b"lo", 0) + _IFREQ_PAD
