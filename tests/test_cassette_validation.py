@@ -76,7 +76,14 @@ def _set(doc: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     return doc
 
 
-_DELETE = object()
+class _Delete:
+    """Stands for "remove this key" in CASES (a stable repr: xdist workers must agree on test ids)."""
+
+    def __repr__(self) -> str:
+        return "<deleted>"
+
+
+_DELETE = _Delete()
 
 CASES = [
     ("interactions/1/request/method", 5, "interactions[1].request.method: expected a string, got 5"),
