@@ -94,6 +94,16 @@ def _bool(value: Any, name: str) -> bool:
     raise UsageError(f"agentops_{name}: {value!r} is not a boolean (true/false)")
 
 
+def netns_wanted(config: pytest.Config) -> bool:
+    """``--agent-netns`` or ``agentops_netns = true``; read before the session is configured."""
+    try:
+        return _bool(_option(config, "netns") or False, "netns")
+    except UsageError as exc:
+        import pytest
+
+        raise pytest.UsageError(str(exc)) from exc
+
+
 def from_pytest(config: pytest.Config) -> Settings:
     rootdir = Path(str(config.rootpath))
     replay = _bool(_option(config, "replay") or False, "replay")

@@ -16,6 +16,7 @@ from . import config as _config
 from . import guard as _guard
 from . import netguard
 from . import outputs as _outputs
+from .cassette.errors import CassetteError
 from .trace import Miss, Run
 
 if TYPE_CHECKING:
@@ -70,7 +71,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME=URL",
         help="in record mode, send simulator NAME's traffic to a staging base URL and record it",
     )
+    group.addoption(
+        "--agent-netns",
+        action="store_true",
+        default=None,
+        help="re-run the session in a fresh network namespace with only loopback (Linux; nothing, not even "
+        "curl or C code, can reach another address)",
+    )
     parser.addini("agentops_replay", "strict offline mode (as --agent-replay)", type="bool", default=False)
+    parser.addini("agentops_netns", "re-run the session in a network namespace (as --agent-netns)", type="bool")
     parser.addini("agentops_record", "record mode: new or all (as --agent-record)", default="")
     parser.addini("agentops_cassette_dir", "cassette folder (as --agent-cassette-dir)", default="")
     parser.addini("agentops_staging", "NAME=URL staging targets (as --agent-staging)", type="linelist")
@@ -111,6 +120,19 @@ def disabled() -> bool:
         return True
     argv = sys.argv[1:]
     return "-pno:agentops" in argv or ("-p", "no:agentops") in itertools.pairwise(argv)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--agent-netns``: this session runs again inside a network namespace; its status is ours."""
+    from . import netns
+
+    if disabled() or netns.active() or not _config.netns_wanted(config):
+        return None
+    try:
+        return netns.rerun(config.invocation_params.args, str(config.invocation_params.dir))
+    except netns.NamespaceUnavailable as exc:
+        raise pytest.UsageError(f"--agent-netns: {exc}") from exc
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -159,7 +181,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
         if settings.replay_strict
         else (f"record ({settings.record})" if settings.record != "none" else "replay")
     )
-    return f"agentops: {mode}, cassettes in {settings.cassette_dir}"
+    from . import netns
+
+    isolated = ", network namespace (loopback only)" if netns.active() else ""
+    return f"agentops: {mode}, cassettes in {settings.cassette_dir}{isolated}"
 
 
 def _on_block(message: str) -> None:
@@ -184,11 +209,15 @@ def _fail_on_misses(item: pytest.Item, when: str) -> Generator[None, object, obj
     before = len(run.misses) if run is not None else 0
     try:
         result = yield
+    except CassetteError as exc:  # read on first use, inside the test's own request
+        raise pytest.fail.Exception(_cassette_failure(exc), pytrace=False) from None
     except BaseException:
+        netguard.collect_subprocess_reports()  # a subprocess's blocked attempt fails this test too
         misses = _new_misses(item, run, before)
         if misses:
             item.add_report_section(when, "agentops", _misses_text(misses))
         raise
+    netguard.collect_subprocess_reports()
     misses = _new_misses(item, run, before)
     if misses:
         pytest.fail(_misses_text(misses), pytrace=False)
@@ -211,6 +240,14 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
     return (yield from _fail_on_misses(item, "teardown"))
+
+
+def _cassette_failure(exc: CassetteError) -> str:
+    """One paragraph naming the file and the fault, instead of a traceback through the plugin."""
+    return (
+        f"pytest-agentops: {exc}. The file was left as it is (nothing is written over a cassette that "
+        "failed to load): fix it, or delete it and record it again with --agent-record."
+    )
 
 
 def _misses_text(misses: list[Miss]) -> str:
@@ -325,14 +362,17 @@ def _test_tap(
     redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
     hook = redact if redact.get_hookimpls() else None
     in_scope = asks_for_agentops(item, settings) or path.is_file()
-    with open_tap(settings, run, path, hook, in_scope=in_scope) as tap:
-        item.stash[TAP] = tap
-        item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
-        try:
-            with _guard.activate(item, run, tap, tools=tools) as deferred:
-                yield tap, deferred
-        finally:
-            sims.close()
+    try:
+        with open_tap(settings, run, path, hook, in_scope=in_scope) as tap:
+            item.stash[TAP] = tap
+            item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
+            try:
+                with _guard.activate(item, run, tap, tools=tools) as deferred:
+                    yield tap, deferred
+            finally:
+                sims.close()
+    except CassetteError as exc:  # loading it at setup, or re-reading it to merge at save
+        raise pytest.fail.Exception(_cassette_failure(exc), pytrace=False) from None
 
 
 def _hold_interception(config: pytest.Config) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .._version import __version__
 from . import body as bodies
+from . import validate
 from .errors import CassetteFormatError
 from .matching import MatchConfig, body_value, request_key
 
@@ -79,40 +80,15 @@ class Cassette:
         return cassette
 
     def _read(self) -> None:
-        data = read_document(self.path)
+        data = read_document(self.path)  # every field checked: the index below can trust the shapes
         self.meta = data.get("meta") or {}
-        for i, interaction in enumerate(data["interactions"]):
-            self._validate(i, interaction)
+        for interaction in data["interactions"]:
             self._add_to_index(interaction)
         self.existed = True
 
     def _validate(self, i: int, interaction: Any) -> None:
-        where = f"interactions[{i}]"
-        if not isinstance(interaction, dict):
-            raise CassetteFormatError(self.path, f"{where} is not an object")
-        for part, needed in (("request", ("method", "url")), ("response", ("status",))):
-            section = interaction.get(part)
-            if not isinstance(section, dict):
-                raise CassetteFormatError(self.path, f"{where}.{part} is missing or not an object")
-            for key in needed:
-                if key not in section:
-                    raise CassetteFormatError(self.path, f"{where}.{part}.{key} is missing")
-        status = interaction["response"]["status"]
-        if not isinstance(status, int) or not 100 <= status <= 599:
-            raise CassetteFormatError(self.path, f"{where}.response.status {status!r} is not an HTTP status")
-        for part in ("request", "response"):
-            stored = interaction[part].get("body")
-            if stored is not None and (
-                not isinstance(stored, dict) or not ({"json", "sse", "text", "base64", "form", "sha256"} & set(stored))
-            ):
-                raise CassetteFormatError(
-                    self.path, f"{where}.{part}.body must be null or have one of json/sse/text/base64/form"
-                )
-            headers = interaction[part].get("headers", {})
-            if not isinstance(headers, dict) or not all(isinstance(v, str | list) for v in headers.values()):
-                raise CassetteFormatError(
-                    self.path, f"{where}.{part}.headers must map names to a string or a list of strings"
-                )
+        """Check one interaction given as a value (a planted cassette), as a file's are checked."""
+        validate.check_interaction(self.path, i, interaction)
 
     def _add_to_index(self, interaction: Interaction) -> int:
         request = interaction["request"]
@@ -221,18 +197,25 @@ class Cassette:
 
 
 def read_document(path: Path) -> dict[str, Any]:
+    """The cassette document, every field checked (``validate``); any fault is a CassetteFormatError."""
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise CassetteFormatError(path, f"not UTF-8 text ({exc})") from exc
+    except OSError as exc:
+        raise CassetteFormatError(path, f"cannot be read ({exc.strerror or exc})") from exc
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise CassetteFormatError(path, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
+    except RecursionError:
+        raise CassetteFormatError(path, f"nested too deeply to read (more than {validate.MAX_DEPTH} levels)") from None
+    except ValueError as exc:  # e.g. an integer longer than Python converts (sys.get_int_max_str_digits)
+        raise CassetteFormatError(path, f"not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise CassetteFormatError(path, "top level must be an object with version, meta and interactions")
     version = data.get("version")
-    if version != FORMAT_VERSION:
+    if version != FORMAT_VERSION or version.__class__ is not int:
         raise CassetteFormatError(
             path,
             f"format version {version!r} is not supported (this pytest-agentops reads version "
@@ -240,6 +223,7 @@ def read_document(path: Path) -> dict[str, Any]:
         )
     if not isinstance(data.get("interactions"), list):
         raise CassetteFormatError(path, "'interactions' is missing or not a list")
+    validate.check_document(path, data, text)
     return data
 
 
@@ -330,9 +314,11 @@ def build_meta(interactions: list[Interaction]) -> dict[str, Any]:
             models.add(body["model"])
         for prompt in _system_prompts(body):
             prompts.add(_hash(prompt))
-        for tool in body.get("tools") or []:
+        tools_sent = body.get("tools")
+        for tool in tools_sent if isinstance(tools_sent, list) else []:
             if isinstance(tool, dict):
-                name = tool.get("name") or (tool.get("function") or {}).get("name")
+                function = tool.get("function")
+                name = tool.get("name") or (function.get("name") if isinstance(function, dict) else None)
                 if isinstance(name, str):
                     tools[name] = _hash(tool)
     return {
@@ -351,7 +337,8 @@ def _system_prompts(body: dict[str, Any]) -> list[Any]:
         found.append(body["system"])
     if "instructions" in body:  # openai responses
         found.append(body["instructions"])
-    for message in body.get("messages") or body.get("input") or []:
+    messages = body.get("messages") or body.get("input")
+    for message in messages if isinstance(messages, list) else []:
         if isinstance(message, dict) and message.get("role") in ("system", "developer"):
             found.append(message.get("content"))
     return found
