@@ -53,7 +53,7 @@ request_body = st.one_of(
     st.builds(lambda pairs: {"form": pairs}, st.lists(st.lists(st.text(max_size=3), min_size=2, max_size=2))),
     st.builds(lambda v: {"text": v}, st.text(max_size=10)),
     st.builds(lambda v: {"base64": v}, b64),
-    st.just({"sha256": "00ff"}),
+    st.builds(lambda: {"sha256": "00ff"}),  # a new dict each time: mutations edit documents in place
 )
 sse_event = st.fixed_dictionaries(
     {}, optional={"event": st.text(max_size=4), "id": st.text(max_size=3), "data": json_values}

@@ -55,13 +55,29 @@ def _missing(where: str) -> Fault:
 def check_document(path: Path, data: dict[str, Any], text: str) -> None:
     """``data`` is ``json.loads(text)``: its types are JSON's already, and when ``text`` escapes no
     surrogate, none of its strings can hold one, so its bodies need only their depth checked."""
-    token = _PARSED_CLEAN.set(_SURROGATE_ESCAPE.search(text) is None)
+    clean = _SURROGATE_ESCAPE.search(text) is None
+    token = _PARSED_CLEAN.set(clean)
     try:
         check_meta(path, data.get("meta"))
         for i, interaction in enumerate(data["interactions"]):
             check_interaction(path, i, interaction)
     finally:
         _PARSED_CLEAN.reset(token)
+    if not clean:  # keys and fields no check reads are saved again too: no lone surrogate anywhere
+        _raise_for(path, _unicode_everywhere, data, "")
+
+
+def _unicode_everywhere(value: Any, where: str) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            at = f"{where}.{key}" if where else str(key)
+            _text(key, f"{at} (the key)")
+            _unicode_everywhere(item, at)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _unicode_everywhere(item, f"{where}[{i}]")
+    else:
+        _text(value, where)
 
 
 def check_meta(path: Path, meta: Any) -> None:
