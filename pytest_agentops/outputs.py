@@ -70,6 +70,24 @@ def _failure_text(report: pytest.TestReport, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _redact_report(report: pytest.TestReport) -> None:
+    """Failure text and captured sections reach the terminal (and junit XML): redact them first.
+
+    The traceback is replaced by its text only when that text held a secret, so a clean report
+    keeps pytest's own objects (and their colours).
+    """
+    from .cassette.redact import active
+
+    redactor = active()
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        redacted = redactor.text(text)
+        if redacted != text:
+            report.longrepr = redacted
+    if report.sections:
+        report.sections = [(title, redactor.text(content)) for title, content in report.sections]
+
+
 PHASES = pytest.StashKey[Phases]()
 
 
@@ -234,6 +252,7 @@ class OutputHooks:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         try:
+            _redact_report(report)
             self._on_report(item, report)
         except Exception as exc:  # reporting must never change a test's result
             self.errors.append(f"{item.nodeid}: {type(exc).__name__}: {exc}")
@@ -267,8 +286,9 @@ class OutputHooks:
 
     def _add_step_table(self, item: pytest.Item, report: pytest.TestReport, run: Run) -> None:
         from .assertions import step_table
+        from .cassette.redact import active
 
-        table = step_table(run.events)
+        table = active().text(step_table(run.events))
         shown = str(report.longrepr or "") + "".join(content for _, content in report.sections)
         if f"trace ({len(run.events)} steps):" in shown and table.splitlines()[-1].strip() in shown:
             return  # an assertion or the budget guard already printed the whole trace
@@ -365,7 +385,9 @@ class OutputHooks:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if settings.report_path is not None:
             try:
-                _report.write(settings.report_path, built)
+                from .cassette.redact import active
+
+                _report.write(settings.report_path, active().value(built))
             except OSError as exc:
                 self.errors.append(f"could not write the report {settings.report_path}: {exc}")
         self.report = built
