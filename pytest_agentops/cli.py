@@ -123,6 +123,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     import json
 
     from .cassette.audit import audit_file, audited_files
+    from .cassette.errors import CassetteFormatError
     from .cassette.redact import active
 
     roots = [Path(p) for p in args.paths] or [Path("cassettes")]
@@ -136,6 +137,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
     for path in audited_files([r for r in roots if r.exists()]):
         try:
             found = audit_file(path)
+        except CassetteFormatError as exc:
+            _error(str(exc))
+            status = EXIT_ERROR
+            continue
         except OSError as exc:
             _error(f"{path}: cannot read: {exc.strerror or exc}")
             status = EXIT_ERROR

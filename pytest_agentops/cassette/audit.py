@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qsl, unquote_plus, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
 from .format import Cassette, header_list
 from .redact import Redactor
@@ -249,7 +249,10 @@ class Scanner:
             secret_spans.append((hit.start, hit.end))
             self._add_once(location, "secret", hit.kind, mask_secret(token))
         for secret, kind in self.redactor.known_in(value):
-            self._add_once(location, "secret", f"echo of {kind}", mask_secret(secret))
+            at = value.find(secret)
+            if all(at + len(secret) <= a or at >= b for a, b in secret_spans):
+                secret_spans.append((at, at + len(secret)))
+                self._add_once(location, "secret", f"echo of {kind}", mask_secret(secret))
         for kind, masked, span in find_pii(value):
             if all(span[1] <= a or span[0] >= b for a, b in secret_spans):
                 self._add_once(location, "pii", kind, masked)
@@ -304,16 +307,26 @@ class Scanner:
 
     def url(self, url: str, location: str) -> None:
         parts = urlsplit(url)
+        rest = []
         for name, item in parse_qsl(parts.query, keep_blank_values=True):
             if self.redactor._secret_field(name) and item and not is_redacted(item):
-                self.redactor.learn(item, name.lower())
                 self.add(location, "secret", f"query parameter {name}", mask_secret(item))
+                self.redactor.learn(item, name.lower())
+            else:
+                rest.append(f"{name}={item}")
+        url = urlunsplit(parts._replace(query="&".join(rest))) if parts.query else url
         userinfo = parts.netloc.rpartition("@")[0]
         password = userinfo.partition(":")[2]
         if password and not is_redacted(unquote_plus(password)):
             self.redactor.learn(unquote_plus(password), "url-password")
             self.add(location, "secret", "url-password", mask_secret(unquote_plus(password)))
-        self.text(unquote_plus(url) if not password else url.replace(password, ""), location)
+        self.in_request = False  # what the URL holds is reported once: its own findings, not echoes
+        known, self.redactor._known = self.redactor._known, {}
+        try:
+            self.text(unquote_plus(url) if not password else url.replace(password, ""), location)
+        finally:
+            self.redactor._known = {**known, **self.redactor._known}
+            self.in_request = True
 
     def headers(self, headers: Any, location: str) -> None:
         if not isinstance(headers, dict):
@@ -445,10 +458,11 @@ def audit_file(path: Path, redactor: Redactor | None = None) -> list[Finding]:
             document = json.loads(text)
         except ValueError:
             document = None
-        if isinstance(document, dict) and isinstance(document.get("interactions"), list):
-            for index, interaction in enumerate(document["interactions"]):
-                if isinstance(interaction, dict):
-                    scanner.interaction(index, interaction)
+        if isinstance(document, dict) and "interactions" in document:
+            from .inspect import load
+
+            for index, interaction in enumerate(load(path).interactions):  # a bad cassette: its error
+                scanner.interaction(index, interaction)
             return scanner.findings
         if document is not None:
             _scan_json(scanner, document, "")

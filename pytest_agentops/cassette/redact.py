@@ -105,7 +105,7 @@ class Redactor:
     def learn(self, secret: str, kind: str) -> None:
         """``secret`` was sent in a request: scrub every later copy of it, wherever it appears."""
         secret = secret.strip()
-        if len(secret) < _MIN_LEARNED or "<redacted:" in secret or secret in self._known:
+        if not _distinctive(secret) or "<redacted:" in secret or secret in self._known:
             return
         self._known[secret] = kind
         for form in (quote(secret, safe=""), unquote(secret)):
@@ -313,6 +313,13 @@ class Redactor:
 
     def headers_dict(self, headers: dict[str, list[str]]) -> dict[str, list[str]]:
         return {name: self.header_values(name, values) for name, values in headers.items()}
+
+
+def _distinctive(secret: str) -> bool:
+    """Worth scrubbing everywhere: a plain word ("secret", "password") would mangle prose."""
+    if len(secret) < _MIN_LEARNED:
+        return False
+    return len(secret) >= 12 or not secret.isalpha()
 
 
 def _is_multipart(text: str) -> bool:
