@@ -305,6 +305,7 @@ class OutputHooks:
 
     def _add_step_table(self, item: pytest.Item, report: pytest.TestReport, run: Run) -> None:
         from .assertions import step_table
+
         redactor = self._redactor()
         table = step_table(run.events)
         table = redactor.text(table) if redactor is not None else table

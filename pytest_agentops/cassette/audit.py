@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 from .format import Cassette, header_list
 from .redact import Redactor
@@ -308,12 +308,13 @@ class Scanner:
     def url(self, url: str, location: str) -> None:
         parts = urlsplit(url)
         rest = []
-        for name, item in parse_qsl(parts.query, keep_blank_values=True):
+        for pair in parts.query.split("&") if parts.query else ():
+            name, _, item = (unquote_plus(piece) for piece in pair.partition("="))
             if self.redactor._secret_field(name) and item and not is_redacted(item):
                 self.add(location, "secret", f"query parameter {name}", mask_secret(item))
                 self.redactor.learn(item, name.lower())
             else:
-                rest.append(f"{name}={item}")
+                rest.append(pair)  # as written: decoding "+" to a space would break a base64 secret
         url = urlunsplit(parts._replace(query="&".join(rest))) if parts.query else url
         userinfo = parts.netloc.rpartition("@")[0]
         password = userinfo.partition(":")[2]
@@ -323,7 +324,7 @@ class Scanner:
         self.in_request = False  # what the URL holds is reported once: its own findings, not echoes
         known, self.redactor._known = self.redactor._known, {}
         try:
-            self.text(unquote_plus(url) if not password else url.replace(password, ""), location)
+            self.text(url if not password else url.replace(password, ""), location)
         finally:
             self.redactor._known = {**known, **self.redactor._known}
             self.in_request = True
@@ -373,7 +374,8 @@ class Scanner:
                 raw = base64.b64decode(str(stored["base64"]), validate=False)
             except (binascii.Error, ValueError):
                 return
-            self.text(raw.decode("latin-1"), f"{location}.base64")  # binary: scanned as bytes
+            for run in re.finditer(rb"[\x00-\x7f]{6,}", raw):  # binary: each ASCII run, as the redactor
+                self.text(run.group().decode("ascii"), f"{location}.base64")
 
     def interaction(self, index: int, interaction: dict[str, Any]) -> None:
         where = f"interactions[{index}]"

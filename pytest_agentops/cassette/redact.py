@@ -40,6 +40,7 @@ _MULTIPART_PART = re.compile(
     r"(Content-Disposition:[^\r\n]*?\bname=\"([^\"]*)\"[^\r\n]*(?:\r?\n[^\r\n]+)*\r?\n\r?\n)(.*?)(?=\r?\n--)",
     re.S | re.I,
 )
+_ASCII_RUN = re.compile(rb"[\x00-\x7f]{6,}")
 _MIN_LEARNED = 6  # shorter values under a secret name ("code=1") are not scrubbed elsewhere
 _URL_CACHE = 4096
 
@@ -168,10 +169,15 @@ class Redactor:
         return "".join(out) + value[pos:]
 
     def raw(self, data: bytes) -> bytes:
-        """A binary body scanned as bytes (latin-1 keeps every byte; placeholders are ASCII)."""
-        text = data.decode("latin-1")
-        redacted = self.text(text)
-        return data if redacted == text else redacted.encode("latin-1", "replace")
+        """A binary body scanned as bytes: each run of ASCII in it as text (secrets are ASCII), so
+        the bytes around a secret neither hide it nor change."""
+
+        def run(match: re.Match[bytes]) -> bytes:
+            text = match.group().decode("ascii")
+            redacted = self.text(text)
+            return match.group() if redacted == text else redacted.encode("ascii", "replace")
+
+        return _ASCII_RUN.sub(run, data)
 
     # ---- structured values --------------------------------------------------------------------
 
@@ -231,6 +237,10 @@ class Redactor:
                 return head + self._secret_value(name.lower(), content)
             return head + self.text(content)
 
+        boundary = text[2:].split("\n", 1)[0].strip()
+        if boundary and boundary != "agentops-boundary":
+            # Clients draw a random boundary per request: a stored one would never match again.
+            text = text.replace("--" + boundary, "--agentops-boundary")
         return _MULTIPART_PART.sub(part, text)
 
     # ---- URLs and headers ---------------------------------------------------------------------

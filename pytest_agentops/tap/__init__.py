@@ -74,7 +74,7 @@ class LiveRequest:
     @property
     def origin(self) -> str:
         parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}".lower()
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower()  # no userinfo: it is a secret
 
     @property
     def is_loopback(self) -> bool:
