@@ -11,9 +11,9 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import quote, quote_plus, unquote_plus
+from urllib.parse import unquote_plus
 
 import ahocorasick_rs
 
@@ -86,24 +86,22 @@ class Detector:
     def _layered(self, text: str, depth: int) -> list[Hit]:
         hits: list[Hit] = []
         if "%" in text and _URL_ESCAPE.search(text):
-            hits.extend(self._decoded(text, unquote_plus(text), depth, _url_forms))
+            hits.extend(self._decoded(text, unquote_plus(text), depth, _url_escaped))
         if "\\" in text:
-            hits.extend(self._decoded(text, _json_unescape(text), depth, lambda s: (s,)))
+            hits.extend(self._decoded(text, _json_unescape(text), depth, _json_escaped))
         hits.extend(self._base64(text, depth))
         return hits
 
-    def _decoded(self, text: str, decoded: str, depth: int, forms: Callable[[str], Iterable[str]]) -> list[Hit]:
+    def _decoded(self, text: str, decoded: str, depth: int, escaped: Callable[[str], str]) -> list[Hit]:
         """Hits in ``decoded`` mapped back onto ``text``: each encoded copy, else all of ``text``."""
         if decoded == text:
             return []
         out: list[Hit] = []
         for hit in self.find(decoded, depth + 1):
-            secret = decoded[hit.start : hit.end]
             located = False
-            for form in dict.fromkeys(forms(secret)):
-                for match in re.finditer(re.escape(form), text):
-                    out.append(Hit(match.start(), match.end(), hit.kind))
-                    located = True
+            for match in re.finditer(escaped(decoded[hit.start : hit.end]), text):
+                out.append(Hit(match.start(), match.end(), hit.kind))
+                located = True
             if not located:
                 return [Hit(0, len(text), hit.kind)]
         return out
@@ -122,8 +120,26 @@ class Detector:
         return out
 
 
-def _url_forms(secret: str) -> tuple[str, ...]:
-    return (secret, quote(secret, safe=""), quote_plus(secret, safe=""), quote(secret, safe="/:"))
+def _url_escaped(secret: str) -> str:
+    """A regex for ``secret`` with any of its characters written as ``%XX`` (or ``+`` for a space)."""
+    parts = []
+    for char in secret:
+        codes = "".join(f"%{b:02X}" for b in char.encode("utf-8"))
+        alternatives = [re.escape(char), re.escape(codes), re.escape(codes.lower())] + (["\\+"] if char == " " else [])
+        parts.append("(?:" + "|".join(alternatives) + ")")
+    return "".join(parts)
+
+
+def _json_escaped(secret: str) -> str:
+    """A regex for ``secret`` with any of its characters written as a JSON escape."""
+    parts = []
+    for char in secret:
+        alternatives = [re.escape(char), f"\\\\u{ord(char):04x}", f"\\\\u{ord(char):04X}"]
+        if char in '/"\\':
+            alternatives.append(re.escape("\\" + char))
+        alternatives += [re.escape("\\" + short) for short, real in _JSON_SIMPLE.items() if real == char]
+        parts.append("(?:" + "|".join(alternatives) + ")")
+    return "".join(parts)
 
 
 def _json_unescape(text: str) -> str:
