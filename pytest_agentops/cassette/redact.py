@@ -136,7 +136,10 @@ class Redactor:
             self._known_ac = ahocorasick_rs.AhoCorasick(
                 self._known_list, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST
             )
-        matches = self._known_ac.find_matches_as_indexes(text)
+        try:
+            matches = self._known_ac.find_matches_as_indexes(text)
+        except UnicodeEncodeError:  # lone surrogates: find the known secrets one by one instead
+            matches = _find_each(self._known_list, text)
         if not matches:
             return text
         out, pos = [], 0
@@ -164,6 +167,7 @@ class Redactor:
             if any(start < hit.end and hit.start < end for start, end in taken):
                 continue
             secret = value[hit.start : hit.end]
+            self.learn(secret, hit.kind)  # found by its context here, it may be echoed where none is
             out += [value[pos : hit.start], self.placeholder(hit.kind, secret)]
             pos = hit.end
         return "".join(out) + value[pos:]
@@ -271,12 +275,21 @@ class Redactor:
             ]
             if redacted != pairs:
                 query = urlencode(redacted, safe="<>:")
-        rebuilt = (
-            urlunsplit(parts._replace(netloc=netloc, query=query))
-            if (netloc, query) != (parts.netloc, parts.query)
-            else url
-        )
+        path = self._path(parts.path)
+        changed = (netloc, path, query) != (parts.netloc, parts.path, parts.query)
+        rebuilt = urlunsplit(parts._replace(netloc=netloc, path=path, query=query)) if changed else url
         return self.text(rebuilt)
+
+    def _path(self, path: str) -> str:
+        """Each path segment read on its own, decoded: a secret is one segment (``/keys/<key>``)."""
+        if len(path) < 8:
+            return path
+        out = []
+        for segment in path.split("/"):
+            decoded = unquote(segment)
+            redacted = self.text(decoded) if len(decoded) >= 8 else decoded
+            out.append(segment if redacted == decoded else quote(redacted, safe="<>:@!$&'()*+,;="))
+        return "/".join(out)
 
     def _userinfo(self, netloc: str) -> str:
         userinfo, _, host = netloc.rpartition("@")
@@ -323,6 +336,21 @@ class Redactor:
 
     def headers_dict(self, headers: dict[str, list[str]]) -> dict[str, list[str]]:
         return {name: self.header_values(name, values) for name, values in headers.items()}
+
+
+def _find_each(secrets: list[str], text: str) -> list[tuple[int, int, int]]:
+    """Leftmost-longest, non-overlapping (index, start, end) of ``secrets`` in ``text``, in order."""
+    found = []
+    for index, secret in enumerate(secrets):  # longest first
+        start = text.find(secret)
+        while start >= 0:
+            found.append((index, start, start + len(secret)))
+            start = text.find(secret, start + len(secret))
+    out: list[tuple[int, int, int]] = []
+    for match in sorted(found, key=lambda m: (m[1], -(m[2] - m[1]))):
+        if not out or match[1] >= out[-1][2]:
+            out.append(match)
+    return out
 
 
 def _distinctive(secret: str) -> bool:

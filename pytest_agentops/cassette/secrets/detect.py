@@ -57,7 +57,14 @@ class Detector:
             return False
         if self._always and len(text) >= _ALWAYS_MIN:
             return True
-        return bool(self._automaton.find_matches_as_indexes(text.lower())) or "%" in text or "\\" in text
+        return bool(self._needles_in(text)) or "%" in text or "\\" in text
+
+    def _needles_in(self, text: str) -> list[tuple[int, int, int]]:
+        try:
+            return self._automaton.find_matches_as_indexes(text.lower(), overlapping=True)
+        except UnicodeEncodeError:  # a lone surrogate (a JSON escape of half a pair): Rust wants UTF-8
+            clean = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            return self._automaton.find_matches_as_indexes(clean.lower(), overlapping=True)
 
     def find(self, text: str, depth: int = 0) -> list[Hit]:
         if len(text) < _MIN_LEN:
@@ -69,7 +76,7 @@ class Detector:
 
     def _direct(self, text: str) -> list[Hit]:
         chosen: set[int] = set()
-        for needle, _, _ in self._automaton.find_matches_as_indexes(text.lower(), overlapping=True):
+        for needle, _, _ in self._needles_in(text):
             chosen.update(self._targets[needle])
         if len(text) >= _ALWAYS_MIN:
             chosen.update(self._always)
