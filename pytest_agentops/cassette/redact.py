@@ -9,6 +9,7 @@ event or failure message echoing it later is scrubbed too (``learn``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -95,7 +96,7 @@ class Redactor:
     @property
     def detector(self) -> Detector:
         if self._detector is None:
-            self._detector = Detector(all_rules(self.patterns))
+            self._detector = _detector_for(self.patterns)
         return self._detector
 
     # ---- placeholders and remembered secrets --------------------------------------------------
@@ -336,6 +337,12 @@ class Redactor:
 
     def headers_dict(self, headers: dict[str, list[str]]) -> dict[str, list[str]]:
         return {name: self.header_values(name, values) for name, values in headers.items()}
+
+
+@functools.lru_cache(maxsize=8)
+def _detector_for(patterns: tuple[tuple[str, str], ...]) -> Detector:
+    """One compiled rule set per set of user patterns (a session builds it once)."""
+    return Detector(all_rules(patterns))
 
 
 def _find_each(secrets: list[str], text: str) -> list[tuple[int, int, int]]:

@@ -112,6 +112,10 @@ _DS_NEEDLES: dict[str, tuple[str, ...]] = {
     "SquareOAuthDetector": ("sq0csp-",),
     "StripeDetector": ("k_live_",),
     "TwilioKeyDetector": ("ac", "sk"),
+    # Formats without a literal prefix: the one fixed character every match holds.
+    "MailchimpDetector": ("-us",),
+    "TelegramBotTokenDetector": (":",),
+    "DiscordBotTokenDetector": (".",),
 }
 _DS_SKIPPED = frozenset({"IPPublicDetector"})  # an address is not a credential
 
