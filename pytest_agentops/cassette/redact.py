@@ -68,8 +68,7 @@ class Redactor:
         self.key = key if key is not None else ph.load_key(rootdir)
         self._detector: Detector | None = None
         self._known: dict[str, str] = {}  # secret -> kind, from requests (echo scrubbing)
-        self._known_ac: Any = None
-        self._known_list: list[str] = []
+        self._known_ac: tuple[Any, list[str]] | None = None
         self._url_cache: dict[str, str] = {}
 
     @classmethod
@@ -132,21 +131,22 @@ class Redactor:
     def _scrub_known(self, text: str) -> str:
         if not self._known or len(text) < _MIN_LEARNED:
             return text
-        if self._known_ac is None:
-            self._known_list = sorted(self._known, key=len, reverse=True)
-            self._known_ac = ahocorasick_rs.AhoCorasick(
-                self._known_list, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST
-            )
+        built = self._known_ac
+        if built is None:  # one (automaton, list) pair: another thread never sees half of it
+            ordered = sorted(self._known, key=len, reverse=True)
+            automaton = ahocorasick_rs.AhoCorasick(ordered, matchkind=ahocorasick_rs.MATCHKIND_LEFTMOST_LONGEST)
+            built = self._known_ac = (automaton, ordered)
+        automaton, ordered = built
         try:
-            matches = self._known_ac.find_matches_as_indexes(text)
+            matches = automaton.find_matches_as_indexes(text)
         except UnicodeEncodeError:  # lone surrogates: find the known secrets one by one instead
-            matches = _find_each(self._known_list, text)
+            matches = _find_each(ordered, text)
         if not matches:
             return text
         out, pos = [], 0
         for index, start, end in matches:
-            secret = self._known_list[index]
-            out += [text[pos:start], self.placeholder(self._known[secret], secret)]
+            secret = ordered[index]
+            out += [text[pos:start], self.placeholder(self._known.get(secret, "secret"), secret)]
             pos = end
         return "".join(out) + text[pos:]
 
