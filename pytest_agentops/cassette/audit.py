@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 from .format import Cassette, header_list
 from .redact import Redactor
@@ -324,7 +324,7 @@ class Scanner:
         self.in_request = False  # what the URL holds is reported once: its own findings, not echoes
         known, self.redactor._known = self.redactor._known, {}
         try:
-            self.text(url if not password else url.replace(password, ""), location)
+            self.text(unquote(url if not password else url.replace(password, "")), location)
         finally:
             self.redactor._known = {**known, **self.redactor._known}
             self.in_request = True

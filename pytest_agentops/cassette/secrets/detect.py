@@ -57,7 +57,9 @@ class Detector:
             return False
         if self._always and len(text) >= _ALWAYS_MIN:
             return True
-        return bool(self._needles_in(text)) or "%" in text or "\\" in text
+        if self._needles_in(text) or "%" in text or "\\" in text:
+            return True
+        return len(text) >= _ALWAYS_MIN and _BASE64.search(text) is not None  # base64 may hide one
 
     def _needles_in(self, text: str) -> list[tuple[int, int, int]]:
         try:

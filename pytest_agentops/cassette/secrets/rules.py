@@ -84,7 +84,7 @@ OWN_RULES: tuple[Rule, ...] = (
     _rule("url-token", r"\b[a-zA-Z][a-zA-Z0-9+.\-]*://([A-Za-z0-9_\-]{20,})@", ("://",), group=1),
     _rule(
         "password-assignment",
-        r"(?i)\b(?:password|passwd|pwd|secret|api[_-]?key|client[_-]?secret)[\"']?\s*[=:]\s*[\"']?([^\s\"'&,;<>]{6,})",
+        r"(?i)\b(?:password|passwd|pwd|secret|api[_-]?key|client[_-]?secret)[\"']?\s*[=:]\s*[\"']?(?!%3[Cc])([^\s\"'&,;<>]{6,})",
         ("pass", "pwd", "secret", "key"),
         group=1,
     ),
