@@ -251,7 +251,7 @@ def write_ours(path: Path, captured: list[Captured]) -> None:
             if name.lower() not in ("content-length", "transfer-encoding"):
                 resp_headers.setdefault(name.lower(), []).append(value)
         ctype = req_headers.get("content-type", [""])[0]
-        value = redact.value(body_value(c.body, ctype))
+        value = redact.request(body_value(c.body, ctype))
         stored = bodies.encode(c.response, resp_headers["content-type"][0])
         assert stored is not None and "json" in stored, "response must be stored as parsed JSON"
         stored = {**stored, "json": redact.value(stored["json"])}

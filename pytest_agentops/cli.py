@@ -117,10 +117,11 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     from .cassette.inspect import load, show_lines
+    from .cassette.redact import active
 
     cassette = load(Path(args.path))
     for line in show_lines(cassette, args.index, limit=None if args.full else args.width):
-        print(line)
+        print(active().text(line))  # a cassette written by hand or by an older version may hold one
     return EXIT_OK
 
 
@@ -134,17 +135,19 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"--- {args.old}")
     print(f"+++ {args.new}")
+    from .cassette.redact import active
+
     for line in lines:
-        print(line)
+        print(active().text(line))
     return EXIT_FOUND
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     import json
 
-    from .cassette.audit import audit_cassette
+    from .cassette.audit import audit_file, audited_files
     from .cassette.errors import CassetteFormatError
-    from .cassette.inspect import find_cassettes, load
+    from .cassette.redact import active
 
     roots = [Path(p) for p in args.paths] or [Path("cassettes")]
     status = EXIT_OK
@@ -154,15 +157,25 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if not root.exists():
             _error(f"{root}: no such file or directory")
             status = EXIT_ERROR
-    for path in find_cassettes(r for r in roots if r.exists()):
+    for path in audited_files([r for r in roots if r.exists()]):
         try:
-            cassette = load(path)
+            found = audit_file(path)
         except CassetteFormatError as exc:
             _error(str(exc))
             status = EXIT_ERROR
             continue
+        except OSError as exc:
+            _error(f"{path}: cannot read: {exc.strerror or exc}")
+            status = EXIT_ERROR
+            continue
         scanned += 1
-        findings.extend(audit_cassette(path, cassette))
+        if found and args.fix and any(f.category == "secret" for f in found):
+            from .cassette.fix import fix_file
+
+            if fix_file(path, active()):
+                print(f"fixed: {path} (secrets rewritten to placeholders)", file=sys.stderr)
+                found = audit_file(path)  # what is left (PII is never rewritten)
+        findings.extend(found)
     secrets = [f for f in findings if f.category == "secret"]
     pii = [f for f in findings if f.category == "pii"]
     if args.json:
@@ -175,12 +188,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         if findings:
             print(
                 f"audit: {len(secrets)} secret(s) and {len(pii)} PII finding(s) in {files} of {scanned} "
-                "cassette(s); redact them (agentops_redact_* ini options, the pytest_agentops_redact_interaction "
-                "hook) and re-record, or edit the files",
+                "file(s); rewrite secrets with --fix, or redact them (agentops_redact_* ini options, the "
+                "pytest_agentops_redact_interaction hook) and re-record",
                 file=sys.stderr,
             )
         else:
-            print(f"audit: {scanned} cassette(s) clean", file=sys.stderr)
+            print(f"audit: {scanned} file(s) clean", file=sys.stderr)
     if secrets or (pii and not args.allow_pii):
         status = max(status, EXIT_FOUND)
     return status
@@ -279,9 +292,17 @@ def build_parser() -> argparse.ArgumentParser:
         "that are not <redacted:...>) and for PII (emails, phone numbers, credit-card numbers passing "
         "Luhn, US SSNs, IBANs). Values are printed masked. Exit 1 on any finding.",
     )
-    audit.add_argument("paths", nargs="*", metavar="PATH", help="cassette files or folders (default: cassettes/)")
+    audit.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="cassettes, trace dirs, reports: files or folders (default: cassettes/)",
+    )
     audit.add_argument("--allow-pii", action="store_true", help="report PII as warnings; fail on secrets only")
     audit.add_argument("--json", action="store_true", help="print findings as a JSON list")
+    audit.add_argument(
+        "--fix", action="store_true", help="rewrite secrets found to <redacted:KIND:HASH8> placeholders (atomically)"
+    )
     audit.set_defaults(func=cmd_audit)
 
     sim = groups.add_parser("sim", help="run a simulator on its own", description="Simulators outside pytest.")

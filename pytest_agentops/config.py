@@ -51,9 +51,9 @@ class Settings:
     @property
     def redactor(self) -> Redactor:
         if self._redactor is None:
-            from .cassette.redact import Redactor
+            from .cassette.redact import Redactor, activate
 
-            self._redactor = Redactor.with_extra(**self.redact)
+            self._redactor = activate(Redactor.with_extra(**self.redact, rootdir=self.rootdir))
         return self._redactor
 
     def cassette_path(self, module_path: Path, test_name: str, named: str | None = None) -> Path:

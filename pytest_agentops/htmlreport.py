@@ -123,7 +123,7 @@ def read_trace(path: Path, file: str) -> Trace:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
+            item = _redact(json.loads(line))
         except ValueError as exc:
             reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise ReportInputError(f"{path}:{number}: not valid JSON ({reason})") from None
@@ -145,6 +145,14 @@ def read_trace(path: Path, file: str) -> Trace:
     return Trace(file, header, events, footer)
 
 
+def _redact(value: Any) -> Any:
+    """Whatever the page shows passes the redactor: a trace written by an older version, or by
+    hand, may still hold a secret."""
+    from .cassette.redact import active
+
+    return active().value(value)
+
+
 def load_traces(root: Path) -> list[Trace]:
     """Every ``*.jsonl`` trace under ``root``, sorted by path (payload files are ``*.json``)."""
     if not root.exists():
@@ -160,7 +168,7 @@ def load_traces(root: Path) -> list[Trace]:
 def load_scorecard(path: Path) -> dict[str, Any]:
     """A JSON report written by ``--agent-report``."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _redact(json.loads(path.read_text(encoding="utf-8")))
     except OSError as exc:
         raise ReportInputError(f"{path}: cannot read: {exc.strerror or exc}") from None
     except ValueError as exc:
@@ -207,9 +215,9 @@ class Payloads:
                     text = None
                 if text is not None:
                     try:
-                        found = json.loads(text)
+                        found = _redact(json.loads(text))
                     except ValueError:
-                        found = _Unparsed(text)
+                        found = _Unparsed(_redact(text))
             self._values[digest] = found
         return self._values[digest]
 

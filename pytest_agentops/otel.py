@@ -90,7 +90,7 @@ def export(run: Run, *, nodeid: str, contract: str | None, outcome: str, ended_a
         root.set_status(Status(StatusCode.ERROR, "test failed"))
     context = trace.set_span_in_context(root)
     for event in run.events:
-        name, attrs = _span_of(event)
+        name, attrs = _redacted(*_span_of(event))
         span = tracer.start_span(name, context=context, start_time=_ns(event.started_at), attributes=attrs)
         failed = event.denied or (event.status or 0) >= 400 or event.backend == "miss"
         if failed:
@@ -100,6 +100,14 @@ def export(run: Run, *, nodeid: str, contract: str | None, outcome: str, ended_a
             )
         span.end(end_time=_ns(event.started_at + event.duration_s))
     root.end(end_time=_ns(end))
+
+
+def _redacted(name: str, attrs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Span names and string attributes pass the session's redactor, like every other sink."""
+    from .cassette.redact import active
+
+    redactor = active()
+    return redactor.text(name), {k: redactor.text(v) if isinstance(v, str) else v for k, v in attrs.items()}
 
 
 def _span_of(event: Event) -> tuple[str, dict[str, Any]]:

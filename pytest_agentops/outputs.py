@@ -70,6 +70,43 @@ def _failure_text(report: pytest.TestReport, limit: int = 2000) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+class _RedactedRepr:
+    """A failure's text with its secrets replaced; prints like pytest's own (``toterminal``)."""
+
+    def __init__(self, text: str, crash_message: str | None) -> None:
+        self.text = text
+        if crash_message is not None:
+            from types import SimpleNamespace
+
+            self.reprcrash = SimpleNamespace(message=crash_message)
+
+    def toterminal(self, tw: Any) -> None:
+        for line in self.text.splitlines():
+            tw.line(line, red=line.startswith("E "))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _redact_report(report: pytest.TestReport, redactor: Any) -> None:
+    """Failure text and captured sections reach the terminal (and junit XML): redact them first.
+
+    The traceback is replaced by its text only when that text held a secret, so a clean report
+    keeps pytest's own objects (and their colours).
+    """
+    if redactor is None:
+        return
+    if report.longrepr is not None:
+        text = str(report.longrepr)
+        redacted = redactor.text(text)
+        if redacted != text:
+            crash = getattr(report.longrepr, "reprcrash", None)
+            message = redactor.text(str(getattr(crash, "message", "") or "")) if crash is not None else None
+            report.longrepr = _RedactedRepr(redacted, message)  # type: ignore[assignment]
+    if report.sections:
+        report.sections = [(title, redactor.text(content)) for title, content in report.sections]
+
+
 PHASES = pytest.StashKey[Phases]()
 
 
@@ -234,6 +271,7 @@ class OutputHooks:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         try:
+            _redact_report(report, self._redactor())
             self._on_report(item, report)
         except Exception as exc:  # reporting must never change a test's result
             self.errors.append(f"{item.nodeid}: {type(exc).__name__}: {exc}")
@@ -280,7 +318,9 @@ class OutputHooks:
     def _add_step_table(self, item: pytest.Item, report: pytest.TestReport, run: Run) -> None:
         from .assertions import step_table
 
+        redactor = self._redactor()
         table = step_table(run.events)
+        table = redactor.text(table) if redactor is not None else table
         shown = str(report.longrepr or "") + "".join(content for _, content in report.sections)
         if f"trace ({len(run.events)} steps):" in shown and table.splitlines()[-1].strip() in shown:
             return  # an assertion or the budget guard already printed the whole trace
@@ -377,7 +417,8 @@ class OutputHooks:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if settings.report_path is not None:
             try:
-                _report.write(settings.report_path, built)
+                redactor = self._redactor()
+                _report.write(settings.report_path, redactor.value(built) if redactor is not None else built)
             except OSError as exc:
                 self.errors.append(f"could not write the report {settings.report_path}: {exc}")
         self.report = built

@@ -57,7 +57,8 @@ def capture(
     from .cassette.matching import body_value
 
     try:
-        request = redactor.value(body_value(live.body, live.headers.get("content-type", "")))
+        redactor.headers_dict({k: [v] for k, v in live.headers.items()})  # learn header secrets (echoes)
+        request = redactor.request(body_value(live.body, live.headers.get("content-type", "")))
         if isinstance(request, dict) and "__form__" in request:
             request = _form_dict(request["__form__"])
         if model_call is not None:
@@ -70,10 +71,18 @@ def capture(
                 "stop_reason": model_call.stop_reason,
             }
         else:
-            response = redactor.value(_response_value(raw, headers))
+            response = redactor.value(_response_value(_binary_scanned(redactor, raw), headers))
     except Exception:  # a trace must never break the test it describes
         return {}
     return {"request_body": request, "response_body": response}
+
+
+def _binary_scanned(redactor: Redactor, raw: bytes) -> bytes:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return redactor.raw(raw)
+    return raw
 
 
 def _form_dict(pairs: list[Any]) -> dict[str, Any]:
@@ -271,9 +280,9 @@ class TraceWriter:
 
     # ---- values -------------------------------------------------------------------------------
 
-    def clean(self, value: Any) -> Any:
+    def clean(self, value: Any, *, request: bool = False) -> Any:
         if self.redactor is not None:
-            value = self.redactor.value(value)
+            value = self.redactor.request(value) if request else self.redactor.value(value)
         return mask_pii(value) if self.rules.pii_redaction else value
 
     def text(self, value: str | None) -> str | None:
@@ -364,7 +373,7 @@ class TraceWriter:
             allowed = self.rules.store_tool_io
         if not allowed:
             return {}, sorted(found)
-        return {key: self.clean(value) for key, value in found.items()}, []
+        return {key: self.clean(value, request=key != "response") for key, value in found.items()}, []
 
     def lines(self, run: Run, meta: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Header, one line per event, footer."""
@@ -435,7 +444,10 @@ class TraceWriter:
                 for b in state.breaches
             ],
         }
-        return [header, *events, footer]
+        lines = [header, *events, footer]
+        if self.redactor is not None:  # the last word: names, URLs and notes an echo could reach too
+            lines = [self.redactor.value(line) for line in lines]
+        return lines
 
 
 def is_tool_error(event: Event) -> bool:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from upstream import RESPONSE_ACCESS_TOKEN, RESPONSE_OPENAI_KEY, SESSION_COOKIE, Upstream
 
+from pytest_agentops.cassette.secrets.placeholder import normalise
+
 if TYPE_CHECKING:
     from conftest import Project
 
@@ -99,12 +101,12 @@ def test_planted_secrets_never_reach_the_cassette_and_it_still_replays(project: 
 
     assert _leaks(project) == {}
     folder = project.path / "cassettes" / "test_secrets"
-    model = json.loads((folder / "test_model_call_with_secrets.json").read_text())
+    model = json.loads(normalise((folder / "test_model_call_with_secrets.json").read_text()))
     request = model["interactions"][0]["request"]
-    assert request["headers"]["authorization"].startswith("<redacted:")
+    assert request["headers"]["authorization"] == "Bearer <redacted:authorization>"
     content = request["body"]["json"]["messages"][0]["content"]
     assert content == "my key is <redacted:openai-key>, and billing uses <redacted:stripe-key>"
-    tool_data = json.loads((folder / "test_tool_call_with_secrets.json").read_text())
+    tool_data = json.loads(normalise((folder / "test_tool_call_with_secrets.json").read_text()))
     post, get = tool_data["interactions"]
     assert "page=1" in post["request"]["url"] and "<redacted:" in post["request"]["url"]
     assert post["request"]["body"]["json"]["api_key"].startswith("<redacted:")
@@ -119,6 +121,8 @@ def test_planted_secrets_never_reach_the_cassette_and_it_still_replays(project: 
 
 USER_RULES_TESTS = """
 import httpx
+
+from pytest_agentops.cassette.secrets.placeholder import normalise
 
 
 def test_custom_secrets(upstream_url):
@@ -160,7 +164,7 @@ def test_user_rules_from_ini_and_the_redact_hook(project: Project, upstream: Ups
     path = project.path / "cassettes" / "test_rules" / "test_custom_secrets.json"
     text = path.read_text()
     assert [s for s in USER_SECRETS if s in text] == []
-    (interaction,) = json.loads(text)["interactions"]
+    (interaction,) = json.loads(normalise(text))["interactions"]
     assert interaction["request"]["headers"]["x-tenant-secret"] == "<redacted:x-tenant-secret>"
     assert interaction["request"]["body"]["json"]["customer_pin"] == "<redacted:customer_pin>"
     assert interaction["request"]["body"]["json"]["note"] == "internal ref <redacted:custom-0>"

@@ -404,6 +404,18 @@ class _Handler(BaseHTTPRequestHandler):
                 headers={"set-cookie": f"{SESSION_COOKIE}; Path=/; HttpOnly"},
             )
             return
+        if path == "/echo-sse":  # the request back as a server-sent event stream
+            payload = {"n": n, "query": dict(parse_qsl(parts.query)), "body": body}
+            self._send_sse([f"data: {_json_dumps(payload)}\n\n", "data: [DONE]\n\n"])
+            return
+        if path == "/echo-binary":  # the raw body back inside bytes that are not UTF-8
+            data = b"\xff\xfe" + raw + b"\x80" + parts.query.encode() + b"\x81"
+            self.send_response(200)
+            self.send_header("content-type", "application/octet-stream")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         if path.startswith("/echo") or path == "/v1/echo":
             self._send_json(
                 200,

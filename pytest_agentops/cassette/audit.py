@@ -2,8 +2,9 @@
 
 Every header, URL and body is read, including SSE events, JSON strings holding JSON (tool-call
 arguments) and the reassembled text of streamed answers (a value split across chunks is still
-found). Secrets are what the ``Redactor`` would have redacted: its value patterns, and values of
-secret-named headers, query parameters and fields that are not ``<redacted:...>``. PII detectors
+found). Secrets are what the ``Redactor`` would have redacted, by the same detectors: value rules
+(detect-secrets' plugins and ours, through URL/JSON/base64 encodings), values under secret names
+that are not placeholders, and later copies of a secret the request carried. PII detectors
 validate what they match (Luhn for cards, mod-97 for IBANs, SSN ranges, formatted phone numbers
 only), so ids such as ``chatcmpl-...``, UUIDs and timestamps are not reported. Values are always
 printed masked.
@@ -19,10 +20,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import parse_qsl, unquote_plus, urlsplit
+from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
 from .format import Cassette, header_list
 from .redact import Redactor
+from .secrets.names import is_secret_response_name
+from .secrets.placeholder import PLACEHOLDER, already_redacted
 
 Category = Literal["secret", "pii"]
 
@@ -204,12 +207,12 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
 def is_redacted(value: str) -> bool:
-    """Nothing but markers left once ``<redacted:...>`` and an auth scheme word are removed."""
+    """Nothing but placeholders left once ``name=`` prefixes and an auth scheme word are removed."""
     rest = _REDACTED.sub("", _NAMED_MARKER.sub("", value)).strip()
     for scheme in ("bearer", "basic", "token", "digest"):
         if rest.lower() == scheme:
             return True
-    return not rest or rest in (",", ";")
+    return not rest or rest in (",", ";") or already_redacted(value)
 
 
 def _key(path: str, key: Any) -> str:
@@ -222,12 +225,12 @@ class Scanner:
 
     def __init__(self, path: str, redactor: Redactor | None = None) -> None:
         self.path = path
-        self.redactor = redactor or Redactor()
-        self.patterns = [(kind, re.compile(rx)) for kind, rx in self.redactor.patterns]
+        self.redactor = redactor or Redactor(key=b"audit")  # its placeholders are never written
         self.findings: list[Finding] = []
         self._seen: set[tuple[str, str, str]] = set()  # (scope, kind, masked) already reported
         self.scope = ""  # the interaction part being scanned
         self.only_new = False  # scanning a reassembled stream: skip what its events already showed
+        self.in_request = False  # secret-named fields count whatever the value in requests only
 
     def add(self, location: str, category: Category, kind: str, masked: str) -> None:
         self.findings.append(Finding(self.path, location, category, kind, masked))
@@ -236,16 +239,20 @@ class Scanner:
 
     def text(self, value: str, location: str) -> None:
         """Secret patterns and PII in one string."""
-        secret_spans: list[tuple[int, int]] = []
-        for kind, rx in self.patterns:
-            for m in rx.finditer(value):
-                token = m.group(0)
-                if any(not (m.end() <= a or m.start() >= b) for a, b in secret_spans):
-                    continue
-                if kind == "bearer-token" and not re.search(r"[0-9_.~+/\-]", token):
-                    continue  # "Bearer authentication" in prose
-                secret_spans.append(m.span())
-                self._add_once(location, "secret", kind, mask_secret(token))
+        secret_spans: list[tuple[int, int]] = [m.span() for m in PLACEHOLDER.finditer(value)]
+        for hit in self.redactor.detector.find(value) if self.redactor.detector.may_hold(value) else ():
+            token = value[hit.start : hit.end]
+            if any(not (hit.end <= a or hit.start >= b) for a, b in secret_spans):
+                continue
+            if hit.kind == "bearer-token" and not re.search(r"[0-9_.~+/\-]", token):
+                continue  # "Bearer authentication" in prose
+            secret_spans.append((hit.start, hit.end))
+            self._add_once(location, "secret", hit.kind, mask_secret(token))
+        for secret, kind in self.redactor.known_in(value):
+            at = value.find(secret)
+            if all(at + len(secret) <= a or at >= b for a, b in secret_spans):
+                secret_spans.append((at, at + len(secret)))
+                self._add_once(location, "secret", f"echo of {kind}", mask_secret(secret))
         for kind, masked, span in find_pii(value):
             if all(span[1] <= a or span[0] >= b for a, b in secret_spans):
                 self._add_once(location, "pii", kind, masked)
@@ -276,11 +283,12 @@ class Scanner:
                 where = _key(location, key)
                 if (
                     isinstance(key, str)
-                    and key.lower() in self.redactor.fields
                     and isinstance(item, str)
                     and item
+                    and self._named(key)
                     and not is_redacted(item)
                 ):
+                    self.redactor.learn(item, key.lower())
                     self._add_once(where, "secret", f"field {key}", mask_secret(item))
                 else:
                     self.value(item, where)
@@ -290,14 +298,36 @@ class Scanner:
         elif isinstance(value, int) and not isinstance(value, bool) and value >= 10**12:
             self.text(str(value), location)  # a card number stored as a JSON number
 
+    def _named(self, key: str) -> bool:
+        if self.in_request:
+            return self.redactor._secret_field(key)
+        return is_secret_response_name(key) or key.lower() in self.redactor.fields
+
     # ---- parts of an interaction -----------------------------------------------------------
 
     def url(self, url: str, location: str) -> None:
         parts = urlsplit(url)
-        for name, item in parse_qsl(parts.query, keep_blank_values=True):
-            if name.lower() in self.redactor.query and item and not is_redacted(item):
+        rest = []
+        for pair in parts.query.split("&") if parts.query else ():
+            name, _, item = (unquote_plus(piece) for piece in pair.partition("="))
+            if self.redactor._secret_field(name) and item and not is_redacted(item):
                 self.add(location, "secret", f"query parameter {name}", mask_secret(item))
-        self.text(unquote_plus(url), location)
+                self.redactor.learn(item, name.lower())
+            else:
+                rest.append(pair)  # as written: decoding "+" to a space would break a base64 secret
+        url = urlunsplit(parts._replace(query="&".join(rest))) if parts.query else url
+        userinfo = parts.netloc.rpartition("@")[0]
+        password = userinfo.partition(":")[2]
+        if password and not is_redacted(unquote_plus(password)):
+            self.redactor.learn(unquote_plus(password), "url-password")
+            self.add(location, "secret", "url-password", mask_secret(unquote_plus(password)))
+        self.in_request = False  # what the URL holds is reported once: its own findings, not echoes
+        known, self.redactor._known = self.redactor._known, {}
+        try:
+            self.text(unquote(url if not password else url.replace(password, "")), location)
+        finally:
+            self.redactor._known = {**known, **self.redactor._known}
+            self.in_request = True
 
     def headers(self, headers: Any, location: str) -> None:
         if not isinstance(headers, dict):
@@ -307,11 +337,17 @@ class Scanner:
             for j, item in enumerate(values):
                 where = f"{location}.{name}" + (f"[{j}]" if isinstance(raw, list) and len(values) > 1 else "")
                 item = str(item)
-                if str(name).lower() in self.redactor.headers:
-                    if item and not is_redacted(item):
-                        self.add(where, "secret", f"header {str(name).lower()}", mask_secret(item))
-                else:
-                    self.text(item, where)
+                named = self._header_named(str(name)) and not is_redacted(item)
+                if item and named and self.redactor.header_values(str(name), [item]) != [item]:
+                    self.add(where, "secret", f"header {str(name).lower()}", mask_secret(item))
+                    continue
+                self.text(item, where)
+
+    def _header_named(self, name: str) -> bool:
+        """The header's value is secret as a whole (its name, or an auth scheme in it)."""
+        from .secrets.names import is_secret_name
+
+        return name.lower() in self.redactor.headers or is_secret_name(name)
 
     def body(self, stored: Any, location: str) -> None:
         if not isinstance(stored, dict):
@@ -328,25 +364,28 @@ class Scanner:
                     continue
                 name, item = str(pair[0]), str(pair[1])
                 where = f"{location}.form[{i}]"
-                if name.lower() in self.redactor.fields and item and not is_redacted(item):
+                if self.redactor._secret_field(name) and item and not is_redacted(item):
+                    self.redactor.learn(item, name.lower())
                     self.add(where, "secret", f"field {name}", mask_secret(item))
                 else:
                     self.text(item, where)
         if "base64" in stored:
             try:
                 raw = base64.b64decode(str(stored["base64"]), validate=False)
-                text = raw.decode("utf-8")
             except (binascii.Error, ValueError):
                 return
-            self.text(text, f"{location}.base64")
+            for run in re.finditer(rb"[\x00-\x7f]{6,}", raw):  # binary: each ASCII run, as the redactor
+                self.text(run.group().decode("ascii"), f"{location}.base64")
 
     def interaction(self, index: int, interaction: dict[str, Any]) -> None:
         where = f"interactions[{index}]"
         request = interaction.get("request") or {}
         response = interaction.get("response") or {}
+        self.in_request = True
         self.url(str(request.get("url", "")), f"{where}.request.url")
         self.headers(request.get("headers"), f"{where}.request.headers")
         self.body(request.get("body"), f"{where}.request.body")
+        self.in_request = False
         self.headers(response.get("headers"), f"{where}.response.headers")
         self.scope = f"{where}.response"
         self.body(response.get("body"), f"{where}.response.body")
@@ -376,3 +415,82 @@ def audit_cassette(path: Path, cassette: Cassette, redactor: Redactor | None = N
     for index, interaction in enumerate(cassette.interactions):
         scanner.interaction(index, interaction)
     return scanner.findings
+
+
+# ---- every file a run leaves: traces, payloads, reports ----------------------------------------
+
+_REQUEST_KEYS = frozenset({"request", "arguments", "request_body"})
+
+
+def _scan_json(scanner: Scanner, value: Any, location: str) -> None:
+    """A trace line, payload or report: request parts by the request rules, the rest as values."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            where = _key(location, key) if location else str(key)
+            if key == "url" and isinstance(item, str):
+                scanner.in_request = True
+                scanner.url(item, where)
+                scanner.in_request = False
+            elif key in _REQUEST_KEYS:
+                scanner.in_request = True
+                scanner.value(item, where)
+                scanner.in_request = False
+            else:
+                _scan_json(scanner, item, where)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _scan_json(scanner, item, f"{location}[{i}]")
+    else:
+        scanner.value(value, location or "(document)")
+
+
+def audit_file(path: Path, redactor: Redactor | None = None) -> list[Finding]:
+    """Findings in one file of any kind a run writes: cassette, trace (JSONL), JSON, HTML or text."""
+    scanner = Scanner(str(path), redactor)
+    text = path.read_bytes().decode("utf-8", "replace")
+    if path.suffix == ".jsonl":
+        for number, line in enumerate(text.splitlines(), 1):
+            try:
+                _scan_json(scanner, json.loads(line), f"line {number}")
+            except ValueError:
+                scanner.text(line, f"line {number}")
+        return scanner.findings
+    if path.suffix == ".json":
+        try:
+            document = json.loads(text)
+        except ValueError:
+            document = None
+        if isinstance(document, dict) and "interactions" in document:
+            from .inspect import load
+
+            for index, interaction in enumerate(load(path).interactions):  # a bad cassette: its error
+                scanner.interaction(index, interaction)
+            return scanner.findings
+        if document is not None:
+            _scan_json(scanner, document, "")
+            return scanner.findings
+    for number, line in enumerate(text.splitlines(), 1):
+        scanner.text(line, f"line {number}")
+    return scanner.findings
+
+
+AUDITED_SUFFIXES = (".json", ".jsonl", ".html", ".txt", ".log", ".xml")
+
+
+def audited_files(roots: list[Path]) -> list[Path]:
+    """Files under ``roots`` the audit reads (hidden folders skipped), in a stable order."""
+    found: list[Path] = []
+    for root in roots:
+        if root.is_file():
+            found.append(root)
+            continue
+        found.extend(
+            sorted(
+                p
+                for p in root.rglob("*")
+                if p.is_file()
+                and p.suffix in AUDITED_SUFFIXES
+                and not any(part.startswith(".") for part in p.relative_to(root).parts)
+            )
+        )
+    return found

@@ -148,7 +148,7 @@ class Cassette:
         out = set()
         for interaction in self.interactions:
             parts = urlsplit(interaction["request"]["url"])
-            out.add(f"{parts.scheme}://{parts.netloc}".lower())
+            out.add(f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower())  # userinfo is redacted
         return out
 
     def __len__(self) -> int:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+from .secrets.placeholder import normalise as _no_hash
+
 DEFAULT_IGNORED_BODY_PATHS: tuple[str, ...] = (
     "request_id",
     "timestamp",
@@ -64,7 +66,8 @@ def canonical_url(url: str, config: MatchConfig) -> str:
             (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in config.ignore_query
         )
         query = "&".join(f"{k}={v}" for k, v in pairs)
-    return urlunsplit((scheme, netloc, parts.path or "/", query, ""))
+    # Placeholders match whatever secret they hide: the live key may differ from the recorded one.
+    return _no_hash(urlunsplit((scheme, netloc, parts.path or "/", query, "")))
 
 
 def body_value(raw: bytes | None, content_type: str = "") -> Any:
@@ -128,7 +131,7 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_asci
 
 def request_key(method: str, url: str, body: Any, config: MatchConfig) -> str:
     """Hash of what identifies a request; equal for requests that should replay the same answer."""
-    canon = _CANONICAL.encode(normalise_body(body, config))
+    canon = _no_hash(_CANONICAL.encode(normalise_body(body, config)))
     digest = hashlib.blake2b(digest_size=16)
     digest.update(method.upper().encode())
     digest.update(b"\0")
@@ -192,7 +195,7 @@ def explain(
 ) -> tuple[int | None, list[str]]:
     """Nearest recorded request (index) and the lines saying how the live request differs."""
     live_url = canonical_url(url, config)
-    live_body = normalise_body(body, config)
+    live_body = _placeholders_equal(normalise_body(body, config))
     best: tuple[int, int, list[str]] | None = None
     for index, rec_method, rec_url, rec_body in recorded:
         lines: list[str] = []
@@ -204,10 +207,21 @@ def explain(
         if rec_canon != live_url:
             lines.append(f"url changed: {rec_canon} -> {live_url}")
             penalty += 500
-        lines.extend(diff_values(normalise_body(rec_body, config), live_body))
+        lines.extend(diff_values(_placeholders_equal(normalise_body(rec_body, config)), live_body))
         score = penalty + len(lines)
         if best is None or score < best[0]:
             best = (score, index, lines)
     if best is None:
         return None, []
     return best[1], best[2]
+
+
+def _placeholders_equal(value: Any) -> Any:
+    """``value`` with placeholder hashes dropped, so a diff never reports two placeholders as changed."""
+    if isinstance(value, str):
+        return _no_hash(value)
+    if isinstance(value, dict):
+        return {key: _placeholders_equal(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_placeholders_equal(item) for item in value]
+    return value

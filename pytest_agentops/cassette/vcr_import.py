@@ -17,7 +17,7 @@ from .errors import CassetteFormatError
 from .format import FORMAT_VERSION, Interaction, build_meta, compact_headers, dump, store_request_body, write_atomic
 from .matching import body_value
 from .record import redact_body
-from .redact import Redactor, marker
+from .redact import Redactor, active
 
 _DROPPED = ("content-length", "transfer-encoding")
 
@@ -90,15 +90,8 @@ def _is_text(raw: bytes) -> bool:
 
 
 def _redact_request(redactor: Redactor, value: Any) -> Any:
-    """As the tap redacts a live request, and form pairs too (secret-named fields, secret values)."""
-    if isinstance(value, dict) and "__form__" in value:
-        return {
-            "__form__": [
-                (name, marker(name.lower()) if name.lower() in redactor.fields and item else redactor.text(item))
-                for name, item in value["__form__"]
-            ]
-        }
-    return redactor.value(value)
+    """As the tap redacts a live request: secret names (form pairs too) and secret values."""
+    return redactor.request(value)
 
 
 def convert_interaction(item: Any, index: int, path: Path, redactor: Redactor) -> Interaction:
@@ -163,7 +156,7 @@ def convert_interaction(item: Any, index: int, path: Path, redactor: Redactor) -
 
 def convert(path: Path, redactor: Redactor | None = None) -> dict[str, Any]:
     """The pytest-agentops cassette document for the vcrpy cassette at ``path``."""
-    redactor = redactor or Redactor()
+    redactor = redactor or active()
     data = read_vcr(path)
     interactions = [convert_interaction(item, i, path, redactor) for i, item in enumerate(data["interactions"])]
     meta = build_meta(interactions)

@@ -75,7 +75,7 @@ class LiveRequest:
     @property
     def origin(self) -> str:
         parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc}".lower()
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower()  # no userinfo: it is a secret
 
     @property
     def is_loopback(self) -> bool:
@@ -322,7 +322,7 @@ class Tap:
             interaction = self.cassette.take(live.key)
             if interaction is not None:
                 return Decision(live, "cassette", reply=_replay(interaction))
-        live.value = self.redactor.value(parsed)
+        live.value = self.redactor.request(parsed)
         live.match_url, live.match_value = self.redactor.url(live.url), live.value
         if self.redact_hook is not None:
             # The hook edited the recorded request; edit the live one the same way, or it never matches.
@@ -350,9 +350,11 @@ class Tap:
         return self._cassette_origins
 
     def _miss(self, live: LiveRequest) -> dict[str, Any]:
-        detail = self.explain_miss(live)
-        self.run.misses.append(Miss(f"{live.method} {live.url}", str(self.cassette.path), detail))
-        message = f"pytest-agentops: no recorded answer for {live.method} {live.url}\n{detail}"
+        self.redactor.headers_dict({k: [v] for k, v in live.headers.items()})  # learn their secrets (echoes)
+        detail = self.redactor.text(self.explain_miss(live))
+        url = self.redactor.url(live.url)  # the miss text reaches the terminal, the trace and the reports
+        self.run.misses.append(Miss(f"{live.method} {url}", str(self.cassette.path), detail))
+        message = f"pytest-agentops: no recorded answer for {live.method} {url}\n{detail}"
         body = (
             '{"error": {"type": "agentops_cassette_miss", "code": "cassette_miss", "message": '
             + _json_str(message)
@@ -475,7 +477,7 @@ class Tap:
             status=None,
             started_at=live.started_at,
             duration_s=time.perf_counter() - live.started,
-            error=f"{type(exc).__name__}: {exc}",
+            error=self.redactor.text(f"{type(exc).__name__}: {exc}"),
         )
 
     def _to_interaction(self, live: LiveRequest, response: dict[str, Any]) -> Interaction:
