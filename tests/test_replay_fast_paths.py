@@ -190,3 +190,35 @@ def test_a_client_imported_after_the_start_is_patched_on_import() -> None:
 
     done = subprocess.run([sys.executable, "-c", LATE_IMPORT], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+REIMPORT = """
+import sys
+
+import vcr.patch
+
+from pytest_agentops.tap import install
+
+install.acquire()
+import httpcore
+
+first = httpcore.ConnectionPool
+for name in [m for m in sys.modules if m == "httpcore" or m.startswith("httpcore.")]:
+    del sys.modules[name]  # what pytester does after an in-process session that imported it
+import httpcore
+
+assert httpcore.ConnectionPool is not first
+assert hasattr(httpcore.ConnectionPool.handle_request, "__wrapped__"), "a fresh import is not patched"
+install.release()
+assert not hasattr(httpcore.ConnectionPool.handle_request, "__wrapped__")
+print("ok")
+"""
+
+
+def test_a_client_imported_afresh_is_patched_again() -> None:
+    """pytester restores ``sys.modules`` after an in-process session: the next import is a new module."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", REIMPORT], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

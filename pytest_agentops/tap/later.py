@@ -1,4 +1,4 @@
-"""Patching a library when it is first imported, so a process pays for no client it never loads.
+"""Patching a library when it is imported, so a process pays for no client it never loads.
 
 httpx imports httpcore only when a transport is built, and many suites never build one; importing
 httpcore and httpcore2 up front to patch them was most of the interception's start-up cost.
@@ -50,7 +50,7 @@ class _Finder(importlib.abc.MetaPathFinder):
         spec = _others_find(self, fullname, path, target)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        spec.loader = _Loader(spec.loader, self.waiting.pop(fullname))
+        spec.loader = _Loader(spec.loader, list(self.waiting[fullname]))
         return spec
 
 
@@ -71,14 +71,17 @@ _FINDER = _Finder()
 
 
 def when_imported(name: str, callback: Then) -> None:
-    """``callback(module)`` now if ``name`` is imported, else right after its first import completes."""
-    module = sys.modules.get(name)
-    if module is not None:
-        callback(module)
-        return
+    """``callback(module)`` now if ``name`` is imported, and after every import of it until ``forget``.
+
+    Every import, not only the first: pytester's in-process runs restore ``sys.modules`` after each
+    inner session, so a library first imported inside one is imported afresh, unpatched, later.
+    """
     _FINDER.waiting.setdefault(name, []).append(callback)
     if _FINDER not in sys.meta_path:
         sys.meta_path.insert(0, _FINDER)
+    module = sys.modules.get(name)
+    if module is not None:
+        callback(module)
 
 
 def forget(name: str, callback: Then) -> None:
