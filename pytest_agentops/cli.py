@@ -126,7 +126,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     roots = [Path(p) for p in args.paths] or [Path("cassettes")]
     status = EXIT_OK
     findings = []
-    scanned = 0
+    scanned = unreadable = 0
     for root in roots:
         if not root.exists():
             _error(f"{root}: no such file or directory")
@@ -137,6 +137,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         except CassetteFormatError as exc:
             _error(str(exc))
             status = EXIT_ERROR
+            unreadable += 1
             continue
         scanned += 1
         findings.extend(audit_cassette(path, cassette))
@@ -149,15 +150,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
             warn = " (allowed: --allow-pii)" if args.allow_pii and finding.category == "pii" else ""
             print(finding.line() + warn)
         files = len({f.path for f in findings})
+        # A file that cannot be read was not audited: never count it as clean.
+        skipped = f"; {unreadable} cassette(s) unreadable (errors above), not audited" if unreadable else ""
         if findings:
             print(
                 f"audit: {len(secrets)} secret(s) and {len(pii)} PII finding(s) in {files} of {scanned} "
                 "cassette(s); redact them (agentops_redact_* ini options, the pytest_agentops_redact_interaction "
-                "hook) and re-record, or edit the files",
+                f"hook) and re-record, or edit the files{skipped}",
+                file=sys.stderr,
+            )
+        elif unreadable and not scanned:
+            print(
+                f"audit: none of the {unreadable} cassette(s) could be read (errors above); nothing audited",
                 file=sys.stderr,
             )
         else:
-            print(f"audit: {scanned} cassette(s) clean", file=sys.stderr)
+            print(f"audit: {scanned} cassette(s) clean{skipped}", file=sys.stderr)
     if secrets or (pii and not args.allow_pii):
         status = max(status, EXIT_FOUND)
     return status

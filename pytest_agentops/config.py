@@ -33,6 +33,7 @@ class Settings:
     staging: dict[str, str] = field(default_factory=dict)
     loopback_passthrough: bool = True
     scope: str = "auto"  # "auto" | "all": which tests the tap governs (docs/scope.md)
+    record_errors: bool = False  # save upstream 5xx answers while recording (docs/cassettes.md)
     match_rules: tuple[str, ...] = ()
     redact: dict[str, tuple[str, ...]] = field(default_factory=dict)
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -124,6 +125,7 @@ def from_pytest(config: pytest.Config) -> Settings:
         rootdir=rootdir,
         staging=staging,
         loopback_passthrough=_bool(config.getini("agentops_loopback_passthrough"), "loopback_passthrough"),
+        record_errors=_bool(_option(config, "record_errors") or False, "record_errors"),
         match_rules=tuple(config.getini("agentops_match_ignore")),
         redact={
             kind: tuple(config.getini(f"agentops_redact_{kind}")) for kind in ("headers", "query", "fields", "patterns")

@@ -12,10 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from . import checks as _checks
 from . import config as _config
 from . import guard as _guard
 from . import netguard
 from . import outputs as _outputs
+from .cassette.errors import CassetteError
 from .trace import Miss, Run
 
 if TYPE_CHECKING:
@@ -35,8 +37,9 @@ SCOPE_FIXTURES = frozenset({"agent_run", "agent_cassette", "billing", "ticketing
 
 MARKERS = (
     'agent(name): apply the agent contract "name" (budgets, allowlist, logging)',
-    "agent_cassette(name=None): govern and record every request of the test; with a name, use the cassette "
-    '"DIR/<name>.json" instead of the per-test one',
+    "agent_cassette(name=None, record_errors=False): govern and record every request of the test; with a name, "
+    'use the cassette "DIR/<name>.json" instead of the per-test one; record_errors=True saves upstream 5xx '
+    "answers while recording (tests of error handling)",
     "agent_budget(max_tool_calls=, max_tokens=, max_cost_usd=, max_seconds=, max_repeated_calls=, "
     "max_simulated_seconds=): "
     "budget for this test",
@@ -69,6 +72,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="NAME=URL",
         help="in record mode, send simulator NAME's traffic to a staging base URL and record it",
     )
+    group.addoption(
+        "--agent-record-errors",
+        action="store_true",
+        default=None,
+        help="while recording, save upstream 5xx answers too (by default they fail the test and are not saved)",
+    )
+    parser.addini("agentops_record_errors", "save upstream 5xx answers while recording", type="bool", default=False)
     parser.addini("agentops_replay", "strict offline mode (as --agent-replay)", type="bool", default=False)
     parser.addini("agentops_record", "record mode: new or all (as --agent-record)", default="")
     parser.addini("agentops_cassette_dir", "cassette folder (as --agent-cassette-dir)", default="")
@@ -118,6 +128,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # no settings: every hook and fixture of ours steps aside
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
+    _checks.check_ini_keys(config)
     try:
         settings = _config.from_pytest(config)
     except _config.UsageError as exc:
@@ -125,6 +136,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = settings
     _guard.configure(config)
     _outputs.configure(config)
+    _checks.warn_staging_outside_record(config, settings)
+    if not config.pluginmanager.has_plugin("agentops-checks"):
+        config.pluginmanager.register(_checks.MarkerCheck(), "agentops-checks")
     if settings.replay_strict:
         config.stash[_OUTER_ON_BLOCK] = netguard.on_block
         netguard.install()
@@ -153,12 +167,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     settings = config.stash.get(SETTINGS, None)
     if settings is None:
         return None
-    mode = (
-        "replay (strict, offline)"
-        if settings.replay_strict
-        else (f"record ({settings.record})" if settings.record != "none" else "replay")
-    )
-    return f"agentops: {mode}, cassettes in {settings.cassette_dir}"
+    return _checks.header(config, settings)
 
 
 _current_run: Run | None = None
@@ -180,16 +189,48 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
 
 def _fail_on_misses(item: pytest.Item, when: str) -> Generator[None, object, object]:
     run = item.stash.get(RUN, None)
+    tap = item.stash.get(TAP, None)
     before = len(run.misses) if run is not None else 0
+    errors_before = len(tap.upstream_errors) if tap is not None else 0
     try:
         result = yield
-    except BaseException:
-        if run is not None and len(run.misses) > before:
-            item.add_report_section(when, "agentops", _misses_text(run.misses[before:]))
+    except BaseException as exc:
+        text = _problems(run, before, tap, errors_before)
+        if text and isinstance(exc, Exception):
+            # The miss (or failed recording) is the cause: say it the same way whichever SDK wrapped it.
+            raised = (str(exc).splitlines() or [""])[0][:200]
+            pytest.fail(f"{text}\n(the code under test then raised {type(exc).__name__}: {raised})", pytrace=False)
+        if text:
+            item.add_report_section(when, "agentops", text)
         raise
-    if run is not None and len(run.misses) > before:
-        pytest.fail(_misses_text(run.misses[before:]), pytrace=False)
+    text = _problems(run, before, tap, errors_before)
+    if text:
+        pytest.fail(text, pytrace=False)
     return result
+
+
+def _problems(run: Run | None, before: int, tap: Tap | None, errors_before: int) -> str:
+    parts = []
+    if run is not None and len(run.misses) > before:
+        parts.append(_misses_text(run.misses[before:]))
+    if tap is not None and len(tap.upstream_errors) > errors_before:
+        parts.append(_upstream_text(tap.upstream_errors[errors_before:]))
+    return "\n".join(parts)
+
+
+def _upstream_text(errors: list[str]) -> str:
+    counted: dict[str, int] = {}
+    for line in errors:
+        counted[line] = counted.get(line, 0) + 1
+    lines = [f"- {line}" + (f" ({n} times: the client retried)" if n > 1 else "") for line, n in counted.items()]
+    return "\n".join(
+        [
+            f"pytest-agentops: {len(errors)} upstream error(s) while recording; nothing was saved for them:",
+            *lines,
+            "Fix the upstream (or --agent-staging URL) and record again; to record error answers on purpose, "
+            "use @pytest.mark.agent_cassette(record_errors=True) or --agent-record-errors.",
+        ]
+    )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -214,7 +255,6 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     """Route every HTTP request of the test through the tap (vcrpy's patches, our cassette)."""
     global _current_run
     from .session import open_tap
-    from .sims import SimSet
 
     settings = request.config.stash.get(SETTINGS, None)
     if settings is None:  # turned off (AGENTOPS_DISABLE=1, or an outer -p no:agentops)
@@ -237,15 +277,39 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     hook = redact if redact.get_hookimpls() else None
     outer, _current_run = _current_run, run
     _hold_interception(request.config)
-    with open_tap(settings, run, path, hook, in_scope=_in_scope(item, settings, path)) as tap:
+    broken = None
+    try:
+        opened = open_tap(settings, run, path, hook, in_scope=_in_scope(item, settings, path))
+        yield from _tapped(item, settings, run, opened)
+    except CassetteError as exc:  # and the loader's subclasses: one line, not a chained traceback
+        broken = _cassette_fix(exc, item)
+    finally:
+        _current_run = outer  # a pytester session's test runs inside an outer test
+    if broken is not None:
+        pytest.fail(broken, pytrace=False)
+
+
+def _cassette_fix(exc: CassetteError, item: pytest.Item) -> str:
+    """The loader's message (file, position, fault) and what to do about it, on one line."""
+    text = " ".join(str(exc).split())
+    if "re-record" in text:
+        return text
+    return f"{text}; fix the file by hand, or re-record it: pytest --agent-record=all {item.nodeid}"
+
+
+def _tapped(item: pytest.Item, settings: _config.Settings, run: Run, opened: Any) -> Generator[None, None, None]:
+    from .sims import SimSet
+
+    marker = item.get_closest_marker("agent_cassette")
+    with opened as tap:
         item.stash[TAP] = tap
+        tap.record_errors = settings.record_errors or bool(marker is not None and marker.kwargs.get("record_errors"))
         item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
         try:
             with _guard.activate(item, run, tap):
                 yield
         finally:
             sims.close()
-            _current_run = outer  # a pytester session's test runs inside an outer test
 
 
 def _hold_interception(config: pytest.Config) -> None:
