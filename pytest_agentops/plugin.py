@@ -62,7 +62,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         const="new",
         default=None,
         metavar="MODE",
-        help="record cassettes: 'new' (default) adds what is missing, 'all' re-records every cassette used",
+        help="record cassettes: 'new' (default) adds what is missing, 'all' re-records every cassette used, "
+        "'prune' adds what is missing and removes the interactions no test used",
     )
     group.addoption("--agent-cassette-dir", default=None, metavar="DIR", help="cassette folder (default: cassettes/)")
     group.addoption(
@@ -80,7 +81,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("agentops_record_errors", "save upstream 5xx answers while recording", type="bool", default=False)
     parser.addini("agentops_replay", "strict offline mode (as --agent-replay)", type="bool", default=False)
-    parser.addini("agentops_record", "record mode: new or all (as --agent-record)", default="")
+    parser.addini("agentops_record", "record mode: new, all or prune (as --agent-record)", default="")
+    parser.addini(
+        "agentops_cassette_max_age_days", "warn about cassettes last recorded more than this many days ago", default=""
+    )
     parser.addini("agentops_cassette_dir", "cassette folder (as --agent-cassette-dir)", default="")
     parser.addini("agentops_staging", "NAME=URL staging targets (as --agent-staging)", type="linelist")
     parser.addini(
@@ -137,6 +141,10 @@ def pytest_configure(config: pytest.Config) -> None:
     _guard.configure(config)
     _outputs.configure(config)
     _checks.warn_staging_outside_record(config, settings)
+    if not config.pluginmanager.has_plugin("agentops-hygiene"):
+        from .hygiene import Hygiene
+
+        config.pluginmanager.register(Hygiene(config, settings), "agentops-hygiene")
     if not config.pluginmanager.has_plugin("agentops-checks"):
         config.pluginmanager.register(_checks.MarkerCheck(), "agentops-checks")
     if settings.replay_strict:
@@ -264,15 +272,7 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
     run = Run(item.nodeid)
     item.stash[RUN] = run
     _outputs.start_run(item, run)
-    marker = item.get_closest_marker("agent_cassette")
-    named = None
-    if marker is not None and marker.args:
-        if not isinstance(marker.args[0], str):
-            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.agent_cassette takes a cassette name string")
-        named = marker.args[0]
-    # Class-qualified (TestX.test_y), so a method and a function of the same name never share a file.
-    test_name = item.nodeid.split("::", 1)[-1].replace("::", ".") if "::" in item.nodeid else item.name
-    path = settings.cassette_path(item.path, test_name, named)
+    path = cassette_path_for(item, settings)
     redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
     hook = redact if redact.get_hookimpls() else None
     outer, _current_run = _current_run, run
@@ -287,6 +287,19 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
         _current_run = outer  # a pytester session's test runs inside an outer test
     if broken is not None:
         pytest.fail(broken, pytrace=False)
+
+
+def cassette_path_for(item: pytest.Item, settings: _config.Settings) -> Path:
+    """The cassette file ``item`` uses: its ``agent_cassette`` name, else the per-test path."""
+    marker = item.get_closest_marker("agent_cassette")
+    named = None
+    if marker is not None and marker.args:
+        if not isinstance(marker.args[0], str):
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.agent_cassette takes a cassette name string")
+        named = marker.args[0]
+    # Class-qualified (TestX.test_y), so a method and a function of the same name never share a file.
+    test_name = item.nodeid.split("::", 1)[-1].replace("::", ".") if "::" in item.nodeid else item.name
+    return settings.cassette_path(item.path, test_name, named)
 
 
 def _cassette_fix(exc: CassetteError, item: pytest.Item) -> str:
