@@ -128,3 +128,79 @@ def policy_source(config: pytest.Config) -> str:
     for name, source in found._contracts.sources.items():
         by_file.setdefault(source, []).append(name)
     return "; ".join(f"{source} (contracts: {', '.join(sorted(names))})" for source, names in sorted(by_file.items()))
+
+
+# ---- allowlist patterns that match no tool ---------------------------------------------------------
+
+
+def known_tools() -> set[str]:
+    """Tool names known now: the registry (``@tool``, ``register_tool``, MCP tools seen) and every simulator's."""
+    from simulators import SIMULATORS, simulator_class
+
+    from .tools import registry
+
+    names = set(registry.names())
+    for name in SIMULATORS:
+        names.update(route.tool for route in simulator_class(name).routes)
+    return names
+
+
+def pattern_problem(pattern: str, known: set[str]) -> str | None:
+    """``"pattern 'x' matches no known tool; did you mean 'y'?"``, or None when it matches one."""
+    import fnmatch
+
+    if any(fnmatch.fnmatchcase(name, pattern) for name in known):
+        return None
+    hint = ""
+    parts = pattern.split(".")
+    by_position: list[set[str]] = [set() for _ in parts]
+    for name in known:
+        for i, part in enumerate(name.split(".")[: len(parts)]):
+            by_position[i].add(part)
+    fixed = [
+        part if any(c in part for c in "*?[") else (closest(part, by_position[i]) or part)
+        for i, part in enumerate(parts)
+    ]
+    guess = ".".join(fixed)
+    if guess != pattern and any(fnmatch.fnmatchcase(name, guess) for name in known):
+        hint = f"; did you mean {guess!r}?"
+    else:
+        hint = did_you_mean(pattern, known)
+    return f"pattern {pattern!r} matches no known tool{hint}"
+
+
+def allow_patterns(item: pytest.Item) -> list[tuple[str, str]]:
+    """(pattern, where it comes from) of ``item``'s allowlist: its ``agent_policy`` marker and contract."""
+    from . import guard
+
+    found: list[tuple[str, str]] = []
+    marker = item.get_closest_marker("agent_policy")
+    allow = marker.kwargs.get("allow") if marker is not None else None
+    if isinstance(allow, list | tuple):
+        found += [(str(p), "@pytest.mark.agent_policy") for p in allow]
+    marker = item.get_closest_marker("agent")
+    settings = item.config.stash.get(guard.SETTINGS, None)
+    if marker is not None and marker.args and isinstance(marker.args[0], str) and settings is not None:
+        contract = settings.contracts.get(marker.args[0])
+        if contract is not None:
+            found += [(p, f"contract {marker.args[0]!r}") for p in contract.policy.allow or []]
+    return found
+
+
+class PatternCheck:
+    """At collection, warn once per allowlist pattern that no known tool matches (a typo denies silently)."""
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        import warnings
+
+        seen: set[tuple[str, str]] = set()
+        known: set[str] | None = None
+        for item in items:
+            for pattern, where in allow_patterns(item):
+                if (pattern, where) in seen:
+                    continue
+                seen.add((pattern, where))
+                known = known_tools() if known is None else known
+                problem = pattern_problem(pattern, known)
+                if problem is not None:
+                    warnings.warn(AgentopsWarning(f"{where} (first used by {item.nodeid}): {problem}"), stacklevel=1)

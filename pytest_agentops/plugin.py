@@ -147,6 +147,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(Hygiene(config, settings), "agentops-hygiene")
     if not config.pluginmanager.has_plugin("agentops-checks"):
         config.pluginmanager.register(_checks.MarkerCheck(), "agentops-checks")
+        config.pluginmanager.register(_checks.PatternCheck(), "agentops-patterns")
     if settings.replay_strict:
         config.stash[_OUTER_ON_BLOCK] = netguard.on_block
         netguard.install()

@@ -189,3 +189,41 @@ def test_audit_counts_unreadable_cassettes_instead_of_calling_them_clean(
     assert capsys.readouterr().err.splitlines()[-1] == (
         "audit: 1 cassette(s) clean; 2 cassette(s) unreadable (errors above), not audited"
     )
+
+
+def test_an_allowlist_pattern_matching_no_tool_warns_at_collection_and_in_the_denial(inner: pytest.Pytester) -> None:
+    inner.makepyprojecttoml(
+        """
+[tool.agentops.agents.refunds.safety]
+allowlisted_tools = ["billing.refunds.*", "crm.contacts.serch"]
+"""
+    )
+    inner.makepyfile(
+        test_typo="""
+import pytest
+
+@pytest.mark.agent_policy(allow=["biling.customers.*", "billing.refunds.create"])
+def test_marker(billing):
+    with billing.client() as client:
+        answer = client.post("/v1/customers", data={"email": "ana@example.com"})
+    assert answer.status_code == 403
+    print("DENIAL", answer.json())
+
+@pytest.mark.agent("refunds")
+def test_contract():
+    pass
+"""
+    )
+    result = inner.runpytest("-s", "-W", "default")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*AgentopsWarning: @pytest.mark.agent_policy (first used by test_typo.py::test_marker): pattern "
+            "'biling.customers.*' matches no known tool; did you mean 'billing.customers.*'?",
+            "*AgentopsWarning: contract 'refunds' (first used by test_typo.py::test_contract): pattern "
+            "'crm.contacts.serch' matches no known tool; did you mean 'crm.contacts.search'?",
+            "*DENIAL *not on the allowlist (biling.customers.*, billing.refunds.create); pattern "
+            "'biling.customers.*' matches no known tool; did you mean 'billing.customers.*'?*",
+        ]
+    )
+    assert "pattern 'billing.refunds.create' matches" not in result.stdout.str()
