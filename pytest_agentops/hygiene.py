@@ -117,7 +117,8 @@ class Hygiene:
         report = yield
         if not self.tracking:
             return report
-        failed = item.stash.get(_FAILED, False) or report.failed or (report.skipped and call.when == "call")
+        # A skipped test (pytest.skip in a fixture or the test) did not use its cassette fully either.
+        failed = item.stash.get(_FAILED, False) or report.failed or report.skipped
         item.stash[_FAILED] = failed
         if call.when == "teardown":
             from .plugin import TAP
