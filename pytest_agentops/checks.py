@@ -149,8 +149,8 @@ def pattern_problem(pattern: str, known: set[str]) -> str | None:
     """``"pattern 'x' matches no known tool; did you mean 'y'?"``, or None when it matches one."""
     import fnmatch
 
-    if any(fnmatch.fnmatchcase(name, pattern) for name in known):
-        return None
+    if pattern.startswith("mcp.") or any(fnmatch.fnmatchcase(name, pattern) for name in known):
+        return None  # an MCP server's tools are only known once it is seen: never judged ahead
     hint = ""
     parts = pattern.split(".")
     by_position: list[set[str]] = [set() for _ in parts]

@@ -202,7 +202,7 @@ allowlisted_tools = ["billing.refunds.*", "crm.contacts.serch"]
         test_typo="""
 import pytest
 
-@pytest.mark.agent_policy(allow=["biling.customers.*", "billing.refunds.create"])
+@pytest.mark.agent_policy(allow=["biling.customers.*", "billing.refunds.create", "mcp.weather.*"])
 def test_marker(billing):
     with billing.client() as client:
         answer = client.post("/v1/customers", data={"email": "ana@example.com"})
@@ -222,8 +222,9 @@ def test_contract():
             "'biling.customers.*' matches no known tool; did you mean 'billing.customers.*'?",
             "*AgentopsWarning: contract 'refunds' (first used by test_typo.py::test_contract): pattern "
             "'crm.contacts.serch' matches no known tool; did you mean 'crm.contacts.search'?",
-            "*DENIAL *not on the allowlist (biling.customers.*, billing.refunds.create); pattern "
+            "*DENIAL *not on the allowlist (biling.customers.*, billing.refunds.create, mcp.weather.*); pattern "
             "'biling.customers.*' matches no known tool; did you mean 'billing.customers.*'?*",
         ]
     )
     assert "pattern 'billing.refunds.create' matches" not in result.stdout.str()
+    assert "pattern 'mcp.weather.*'" not in result.stdout.str()  # MCP tools are known only once a server is seen
