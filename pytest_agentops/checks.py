@@ -49,7 +49,11 @@ def check_ini_keys(config: pytest.Config) -> None:
     for key in sorted(str(k) for k in unknown()):
         if not key.startswith("agentops_"):
             continue
-        where = f" in {config.inipath}" if config.inipath else ""
+        overrides = getattr(config.option, "override_ini", None) or []
+        if any(str(o).split("=", 1)[0].strip() == key for o in overrides):
+            where = " (given with -o)"
+        else:
+            where = f" in {config.inipath}" if config.inipath else ""
         raise pytest.UsageError(
             f"pytest-agentops: unknown ini option {key!r}{where}{did_you_mean(key, known)} "
             f"(known: {', '.join(sorted(known))})"

@@ -76,6 +76,10 @@ def test_an_unknown_agentops_ini_key_is_a_usage_error(inner: pytest.Pytester) ->
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "unknown ini option 'agentops_replya'" in result.stderr.str()
     assert "did you mean 'agentops_replay'?" in result.stderr.str()
+    inner.makeini(INNER_INI)
+    given = inner.runpytest("-o", "agentops_recrod=new")
+    assert given.ret == pytest.ExitCode.USAGE_ERROR
+    assert "unknown ini option 'agentops_recrod' (given with -o); did you mean 'agentops_record'?" in given.stderr.str()
 
 
 def test_staging_on_the_command_line_without_recording_warns_and_the_header_says_it(inner: pytest.Pytester) -> None:
