@@ -92,7 +92,12 @@ def cmd_ls(args: argparse.Namespace) -> int:
     from .cassette.errors import CassetteFormatError
     from .cassette.inspect import find_cassettes, load, summarize
 
-    root = Path(args.dir)
+    if args.orphans:
+        return cmd_orphans(args)
+    if args.pytest_args:
+        _error(f"unexpected arguments {' '.join(args.pytest_args)} (pytest arguments are for --orphans)")
+        return EXIT_ERROR
+    root = Path(args.dir or "cassettes")
     if not root.exists():
         _error(f"{root}: no such file or directory")
         return EXIT_ERROR
@@ -113,6 +118,34 @@ def cmd_ls(args: argparse.Namespace) -> int:
         for summary in summaries:
             print(summary.line(width))
     return status
+
+
+def cmd_orphans(args: argparse.Namespace) -> int:
+    """Cassettes under DIR that no collected test owns (the tests were renamed, moved or deleted)."""
+    from .cassette.inspect import find_cassettes
+    from .cassette.owners import collect_owners, orphans
+
+    code, owners, output = collect_owners(args.pytest_args)
+    if code not in (0, 5) or owners.cassette_dir is None:  # 5: no tests collected (then every file is an orphan)
+        sys.stderr.write(output)
+        _error(f"collecting the tests failed (pytest exit code {code}); no orphans listed")
+        return EXIT_ERROR
+    root = Path(args.dir) if args.dir else owners.cassette_dir
+    if not root.exists():
+        _error(f"{root}: no such file or directory")
+        return EXIT_ERROR
+    found = orphans(find_cassettes([root]), owners)
+    for path in found:
+        print(path)
+    print(f"{len(found)} orphan cassette(s) under {root} (no collected test uses them)", file=sys.stderr)
+    return EXIT_FOUND if found else EXIT_OK
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    """``pytest --agent-record=prune``: record what is missing, remove what no passing test used."""
+    import subprocess
+
+    return subprocess.call([sys.executable, "-m", "pytest", "--agent-record=prune", *args.pytest_args])
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -152,7 +185,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
     roots = [Path(p) for p in args.paths] or [Path("cassettes")]
     status = EXIT_OK
     findings = []
-    scanned = 0
+    scanned = unreadable = 0
     for root in roots:
         if not root.exists():
             _error(f"{root}: no such file or directory")
@@ -163,6 +196,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         except CassetteFormatError as exc:
             _error(str(exc))
             status = EXIT_ERROR
+            unreadable += 1
             continue
         except OSError as exc:
             _error(f"{path}: cannot read: {exc.strerror or exc}")
@@ -185,15 +219,22 @@ def cmd_audit(args: argparse.Namespace) -> int:
             warn = " (allowed: --allow-pii)" if args.allow_pii and finding.category == "pii" else ""
             print(finding.line() + warn)
         files = len({f.path for f in findings})
+        # A file that cannot be read was not audited: never count it as clean.
+        skipped = f"; {unreadable} file(s) unreadable (errors above), not audited" if unreadable else ""
         if findings:
             print(
                 f"audit: {len(secrets)} secret(s) and {len(pii)} PII finding(s) in {files} of {scanned} "
                 "file(s); rewrite secrets with --fix, or redact them (agentops_redact_* ini options, the "
-                "pytest_agentops_redact_interaction hook) and re-record",
+                f"pytest_agentops_redact_interaction hook) and re-record{skipped}",
+                file=sys.stderr,
+            )
+        elif unreadable and not scanned:
+            print(
+                f"audit: none of the {unreadable} file(s) could be read (errors above); nothing audited",
                 file=sys.stderr,
             )
         else:
-            print(f"audit: {scanned} file(s) clean", file=sys.stderr)
+            print(f"audit: {scanned} file(s) clean{skipped}", file=sys.stderr)
     if secrets or (pii and not args.allow_pii):
         status = max(status, EXIT_FOUND)
     return status
@@ -256,9 +297,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="List the cassettes under DIR (recursively): interaction count (model/tool), "
         "models seen, total input/output tokens of the recorded responses, and when they were recorded.",
     )
-    ls.add_argument("dir", nargs="?", default="cassettes", metavar="DIR", help="folder or file (default: cassettes/)")
+    ls.add_argument("dir", nargs="?", default=None, metavar="DIR", help="folder or file (default: cassettes/)")
     ls.add_argument("--json", action="store_true", help="print a JSON list for scripts")
+    ls.add_argument(
+        "--orphans",
+        action="store_true",
+        help="list only the cassettes no collected test owns (collects the tests: pytest --collect-only; "
+        "pytest arguments go after --; exit 1 when there are some)",
+    )
+    ls.add_argument("pytest_args", nargs="*", metavar="-- PYTEST_ARGS", help=argparse.SUPPRESS)
     ls.set_defaults(func=cmd_ls)
+
+    prune = commands.add_parser(
+        "prune",
+        help="remove recorded interactions no test used (runs pytest --agent-record=prune)",
+        description="Run the tests with --agent-record=prune: what is missing is recorded (as --agent-record), "
+        "and the interactions no passing test played are removed from its cassette (a cassette left empty is "
+        "deleted). pytest arguments go after --. The exit code is pytest's.",
+    )
+    prune.add_argument("pytest_args", nargs="*", metavar="PYTEST_ARGS", help="e.g. -- tests/agents -k refund")
+    prune.set_defaults(func=cmd_prune)
 
     show = commands.add_parser(
         "show",

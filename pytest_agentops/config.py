@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from .cassette.matching import MatchConfig
     from .cassette.redact import Redactor
 
-RECORD_MODES = ("new", "all")
+RECORD_MODES = ("new", "all", "prune")  # prune: as new, then remove what no test used (docs/cassettes.md)
 SCOPES = ("auto", "all")
 STAGING_NAMES = ("openai", "anthropic", "billing", "ticketing", "crm")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+@]")
@@ -33,6 +33,8 @@ class Settings:
     staging: dict[str, str] = field(default_factory=dict)
     loopback_passthrough: bool = True
     scope: str = "auto"  # "auto" | "all": which tests the tap governs (docs/scope.md)
+    record_errors: bool = False  # save upstream 5xx answers while recording (docs/cassettes.md)
+    max_age_days: float | None = None  # warn on cassettes last recorded longer ago than this
     match_rules: tuple[str, ...] = ()
     redact: dict[str, tuple[str, ...]] = field(default_factory=dict)
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -104,12 +106,25 @@ def netns_wanted(config: pytest.Config) -> bool:
         raise pytest.UsageError(str(exc)) from exc
 
 
+def _days(value: Any) -> float | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        days = float(text)
+    except ValueError:
+        days = -1.0
+    if days <= 0:
+        raise UsageError(f"agentops_cassette_max_age_days: {text!r} is not a positive number of days")
+    return days
+
+
 def from_pytest(config: pytest.Config) -> Settings:
     rootdir = Path(str(config.rootpath))
     replay = _bool(_option(config, "replay") or False, "replay")
     record = _option(config, "record") or "none"
     if record not in ("none", *RECORD_MODES):
-        raise UsageError(f"--agent-record: {record!r} is not one of: new, all")
+        raise UsageError(f"--agent-record: {record!r} is not one of: {', '.join(RECORD_MODES)}")
     if replay and record != "none":
         raise UsageError("--agent-replay and --agent-record cannot be used together")
     cassette_dir = Path(str(_option(config, "cassette_dir") or "cassettes"))
@@ -134,6 +149,8 @@ def from_pytest(config: pytest.Config) -> Settings:
         rootdir=rootdir,
         staging=staging,
         loopback_passthrough=_bool(config.getini("agentops_loopback_passthrough"), "loopback_passthrough"),
+        record_errors=_bool(_option(config, "record_errors") or False, "record_errors"),
+        max_age_days=_days(config.getini("agentops_cassette_max_age_days")),
         match_rules=tuple(config.getini("agentops_match_ignore")),
         redact={
             kind: tuple(config.getini(f"agentops_redact_{kind}")) for kind in ("headers", "query", "fields", "patterns")

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Generator, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from . import checks as _checks
 from . import config as _config
 from . import guard as _guard
 from . import netguard
@@ -37,8 +39,9 @@ SCOPE_FIXTURES = frozenset({"agent_run", "agent_cassette", "billing", "ticketing
 
 MARKERS = (
     'agent(name): apply the agent contract "name" (budgets, allowlist, logging)',
-    "agent_cassette(name=None): govern and record every request of the test; with a name, use the cassette "
-    '"DIR/<name>.json" instead of the per-test one',
+    "agent_cassette(name=None, record_errors=False): govern and record every request of the test; with a name, "
+    'use the cassette "DIR/<name>.json" instead of the per-test one; record_errors=True saves upstream 5xx '
+    "answers while recording (tests of error handling)",
     "agent_budget(max_tool_calls=, max_tokens=, max_cost_usd=, max_seconds=, max_repeated_calls=, "
     "max_simulated_seconds=): "
     "budget for this test",
@@ -61,7 +64,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         const="new",
         default=None,
         metavar="MODE",
-        help="record cassettes: 'new' (default) adds what is missing, 'all' re-records every cassette used",
+        help="record cassettes: 'new' (default) adds what is missing, 'all' re-records every cassette used, "
+        "'prune' adds what is missing and removes the interactions no test used",
     )
     group.addoption("--agent-cassette-dir", default=None, metavar="DIR", help="cassette folder (default: cassettes/)")
     group.addoption(
@@ -78,9 +82,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="re-run the session in a fresh network namespace with only loopback (Linux; nothing, not even "
         "curl or C code, can reach another address)",
     )
+    group.addoption(
+        "--agent-record-errors",
+        action="store_true",
+        default=None,
+        help="while recording, save upstream 5xx answers too (by default they fail the test and are not saved)",
+    )
+    parser.addini("agentops_record_errors", "save upstream 5xx answers while recording", type="bool", default=False)
     parser.addini("agentops_replay", "strict offline mode (as --agent-replay)", type="bool", default=False)
     parser.addini("agentops_netns", "re-run the session in a network namespace (as --agent-netns)", type="bool")
-    parser.addini("agentops_record", "record mode: new or all (as --agent-record)", default="")
+    parser.addini("agentops_record", "record mode: new, all or prune (as --agent-record)", default="")
+    parser.addini("agentops_record_errors", "save upstream 5xx answers while recording", type="bool", default=False)
+    parser.addini(
+        "agentops_cassette_max_age_days", "warn about cassettes last recorded more than this many days ago", default=""
+    )
     parser.addini("agentops_cassette_dir", "cassette folder (as --agent-cassette-dir)", default="")
     parser.addini("agentops_staging", "NAME=URL staging targets (as --agent-staging)", type="linelist")
     parser.addini(
@@ -141,6 +156,7 @@ def pytest_configure(config: pytest.Config) -> None:
         return  # no settings: every hook and fixture of ours steps aside
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
+    _checks.check_ini_keys(config)
     try:
         settings = _config.from_pytest(config)
     except _config.UsageError as exc:
@@ -148,6 +164,14 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = settings
     _guard.configure(config)
     _outputs.configure(config)
+    _checks.warn_staging_outside_record(config, settings)
+    if not config.pluginmanager.has_plugin("agentops-hygiene"):
+        from .hygiene import Hygiene
+
+        config.pluginmanager.register(Hygiene(config, settings), "agentops-hygiene")
+    if not config.pluginmanager.has_plugin("agentops-checks"):
+        config.pluginmanager.register(_checks.MarkerCheck(), "agentops-checks")
+        config.pluginmanager.register(_checks.PatternCheck(), "agentops-patterns")
     if settings.replay_strict:
         config.stash[_OUTER_ON_BLOCK] = netguard.on_block
         netguard.install()
@@ -176,15 +200,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     settings = config.stash.get(SETTINGS, None)
     if settings is None:
         return None
-    mode = (
-        "replay (strict, offline)"
-        if settings.replay_strict
-        else (f"record ({settings.record})" if settings.record != "none" else "replay")
-    )
     from . import netns
 
     isolated = ", network namespace (loopback only)" if netns.active() else ""
-    return f"agentops: {mode}, cassettes in {settings.cassette_dir}{isolated}"
+    return _checks.header(config, settings) + isolated
 
 
 def _on_block(message: str) -> None:
@@ -206,22 +225,42 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
 
 def _fail_on_misses(item: pytest.Item, when: str) -> Generator[None, object, object]:
     run = item.stash.get(RUN, None)
+    tap = item.stash.get(TAP, None)
     before = len(run.misses) if run is not None else 0
+    errors_before = len(tap.upstream_errors) if tap is not None else 0
     try:
         result = yield
     except CassetteError as exc:  # read on first use, inside the test's own request
-        raise pytest.fail.Exception(_cassette_failure(exc), pytrace=False) from None
-    except BaseException:
+        raise pytest.fail.Exception(_cassette_fix(exc, item), pytrace=False) from None
+    except BaseException as exc:
         netguard.collect_subprocess_reports()  # a subprocess's blocked attempt fails this test too
-        misses = _new_misses(item, run, before)
-        if misses:
-            item.add_report_section(when, "agentops", _misses_text(misses))
+        text = _problems(item, run, before, tap, errors_before)
+        if text and isinstance(exc, Exception):
+            # The miss (or failed recording) is the cause: say it the same way whichever SDK wrapped it.
+            raised = (str(exc).splitlines() or [""])[0][:200]
+            pytest.fail(f"{text}\n(the code under test then raised {type(exc).__name__}: {raised})", pytrace=False)
+        if text:
+            item.add_report_section(when, "agentops", text)
         raise
     netguard.collect_subprocess_reports()
+    text = _problems(item, run, before, tap, errors_before)
+    if text:
+        pytest.fail(text, pytrace=False)
+    return result
+
+
+def _problems(item: pytest.Item, run: Run | None, before: int, tap: Tap | None, errors_before: int) -> str:
+    """Misses and upstream errors since the phase began; a tap opened during it (outside the scope) from 0."""
+    parts = []
     misses = _new_misses(item, run, before)
     if misses:
-        pytest.fail(_misses_text(misses), pytrace=False)
-    return result
+        parts.append(_misses_text(misses))
+    now = item.stash.get(TAP, None)
+    if now is not None:
+        errors = now.upstream_errors[errors_before if now is tap else 0 :]
+        if errors:
+            parts.append(_upstream_text(errors))
+    return "\n".join(parts)
 
 
 def _new_misses(item: pytest.Item, run: Run | None, before: int) -> list[Miss]:
@@ -232,6 +271,21 @@ def _new_misses(item: pytest.Item, run: Run | None, before: int) -> list[Miss]:
     return now.misses[before if now is run else 0 :]
 
 
+def _upstream_text(errors: list[str]) -> str:
+    counted: dict[str, int] = {}
+    for line in errors:
+        counted[line] = counted.get(line, 0) + 1
+    lines = [f"- {line}" + (f" ({n} times: the client retried)" if n > 1 else "") for line, n in counted.items()]
+    return "\n".join(
+        [
+            f"pytest-agentops: {len(errors)} upstream error(s) while recording; nothing was saved for them:",
+            *lines,
+            "Fix the upstream (or --agent-staging URL) and record again; to record error answers on purpose, "
+            "use @pytest.mark.agent_cassette(record_errors=True) or --agent-record-errors.",
+        ]
+    )
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     return (yield from _fail_on_misses(item, "call"))
@@ -240,14 +294,6 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
     return (yield from _fail_on_misses(item, "teardown"))
-
-
-def _cassette_failure(exc: CassetteError) -> str:
-    """One paragraph naming the file and the fault, instead of a traceback through the plugin."""
-    return (
-        f"pytest-agentops: {exc}. The file was left as it is (nothing is written over a cassette that "
-        "failed to load): fix it, or delete it and record it again with --agent-record."
-    )
 
 
 def _misses_text(misses: list[Miss]) -> str:
@@ -350,6 +396,27 @@ def _test_tap(
     run = Run(item.nodeid)
     item.stash[RUN] = run
     _outputs.start_run(item, run)
+    path = cassette_path_for(item, settings)
+    redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
+    hook = redact if redact.get_hookimpls() else None
+    in_scope = asks_for_agentops(item, settings) or path.is_file()
+    marker = item.get_closest_marker("agent_cassette")
+    try:
+        with open_tap(settings, run, path, hook, in_scope=in_scope) as tap:
+            item.stash[TAP] = tap
+            tap.record_errors = settings.record_errors or bool(marker and marker.kwargs.get("record_errors"))
+            item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
+            try:
+                with _guard.activate(item, run, tap, tools=tools) as deferred:
+                    yield tap, deferred
+            finally:
+                sims.close()
+    except CassetteError as exc:  # loading it, or re-reading it to merge at save: one line, no traceback
+        raise pytest.fail.Exception(_cassette_fix(exc, item), pytrace=False) from None
+
+
+def cassette_path_for(item: pytest.Item, settings: _config.Settings) -> Path:
+    """The cassette file ``item`` uses: its ``agent_cassette`` name, else the per-test path."""
     marker = item.get_closest_marker("agent_cassette")
     named = None
     if marker is not None and marker.args:
@@ -358,21 +425,19 @@ def _test_tap(
         named = marker.args[0]
     # Class-qualified (TestX.test_y), so a method and a function of the same name never share a file.
     test_name = item.nodeid.split("::", 1)[-1].replace("::", ".") if "::" in item.nodeid else item.name
-    path = settings.cassette_path(item.path, test_name, named)
-    redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
-    hook = redact if redact.get_hookimpls() else None
-    in_scope = asks_for_agentops(item, settings) or path.is_file()
-    try:
-        with open_tap(settings, run, path, hook, in_scope=in_scope) as tap:
-            item.stash[TAP] = tap
-            item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
-            try:
-                with _guard.activate(item, run, tap, tools=tools) as deferred:
-                    yield tap, deferred
-            finally:
-                sims.close()
-    except CassetteError as exc:  # loading it at setup, or re-reading it to merge at save
-        raise pytest.fail.Exception(_cassette_failure(exc), pytrace=False) from None
+    return settings.cassette_path(item.path, test_name, named)
+
+
+def _cassette_fix(exc: CassetteError, item: pytest.Item) -> str:
+    """The loader's message (file, position, fault) and what to do about it, on one line.
+
+    The file is left as it is (nothing is written over a cassette that failed to load, except by
+    ``--agent-record=all``, which replaces a cassette's content anyway).
+    """
+    text = " ".join(str(exc).split())
+    if "re-record" in text:
+        return text
+    return f"{text}; fix the file by hand, or re-record it: pytest --agent-record=all {item.nodeid}"
 
 
 def _hold_interception(config: pytest.Config) -> None:

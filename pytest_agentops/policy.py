@@ -104,6 +104,15 @@ class Call:
 Rule = Callable[[Call, "Run"], "Denial | None"]
 
 
+def _typos(patterns: Sequence[str] | None) -> str:
+    """The allowlist patterns that match no known tool, named in the denial (a typo denies silently)."""
+    from .checks import known_tools, pattern_problem
+
+    known = known_tools()
+    problems = [found for found in (pattern_problem(p, known) for p in patterns or []) if found]
+    return "".join(f"; {problem}" for problem in problems)
+
+
 def _compile_patterns(patterns: Sequence[str]) -> re.Pattern[str] | None:
     if not patterns:
         return None
@@ -196,7 +205,9 @@ class Guard:
         name = call.name
         if self._allow is not None and (name is None or not self._allow.match(name)):
             what = f"tool {name!r} is" if name else f"{call.label} is not a registered tool, so it is"
-            return Denial("allowlist", f"{what} not on the allowlist ({', '.join(p.allow or []) or 'empty'})")
+            return Denial(
+                "allowlist", f"{what} not on the allowlist ({', '.join(p.allow or []) or 'empty'}){_typos(p.allow)}"
+            )
         if self._deny is not None and name is not None and self._deny.match(name):
             return Denial("denylist", f"tool {name!r} is on the deny list ({', '.join(p.deny)})")
         if write and p.read_only:

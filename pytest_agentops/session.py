@@ -36,7 +36,7 @@ def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None, *, in_s
     tap = Tap(
         run,
         load() if in_scope else load,  # a test outside the scope reads its cassette only if it needs it
-        settings.record,  # type: ignore[arg-type]
+        "new" if settings.record == "prune" else settings.record,  # type: ignore[arg-type]
         settings.redactor,
         loopback_passthrough=settings.loopback_passthrough,
         redact_hook=redact_hook,

@@ -230,8 +230,8 @@ def test_call():
 CORRUPT = {**GOOD, "interactions": [_set(GOOD, "interactions/0/request/method", 5)["interactions"][0]]}
 
 
-@pytest.mark.parametrize("mode", [[], ["--agent-replay"], ["--agent-record"], ["--agent-record=all"]])
-def test_a_corrupt_cassette_fails_in_one_paragraph_and_is_never_written_over(project: Project, mode: list[str]) -> None:
+@pytest.mark.parametrize("mode", [[], ["--agent-replay"], ["--agent-record"]])
+def test_a_corrupt_cassette_fails_in_one_line_and_is_never_written_over(project: Project, mode: list[str]) -> None:
     project.pytester.makepyfile(test_c=TESTS)
     project.pytester.makeini(INNER_INI + "agentops_loopback_passthrough = false\n")  # loopback gets recorded
     file = project.path / "cassettes" / "test_c" / "test_call.json"
@@ -242,14 +242,26 @@ def test_a_corrupt_cassette_fails_in_one_paragraph_and_is_never_written_over(pro
     out = result.stdout.str()
     assert result.ret != 0
     expected = (
-        f"pytest-agentops: cassette {file}: interactions[0].request.method: expected a string, got 5. The file "
-        "was left as it is"
+        f"cassette {file}: interactions[0].request.method: expected a string, got 5; fix the file by hand, or "
+        "re-record it: pytest --agent-record=all test_c.py::test_call"
     )
     assert expected in out, out
     assert "Traceback" not in out and "pytest_agentops/" not in out  # no trace through the plugin
     assert "During handling" not in out and out.count(f"cassette {file}:") == 1
     assert (file.read_bytes(), file.stat().st_mtime_ns) == before
     assert [p.name for p in file.parent.iterdir()] == ["test_call.json"]  # no temp file left either
+
+
+def test_re_recording_all_replaces_a_corrupt_cassette(project: Project) -> None:
+    """The one-line error's fix works: --agent-record=all never reads the old file, and replaces it."""
+    project.pytester.makepyfile(test_c=TESTS)
+    project.pytester.makeini(INNER_INI + "agentops_loopback_passthrough = false\n")
+    file = project.path / "cassettes" / "test_c" / "test_call.json"
+    file.parent.mkdir(parents=True)
+    file.write_text(json.dumps(CORRUPT, indent=2))
+    project.run("--agent-record=all").assert_outcomes(passed=1)
+    assert Cassette.load(file).interactions[0]["request"]["method"] == "GET"
+    project.run("--agent-replay").assert_outcomes(passed=1)
 
 
 @pytest.mark.parametrize("escaped", [False, True], ids=["utf8", "ascii-escaped"])

@@ -553,10 +553,10 @@ def test_broken_or_missing_cassettes_name_the_file_and_the_problem(project: Proj
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--agent-record=bogus"], "--agent-record: 'bogus' is not one of: new, all"),
+        (["--agent-record=bogus"], "--agent-record: 'bogus' is not one of: new, all, prune"),
         (["--agent-replay", "--agent-record"], "--agent-replay and --agent-record cannot be used together"),
         (["--agent-replay", "--agent-record=all"], "--agent-replay and --agent-record cannot be used together"),
-        (["-o", "agentops_record=sometimes"], "--agent-record: 'sometimes' is not one of: new, all"),
+        (["-o", "agentops_record=sometimes"], "--agent-record: 'sometimes' is not one of: new, all, prune"),
     ],
 )
 def test_bad_option_values_are_usage_errors(pytester: pytest.Pytester, args: list[str], message: str) -> None:

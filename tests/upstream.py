@@ -393,6 +393,10 @@ class _Handler(BaseHTTPRequestHandler):
             body = raw.decode("utf-8", "replace")
         n = self.server.upstream.note(self.command, self.path, dict(self.headers.items()), body)
         path = parts.path
+        failing = self.server.upstream.fail_status
+        if failing is not None and not path.startswith("/echo"):
+            self._send_json(failing, {"error": {"message": f"upstream broken ({failing})", "type": "server_error"}})
+            return
         if path == "/hang":
             self.server.upstream.stopping.wait(60)
             self._send_json(504, {"error": "upstream stopped"})
@@ -469,6 +473,7 @@ class Upstream:
         self.url = f"http://127.0.0.1:{self.port}"
         self.requests: list[dict[str, Any]] = []
         self.stopping = threading.Event()
+        self.fail_status: int | None = None  # set: every model request gets this error status
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 

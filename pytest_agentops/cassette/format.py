@@ -68,6 +68,7 @@ class Cassette:
         self._exact: dict[tuple[str, str, bytes], tuple[str, Any]] = {}
         self._cursor: dict[str, int] = {}
         self._new: list[Interaction] = []
+        self._dropped: list[Interaction] = []  # removed from the file on save (stale error answers, prune)
         self.played: set[int] = set()
 
     # ---- loading -------------------------------------------------------------------------------
@@ -165,9 +166,19 @@ class Cassette:
         self.played.add(index)
         self._new.append(interaction)
 
+    def pending(self, key: str) -> list[Interaction]:
+        """The answers recorded for ``key`` not played yet, in recorded order."""
+        slots = self._index.get(key, [])
+        return [self.interactions[i] for i in slots[self._cursor.get(key, 0) :]]
+
+    def discard(self, interaction: Interaction) -> None:
+        """Remove ``interaction`` (one equal to it) from the file at the next save."""
+        if not any(interaction is gone for gone in self._dropped):
+            self._dropped.append(interaction)
+
     @property
     def dirty(self) -> bool:
-        return bool(self._new)
+        return bool(self._new or self._dropped)
 
     def save(self, replace: bool = False, session: str = "") -> None:
         """Write atomically, merging with what other processes wrote meanwhile.
@@ -175,25 +186,52 @@ class Cassette:
         ``replace`` (re-record all) drops what the file held before this session, but still merges
         with what another worker of the same session (same ``session`` id) wrote into it.
         """
-        if not self._new and not replace:
+        if not self.dirty and not replace:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(self.path):
             merged = self.interactions
-            if self.path.exists():
-                current = read_document(self.path)
+            current = _current(self.path, replace)
+            if current is not None:
                 same_session = bool(session) and (current.get("meta") or {}).get("session") == session
                 if not replace or same_session:
                     merged = list(current["interactions"]) + self._new
+            merged = without(merged, self._dropped)
             meta = build_meta(merged)
             if session:
                 meta["session"] = session
             write_atomic(self.path, dump({"version": FORMAT_VERSION, "meta": meta, "interactions": merged}))
-        self._new = []
+        self._new, self._dropped = [], []
         self.existed = True
 
 
 # ---- file helpers ------------------------------------------------------------------------------
+
+
+def _current(path: Path, replace: bool) -> dict[str, Any] | None:
+    """The file as it is now, to merge with; re-recording (``replace``) may overwrite a corrupt one."""
+    if not path.exists():
+        return None
+    try:
+        return read_document(path)
+    except CassetteFormatError:
+        if replace:
+            return None
+        raise
+
+
+def without(interactions: list[Interaction], dropped: list[Interaction]) -> list[Interaction]:
+    """``interactions`` less one equal entry per ``dropped`` one (the file may have moved meanwhile)."""
+    if not dropped:
+        return interactions
+    left = list(dropped)
+    kept = []
+    for interaction in interactions:
+        if interaction in left:
+            left.remove(interaction)
+        else:
+            kept.append(interaction)
+    return kept
 
 
 def read_document(path: Path) -> dict[str, Any]:

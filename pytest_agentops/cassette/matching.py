@@ -182,12 +182,33 @@ def diff_values(old: Any, new: Any, path: list[str | int] | None = None) -> list
     if old == new:
         return []
     if isinstance(old, str) and isinstance(new, str):
-        at = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
-        start = max(0, at - 20)
-        return [
-            f"{_fmt_path(path)} changed at char {at}: {_short(old[start : at + 40])} -> {_short(new[start : at + 40])}"
-        ]
-    return [f"{_fmt_path(path)} changed: {_short(old)} -> {_short(new)}"]
+        return [_string_change(_fmt_path(path), old, new)]
+    return [f"{_fmt_path(path)} changed: {_short(old, WHOLE)} -> {_short(new, WHOLE)}"]
+
+
+WHOLE = 300  # a changed value up to this long is shown whole; longer strings as a diff or a window
+
+
+def _string_change(where: str, old: str, new: str) -> str:
+    """The whole changed string when short; a unified diff of its lines, or a window, when long."""
+    at = next((i for i, (a, b) in enumerate(zip(old, new, strict=False)) if a != b), min(len(old), len(new)))
+    head = f"{where} changed at char {at}"
+    if len(repr(old)) <= WHOLE and len(repr(new)) <= WHOLE:
+        return f"{head}: {old!r} -> {new!r}"
+    if "\n" in old or "\n" in new:
+        import difflib
+
+        diff = list(difflib.unified_diff(old.splitlines(), new.splitlines(), "recorded", "sent", n=1, lineterm=""))
+        shown = [line if len(line) <= WHOLE else line[: WHOLE - 3] + "..." for line in diff[2:42]]
+        more = [f"... {len(diff) - 42} more diff lines"] if len(diff) > 42 else []
+        return head + " (unified diff, recorded -> sent):\n  " + "\n  ".join(shown + more)
+    start = max(0, at - 100)
+    end = at + 200
+
+    def window(text: str) -> str:
+        return ("..." if start else "") + repr(text[start:end]) + ("..." if len(text) > end else "")
+
+    return f"{head}: {window(old)} -> {window(new)}"
 
 
 def explain(

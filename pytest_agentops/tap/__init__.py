@@ -12,6 +12,7 @@ network and records the answer.
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -169,6 +170,10 @@ class Tap:
         self.gates: list[Gate] = []
         self.upstreams: dict[str, str] = {}  # origin -> staging base URL (record mode only)
         self._cassette_origins: set[str] | None = None
+        # Recording never poisons a cassette: upstream 5xx answers and connection errors are not
+        # saved (unless ``record_errors``); each is a line here and the test fails naming it.
+        self.record_errors = False
+        self.upstream_errors: list[str] = []
         # Answers a mock is still streaming: traced when read, or when the test ends (``close``).
         self.unfinished: list[Any] = []
         # Told of every answer (request, backend, response) before it is traced: a fuzz episode
@@ -226,7 +231,10 @@ class Tap:
         if not decision.traced:
             return
         if decision.record:
-            self.cassette.add(self._to_interaction(decision.live, response))
+            if self._is_upstream_error(response) and not self.record_errors:
+                self.upstream_failed(decision.live, f"answered {_status_text(response)}")
+            else:
+                self.cassette.add(self._to_interaction(decision.live, response))
             decision.record = False
         if not decision.live.done:
             self._finish(decision, response)
@@ -311,7 +319,7 @@ class Tap:
                     live.match_url, live.match_value = live.url, live.value
                     if isinstance(live.value, dict):
                         live._json = live.value
-                    return Decision(live, "cassette", reply=_replay(interaction))
+                    return self._replayed(live, interaction)
         parsed = body_value(live.body, live.headers.get("content-type", ""))
         if self.record != "all" and self.redact_hook is None:
             # Fast path: a request holding no secret is its own redacted form, so try it as it is;
@@ -321,7 +329,7 @@ class Tap:
             live.key = request_key(live.method, live.url, parsed, self.cassette.config)
             interaction = self.cassette.take(live.key)
             if interaction is not None:
-                return Decision(live, "cassette", reply=_replay(interaction))
+                return self._replayed(live, interaction)
         live.value = self.redactor.request(parsed)
         live.match_url, live.match_value = self.redactor.url(live.url), live.value
         if self.redact_hook is not None:
@@ -331,14 +339,54 @@ class Tap:
         if self.record != "all":
             interaction = self.cassette.take(live.key)
             if interaction is not None:
-                return Decision(live, "cassette", reply=_replay(interaction))
+                return self._replayed(live, interaction)
         return self._unrecorded(live)
+
+    def _replayed(self, live: LiveRequest, interaction: Interaction) -> Decision:
+        """Replay ``interaction``; but while recording, an upstream error saved earlier is fetched again."""
+        status = interaction["response"]["status"]
+        if self.record == "none" or self.record_errors or not isinstance(status, int) or status < 500:
+            return Decision(live, "cassette", reply=_replay(interaction))
+        import warnings
+
+        from ..checks import AgentopsWarning
+
+        for stale in [interaction, *self.cassette.pending(live.key)]:  # the client's retries of it too
+            if isinstance(stale["response"]["status"], int) and stale["response"]["status"] >= 500:
+                self.cassette.discard(stale)
+        warnings.warn(
+            AgentopsWarning(
+                f"cassette {self.cassette.path} held a {status} answer for {live.method} {live.url} "
+                "(an upstream error saved while recording): fetching it again"
+            ),
+            stacklevel=2,
+        )
+        return self._unrecorded(live)
+
+    @staticmethod
+    def _is_upstream_error(response: dict[str, Any]) -> bool:
+        try:
+            return int(response["status"]["code"]) >= 500
+        except (KeyError, TypeError, ValueError):
+            return False
+
+    def upstream_failed(self, live: LiveRequest, what: str, exc: BaseException | None = None) -> None:
+        """While recording, the upstream failed for ``live``: nothing is saved, and the test will fail."""
+        if exc is not None and not live.done:
+            self._record_failure(live, "network", exc)
+        if not self.record_errors:
+            self.upstream_errors.append(f"upstream {what} while recording {live.method} {live.url}: nothing saved")
 
     def _unrecorded(self, live: LiveRequest) -> Decision:
         if self.record != "none":
             staging = self.upstreams.get(live.origin)
             if staging is not None:
-                return Decision(live, "network", reply=forward(live, staging), record=True)
+                try:
+                    reply = forward(live, staging)
+                except (OSError, http.client.HTTPException) as exc:
+                    self.upstream_failed(live, f"{staging} unreachable ({type(exc).__name__}: {exc})", exc)
+                    raise
+                return Decision(live, "network", reply=reply, record=True)
             return Decision(live, "network", record=True)
         if self.loopback_passthrough and live.is_loopback and live.origin not in self._origins():
             return Decision(live, "passthrough")
@@ -492,7 +540,7 @@ def forward(live: LiveRequest, base_url: str) -> dict[str, Any]:
 
     parts = urlsplit(live.url)
     target = urlsplit(base_url)
-    path = target.path.rstrip("/") + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    path = staging_path(target.path, parts.path) + (f"?{parts.query}" if parts.query else "")
     headers = {k: v for k, v in live.headers.items() if k not in ("host", "content-length", "accept-encoding")}
     headers["accept-encoding"] = "identity"
     with force_reset():
@@ -512,6 +560,28 @@ def forward(live: LiveRequest, base_url: str) -> dict[str, Any]:
         out.pop(hop, None)
     out["content-length"] = [str(len(data))]
     return {"status": {"code": status, "message": reason}, "headers": out, "body": {"string": data}}
+
+
+def staging_path(base: str, path: str) -> str:
+    """``path`` under the staging ``base``, written with or without the SDK's own prefix.
+
+    People copy the SDK's base URL (``http://host/v1`` for openai; ``/v1`` for anthropic, whose SDK
+    puts it in each path), so a ``base`` ending in the segments ``path`` starts with must not repeat
+    them: ``/v1`` + ``/v1/responses`` is ``/v1/responses``, ``/proxy/v1`` + ``/v1/x`` is ``/proxy/v1/x``.
+    """
+    base_parts = [part for part in base.split("/") if part]
+    path_parts = [part for part in (path or "/").split("/") if part]
+    for size in range(min(len(base_parts), len(path_parts)), 0, -1):
+        if base_parts[-size:] == path_parts[:size]:
+            path_parts = path_parts[size:]
+            break
+    joined = "/" + "/".join(base_parts + path_parts)
+    return joined + "/" if path.endswith("/") and len(joined) > 1 else joined
+
+
+def _status_text(response: dict[str, Any]) -> str:
+    status = response["status"]
+    return f"{status['code']} {status.get('message') or _reason(int(status['code']))}".strip()
 
 
 def _json_str(text: str) -> str:

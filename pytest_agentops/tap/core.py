@@ -88,6 +88,12 @@ def _tap() -> Any:
     return active_tap()
 
 
+def _failed(tap: Any, decision: Decision, exc: Exception) -> None:
+    """The network failed a request being recorded: the test fails naming it (nothing to save)."""
+    if decision.traced and decision.record:
+        tap.upstream_failed(decision.live, f"unreachable ({type(exc).__name__}: {exc})", exc)
+
+
 def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)  # respx checks the name and reads the signature of what it patches
     def handle_request(self: Any, request: Any) -> Any:
@@ -100,7 +106,11 @@ def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
         if decision.reply is not None:
             tap.answer(decision, decision.reply)
             return _response(core, decision.reply)
-        response = original(self, request)
+        try:
+            response = original(self, request)
+        except Exception as exc:
+            _failed(tap, decision, exc)
+            raise
         if not decision.traced:
             return response
         try:
@@ -126,7 +136,11 @@ def _async(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]
         if decision.reply is not None:
             tap.answer(decision, decision.reply)
             return _response(core, decision.reply)
-        response = await original(self, request)
+        try:
+            response = await original(self, request)
+        except Exception as exc:
+            _failed(tap, decision, exc)
+            raise
         if not decision.traced:
             return response
         try:
