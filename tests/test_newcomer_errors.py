@@ -183,15 +183,15 @@ def test_audit_counts_unreadable_cassettes_instead_of_calling_them_clean(
     from pytest_agentops.cli import main
 
     folder = Path(str(tmp_path))
-    (folder / "a.json").write_text("{ broken")
     (folder / "b.json").write_text(json.dumps({"version": 7, "meta": {}, "interactions": []}))
     assert main(["cassettes", "audit", str(folder)]) == 2
     err = capsys.readouterr().err
-    assert err.splitlines()[-1] == "audit: none of the 2 cassette(s) could be read (errors above); nothing audited"
+    assert err.splitlines()[-1] == "audit: none of the 1 file(s) could be read (errors above); nothing audited"
+    (folder / "a.json").write_text("{ broken")  # not JSON: still scanned for secrets, as text
     (folder / "c.json").write_text(json.dumps({"version": 1, "meta": {}, "interactions": []}))
     assert main(["cassettes", "audit", str(folder)]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
-        "audit: 1 cassette(s) clean; 2 cassette(s) unreadable (errors above), not audited"
+        "audit: 2 file(s) clean; 1 file(s) unreadable (errors above), not audited"
     )
 
 
