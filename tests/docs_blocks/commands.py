@@ -24,7 +24,7 @@ from .blocks import REPO, DocsError
 from .compare import match_lines
 from .runners import SHELL_COMMANDS, Context, compare_outputs, inner_pytest, write_project
 
-_SEPARATORS = {"&&", "||", ";", "|"}
+_SEPARATORS = {"&&", "||", ";", "|", "&"}  # "&": a background job ends a command
 
 
 @dataclass
