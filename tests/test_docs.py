@@ -1,8 +1,8 @@
 """The docs site builds strictly, every code block in it runs, and the reference cannot drift.
 
-Every fenced code block of ``docs/*.md`` and ``README.md`` is a test case (id ``docs/page.md:LINE``,
-the line of its opening fence). How a block runs depends on its language and on directives, HTML
-comments (invisible on the site) on the lines directly above the fence:
+Every fenced code block of ``docs/*.md``, ``README.md`` and ``examples/*/README.md`` is a test case
+(id ``docs/page.md:LINE``, the line of its opening fence). How a block runs depends on its language
+and on directives, HTML comments (invisible on the site) on the lines directly above the fence:
 
 =========================  ========================================================================
 block                      what the test does
@@ -271,6 +271,10 @@ def test_reference_lists_every_cli_command_and_option() -> None:
                 long = [s for s in action.option_strings if s.startswith("--")]
                 if prefix.count(" ") >= 2 and long and f"`{long[0]}" not in _section(prefix):
                     missing.append(f"{prefix} {long[0]}")
+        for name, sub in getattr(parser, "delegates", {}).items():  # `agentops report merge`
+            if f"`{prefix} {name}" not in _reference():
+                missing.append(f"{prefix} {name}")
+            walk(sub, f"{prefix} {name}")
 
     walk(build_parser(), "agentops")
     assert missing == []
