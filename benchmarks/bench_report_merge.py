@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_report import build_run  # noqa: E402  # the same synthetic runs as the HTML report's bench
+from bench_report import build_run  # the same synthetic runs as the HTML report's bench
 
 
 def write_shards(root: Path, tests: int, shards: int, traces: bool) -> tuple[list[Path], list[dict[str, Any]]]:
