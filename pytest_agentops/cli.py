@@ -277,6 +277,8 @@ def cmd_report_merge(args: argparse.Namespace) -> int:
     except OSError as exc:
         _error(f"cannot write {exc.filename or output}: {exc.strerror or exc}")
         return EXIT_ERROR
+    for warning in merged.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
     if not args.quiet:
         for line in scorecard.format_scorecard(merged.report):
             print(line)

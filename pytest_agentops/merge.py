@@ -36,6 +36,7 @@ class Shard:
     report_path: Path | None = None
     report: dict[str, Any] | None = None
     trace_dir: Path | None = None
+    missing_traces: Path | None = None  # the report names a trace folder that is not there
 
 
 @dataclass(slots=True)
@@ -44,7 +45,7 @@ class Merged:
     traces_copied: int = 0
     payloads_copied: int = 0
     trace_dir: Path | None = None
-    sources: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def load_report(path: Path) -> dict[str, Any]:
@@ -72,7 +73,10 @@ def shard_of(path: Path) -> Shard:
     recorded = report.get("trace_dir")
     if isinstance(recorded, str) and recorded:
         candidate = path.parent / recorded
-        shard.trace_dir = candidate if candidate.is_dir() else None
+        if candidate.is_dir():
+            shard.trace_dir = candidate
+        else:
+            shard.missing_traces = candidate
     return shard
 
 
@@ -146,6 +150,12 @@ def merge(inputs: Sequence[Path], output: Path, trace_dir: Path | None = None) -
     report = scorecard.build(merge_tests(shards))
     report["merged_from"] = [_source(s) for s in shards if s.report is not None]
     result = Merged(report=report)
+    for shard in shards:
+        if shard.missing_traces is not None:
+            result.warnings.append(
+                f"{shard.report_path}: its trace folder {shard.missing_traces} is not there; "
+                "its figures are merged, its traces are not (download them too, or pass the folder)"
+            )
     folders = [s.trace_dir for s in shards if s.trace_dir is not None]
     if folders:
         target = trace_dir if trace_dir is not None else output.parent / "traces"

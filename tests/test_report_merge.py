@@ -224,6 +224,16 @@ def test_a_trace_two_shards_wrote_differently_is_an_error(tmp_path: Path, capsys
     assert sorted(p.name for p in target.rglob("*") if p.is_file()) == ["abc.json", "x.jsonl", "y.jsonl"]
 
 
+def test_a_report_whose_traces_were_not_downloaded_is_merged_with_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one = _write(tmp_path / "s1" / "report.json", [_test("t.py::a", "passed")], trace_dir="traces")
+    code, out, err = _merge(str(one), "-o", str(tmp_path / "m.json"), capsys=capsys)
+    assert code == 0 and "merged 1 report(s), 1 test(s)" in out and "traces:" not in out
+    assert f"agentops: warning: {one}: its trace folder {tmp_path / 's1' / 'traces'} is not there" in err
+    assert "trace_dir" not in json.loads((tmp_path / "m.json").read_text())
+
+
 def test_report_of_a_report_without_traces_says_what_to_pass(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
