@@ -177,7 +177,10 @@ def _source(shard: Shard) -> dict[str, Any]:
 
 def relative_trace_dir(trace_dir: Path, report_path: Path) -> str:
     """Where a report's traces are, relative to the report's folder (portable across CI machines)."""
-    return Path(os.path.relpath(trace_dir.resolve(), report_path.resolve().parent)).as_posix()
+    try:
+        return Path(os.path.relpath(trace_dir.resolve(), report_path.resolve().parent)).as_posix()
+    except ValueError:  # another drive (Windows): no relative path exists
+        return trace_dir.resolve().as_posix()
 
 
 def gate(report: Mapping[str, Any], baseline_path: Path, tolerances: Mapping[str, float]) -> list[Any]:
