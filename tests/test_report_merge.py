@@ -240,3 +240,19 @@ def test_report_of_a_report_without_traces_says_what_to_pass(
     path = _write(tmp_path / "r.json", [_test("t.py::a", "passed")])
     assert main(["report", str(path)]) == 2
     assert "does not say where its traces are (no 'trace_dir'); pass the trace folder" in capsys.readouterr().err
+
+
+def test_shard_example_databases_merge_by_copying(tmp_path: Path) -> None:
+    """What the sharded CI recipe does with each shard's .hypothesis/examples (docs/ci-recipes.md)."""
+    import shutil
+
+    from hypothesis.database import DirectoryBasedExampleDatabase
+
+    for shard, value in (("1", b"found in shard 1"), ("2", b"found in shard 2")):
+        db = DirectoryBasedExampleDatabase(tmp_path / shard / "examples")
+        db.save(b"test_refunds", value)
+        db.save(b"test_refunds", b"found in both")
+    for shard in ("1", "2"):  # cp -r shards/*/.hypothesis/examples/. examples/
+        shutil.copytree(tmp_path / shard / "examples", tmp_path / "examples", dirs_exist_ok=True)
+    merged = DirectoryBasedExampleDatabase(tmp_path / "examples")
+    assert sorted(merged.fetch(b"test_refunds")) == [b"found in both", b"found in shard 1", b"found in shard 2"]
