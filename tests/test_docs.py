@@ -47,8 +47,9 @@ Other directives:
   (other output blocks between are fine; ``from=ID`` names a run marked ``<!-- id: ID -->``)
   must produce it: its terminal output (pytest), what it printed (python), or with
   ``file=PATH`` a file it wrote. Text is compared line by line in order, gaps allowed, spaces
-  collapsed, durations/ids/timestamps masked, ``...`` matching anything; JSON as a pattern (keys left
-  out are not compared, ``"..."`` matches anything, timings by type). See docs_blocks/compare.py.
+  collapsed, durations/ids/timestamps masked, pytest's banners by their title (inner sessions print
+  80 columns wide), ``...`` matching anything; JSON as a pattern (keys left out are not compared,
+  ``"..."`` matches anything, timings by type). See docs_blocks/compare.py.
 - ``<!-- env: NAME=VALUE ... -->``: environment variables for the run.
 - ``<!-- subprocess -->`` on a test module: run the inner session in a subprocess (for blocks that
   set process-wide state, such as OpenTelemetry's global tracer provider).

@@ -142,6 +142,9 @@ def test_script_files(tmp_path: Path) -> None:
     )
     turns, loop = load_script(path)
     assert loop is True
+    counted = tmp_path / "counted.json"
+    counted.write_text('[{"text": "Hi", "input_tokens": 61, "output_tokens": 10}]', encoding="utf-8")
+    assert load_script(counted) == ([Reply("Hi", [], 61, 10)], False)
     assert turns[0] == Reply("Hello")
     assert isinstance(turns[1], FakeError) and turns[1].status == 503
     assert isinstance(turns[2], FakeError) and (turns[2].status, turns[2].message) == (429, "slow down")
@@ -160,6 +163,7 @@ def test_script_files(tmp_path: Path) -> None:
         ('[{"tool_calls": [{"arguments": {}}]}]', "turns[0].tool_calls[0]: a tool call needs a 'name'"),
         ('[{"tool_call": "a", "arguments": [1]}]', "'arguments' of 'a' must be an object"),
         ('[{"error": 200}]', "'error' must be an HTTP status 400-599, got 200"),
+        ('[{"text": "hi", "input_tokens": "61"}]', "'input_tokens' must be a whole number >= 0, got '61'"),
     ],
 )
 def test_a_bad_script_names_the_file_and_turn(tmp_path: Path, content: str, message: str) -> None:

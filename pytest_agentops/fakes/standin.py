@@ -95,6 +95,10 @@ def _object_turn(where: str, item: Mapping[str, Any]) -> Turn:
         text = item.get("text")
         if text is not None and not isinstance(text, str):
             raise ScriptFileError(f"{where}: 'text' must be a string")
+        for key in ("input_tokens", "output_tokens"):
+            count = item.get(key)
+            if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 0):
+                raise ScriptFileError(f"{where}: {key!r} must be a whole number >= 0, got {count!r}")
         parsed = [_call(f"{where}.tool_calls[{k}]", c) for k, c in enumerate(calls)]
         return Reply(text, parsed, item.get("input_tokens"), item.get("output_tokens"))
     raise ScriptFileError(f"{where}: keys {sorted(keys)} are not a turn; a turn is {TURN_HELP}")
