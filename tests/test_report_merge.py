@@ -124,9 +124,10 @@ def test_two_shards_merge_to_the_unsharded_report(
     sharded: Project, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = sharded.path
-    full = sharded.run("--agent-report=full/report.json", "--agent-trace-dir=full/traces")
+    inprocess = sharded.pytester.runpytest_inprocess  # quicker; the xdist shard needs its own processes
+    full = inprocess("--agent-report=full/report.json", "--agent-trace-dir=full/traces")
     full.assert_outcomes(passed=6, failed=2)
-    sharded.run("test_a.py", "--agent-report=shard-1/report.json", "--agent-trace-dir=shard-1/traces")
+    inprocess("test_a.py", "--agent-report=shard-1/report.json", "--agent-trace-dir=shard-1/traces")
     second = sharded.run("-n", "2", "test_b.py", "--agent-report=shard-2/report.json", "--agent-trace-dir=shard-2/t")
     second.assert_outcomes(passed=2, failed=1)  # xdist inside a shard: one report from its controller
     assert json.loads((root / "shard-2/report.json").read_text())["trace_dir"] == "t"
@@ -151,7 +152,7 @@ def test_two_shards_merge_to_the_unsharded_report(
     # The merged report is a report: agentops report renders it, --agent-baseline gates against it.
     assert main(["report", "ci/merged.json", "-o", "ci/report.html"]) == 0
     assert "report: ci/report.html (8 test(s), 2 failed" in capsys.readouterr().out
-    gated = sharded.run("--agent-baseline=ci/merged.json")
+    gated = inprocess("--agent-baseline=ci/merged.json")
     gated.stdout.fnmatch_lines(["agentops baseline: no regressions against ci/merged.json"])
 
 
