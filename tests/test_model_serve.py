@@ -74,7 +74,7 @@ def test_record_from_the_stand_in_then_replay_offline(
 ) -> None:
     process, url = served
     project.pytester.makepyfile(test_rec=AGENT_TEST)
-    recorded = project.run("--agent-record", f"--agent-staging=openai={url}")
+    recorded = project.pytester.runpytest_inprocess("--agent-record", f"--agent-staging=openai={url}")
     recorded.assert_outcomes(passed=1)
     cassette = project.cassette("cassettes/test_rec/test_agent.json")
     urls = [i["request"]["url"] for i in cassette["interactions"]]
@@ -82,7 +82,8 @@ def test_record_from_the_stand_in_then_replay_offline(
     process.terminate()
     process.wait(timeout=10)
     assert process.returncode == 0  # SIGTERM stops it cleanly
-    project.run("--agent-replay").assert_outcomes(passed=1)  # the stand-in is gone: served from the cassette
+    replayed = project.pytester.runpytest_inprocess("--agent-replay")
+    replayed.assert_outcomes(passed=1)  # the stand-in is gone: served from the cassette
 
 
 def _ask(fake: FakeModel, body: dict[str, Any], path: str = "/v1/chat/completions") -> dict[str, Any]:
