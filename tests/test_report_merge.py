@@ -257,3 +257,20 @@ def test_shard_example_databases_merge_by_copying(tmp_path: Path) -> None:
         shutil.copytree(tmp_path / shard / "examples", tmp_path / "examples", dirs_exist_ok=True)
     merged = DirectoryBasedExampleDatabase(tmp_path / "examples")
     assert sorted(merged.fetch(b"test_refunds")) == [b"found in both", b"found in shard 1", b"found in shard 2"]
+
+
+def test_pass_k_attempts_split_across_shards_merge_into_one_task(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def attempt(n: int, outcome: str) -> dict[str, Any]:
+        return _test(f"t.py::test_greets[attempt-{n}]", outcome, task="t.py::test_greets", attempt=n, k=3)
+
+    alone = [_write(tmp_path / "s1.json", [attempt(1, "passed"), attempt(3, "passed")])]
+    alone.append(_write(tmp_path / "s2.json", [attempt(2, "failed")]))
+    assert json.loads(alone[0].read_text())["pass_k"][0]["incomplete"] == ["t.py::test_greets"]  # 2 of 3 attempts
+    code, out, _ = _merge(*map(str, alone), "-o", str(tmp_path / "m.json"), capsys=capsys)
+    assert code == 0
+    (group,) = json.loads((tmp_path / "m.json").read_text())["pass_k"]
+    assert (group["tasks"], group["incomplete"], group["pass_hat_k"]) == (1, [], 0.0)
+    assert group["per_task"] == {"t.py::test_greets": {"attempts": 3, "successes": 2}}
+    assert "pass^k (k=3, 1 task(s)): pass^3 = 0.000, pass@1 = 0.667" in out
