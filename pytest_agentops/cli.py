@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from ._version import __version__
 
@@ -84,6 +85,45 @@ def cmd_sim_verify(args: argparse.Namespace) -> int:
     else:
         print(report.render(allow_extra=args.allow_extra))
     return EXIT_FOUND if report.drifted(args.allow_extra) else EXIT_OK
+
+
+def cmd_model_serve(args: argparse.Namespace) -> int:
+    """Serve the fake model on a loopback port until interrupted: a stand-in upstream for recording."""
+    import signal
+    import threading
+
+    from .fakes import FakeModel
+    from .fakes.standin import FirstTool, ScriptFileError, load_script
+
+    fake = FakeModel()
+    if args.script:
+        try:
+            turns, loop = load_script(Path(args.script))
+        except ScriptFileError as exc:
+            _error(str(exc))
+            return EXIT_ERROR
+        fake.script(turns, loop=loop or args.loop)
+        how = f"script {args.script} ({len(turns)} turn(s){', looped' if loop or args.loop else ''})"
+    else:
+        fake.respond(FirstTool(args.text))
+        how = f"call the first tool offered, then answer {args.text!r}"
+    try:
+        fake.serve(host=args.host, port=args.port)
+    except OSError as exc:
+        _error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
+        return EXIT_ERROR
+    url = fake.loopback_url
+    print(f"fake model on {url}: {how}", flush=True)
+    print(f"  record with: pytest --agent-record --agent-staging openai={url}  (or anthropic={url})", flush=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.close()
+    return EXIT_OK
 
 
 def cmd_ls(args: argparse.Namespace) -> int:
@@ -253,23 +293,134 @@ def cmd_import(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _report_inputs(args: argparse.Namespace) -> tuple[Path, Path | None]:
+    """(trace folder, scorecard): TRACE_DIR may be a report file that says where its traces are."""
+    given = Path(args.trace_dir)
+    scorecard = Path(args.scorecard) if args.scorecard else None
+    if given.suffix == ".json" and given.is_file():
+        import json
+
+        try:
+            recorded = json.loads(given.read_text(encoding="utf-8")).get("trace_dir")
+        except (OSError, ValueError, AttributeError):
+            recorded = None
+        if not isinstance(recorded, str) or not recorded:
+            raise ValueError(
+                f"{given}: this report does not say where its traces are (no 'trace_dir'); "
+                "pass the trace folder, with --scorecard for the report"
+            )
+        return given.parent / recorded, scorecard or given
+    return given, scorecard
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     """Render TRACE_DIR's trace files as one self-contained HTML page (see pytest_agentops.htmlreport)."""
     from .htmlreport import ReportInputError, write_report
 
     try:
-        written = write_report(
-            Path(args.trace_dir),
-            Path(args.output),
-            scorecard_path=Path(args.scorecard) if args.scorecard else None,
-            title=args.title,
-        )
-    except ReportInputError as exc:
+        trace_dir, scorecard = _report_inputs(args)
+        written = write_report(trace_dir, Path(args.output), scorecard_path=scorecard, title=args.title)
+    except (ReportInputError, ValueError) as exc:
         _error(str(exc))
         return EXIT_ERROR
     extra = f", {written.incomplete} incomplete" if written.incomplete else ""
     print(f"report: {written.path} ({written.tests} test(s), {written.failed} failed{extra}; {written.size:,} bytes)")
     return EXIT_OK
+
+
+def cmd_report_merge(args: argparse.Namespace) -> int:
+    """Merge shard reports and trace folders into one report; gate it on a baseline when asked."""
+    from . import report as _report
+    from . import scorecard
+    from .merge import MergeError, gate, merge
+
+    output = Path(args.output)
+    try:
+        merged = merge([Path(p) for p in args.inputs], output, Path(args.trace_dir) if args.trace_dir else None)
+        regressions = []
+        if args.baseline:
+            pyproject = Path(args.pyproject) if args.pyproject else Path("pyproject.toml")
+            tolerances = _report.tolerances(pyproject, list(args.tolerance))
+            regressions = gate(merged.report, Path(args.baseline), tolerances)
+            merged.report["baseline"] = {
+                "path": args.baseline,
+                "tolerances": tolerances,
+                "regressions": [r.to_dict() for r in regressions],
+            }
+        _report.write(output, merged.report)
+    except (MergeError, _report.ReportError) as exc:
+        _error(str(exc))
+        return EXIT_ERROR
+    except OSError as exc:
+        _error(f"cannot write {exc.filename or output}: {exc.strerror or exc}")
+        return EXIT_ERROR
+    for warning in merged.warnings:
+        print(f"{PROG}: warning: {warning}", file=sys.stderr)
+    if not args.quiet:
+        for line in scorecard.format_scorecard(merged.report):
+            print(line)
+    tests = len(merged.report["tests"])
+    where = f"; traces: {merged.traces_copied} file(s) in {merged.trace_dir}" if merged.trace_dir else ""
+    print(f"merged {len(merged.report['merged_from'])} report(s), {tests} test(s) -> {output}{where}")
+    for regression in regressions:
+        print(f"REGRESSION {regression.message}")
+    if args.baseline:
+        verdict = f"{len(regressions)} regression(s)" if regressions else "no regressions"
+        print(f"agentops baseline: {verdict} against {args.baseline}")
+    return EXIT_FOUND if regressions else EXIT_OK
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argparse parser that hands ``NAME ...`` to another parser when NAME is one of its delegates.
+
+    ``agentops report TRACE_DIR`` takes a positional folder, so ``agentops report merge`` cannot be
+    an argparse subcommand of it; the ``report`` parser delegates the word ``merge`` instead.
+    """
+
+    delegates: dict[str, argparse.ArgumentParser]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.delegates = {}
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        if words and words[0] in self.delegates:
+            return self.delegates[words[0]].parse_known_args(words[1:], namespace)
+        return super().parse_known_args(words, namespace)
+
+
+def _add_report_merge(report: argparse.ArgumentParser) -> None:
+    assert isinstance(report, _Parser)
+    merge = argparse.ArgumentParser(
+        prog=f"{PROG} report merge",
+        description="Merge the --agent-report files of CI shards (or xdist runs) into one report, re-aggregated "
+        "from every test's figures as one unsharded run would be, and copy their trace folders into one "
+        "(a report's traces are found from the 'trace_dir' it records; a folder given as INPUT is merged too). "
+        "With --baseline, gate the merged report as --agent-baseline would: exit 1 on a regression. "
+        "Exit 2 on an unreadable input, a test in two reports, or a trace file two shards wrote differently.",
+    )
+    merge.add_argument("inputs", nargs="+", metavar="INPUT", help="report JSON files (and trace folders)")
+    merge.add_argument("-o", "--output", default="merged.json", metavar="OUT.json", help="default: merged.json")
+    merge.add_argument(
+        "--trace-dir", metavar="DIR", help="where the merged traces go (default: traces/ next to OUT.json)"
+    )
+    merge.add_argument("--baseline", metavar="PATH", help="compare with this report; exit 1 on a regression")
+    merge.add_argument(
+        "--tolerance",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a baseline tolerance (as agentops_baseline_tolerance); repeatable",
+    )
+    merge.add_argument(
+        "--pyproject", metavar="PATH", help="read [tool.agentops.baseline] here (default: ./pyproject.toml)"
+    )
+    merge.add_argument("--quiet", "-q", action="store_true", help="do not print the merged scorecard")
+    merge.set_defaults(func=cmd_report_merge)
+    report.delegates["merge"] = merge
 
 
 # ---- parser ------------------------------------------------------------------------------------
@@ -283,7 +434,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit codes: 0 ok, 1 differences/findings, 2 bad input.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} (pytest-agentops) {__version__}")
-    groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True)
+    groups = parser.add_subparsers(dest="group", metavar="GROUP", required=True, parser_class=_Parser)
     cassettes = groups.add_parser(
         "cassettes",
         help="list, show, diff, audit and import cassettes",
@@ -393,6 +544,27 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--json", action="store_true", help="print the replayed steps as JSON")
     verify.set_defaults(func=cmd_sim_verify)
 
+    model = groups.add_parser(
+        "model", help="run the fake model on its own", description="The fake model outside pytest."
+    )
+    model_commands = model.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    model_serve = model_commands.add_parser(
+        "serve",
+        help="serve the fake model (OpenAI and Anthropic wire formats) on a loopback port, to record from",
+        description="Serve the fake model on a loopback port until interrupted: a stand-in for api.openai.com and "
+        "api.anthropic.com while recording (pytest --agent-record --agent-staging openai=URL). It answers "
+        "from a script file (JSON or YAML: a list of turns, see docs/fake-model.md), or without one by the "
+        "rule 'call the first tool offered, then answer TEXT'. Prints its base URL.",
+    )
+    model_serve.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    model_serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    model_serve.add_argument("--script", metavar="FILE", help="answer with these turns, in order (JSON or YAML)")
+    model_serve.add_argument("--loop", action="store_true", help="start the script over when it runs out")
+    model_serve.add_argument(
+        "--text", default="Done.", help="without --script: the answer after the tool call (default: Done.)"
+    )
+    model_serve.set_defaults(func=cmd_model_serve)
+
     imp = commands.add_parser(
         "import",
         help="convert a vcrpy / pytest-recording YAML cassette",
@@ -406,13 +578,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = groups.add_parser(
         "report",
+        epilog="'agentops report merge A.json B.json ... -o merged.json' merges CI shards' reports and traces "
+        "(see 'agentops report merge --help').",
         help="render trace files (--agent-trace-dir) as one self-contained HTML page",
         description="Render the JSONL traces under TRACE_DIR (written by pytest --agent-trace-dir=TRACE_DIR) as one "
         "HTML file with no external resources: the scorecard, and per test its budget meters and a timeline of "
         "model calls, tool calls, denials and misses with their payloads. Exit 2 when TRACE_DIR is missing, "
         "holds no trace, or a trace line is corrupt.",
     )
-    report.add_argument("trace_dir", metavar="TRACE_DIR", help="the folder --agent-trace-dir wrote")
+    report.add_argument(
+        "trace_dir",
+        metavar="TRACE_DIR",
+        help="the folder --agent-trace-dir wrote, or a report JSON that says where its traces are "
+        "(one written with --agent-trace-dir, or by 'agentops report merge')",
+    )
     report.add_argument("-o", "--output", default="report.html", metavar="OUT.html", help="default: report.html")
     report.add_argument(
         "--scorecard",
@@ -421,6 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--title", default=None, help="page title (default: pytest-agentops report)")
     report.set_defaults(func=cmd_report)
+    _add_report_merge(report)
     return parser
 
 

@@ -535,7 +535,8 @@ def _latency_table(report: Mapping[str, Any]) -> str:
         return ""
     head = ("step", "calls", "p50", "p95")
     table = _table(("agent", *head), body, numeric_from=2) if several else _table(head, body, numeric_from=1)
-    return "<div><h3>Latency by step</h3>" + table + "</div>"
+    # A row of its own: step names are long, and in a third of the row the table was cut off.
+    return '<div class="wide"><h3>Latency by step</h3>' + table + "</div>"
 
 
 def _denials_table(report: Mapping[str, Any]) -> str:

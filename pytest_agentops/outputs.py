@@ -416,6 +416,10 @@ class OutputHooks:
             if self.regressions and session.exitstatus == pytest.ExitCode.OK:
                 session.exitstatus = pytest.ExitCode.TESTS_FAILED
         if settings.report_path is not None:
+            if settings.trace_dir is not None:  # so `agentops report merge` finds each shard's traces
+                from .merge import relative_trace_dir
+
+                built["trace_dir"] = relative_trace_dir(settings.trace_dir, settings.report_path)
             try:
                 redactor = self._redactor()
                 _report.write(settings.report_path, redactor.value(built) if redactor is not None else built)

@@ -1,8 +1,8 @@
 """The docs site builds strictly, every code block in it runs, and the reference cannot drift.
 
-Every fenced code block of ``docs/*.md`` and ``README.md`` is a test case (id ``docs/page.md:LINE``,
-the line of its opening fence). How a block runs depends on its language and on directives, HTML
-comments (invisible on the site) on the lines directly above the fence:
+Every fenced code block of ``docs/*.md``, ``README.md`` and ``examples/*/README.md`` is a test case
+(id ``docs/page.md:LINE``, the line of its opening fence). How a block runs depends on its language
+and on directives, HTML comments (invisible on the site) on the lines directly above the fence:
 
 =========================  ========================================================================
 block                      what the test does
@@ -47,8 +47,9 @@ Other directives:
   (other output blocks between are fine; ``from=ID`` names a run marked ``<!-- id: ID -->``)
   must produce it: its terminal output (pytest), what it printed (python), or with
   ``file=PATH`` a file it wrote. Text is compared line by line in order, gaps allowed, spaces
-  collapsed, durations/ids/timestamps masked, ``...`` matching anything; JSON as a pattern (keys left
-  out are not compared, ``"..."`` matches anything, timings by type). See docs_blocks/compare.py.
+  collapsed, durations/ids/timestamps masked, pytest's banners by their title (inner sessions print
+  80 columns wide), ``...`` matching anything; JSON as a pattern (keys left out are not compared,
+  ``"..."`` matches anything, timings by type). See docs_blocks/compare.py.
 - ``<!-- env: NAME=VALUE ... -->``: environment variables for the run.
 - ``<!-- subprocess -->`` on a test module: run the inner session in a subprocess (for blocks that
   set process-wide state, such as OpenTelemetry's global tracer provider).
@@ -271,6 +272,10 @@ def test_reference_lists_every_cli_command_and_option() -> None:
                 long = [s for s in action.option_strings if s.startswith("--")]
                 if prefix.count(" ") >= 2 and long and f"`{long[0]}" not in _section(prefix):
                     missing.append(f"{prefix} {long[0]}")
+        for name, sub in getattr(parser, "delegates", {}).items():  # `agentops report merge`
+            if f"`{prefix} {name}" not in _reference():
+                missing.append(f"{prefix} {name}")
+            walk(sub, f"{prefix} {name}")
 
     walk(build_parser(), "agentops")
     assert missing == []

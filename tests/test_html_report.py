@@ -393,6 +393,11 @@ def test_report_in_a_browser(run_dir: Path, browser: Any, tmp_path: Path) -> Non
     page.on("request", lambda r: requests.append(r.url))
     page.goto(url)
 
+    clipped = page.evaluate(
+        "() => [...document.querySelectorAll('#scorecard .scroll')]"
+        ".filter(s => s.scrollWidth > s.clientWidth).map(s => s.parentElement.querySelector('h3').textContent)"
+    )
+    assert clipped == []  # no scorecard table is cut off at 1280 px (the latency table was)
     test = {name: page.locator(f'details.test[data-name^="test_agent.py::{name}"]') for name in PASSED + FAILED}
     assert all(test[name].is_visible() for name in test)
     assert page.locator("script").count() == 2 and page.evaluate("typeof window.alert") == "function"

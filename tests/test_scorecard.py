@@ -208,6 +208,7 @@ def test_scorecard_report_junit_and_xdist(scored: Project) -> None:
     two = json.loads((scored.path / "out" / "two.json").read_text())
     for t in one["tests"]:
         t["trace_file"] = None  # the xdist run wrote no traces
+    assert one.pop("trace_dir") == "../traces"  # where one.json's traces are, relative to it
     assert _timeless(two) == _timeless(one)
     sink = [json.loads(line) for line in (scored.path / "sink.log").read_text().splitlines()]
     assert len(sink) == 1 and sink[0]["worker"] is False and sink[0]["tests"] == 7

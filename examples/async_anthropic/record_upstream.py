@@ -1,6 +1,6 @@
 """A stand-in for api.anthropic.com, used once to record this example's cassettes.
 
-This machine has no internet and no Anthropic key, so the cassettes in
+The cassettes were made without internet access or an Anthropic key, so the ones in
 ``cassettes/examples/async_anthropic/`` were recorded against this local server instead of the
 real API. It is the library's own fake model (``pytest_agentops.FakeModel``, which speaks the
 Anthropic Messages wire format, streamed as SSE like the real API) served on a loopback port,

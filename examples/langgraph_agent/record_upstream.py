@@ -1,6 +1,6 @@
 """A stand-in for api.openai.com, used once to record this example's cassettes.
 
-This machine has no internet and no OpenAI key, so the cassettes in
+The cassettes were made without internet access or an OpenAI key, so the ones in
 ``cassettes/examples/langgraph_agent/`` were recorded against this local server instead of the
 real API. It is the library's own fake model (``pytest_agentops.FakeModel``, which speaks the
 OpenAI Chat Completions wire format) served on a loopback port, answering like a competent model

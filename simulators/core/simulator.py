@@ -661,22 +661,56 @@ class Simulator:
             )
 
     def assert_wrote(self, resource: str, **fields: Any) -> None:
-        """Some create/update of ``resource`` left an object whose fields include ``fields``."""
+        """Some create/update of ``resource`` left an object whose fields include ``fields``.
+
+        Names are looked up as written, as ``a__b`` paths, and as the service's flat names
+        (``field_value``); a failure shows the closest write field by field (``simulators.core.fieldmatch``).
+        """
+        from simulators.core import fieldmatch
+
         names = {resource}
         for spec in self.resources:
             if resource in (spec.name, spec.singular):
                 names = {spec.name, spec.singular}
         relevant = [e for e in self.ledger.writes() if any(c.resource in names for c in e.changes)]
-        for e in relevant:
-            for c in e.changes:
-                after = c.after
-                if c.resource in names and after is not None and _matches(after, fields):
-                    return
+        written = [c for e in relevant for c in e.changes if c.resource in names and c.after is not None]
+        objects = [(c, after) for c in written if (after := c.after) is not None]
+
+        def lookup(obj: Mapping[str, Any], name: str) -> Any:
+            return self.field_value(resource, obj, name)
+
+        for _, obj in objects:
+            if fieldmatch.score(obj, fields, lookup) == len(fields):
+                return
+        lines = [f"expected a write to {self.name} {resource} with {fields!r}"]
+        if objects:
+            change, closest = max(reversed(objects), key=lambda pair: fieldmatch.score(pair[1], fields, lookup))
+            lines.append(f"closest: {change.op} {change.resource} {change.id}:")
+            flat = self.flat_field_names(resource, closest)
+            lines.extend("  " + line for line in fieldmatch.describe(closest, fields, lookup, flat))
+        hint = self.wrote_hint(resource, fields)
+        if hint:
+            lines.append(hint)
         shown = relevant or self.ledger.writes()
-        raise AssertionError(
-            f"expected a write to {self.name} {resource} with {fields!r}; "
-            f"{'writes to ' + resource if relevant else 'all writes'}:\n{self.ledger.format(shown)}"
-        )
+        lines.append(f"{'writes to ' + resource if relevant else 'all writes'}:\n{self.ledger.format(shown)}")
+        raise AssertionError("\n".join(lines))
+
+    def field_value(self, resource: str, obj: Mapping[str, Any], name: str) -> Any:
+        """Field ``name`` of a written object, for ``assert_wrote``; ``fieldmatch.MISSING`` if absent.
+
+        The default reads the wire shape (and ``a__b`` paths); a service adds its own flat names.
+        """
+        from simulators.core.fieldmatch import by_path
+
+        return by_path(obj, name)
+
+    def flat_field_names(self, resource: str, obj: Mapping[str, Any]) -> list[str]:
+        """Names ``field_value`` accepts beyond the object's own keys (for spelling suggestions)."""
+        return []
+
+    def wrote_hint(self, resource: str, fields: Mapping[str, Any]) -> str | None:
+        """A service-specific line for a failed ``assert_wrote`` (where such data really lives)."""
+        return None
 
     def assert_no_duplicate_side_effects(self) -> None:
         groups = self.ledger.duplicates()
@@ -750,12 +784,3 @@ def _fault_error(kind: str, retry_after: float) -> SimError:
     if kind == "503":
         return SimError("service_unavailable", "The service is temporarily unavailable (injected fault).")
     return SimError("service_error", "An error occurred with our connection to the service (injected fault).")
-
-
-def _matches(actual: Any, expected: Any) -> bool:
-    if isinstance(expected, Mapping) and isinstance(actual, Mapping):
-        return all(k in actual and _matches(actual[k], v) for k, v in expected.items())
-    if isinstance(expected, BaseModel):
-        expected = expected.model_dump(mode="json")
-        return _matches(actual, expected)
-    return bool(actual == expected)

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from simulators.core.errors import SimError
+from simulators.core.fieldmatch import MISSING
 from simulators.core.simulator import Simulator
 from simulators.core.state import ResourceSpec
 from simulators.core.wire import SimResponse
@@ -70,6 +71,22 @@ class CrmSimulator(Simulator):
 
     def extra_headers(self, request_id: str) -> dict[str, str]:
         return {"X-HubSpot-Correlation-Id": correlation_id(request_id, "")}
+
+    # -------------------------------------------------------- assertions
+    def field_value(self, resource: str, obj: Mapping[str, Any], name: str) -> Any:
+        """HubSpot keeps an object's fields under ``properties``: ``assert_wrote("contacts",
+        email=...)`` reads them by their flat names (as ``seed()`` takes them), and since HubSpot
+        sends every property as a string, a number matches its string form (``amount=4900``)."""
+        value = super().field_value(resource, obj, name)
+        properties = obj.get("properties")
+        if value is MISSING and isinstance(properties, Mapping) and name in properties:
+            found = properties[name]
+            return _PropertyValue(found) if isinstance(found, str) else found
+        return value
+
+    def flat_field_names(self, resource: str, obj: Mapping[str, Any]) -> list[str]:
+        properties = obj.get("properties")
+        return list(properties) if isinstance(properties, Mapping) else []
 
     # ----------------------------------------------------------- seeding
     def prepare_seed(self, resource: str, row: dict[str, Any]) -> dict[str, Any]:
@@ -211,3 +228,19 @@ class CrmSimulator(Simulator):
         from .demo import seed_demo
 
         return seed_demo(self, tenant=tenant)
+
+
+class _PropertyValue(str):
+    """A HubSpot property (always a string on the wire) that also equals the number it spells."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, int | float) and not isinstance(other, bool):
+            try:
+                return float(self) == float(other)
+            except ValueError:
+                return False
+        return str.__eq__(self, other)
+
+    __hash__ = str.__hash__

@@ -77,6 +77,23 @@ class TicketingSimulator(Simulator):
     def extra_headers(self, request_id: str) -> dict[str, str]:
         return {"X-Zendesk-API-Version": "v2", "X-Request-Id": request_id}
 
+    # -------------------------------------------------------- assertions
+    def field_value(self, resource: str, obj: Mapping[str, Any], name: str) -> Any:
+        """Zendesk's nested fields by flat name: ``custom_fields={360001: "gold"}`` matches the
+        ``[{"id": 360001, "value": "gold"}]`` list by id (other ids may be there too)."""
+        value = super().field_value(resource, obj, name)
+        if name == "custom_fields" and isinstance(value, list):
+            return _CustomFields(value)
+        return value
+
+    def wrote_hint(self, resource: str, fields: Mapping[str, Any]) -> str | None:
+        if resource in ("tickets", "ticket") and fields.keys() & {"comment", "comments", "body"}:
+            return (
+                "a ticket's comments are their own resource: "
+                "ticketing.assert_wrote('comments', ticket_id=<id>, body=..., public=...)"
+            )
+        return None
+
     # ----------------------------------------------------------- seeding
     def api_user(self, *, tenant: str | None = None) -> User:
         """The tenant's API Agent: the user every token acts as (``/api/v2/users/me.json``)."""
@@ -201,3 +218,15 @@ class TicketingSimulator(Simulator):
         from .demo import seed_demo
 
         return seed_demo(self, tenant=tenant)
+
+
+class _CustomFields(list[Any]):
+    """Zendesk's ``custom_fields`` list, which a ``{id: value}`` dict also matches (a subset, by id)."""
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mapping):
+            values = {str(f.get("id")): f.get("value") for f in self if isinstance(f, Mapping)}
+            return all(str(k) in values and values[str(k)] == v for k, v in other.items())
+        return list.__eq__(self, other)
+
+    __hash__ = None  # a list: unhashable

@@ -126,8 +126,8 @@ def parse(text: str, page: str) -> list[Block]:
 
 
 def pages() -> list[Path]:
-    """Every page whose blocks are tested: docs/*.md and the README."""
-    return [*sorted((REPO / "docs").glob("*.md")), REPO / "README.md"]
+    """Every page whose blocks are tested: docs/*.md, the README and the examples' READMEs."""
+    return [*sorted((REPO / "docs").glob("*.md")), REPO / "README.md", *sorted(REPO.glob("examples/*/README.md"))]
 
 
 def all_blocks() -> dict[str, list[Block]]:

@@ -24,7 +24,7 @@ from .blocks import REPO, DocsError
 from .compare import match_lines
 from .runners import SHELL_COMMANDS, Context, compare_outputs, inner_pytest, write_project
 
-_SEPARATORS = {"&&", "||", ";", "|"}
+_SEPARATORS = {"&&", "||", ";", "|", "&"}  # "&": a background job ends a command
 
 
 @dataclass
@@ -118,6 +118,9 @@ def check_command(ctx: Context, words: list[str]) -> None:
             raise DocsError(f"mkdocs {' '.join(args)}: expected mkdocs build/serve")
     elif tool == "python -m mkdocs":
         check_command(ctx, ["mkdocs", *args])
+    elif tool in ("python", "python3") and args and args[0].endswith(".py"):
+        if not (REPO / args[0]).is_file():  # a script of the repository, run from its root
+            raise DocsError(f"python {args[0]}: no such file in the repository")
     elif tool not in SHELL_COMMANDS:
         raise DocsError(
             f"{' '.join(words)}: the docs test knows pytest, agentops, pip, mkdocs and "

@@ -2,7 +2,8 @@
 
 Text: every non-empty line of the docs block must appear in the real output, in order (other lines
 may come between, like ``fnmatch_lines``), after both are normalised: runs of spaces collapsed,
-durations and ids masked. ``...`` inside a line matches anything; a line that is only ``...`` is
+durations and ids masked, pytest's banners reduced to their title (their width follows the
+terminal's). ``...`` inside a line matches anything; a line that is only ``...`` is
 a gap. JSON: the docs value is a pattern: a dict's keys must be present with matching values (keys
 it leaves out are not compared; ``"...": "..."`` says so explicitly), lists match item by item (a
 last item ``"..."`` allows more), the string ``"..."`` matches anything, and timing/id fields match
@@ -42,12 +43,27 @@ _HEX_ID = re.compile(r"\b[0-9a-f]{32}\b")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})?")
 _DECIMAL = re.compile(r"(?<![\d$.])\d+\.\d+(?![\d%.])")
 _STEP_ROW = re.compile(r"^\d+ (?:model|tool) ")
-_BANNER = re.compile(r"^=+ (.*?) =+$")  # pytest centres banners: their width follows the text (a duration)
+
+
+# pytest pads its section banners (``=== 8 passed in 1.72s ===``) and rules to the terminal width,
+# so their length depends on the terminal and on the text inside (a duration's digits): compared
+# as the title between three of the fill character.
+_BANNER = re.compile(r"^([=_-])\1{2,} (.*?) \1{2,}$")
+_RULE = re.compile(r"^([=_-])\1{5,}$")
+
+
+def normalize_banner(line: str) -> str:
+    """A pytest banner or rule with its padding reduced to three fill characters."""
+    found = _BANNER.match(line)
+    if found:
+        fill = found.group(1) * 3
+        return f"{fill} {found.group(2)} {fill}"
+    found = _RULE.match(line)
+    return found.group(1) * 3 if found else line
 
 
 def normalize_line(line: str) -> str:
-    line = " ".join(line.split())
-    line = _BANNER.sub(r"=== \1 ===", line)
+    line = normalize_banner(" ".join(line.split()))
     line = _HEX_ID.sub("<id>", line)
     line = _ISO.sub("<time>", line)
     if _STEP_ROW.match(line):  # seq kind tool/model backend status tokens ms note: ms varies

@@ -33,7 +33,7 @@ SPEED_PLUGINS = (
     "cacheprovider",
 )
 DEFAULT_MODULE = "test_example.py"
-SHELL_COMMANDS = {"echo", "cd", "export", "cat", "ls", "git", "mkdir", "cp", "mv", "rm", "tox", "ruff", "mypy"}
+SHELL_COMMANDS = {"echo", "cd", "export", "cat", "ls", "git", "mkdir", "cp", "mv", "rm", "tox", "ruff", "mypy", "kill"}
 
 
 @dataclass
@@ -135,7 +135,15 @@ def write_project(ctx: Context, extra: dict[str, str] | None = None) -> None:
         target.write_text(text, encoding="utf-8")
 
 
+# Inner sessions print as on an 80-column terminal whatever runs the docs test (a wide terminal, a
+# CI log with COLUMNS set): pytest truncates summary lines to the width. Banners are compared by
+# their title anyway (compare.normalize_banner). A block's <!-- env: --> may still set COLUMNS.
+TERMINAL = {"COLUMNS": "80"}
+
+
 def _env(ctx: Context) -> None:
+    for name, value in TERMINAL.items():
+        ctx.monkeypatch.setenv(name, value)
     for word in shlex.split(ctx.block.get("env")):
         name, _, value = word.partition("=")
         ctx.monkeypatch.setenv(name, value)
@@ -160,6 +168,7 @@ def run_python(ctx: Context) -> None:
     script = ctx.root / "docs_block.py"
     script.write_text(_numbered(block), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ctx.root), str(REPO)]), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.update(TERMINAL)
     env.pop("PYTEST_XDIST_WORKER", None)
     for word in shlex.split(block.get("env")):
         name, _, value = word.partition("=")
@@ -286,7 +295,7 @@ def run_excerpt(ctx: Context) -> None:
     if not block.is_test_module:
         return
     args = shlex.split(block.get("pytest")) or [block.get("excerpt")]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **TERMINAL}
     env.pop("PYTEST_XDIST_WORKER", None)
     env.pop("PYTEST_CURRENT_TEST", None)
     # Nothing written into the repository: no cache; traces (if asked for) go to the test's folder.
