@@ -27,8 +27,6 @@ def _error(message: str) -> None:
 
 def cmd_sim_serve(args: argparse.Namespace) -> int:
     """Run one simulator on a loopback port until interrupted (for non-Python agents and demos)."""
-    import signal
-    import threading
 
     from simulators import SIMULATORS, simulator_class
 
@@ -53,15 +51,7 @@ def cmd_sim_serve(args: argparse.Namespace) -> int:
         _error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
         return EXIT_ERROR
     print(f"{args.name} simulator on {server.base_url}  (API key: {sim.api_key})", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return EXIT_OK
+    return _serve_until_stopped(server.stop)
 
 
 def cmd_sim_verify(args: argparse.Namespace) -> int:
@@ -89,8 +79,6 @@ def cmd_sim_verify(args: argparse.Namespace) -> int:
 
 def cmd_model_serve(args: argparse.Namespace) -> int:
     """Serve the fake model on a loopback port until interrupted: a stand-in upstream for recording."""
-    import signal
-    import threading
 
     from .fakes import FakeModel
     from .fakes.standin import FirstTool, ScriptFileError, load_script
@@ -115,6 +103,14 @@ def cmd_model_serve(args: argparse.Namespace) -> int:
     url = fake.loopback_url
     print(f"fake model on {url}: {how}", flush=True)
     print(f"  record with: pytest --agent-record --agent-staging openai={url}  (or anthropic={url})", flush=True)
+    return _serve_until_stopped(fake.close)
+
+
+def _serve_until_stopped(stop_serving: Callable[[], object]) -> int:
+    """Block until Ctrl-C or SIGTERM (a CI job's kill), then stop the server cleanly."""
+    import signal
+    import threading
+
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
@@ -122,7 +118,7 @@ def cmd_model_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        fake.close()
+        stop_serving()
     return EXIT_OK
 
 
