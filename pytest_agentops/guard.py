@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -271,7 +271,27 @@ def activate(item: pytest.Item, run: Run, tap: Tap, *, tools: bool = True) -> It
             tap.gates.remove(deferred.gate)
 
 
-class Deferred:
+class _Delegate:
+    """The ``@tool`` and gate calls of a guard that is found (or built) only when first needed."""
+
+    def get(self) -> Guard | None:
+        raise NotImplementedError
+
+    def gate(self, live: LiveRequest) -> Reply | None:
+        guard = self.get()
+        return guard.gate(live) if guard is not None else None
+
+    def check_python(self, spec: ToolSpec, arguments: dict[str, Any]) -> Denial | None:
+        guard = self.get()
+        return guard.check_python(spec, arguments) if guard is not None else None
+
+    def record_python(self, spec: ToolSpec, arguments: Any, **details: Any) -> None:
+        guard = self.get()
+        if guard is not None:
+            guard.record_python(spec, arguments, **details)
+
+
+class Deferred(_Delegate):
     """The test's guard, built when first needed; ``item.stash[GUARD]`` holds it from then on."""
 
     def __init__(self, item: pytest.Item, run: Run) -> None:
@@ -285,14 +305,16 @@ class Deferred:
             self._item.stash[GUARD] = self.real
         return self.real
 
-    def gate(self, live: LiveRequest) -> Reply | None:
-        return self.get().gate(live)
 
-    def check_python(self, spec: ToolSpec, arguments: dict[str, Any]) -> Denial | None:
-        return self.get().check_python(spec, arguments)
+class Opening(_Delegate):
+    """The ``@tool`` guard of a test outside the scope: a tool call first opens the test's tap and guard."""
 
-    def record_python(self, spec: ToolSpec, arguments: Any, **details: Any) -> None:
-        self.get().record_python(spec, arguments, **details)
+    def __init__(self, open_guard: Callable[[], Deferred | None]) -> None:
+        self._open_guard = open_guard
+
+    def get(self) -> Guard | None:
+        deferred = self._open_guard()
+        return deferred.get() if deferred is not None else None
 
 
 def failure_text(guard: Guard, lines: list[str]) -> str:

@@ -277,11 +277,6 @@ class OutputHooks:
             self.errors.append(f"{item.nodeid}: {type(exc).__name__}: {exc}")
         return report
 
-    def _run(self, item: pytest.Item) -> Run | None:
-        from .plugin import RUN
-
-        return item.stash.get(RUN, None)
-
     def _agent_test(self, item: pytest.Item) -> bool:
         """An agent test has a row even when it never ran its body (skipped at setup: no run)."""
         from .plugin import SETTINGS as TAP_SETTINGS

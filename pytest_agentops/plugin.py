@@ -319,16 +319,13 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
 
     _hold_interception(request.config)
     item = request.node
-    eager = asks_for_agentops(item, settings)
-    opener = item.stash[OPENER] = Opener(item, settings, lazy=not eager)
-    if eager:
-        opener.open()
-        try:
-            yield
-        finally:
-            opener.close()
-        return
-    with session.pending(opener.open), use_guard(LazyGuard(opener)):
+    opener = item.stash[OPENER] = Opener(item, settings, eager=asks_for_agentops(item, settings))
+    with contextlib.ExitStack() as lazy:
+        if opener.eager:
+            opener.open()
+        else:  # a request, a tool call or a blocked socket opens it
+            lazy.enter_context(session.pending(opener.open))
+            lazy.enter_context(use_guard(_guard.Opening(opener.open_guard)))
         try:
             yield
         finally:
@@ -338,8 +335,8 @@ def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]
 class Opener:
     """One test's run, tap, simulators and guard, opened once (a second ``open`` returns the same tap)."""
 
-    def __init__(self, item: pytest.Item, settings: _config.Settings, *, lazy: bool) -> None:
-        self.item, self.settings, self.lazy = item, settings, lazy
+    def __init__(self, item: pytest.Item, settings: _config.Settings, *, eager: bool) -> None:
+        self.item, self.settings, self.eager = item, settings, eager
         self.tap: Tap | None = None
         self.guard: _guard.Deferred | None = None
         self._opening = False
@@ -349,47 +346,25 @@ class Opener:
         if self.tap is None and not self._opening:  # a request made while opening finds no tap yet
             self._opening = True
             try:
-                self.tap, self.guard = self._stack.enter_context(
-                    _test_tap(self.item, self.settings, tools=not self.lazy)
-                )
+                self.tap, self.guard = self._stack.enter_context(_test_tap(self.item, self.settings, eager=self.eager))
             finally:
                 self._opening = False
         return self.tap
+
+    def open_guard(self) -> _guard.Deferred | None:
+        self.open()
+        return self.guard
 
     def close(self) -> None:
         self._stack.close()
 
 
-class LazyGuard:
-    """The ``@tool`` guard of a test outside the scope: a tool call opens the test's tap and guard."""
-
-    def __init__(self, opener: Opener) -> None:
-        self._opener = opener
-
-    def get(self) -> Any:
-        self._opener.open()
-        deferred = self._opener.guard
-        return deferred.get() if deferred is not None else None
-
-    def gate(self, live: Any) -> Any:
-        guard = self.get()
-        return guard.gate(live) if guard is not None else None
-
-    def check_python(self, spec: Any, arguments: dict[str, Any]) -> Any:
-        guard = self.get()
-        return guard.check_python(spec, arguments) if guard is not None else None
-
-    def record_python(self, spec: Any, arguments: Any, **details: Any) -> None:
-        guard = self.get()
-        if guard is not None:
-            guard.record_python(spec, arguments, **details)
-
-
 @contextlib.contextmanager
 def _test_tap(
-    item: pytest.Item, settings: _config.Settings, *, tools: bool
+    item: pytest.Item, settings: _config.Settings, *, eager: bool
 ) -> Iterator[tuple[Tap, _guard.Deferred | None]]:
-    """``tools``: make its guard the ``@tool`` guard (a lazy test set a ``LazyGuard`` at setup instead)."""
+    """``eager``: the test asked for agentops, so its guard is the ``@tool`` guard from setup (a lazy
+    test set a ``guard.Opening`` instead)."""
     from .session import open_tap
     from .sims import SimSet
 
@@ -399,7 +374,7 @@ def _test_tap(
     path = cassette_path_for(item, settings)
     redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
     hook = redact if redact.get_hookimpls() else None
-    in_scope = asks_for_agentops(item, settings) or path.is_file()
+    in_scope = eager or path.is_file()
     marker = item.get_closest_marker("agent_cassette")
     try:
         with open_tap(settings, run, path, hook, in_scope=in_scope) as tap:
@@ -407,7 +382,7 @@ def _test_tap(
             tap.record_errors = settings.record_errors or bool(marker and marker.kwargs.get("record_errors"))
             item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
             try:
-                with _guard.activate(item, run, tap, tools=tools) as deferred:
+                with _guard.activate(item, run, tap, tools=eager) as deferred:
                     yield tap, deferred
             finally:
                 sims.close()
