@@ -7,6 +7,7 @@ modules imported by each command. Exit codes: 0 ok, 1 differences or findings, 2
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -66,10 +67,8 @@ def _sim_serve_stdio(sim: Any, args: argparse.Namespace) -> int:
         _error("--stdio serves MCP only; use: agentops sim serve NAME --mcp --stdio")
         return EXIT_ERROR
     print(f"{args.name} simulator: MCP over stdio  (API key: {sim.api_key})", file=sys.stderr, flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         serve_stdio(sim, sys.stdin.buffer, sys.stdout.buffer, token=args.token)
-    except KeyboardInterrupt:
-        pass
     return EXIT_OK
 
 
