@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from pytest_agentops.fakes import Conversation, FakeModel
+from pytest_agentops.backends.model import Conversation, FakeModel
 
 NOTE_TO_CONTACT = 202  # HubSpot's association type id: note -> contact
 
