@@ -21,6 +21,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlsplit
 
+import pydantic_core
+
 from simulators.core.wire import SimResponse
 
 if TYPE_CHECKING:
@@ -284,7 +286,7 @@ class McpEndpoint:
         result: dict[str, Any] = {"content": [{"type": "text", "text": text}], "isError": response.status >= 400}
         if response.body:
             try:
-                body = json.loads(response.body)
+                body = pydantic_core.from_json(response.body)
             except ValueError:
                 body = None
             if isinstance(body, dict):
@@ -312,7 +314,7 @@ def _is_modern(params: Mapping[str, Any], headers: Mapping[str, str]) -> bool:
 # ------------------------------------------------------------------- HTTP
 def _json(status: int, payload: Any, extra: Mapping[str, str] | None = None) -> SimResponse:
     headers = {"Content-Type": "application/json", **(extra or {})}
-    return SimResponse(status, headers, json.dumps(payload).encode())
+    return SimResponse(status, headers, pydantic_core.to_json(payload))
 
 
 def serve_http(sim: Simulator, method: str, url: str, headers: Mapping[str, str], body: bytes) -> SimResponse:
@@ -323,8 +325,8 @@ def serve_http(sim: Simulator, method: str, url: str, headers: Mapping[str, str]
         err = RpcError(INVALID_REQUEST, f"Method Not Allowed: {method} {MCP_PATH} (this server answers POST only)")
         return _json(405, _error_reply(None, err), {"Allow": "POST"})
     try:
-        payload = json.loads(body or b"")
-    except (ValueError, UnicodeDecodeError) as exc:
+        payload = pydantic_core.from_json(body or b"")
+    except ValueError as exc:
         return _json(400, _error_reply(None, RpcError(PARSE_ERROR, f"Parse error: {exc}")))
     split = urlsplit(url)
     base_path = split.path.rstrip("/")[: -len(MCP_PATH)]
