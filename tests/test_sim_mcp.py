@@ -272,12 +272,68 @@ def test_sim_serve_mcp_stdio_serves_the_official_stdio_client(tmp_path: Path) ->
     assert refused.is_error and refused.meta["status"] == 403
 
 
-def test_sim_serve_stdio_needs_mcp() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest_agentops.cli", "sim", "serve", "crm", "--stdio"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-    assert done.returncode != 0 and "--stdio serves MCP only" in done.stderr
+def test_sim_serve_mcp_prints_the_endpoint_an_mcp_client_reaches() -> None:
+    command = [sys.executable, "-m", "pytest_agentops.cli", "sim", "serve", "billing", "--mcp", "--demo"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proc:
+        try:
+            assert proc.stdout is not None
+            banner, endpoint = proc.stdout.readline(), proc.stdout.readline()
+            key = banner.rsplit("API key: ", 1)[1].rstrip(")\n")
+            url = endpoint.split("MCP (streamable HTTP): ", 1)[1].strip()
+            assert url.startswith("http://127.0.0.1:") and url.endswith("/mcp")
+
+            async def scenario() -> Any:
+                async with connect(url, {"Authorization": f"Bearer {key}"}) as client:
+                    return await client.call_tool("billing.customers.list", {"email": "ada@example.com"})
+
+            found = run(scenario)
+            assert [c["email"] for c in found.structured_content["data"]] == ["ada@example.com"]  # the demo data
+        finally:
+            proc.terminate()
+        assert proc.wait(timeout=10) == 0
+
+
+def test_sim_serve_stdio_needs_mcp(capsys: pytest.CaptureFixture[str]) -> None:
+    from pytest_agentops.cli import main
+
+    assert main(["sim", "serve", "crm", "--stdio"]) == 2
+    assert "--stdio serves MCP only" in capsys.readouterr().err
+
+
+def _call(sim: Any, tool: str, arguments: Any) -> dict[str, Any]:
+    message = {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
+    response = sim.handle("POST", f"{sim.base_url}/mcp", sim.auth_headers(), json.dumps(message).encode())
+    assert response.status == 200, response.body
+    reply: dict[str, Any] = response.json()
+    assert reply["id"] == 7
+    return reply
+
+
+def test_query_arguments_keep_their_nesting_and_path_arguments_are_required() -> None:
+    from simulators import simulator_class
+
+    sim = simulator_class("billing")()
+    old = sim.create_customer(email="old@shop.test")
+    sim.clock.advance(3600)
+    new = sim.create_customer(email="new@shop.test")
+    since = {"created": {"gte": new.created}, "limit": 5}
+
+    listed = _call(sim, "billing.customers.list", since)["result"]
+    over_http = sim.handle("GET", f"{sim.base_url}/v1/customers?created[gte]={new.created}&limit=5", sim.auth_headers())
+    assert listed["structuredContent"] == over_http.json()
+    assert [c["id"] for c in listed["structuredContent"]["data"]] == [new.id] != [old.id]
+
+    missing = _call(sim, "billing.customers.retrieve", {})["result"]
+    assert missing["isError"] is True
+    assert "missing required argument 'customer'" in missing["content"][0]["text"]
+    assert _call(sim, "billing.customers.retrieve", [1])["error"]["code"] == sim_mcp.INVALID_PARAMS
+
+
+def test_a_body_delete_sends_its_arguments_in_the_body() -> None:
+    from simulators import simulator_class
+
+    sim = simulator_class("ticketing")()
+    ticket = sim.create_ticket(subject="Tags", comment={"body": "x"}, tags=["vip", "refund"])
+    result = _call(sim, "ticketing.tags.delete", {"ticket_id": ticket.id, "tags": ["vip"]})["result"]
+    assert result["isError"] is False, result
+    assert sim.get("tickets", ticket.id).tags == ["refund"]
