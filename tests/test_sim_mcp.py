@@ -337,3 +337,12 @@ def test_a_body_delete_sends_its_arguments_in_the_body() -> None:
     result = _call(sim, "ticketing.tags.delete", {"ticket_id": ticket.id, "tags": ["vip"]})["result"]
     assert result["isError"] is False, result
     assert sim.get("tickets", ticket.id).tags == ["refund"]
+
+
+def test_the_tap_can_tell_a_simulators_mcp_endpoint(billing: Any, agent_sims: Any) -> None:
+    from pytest_agentops.backends.sims import mcp_simulator
+
+    assert mcp_simulator(billing.base_url + "/mcp") == "billing"
+    assert mcp_simulator(agent_sims.crm.base_url + "/mcp/") == "crm"
+    assert mcp_simulator(billing.base_url + "/v1/customers") is None
+    assert mcp_simulator("https://weather.example/mcp") is None
