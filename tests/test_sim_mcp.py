@@ -57,15 +57,20 @@ async def all_tools(client: Client) -> list[Any]:
     return found
 
 
-def test_tools_list_pages_through_every_route_with_schemas_and_hints(billing: Any, agent_run: Any) -> None:
-    async def scenario() -> tuple[list[Any], int]:
+def test_tools_list_pages_through_every_route_with_schemas_and_hints(
+    billing: Any, agent_run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def scenario() -> tuple[list[Any], list[Any], int]:
         async with connect(billing.base_url + "/mcp", billing.auth_headers()) as client:
+            whole = (await client.list_tools()).tools
+            monkeypatch.setattr(sim_mcp, "PAGE_SIZE", 25)
             first = await client.list_tools()
-            return await all_tools(client), len(first.tools)
+            return whole, await all_tools(client), len(first.tools)
 
-    tools, first_page = run(scenario)
+    whole, tools, first_page = run(scenario)
 
-    assert len(billing.routes) > sim_mcp.PAGE_SIZE == first_page  # billing's listing needs a cursor
+    assert len(whole) == len(billing.routes) > first_page == 25  # one page by default; a cursor when smaller
+    assert [t.name for t in whole] == [t.name for t in tools]
     assert [t.name for t in tools] == [r.tool for r in billing.routes]
     by_name = {t.name: t for t in tools}
     refund = by_name["billing.refunds.create"]

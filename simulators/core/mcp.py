@@ -32,8 +32,9 @@ if TYPE_CHECKING:
 MCP_PATH = "/mcp"
 HANDSHAKE_VERSIONS = ("2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25")
 MODERN_VERSIONS = ("2026-07-28",)
-#: tools per ``tools/list`` page; billing has more, so its listing walks a cursor
-PAGE_SIZE = 50
+#: tools per ``tools/list`` page. Every simulator fits in one: the official client, asked to call a
+#: tool it has not listed, re-lists only the first page (a tools/list per call for later pages)
+PAGE_SIZE = 100
 #: the argument that carries an ``Idempotency-Key`` for a write (the MCP request's header works too)
 IDEMPOTENCY_ARGUMENT = "idempotency_key"
 
