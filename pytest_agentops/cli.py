@@ -68,7 +68,7 @@ def _sim_serve_stdio(sim: Any, args: argparse.Namespace) -> int:
         return EXIT_ERROR
     print(f"{args.name} simulator: MCP over stdio  (API key: {sim.api_key})", file=sys.stderr, flush=True)
     with contextlib.suppress(KeyboardInterrupt):
-        serve_stdio(sim, sys.stdin.buffer, sys.stdout.buffer, token=args.token)
+        serve_stdio(sim, sys.stdin.buffer, sys.stdout.buffer, token=args.token, dashed=args.mcp_names == "dashed")
     return EXIT_OK
 
 
@@ -547,6 +547,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--stdio", action="store_true", help="with --mcp: speak MCP on stdin/stdout instead of listening on a port"
+    )
+    serve.add_argument(
+        "--mcp-names",
+        choices=("dotted", "dashed"),
+        default="dotted",
+        help="with --stdio: MCP tool names billing.refunds.create (default) or billing-refunds-create "
+        "(for model APIs that allow no dots; over HTTP: <base_url>/mcp?names=dashed)",
     )
     serve.add_argument(
         "--token", default=None, help="with --stdio: the token every MCP call authenticates with (default: the API key)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -351,3 +352,24 @@ def test_the_tap_can_tell_a_simulators_mcp_endpoint(billing: Any, agent_sims: An
     assert mcp_simulator(agent_sims.crm.base_url + "/mcp/") == "crm"
     assert mcp_simulator(billing.base_url + "/v1/customers") is None
     assert mcp_simulator("https://weather.example/mcp") is None
+
+
+def test_dashed_names_suit_model_apis_that_allow_no_dots(billing: Any) -> None:
+    payment = billing.create_payment(4900, customer=billing.create_customer(email="d@shop.test").id)
+
+    async def scenario() -> tuple[list[Any], Any]:
+        async with connect(billing.base_url + "/mcp?names=dashed", billing.auth_headers()) as client:
+            listed = await all_tools(client)
+            return listed, await client.call_tool("billing-refunds-create", {"payment_intent": payment.id})
+
+    listed, refund = run(scenario)
+
+    openai_function_name = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")  # OpenAI's (and Anthropic's) function names
+    assert all(openai_function_name.match(t.name) for t in listed)
+    assert "billing-payment_intents-create" in {t.name for t in listed}
+    assert refund.is_error is False
+    [write] = billing.ledger.writes()
+    assert write.tool == "billing.refunds.create"  # the simulator's name: one policy name for both forms
+    with httpx.Client(base_url=billing.base_url) as http:
+        bad = http.post("/mcp?names=camel", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    assert bad.status_code == 400 and "names=camel: expected dotted or dashed" in bad.json()["error"]["message"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 import pydantic_core
 
@@ -46,7 +46,10 @@ _ENVELOPE_HEADERS = frozenset(
     {"content-type", "content-length", "accept", "host", "mcp-session-id", "mcp-protocol-version", "mcp-method"}
 )
 _CACHEABLE = frozenset({"tools/list", "server/discover"})
-_TOOLS: dict[type[Any], list[dict[str, Any]]] = {}
+_TOOLS: dict[tuple[type[Any], bool], list[dict[str, Any]]] = {}
+#: ``<base_url>/mcp?names=dashed``: tools named ``billing-refunds-create`` for model APIs that allow no
+#: dots in function names (OpenAI's and Anthropic's ``^[a-zA-Z0-9_-]+$``); the dotted name is the default
+NAMES_PARAMETER = "names"
 
 
 class RpcError(Exception):
@@ -90,12 +93,21 @@ def tool_descriptor(route: Route) -> dict[str, Any]:
     }
 
 
-def tools(cls: type[Simulator]) -> list[dict[str, Any]]:
-    """Every route of ``cls`` as an MCP tool, built once per class."""
-    found = _TOOLS.get(cls)
+def tools(cls: type[Simulator], *, dashed: bool = False) -> list[dict[str, Any]]:
+    """Every route of ``cls`` as an MCP tool, built once per class (and name form)."""
+    found = _TOOLS.get((cls, dashed))
     if found is None:
-        found = _TOOLS[cls] = [tool_descriptor(r) for r in cls.routes]
+        found = [tool_descriptor(r) for r in cls.routes]
+        if dashed:
+            found = [{**tool, "name": tool["name"].replace(".", "-")} for tool in found]
+        _TOOLS[(cls, dashed)] = found
     return found
+
+
+def simulator_tool(name: str) -> str:
+    """The simulator tool a wire name calls: ``billing-refunds-create`` is ``billing.refunds.create``
+    (simulator tool names never hold a dash, so both forms are always understood)."""
+    return name.replace("-", ".")
 
 
 def _form(value: Any, prefix: str, out: list[tuple[str, str]]) -> None:
@@ -130,9 +142,10 @@ class McpEndpoint:
     (next-page URLs) point where the caller can follow them.
     """
 
-    def __init__(self, sim: Simulator, origin: str | None = None) -> None:
+    def __init__(self, sim: Simulator, origin: str | None = None, *, dashed: bool = False) -> None:
         self.sim = sim
         self.origin = (origin or sim.base_url).rstrip("/")
+        self.dashed = dashed
 
     def answer(self, payload: Any, headers: Mapping[str, str]) -> Any:
         """The reply to one message or a batch; None when nothing is owed (notifications only)."""
@@ -218,7 +231,7 @@ class McpEndpoint:
 
     # -------------------------------------------------------------- tools
     def list_tools(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        everything = tools(type(self.sim))
+        everything = tools(type(self.sim), dashed=self.dashed)
         cursor = params.get("cursor")
         try:
             start = int(cursor) if cursor is not None else 0
@@ -240,7 +253,7 @@ class McpEndpoint:
         if not isinstance(arguments, dict):
             raise RpcError(INVALID_PARAMS, f"{name}: arguments must be an object")
         try:
-            route = self.sim.router.by_tool(name)
+            route = self.sim.router.by_tool(simulator_tool(name))
         except KeyError:
             raise RpcError(INVALID_PARAMS, f"Unknown tool: {name}", data=name) from None
         try:
@@ -332,7 +345,11 @@ def serve_http(sim: Simulator, method: str, url: str, headers: Mapping[str, str]
     split = urlsplit(url)
     base_path = split.path.rstrip("/")[: -len(MCP_PATH)]
     origin = f"{split.scheme}://{split.netloc}{base_path}" if split.netloc else sim.base_url
-    reply = McpEndpoint(sim, origin).answer(payload, headers)
+    names = parse_qs(split.query).get(NAMES_PARAMETER, ["dotted"])[-1]
+    if names not in ("dotted", "dashed"):
+        err = RpcError(INVALID_REQUEST, f"{MCP_PATH}?{NAMES_PARAMETER}={names}: expected dotted or dashed")
+        return _json(400, _error_reply(None, err))
+    reply = McpEndpoint(sim, origin, dashed=names == "dashed").answer(payload, headers)
     if reply is None:
         return SimResponse(202, {}, b"")
     return _json(200, reply)

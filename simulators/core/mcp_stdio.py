@@ -17,9 +17,11 @@ if TYPE_CHECKING:
     from simulators.core.simulator import Simulator
 
 
-def serve_stdio(sim: Simulator, stdin: IO[bytes], stdout: IO[bytes], *, token: str | None = None) -> None:
+def serve_stdio(
+    sim: Simulator, stdin: IO[bytes], stdout: IO[bytes], *, token: str | None = None, dashed: bool = False
+) -> None:
     """Answer messages until stdin closes (the client's way of ending a stdio session)."""
-    endpoint = McpEndpoint(sim)
+    endpoint = McpEndpoint(sim, dashed=dashed)
     headers = sim.auth_headers(token)
     for line in stdin:
         if not line.strip():
