@@ -7,6 +7,7 @@ modules imported by each command. Exit codes: 0 ok, 1 differences or findings, 2
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -45,13 +46,30 @@ def cmd_sim_serve(args: argparse.Namespace) -> int:
             return EXIT_ERROR
     elif args.demo:
         sim.seed_demo()  # type: ignore[attr-defined]  # each service ships its own demo data
+    if args.stdio:
+        return _sim_serve_stdio(sim, args)
     try:
         server = sim.serve(host=args.host, port=args.port)
     except OSError as exc:
         _error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
         return EXIT_ERROR
     print(f"{args.name} simulator on {server.base_url}  (API key: {sim.api_key})", flush=True)
+    if args.mcp:
+        print(f"MCP (streamable HTTP): {server.base_url}/mcp", flush=True)
     return _serve_until_stopped(server.stop)
+
+
+def _sim_serve_stdio(sim: Any, args: argparse.Namespace) -> int:
+    """``sim serve NAME --mcp --stdio``: the MCP endpoint on stdin/stdout (stdout is the protocol's)."""
+    from simulators.core.mcp_stdio import serve_stdio
+
+    if not args.mcp:
+        _error("--stdio serves MCP only; use: agentops sim serve NAME --mcp --stdio")
+        return EXIT_ERROR
+    print(f"{args.name} simulator: MCP over stdio  (API key: {sim.api_key})", file=sys.stderr, flush=True)
+    with contextlib.suppress(KeyboardInterrupt):
+        serve_stdio(sim, sys.stdin.buffer, sys.stdout.buffer, token=args.token, dashed=args.mcp_names == "dashed")
+    return EXIT_OK
 
 
 def cmd_sim_verify(args: argparse.Namespace) -> int:
@@ -515,7 +533,8 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         help="serve one simulator (billing, ticketing, crm) on a loopback port",
         description="Serve simulator NAME over HTTP until interrupted, optionally seeded from a JSON or YAML "
-        "file of the shape Simulator.seed() takes. Prints its base URL and API key.",
+        "file of the shape Simulator.seed() takes. Prints its base URL and API key. Every endpoint is also an "
+        "MCP tool at <base_url>/mcp (--mcp prints that URL); --mcp --stdio speaks MCP on stdin/stdout instead.",
     )
     serve.add_argument("name", metavar="NAME", help="billing, ticketing or crm")
     serve.add_argument("--port", type=int, default=0, help="port (default: any free port)")
@@ -523,6 +542,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--seed", metavar="FILE", help="seed data, JSON or YAML")
     serve.add_argument("--demo", action="store_true", help="load the built-in demo data")
     serve.add_argument("--api-key", default=None, help="the default tenant's token (default: generated)")
+    serve.add_argument(
+        "--mcp", action="store_true", help="also print the MCP endpoint (<base_url>/mcp: every endpoint as an MCP tool)"
+    )
+    serve.add_argument(
+        "--stdio", action="store_true", help="with --mcp: speak MCP on stdin/stdout instead of listening on a port"
+    )
+    serve.add_argument(
+        "--mcp-names",
+        choices=("dotted", "dashed"),
+        default="dotted",
+        help="with --stdio: MCP tool names billing.refunds.create (default) or billing-refunds-create "
+        "(for model APIs that allow no dots; over HTTP: <base_url>/mcp?names=dashed)",
+    )
+    serve.add_argument(
+        "--token", default=None, help="with --stdio: the token every MCP call authenticates with (default: the API key)"
+    )
     serve.set_defaults(func=cmd_sim_serve)
     verify = sim_commands.add_parser(
         "verify",

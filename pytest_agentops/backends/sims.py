@@ -76,6 +76,18 @@ def handler(sim: Simulator) -> Any:
 _MOUNTED: dict[str, set[str]] = {}
 
 
+def mcp_simulator(url: str) -> str | None:
+    """The simulator whose MCP endpoint ``url`` is (``<base_url>/mcp`` of a mounted or served
+    instance), else None. The tap's MCP naming asks this so a simulator's MCP tools keep their
+    simulator names (``billing.refunds.create``) instead of ``mcp.<server>.<tool>``."""
+    split = urlsplit(url)
+    path = split.path.rstrip("/")
+    if not path.endswith("/mcp"):
+        return None
+    base = f"{split.scheme}://{split.netloc}{path[: -len('/mcp')]}".lower()
+    return next((name for name, bases in _MOUNTED.items() if base in bases), None)
+
+
 def register_tools(sim: Simulator) -> None:
     """Every endpoint of ``sim`` becomes the tool ``<simulator>.<resource>.<action>`` for the policy.
 

@@ -28,6 +28,8 @@ from simulators.core.faults import FaultDecision, Faults
 from simulators.core.idempotency import IdempotencyStore, SavedResult
 from simulators.core.ids import IdFactory
 from simulators.core.ledger import Ledger, LedgerEntry
+from simulators.core.mcp import is_mcp_path
+from simulators.core.mcp import serve_http as serve_mcp
 from simulators.core.routing import Route, Router
 from simulators.core.state import ResourceSpec, Store, Tables, Transaction
 from simulators.core.wire import SimResponse, canonical, decode_body, decode_form
@@ -298,6 +300,8 @@ class Simulator:
 
         if path == "/openapi.json" and method in ("GET", "HEAD"):
             return self._respond(200, self._openapi_payload(), None, None)
+        if is_mcp_path(path):
+            return serve_mcp(self, method, url, raw_headers, body)  # tools/call comes back in through handle()
 
         request_id = self.ids.new("req")
         try:
