@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import forkrun
 import pytest
 from upstream import ENV_VAR, Upstream
 
@@ -77,6 +78,13 @@ def claude():
 
     return anthropic.Anthropic(base_url=UPSTREAM, api_key=ANTHROPIC_KEY)
 '''
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+    """Inner sessions fork from a warm interpreter instead of starting cold (``forkrun.py``)."""
+    forkrun.install(pytester)
+    return pytester
 
 
 @pytest.fixture

@@ -1,0 +1,160 @@
+"""``pytester.runpytest_subprocess`` through a warm, forking interpreter (see ``zygote.py``).
+
+``install(pytester)`` swaps the one method pytester starts processes with, so every inner session
+the suite runs keeps pytester's own argument building, timeouts and output parsing. A command that is
+not ``python -mpytest``, or an environment whose ``PYTHON*`` variables differ from the warm
+interpreter's (they act at interpreter start, which a fork skips), or a project folder that shadows
+a module the warm interpreter holds, gets a real subprocess.
+``AGENTOPS_TEST_FORK=0`` turns the fork off for a run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, TextIO
+
+import pytest
+
+ZYGOTE = Path(__file__).with_name("zygote.py")
+#: Read at interpreter start, so a fork cannot honour a change; PYTHONPATH is applied by the child.
+_HANDLED = {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
+_START_ENV = dict(os.environ)
+
+
+class ForkUnavailable(RuntimeError):
+    pass
+
+
+class Zygote:
+    """The warm interpreter of this worker: started on first use, one inner session at a time."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.log = open(os.devnull, "wb")  # noqa: SIM115 - lives as long as the process
+        code = f"import runpy, sys; sys.path.pop(0); runpy.run_path({str(ZYGOTE)!r}, run_name='__main__')"
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            env=_START_ENV,
+            cwd="/",
+        )
+        ready = self._read(timeout=120)
+        if not ready.get("ready"):
+            raise ForkUnavailable(ready.get("why", "the warm interpreter did not start"))
+        self.modules: frozenset[str] = frozenset(ready["modules"])
+
+    def shadowed(self, entries: list[str]) -> bool:
+        """Whether a folder first on the child's path holds a module the warm interpreter already has."""
+        for entry in entries:
+            try:
+                names = os.listdir(entry)
+            except OSError:
+                continue
+            if any(name.removesuffix(".py") in self.modules for name in names):
+                return True
+        return False
+
+    def _read(self, timeout: float | None) -> dict[str, Any]:
+        stdout = self.process.stdout
+        assert stdout is not None
+        readable, _, _ = select.select([stdout], [], [], timeout)
+        if not readable:
+            raise subprocess.TimeoutExpired("zygote", timeout or 0)
+        line = stdout.readline()
+        if not line:
+            raise ForkUnavailable("the warm interpreter exited")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def start(self, request: dict[str, Any]) -> int:
+        stdin = self.process.stdin
+        assert stdin is not None
+        stdin.write((json.dumps(request) + "\n").encode())
+        stdin.flush()
+        pid: int = self._read(timeout=60)["pid"]
+        return pid
+
+
+_zygote: Zygote | None = None
+
+
+def _warm() -> Zygote:
+    global _zygote
+    if _zygote is None or _zygote.process.poll() is not None:
+        _zygote = Zygote()
+    return _zygote
+
+
+class ForkedPytest:
+    """Enough of ``subprocess.Popen`` for ``Pytester.run``: ``stdin``, ``wait(timeout)``, ``kill()``."""
+
+    stdin = None
+
+    def __init__(self, zygote: Zygote, request: dict[str, Any]) -> None:
+        self.zygote = zygote
+        zygote.lock.acquire()
+        try:
+            self.pid = zygote.start(request)
+        except BaseException:
+            zygote.lock.release()
+            raise
+        self.returncode: int | None = None
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            try:
+                answer = self.zygote._read(timeout)
+            except subprocess.TimeoutExpired:
+                raise subprocess.TimeoutExpired(f"pytest (pid {self.pid})", timeout or 0) from None
+            self.returncode = int(answer["code"])
+            self.zygote.lock.release()
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
+def _forkable(cmdargs: tuple[str, ...], env: dict[str, str], stdin: object) -> bool:
+    if os.environ.get("AGENTOPS_TEST_FORK", "1") == "0" or stdin is not pytest.Pytester.CLOSE_STDIN:
+        return False
+    if tuple(cmdargs[:2]) != (sys.executable, "-mpytest"):
+        return False
+    keys = {k for k in {*env, *_START_ENV} if k.startswith("PYTHON")} - _HANDLED
+    return all(env.get(k) == _START_ENV.get(k) for k in keys)
+
+
+def install(pytester: pytest.Pytester) -> None:
+    real = pytester.popen
+
+    def popen(
+        cmdargs: Any, stdout: TextIO | int = subprocess.PIPE, stderr: TextIO | int = subprocess.PIPE, **kw: Any
+    ) -> Any:
+        args = tuple(os.fspath(arg) for arg in cmdargs)
+        env = os.environ.copy()
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH", "")]))
+        stdin = kw.get("stdin", pytest.Pytester.CLOSE_STDIN)
+        files = [getattr(stream, "name", None) for stream in (stdout, stderr)]
+        if not _forkable(args, env, stdin) or not all(isinstance(f, str) for f in files):
+            return real(cmdargs, stdout=stdout, stderr=stderr, **kw)
+        try:
+            zygote = _warm()
+        except ForkUnavailable:
+            return real(cmdargs, stdout=stdout, stderr=stderr, **kw)
+        if zygote.shadowed([os.getcwd(), *env["PYTHONPATH"].split(os.pathsep)]):
+            return real(cmdargs, stdout=stdout, stderr=stderr, **kw)
+        request = {"args": list(args[2:]), "cwd": os.getcwd(), "env": env, "stdout": files[0], "stderr": files[1]}
+        return ForkedPytest(zygote, request)
+
+    pytester.popen = popen  # type: ignore[method-assign,assignment]

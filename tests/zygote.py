@@ -1,0 +1,141 @@
+"""A warm interpreter that forks the suite's inner pytest sessions (tests only, never shipped).
+
+An inner session run with ``pytester.runpytest_subprocess`` is a fresh ``python -m pytest``: about
+2-4 s of CPU before its first test, nearly all of it importing the same third-party packages (the
+SDKs, every installed pytest plugin) again. This process imports them once, then forks
+one child per inner session. A child is still a process of its own, started from a clean state
+(nothing of pytest-agentops is imported before the child imports it, exactly as in a fresh
+interpreter), with the command line, working directory, environment and output files the subprocess
+would have had.
+
+Protocol, one JSON object per line: this process first says ``{"ready", "modules"}`` (the top-level
+modules it holds, so a project that shadows one gets a cold subprocess instead); then the parent
+sends ``{"args", "cwd", "env", "stdout", "stderr"}``; this process answers ``{"pid"}`` when the child
+started and ``{"pid", "code"}`` when it ended.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import threading
+import traceback
+from importlib import import_module
+from typing import Any
+
+#: Packages the inner sessions import anyway; a missing one is simply not warmed.
+WARM = (
+    "openai",
+    "anthropic",
+    "httpx",
+    "httpx2",
+    "httpcore",
+    "requests",
+    "aiohttp",
+    "yaml",
+    "pydantic",
+    "vcr",
+    "vcr.patch",
+    "detect_secrets",
+    "jsonschema",
+    "stripe",
+)
+#: Not warmed: ours (imported fresh by every session, as under test), and hypothesis with the plugin
+#: that imports it, whose import-time state (profiles, initialisation counters) is per-process.
+COLD = {"pytest-agentops", "hypothesis", "schemathesis"}
+DONT_REWRITE = "PYTEST_DONT_REWRITE"
+
+
+def _warm() -> None:
+    """Import the SDKs and every installed pytest plugin except ours, the way pytest would find them."""
+    from importlib.metadata import entry_points
+
+    import pytest  # noqa: F401
+    from _pytest.config import _iter_rewritable_modules
+
+    for name in WARM:
+        # A package this venv lacks, or one that fails to import: the child finds out itself.
+        with contextlib.suppress(Exception):
+            import_module(name)
+    for point in entry_points(group="pytest11"):
+        if point.dist is None or point.dist.name in COLD:
+            continue
+        try:
+            point.load()
+        except Exception:
+            continue
+        # pytest marks a plugin distribution's modules for assertion rewriting and warns when one is
+        # already imported; a fresh interpreter would have rewritten them. Their own asserts are not
+        # what the suite tests, so mark them the way pytest marks its own pre-imported pytester.
+        for module_name in _iter_rewritable_modules([str(f) for f in point.dist.files or []]):
+            module = sys.modules.get(module_name)
+            if module is not None and DONT_REWRITE not in (module.__doc__ or ""):
+                module.__doc__ = (module.__doc__ or "") + f"\n{DONT_REWRITE}"
+
+
+def _python_path(env: dict[str, str]) -> list[str]:
+    return [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+
+
+def _child(request: dict[str, Any], base_path: list[str]) -> None:
+    """Become ``python -m pytest ARGS`` in CWD with ENV, writing to the two files; never returns."""
+    code: object = 1
+    try:
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
+            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+        env: dict[str, str] = request["env"]
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(env)
+        sys.dont_write_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE"))
+        sys.path[:] = [request["cwd"], *_python_path(env), *base_path]
+        sys.argv = [sys.modules["pytest"].__file__ or "pytest", *request["args"]]
+        sys.orig_argv = [sys.executable, "-m", "pytest", *request["args"]]
+        import pytest
+
+        code = pytest.console_main()
+    except SystemExit as exc:
+        code = exc.code
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+
+
+def _reply(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    start_env = dict(os.environ)
+    base_path = [entry for entry in sys.path if entry and entry not in _python_path(start_env)]
+    _warm()
+    if threading.active_count() != 1:  # forking a process with threads is not safe: say so, serve nothing
+        _reply({"ready": False, "why": f"{threading.active_count()} threads after warming"})
+        return
+    if "hypothesis" in sys.modules or "pytest_agentops" in sys.modules:
+        _reply({"ready": False, "why": "a cold package was imported while warming"})
+        return
+    _reply({"ready": True, "modules": sorted({name.partition(".")[0] for name in sys.modules})})
+    for line in sys.stdin:
+        request = json.loads(line)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            _child(request, base_path)
+        _reply({"pid": pid})
+        _, status = os.waitpid(pid, 0)
+        _reply({"pid": pid, "code": os.waitstatus_to_exitcode(status)})
+
+
+if __name__ == "__main__":
+    main()
