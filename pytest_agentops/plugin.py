@@ -165,7 +165,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _guard.configure(config)
     _outputs.configure(config)
     _checks.warn_staging_outside_record(config, settings)
-    if not config.pluginmanager.has_plugin("agentops-hygiene"):
+    tracking = settings.record != "none" or settings.max_age_days is not None  # else it has nothing to do
+    if tracking and not config.pluginmanager.has_plugin("agentops-hygiene"):
         from .hygiene import Hygiene
 
         config.pluginmanager.register(Hygiene(config, settings), "agentops-hygiene")

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from . import guard as _guard
-from . import outputs as _outputs
 from .cassette.errors import CassetteError
 from .trace import Run
 
@@ -118,13 +117,14 @@ class _Routing:
 def _test_tap(item: pytest.Item, settings: Settings, *, eager: bool) -> Iterator[tuple[Tap, _guard.Deferred | None]]:
     """``eager``: the test asked for agentops, so its guard is the ``@tool`` guard from setup (a lazy
     test set a ``guard.Opening`` instead)."""
+    from .outputs import start_run
     from .plugin import cassette_fix, cassette_path_for
     from .session import open_tap
     from .sims import SimSet as Sims
 
     run = Run(item.nodeid)
     item.stash[RUN] = run
-    _outputs.start_run(item, run)
+    start_run(item, run)
     path = cassette_path_for(item, settings)
     redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
     hook = redact if redact.get_hookimpls() else None
