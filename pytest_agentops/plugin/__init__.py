@@ -289,15 +289,23 @@ def _upstream_text(errors: list[str]) -> str:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    _start_tap(item)  # a test with no function-scoped fixture
     return (yield from _fail_on_misses(item, "call"))
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """After the skip marks (tryfirst) and before the fixtures: route the test's requests to its tap."""
+def _start_tap(item: pytest.Item) -> None:
+    """Route the test's requests to its tap (once): after its skip marks and higher-scoped fixtures."""
     settings = item.config.stash.get(SETTINGS, None)
-    if settings is not None:  # None: turned off (AGENTOPS_DISABLE=1, or an outer -p no:agentops)
+    if settings is not None and OPENER not in item.stash:  # None: turned off (AGENTOPS_DISABLE=1, -p no:agentops)
         _hold_interception(item.config)
         _tapping.start(item, settings, eager=asks_for_agentops(item, settings))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> None:
+    """Before the test's first function-scoped fixture (session fixtures run before the per-test tap)."""
+    if fixturedef.scope == "function" and isinstance(request.node, pytest.Item):
+        _start_tap(request.node)
 
 
 @pytest.hookimpl(wrapper=True)
