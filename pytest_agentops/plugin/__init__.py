@@ -289,7 +289,6 @@ def _upstream_text(errors: list[str]) -> str:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    _start_tap(item)  # a test with no function-scoped fixture
     return (yield from _fail_on_misses(item, "call"))
 
 
@@ -299,6 +298,13 @@ def _start_tap(item: pytest.Item) -> None:
     if settings is not None and OPENER not in item.stash:  # None: turned off (AGENTOPS_DISABLE=1, -p no:agentops)
         _hold_interception(item.config)
         _tapping.start(item, settings, eager=asks_for_agentops(item, settings))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    result = yield
+    _start_tap(item)  # a test with no function-scoped fixture: still at setup (a bad cassette errors it)
+    return result
 
 
 @pytest.hookimpl(tryfirst=True)
