@@ -48,12 +48,13 @@ def test_mocked(n):
 INI = "[pytest]\naddopts = -p no:cacheprovider -p no:recording -p no:benchmark -p no:hypothesispytest -q\n"
 
 
-def run(folder: Path, extra: list[str]) -> tuple[float, float]:
+def run(folder: Path, extra: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Wall and CPU seconds of one pytest process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
+    environ = {**os.environ, **(env or {})}
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", *extra], cwd=folder, capture_output=True, text=True, env={**os.environ}
+        [sys.executable, "-m", "pytest", *extra], cwd=folder, capture_output=True, text=True, env=environ
     )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)

@@ -6,8 +6,7 @@ never at plugin import, so pytest start-up stays fast.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,11 @@ from pytest_agentops.cassette.errors import CassetteError
 from pytest_agentops.plugin import checks as _checks
 from pytest_agentops.plugin import gating as _guard
 from pytest_agentops.plugin import outputs as _outputs
+from pytest_agentops.plugin import tapping as _tapping
+from pytest_agentops.plugin.tapping import OPENER as OPENER  # the stash keys' old home: re-exported
+from pytest_agentops.plugin.tapping import RUN as RUN
+from pytest_agentops.plugin.tapping import SIMS as SIMS
+from pytest_agentops.plugin.tapping import TAP as TAP
 from pytest_agentops.tap import offline as netguard
 from pytest_agentops.tap import settings as _config
 from pytest_agentops.trace.run import Miss, Run
@@ -27,12 +31,8 @@ if TYPE_CHECKING:
     from pytest_agentops.tap import Tap
 
 SETTINGS = pytest.StashKey["_config.Settings"]()
-RUN = pytest.StashKey[Run]()
-SIMS = pytest.StashKey["SimSet"]()
 _OUTER_ON_BLOCK = pytest.StashKey[Any]()  # a nested session restores the outer session's callback
 _INTERCEPTING = pytest.StashKey[bool]()  # this session holds the process-wide interception
-TAP = pytest.StashKey["Tap"]()
-OPENER = pytest.StashKey["Opener"]()
 
 # Using one of these (or an agent* marker) puts a test in scope: all its requests are governed.
 SCOPE_FIXTURES = frozenset({"agent_run", "agent_cassette", "billing", "ticketing", "crm", "agent_sims", "fake_llm"})
@@ -165,7 +165,8 @@ def pytest_configure(config: pytest.Config) -> None:
     _guard.configure(config)
     _outputs.configure(config)
     _checks.warn_staging_outside_record(config, settings)
-    if not config.pluginmanager.has_plugin("agentops-hygiene"):
+    tracking = settings.record != "none" or settings.max_age_days is not None  # else it has nothing to do
+    if tracking and not config.pluginmanager.has_plugin("agentops-hygiene"):
         from pytest_agentops.cassette.hygiene import Hygiene
 
         config.pluginmanager.register(Hygiene(config, settings), "agentops-hygiene")
@@ -231,7 +232,7 @@ def _fail_on_misses(item: pytest.Item, when: str) -> Generator[None, object, obj
     try:
         result = yield
     except CassetteError as exc:  # read on first use, inside the test's own request
-        raise pytest.fail.Exception(_cassette_fix(exc, item), pytrace=False) from None
+        raise pytest.fail.Exception(cassette_fix(exc, item), pytrace=False) from None
     except BaseException as exc:
         netguard.collect_subprocess_reports()  # a subprocess's blocked attempt fails this test too
         text = _problems(item, run, before, tap, errors_before)
@@ -291,9 +292,34 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     return (yield from _fail_on_misses(item, "call"))
 
 
+def _start_tap(item: pytest.Item) -> None:
+    """Route the test's requests to its tap (once): after its skip marks and higher-scoped fixtures."""
+    settings = item.config.stash.get(SETTINGS, None)
+    if settings is not None and OPENER not in item.stash:  # None: turned off (AGENTOPS_DISABLE=1, -p no:agentops)
+        _hold_interception(item.config)
+        _tapping.start(item, settings, eager=asks_for_agentops(item, settings))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    result = yield
+    _start_tap(item)  # a test with no function-scoped fixture: still at setup (a bad cassette errors it)
+    return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> None:
+    """Before the test's first function-scoped fixture (session fixtures run before the per-test tap)."""
+    if fixturedef.scope == "function" and isinstance(request.node, pytest.Item):
+        _start_tap(request.node)
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
-    return (yield from _fail_on_misses(item, "teardown"))
+    try:
+        return (yield from _fail_on_misses(item, "teardown"))
+    finally:
+        _tapping.stop(item)
 
 
 def _misses_text(misses: list[Miss]) -> str:
@@ -301,93 +327,6 @@ def _misses_text(misses: list[Miss]) -> str:
     for miss in misses:
         parts.append(f"- {miss.request}\n  " + miss.detail.replace("\n", "\n  "))
     return "\n".join(parts)
-
-
-@pytest.fixture(autouse=True)
-def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]:
-    """Route the test's governed requests to its tap, opened now or, outside the scope, on first use.
-
-    Most tests of a suite that adopted the plugin never call an agent: opening a tap, a run, the
-    simulators and a guard for each of them was nearly all the plugin cost such a suite.
-    """
-    settings = request.config.stash.get(SETTINGS, None)
-    if settings is None:  # turned off (AGENTOPS_DISABLE=1, or an outer -p no:agentops)
-        yield
-        return
-    from pytest_agentops.policy.tools import use_guard
-    from pytest_agentops.tap import opener as session
-
-    _hold_interception(request.config)
-    item = request.node
-    opener = item.stash[OPENER] = Opener(item, settings, eager=asks_for_agentops(item, settings))
-    with contextlib.ExitStack() as lazy:
-        if opener.eager:
-            opener.open()
-        else:  # a request, a tool call or a blocked socket opens it
-            lazy.enter_context(session.pending(opener.open))
-            lazy.enter_context(use_guard(_guard.Opening(opener.open_guard)))
-        try:
-            yield
-        finally:
-            opener.close()
-
-
-class Opener:
-    """One test's run, tap, simulators and guard, opened once (a second ``open`` returns the same tap)."""
-
-    def __init__(self, item: pytest.Item, settings: _config.Settings, *, eager: bool) -> None:
-        self.item, self.settings, self.eager = item, settings, eager
-        self.tap: Tap | None = None
-        self.guard: _guard.Deferred | None = None
-        self._opening = False
-        self._stack = contextlib.ExitStack()
-
-    def open(self) -> Tap | None:
-        if self.tap is None and not self._opening:  # a request made while opening finds no tap yet
-            self._opening = True
-            try:
-                self.tap, self.guard = self._stack.enter_context(_test_tap(self.item, self.settings, eager=self.eager))
-            finally:
-                self._opening = False
-        return self.tap
-
-    def open_guard(self) -> _guard.Deferred | None:
-        self.open()
-        return self.guard
-
-    def close(self) -> None:
-        self._stack.close()
-
-
-@contextlib.contextmanager
-def _test_tap(
-    item: pytest.Item, settings: _config.Settings, *, eager: bool
-) -> Iterator[tuple[Tap, _guard.Deferred | None]]:
-    """``eager``: the test asked for agentops, so its guard is the ``@tool`` guard from setup (a lazy
-    test set a ``guard.Opening`` instead)."""
-    from pytest_agentops.backends.sims import SimSet
-    from pytest_agentops.tap.opener import open_tap
-
-    run = Run(item.nodeid)
-    item.stash[RUN] = run
-    _outputs.start_run(item, run)
-    path = cassette_path_for(item, settings)
-    redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
-    hook = redact if redact.get_hookimpls() else None
-    in_scope = eager or path.is_file()
-    marker = item.get_closest_marker("agent_cassette")
-    try:
-        with open_tap(settings, run, path, hook, in_scope=in_scope) as tap:
-            item.stash[TAP] = tap
-            tap.record_errors = settings.record_errors or bool(marker and marker.kwargs.get("record_errors"))
-            item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
-            try:
-                with _guard.activate(item, run, tap, tools=eager) as deferred:
-                    yield tap, deferred
-            finally:
-                sims.close()
-    except CassetteError as exc:  # loading it, or re-reading it to merge at save: one line, no traceback
-        raise pytest.fail.Exception(_cassette_fix(exc, item), pytrace=False) from None
 
 
 def cassette_path_for(item: pytest.Item, settings: _config.Settings) -> Path:
@@ -403,7 +342,7 @@ def cassette_path_for(item: pytest.Item, settings: _config.Settings) -> Path:
     return settings.cassette_path(item.path, test_name, named)
 
 
-def _cassette_fix(exc: CassetteError, item: pytest.Item) -> str:
+def cassette_fix(exc: CassetteError, item: pytest.Item) -> str:
     """The loader's message (file, position, fault) and what to do about it, on one line.
 
     The file is left as it is (nothing is written over a cassette that failed to load, except by
@@ -443,8 +382,8 @@ def _enter_scope(request: pytest.FixtureRequest) -> Tap:
             f"pytest-agentops is turned off (AGENTOPS_DISABLE=1 or -p no:agentops): no {request.fixturename} fixture",
             pytrace=False,
         )
-    request.getfixturevalue("_agentops_tap")
-    opener: Opener = request.node.stash[OPENER]
+    settings = request.config.stash[SETTINGS]
+    opener = _tapping.opener_of(request.node, settings, eager=asks_for_agentops(request.node, settings))
     tap = opener.open()
     assert tap is not None, "the test's tap opens before any request"
     tap.in_scope = True

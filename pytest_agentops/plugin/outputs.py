@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_agentops.plugin.tapping import OPENER, RUN
+
 if TYPE_CHECKING:
     from pytest_agentops.trace.run import Run
 
@@ -271,7 +273,8 @@ class OutputHooks:
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
         try:
-            _redact_report(report, self._redactor())
+            if report.longrepr is not None or report.sections:  # else nothing to redact: no redactor built
+                _redact_report(report, self._redactor())
             self._on_report(item, report)
         except Exception as exc:  # reporting must never change a test's result
             self.errors.append(f"{item.nodeid}: {type(exc).__name__}: {exc}")
@@ -292,8 +295,6 @@ class OutputHooks:
         return None if root is None else root / relative_path(item.nodeid)
 
     def _on_report(self, item: pytest.Item, report: pytest.TestReport) -> None:
-        from pytest_agentops.plugin import OPENER, RUN
-
         run = item.stash.get(RUN, None)
         if run is None and (OPENER in item.stash or not self._agent_test(item)):
             return  # a test outside the scope that never opened its tap: not an agent run

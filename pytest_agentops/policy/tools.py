@@ -27,7 +27,7 @@ import sys
 import time
 import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any, Literal, ParamSpec, Protocol, TypeVar, overload
 from urllib.parse import parse_qsl, urlsplit
@@ -399,14 +399,32 @@ def current_guard() -> ActiveGuard | None:
 @contextlib.contextmanager
 def use_guard(guard: ActiveGuard | None) -> Iterator[None]:
     """Make ``guard`` the one ``@tool`` calls report to (the plugin does this for every test)."""
-    global _guard_global
-    token = _guard_var.set(guard)
-    previous, _guard_global = _guard_global, guard
+    pushed = push_guard(guard)
     try:
         yield
     finally:
+        pop_guard(pushed)
+
+
+Pushed = tuple["Token[ActiveGuard | None]", "ActiveGuard | None"]
+
+
+def push_guard(guard: ActiveGuard | None) -> Pushed:
+    """``use_guard`` across hooks (a test's setup to its teardown); give the result to ``pop_guard``."""
+    global _guard_global
+    token = _guard_var.set(guard)
+    previous, _guard_global = _guard_global, guard
+    return token, previous
+
+
+def pop_guard(pushed: Pushed) -> None:
+    global _guard_global
+    token, previous = pushed
+    try:
         _guard_var.reset(token)
-        _guard_global = previous
+    except ValueError:  # set in another context (a plugin ran the setup hook elsewhere): restore the value
+        _guard_var.set(token.old_value if token.old_value is not Token.MISSING else None)
+    _guard_global = previous
 
 
 # ---- @tool ----------------------------------------------------------------------------------------

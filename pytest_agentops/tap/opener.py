@@ -70,14 +70,23 @@ def active_tap() -> Tap | None:
     return top if isinstance(top, Tap) else top()
 
 
+def push(opener: Callable[[], Tap | None]) -> None:
+    """From now until ``pop``, ``opener`` opens the current test's tap when a request first asks for it."""
+    _active.append(opener)
+
+
+def pop(opener: Callable[[], Tap | None]) -> None:
+    _active.remove(opener)
+
+
 @contextlib.contextmanager
 def pending(opener: Callable[[], Tap | None]) -> Iterator[None]:
     """Until the block ends, ``opener`` opens the current test's tap when a request first asks for it."""
-    _active.append(opener)
+    push(opener)
     try:
         yield
     finally:
-        _active.remove(opener)
+        pop(opener)
 
 
 @contextlib.contextmanager
