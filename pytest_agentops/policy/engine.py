@@ -301,7 +301,13 @@ class Guard:
         """
         verdict, denial = self.judge(live)
         live.verdict = verdict
-        return None if denial is None else self.reply(denial, verdict.tool)
+        if denial is None:
+            return None
+        if live.mcp is not None:  # MCP's own form: the client hands the model a tool error
+            from pytest_agentops.mcp.gate import denial_reply
+
+            return denial_reply(live.mcp, denial, verdict.tool)
+        return self.reply(denial, verdict.tool)
 
     def judge(self, live: LiveRequest) -> tuple[Verdict, Denial | None]:
         """The verdict on ``live`` (and the denial behind it, to build the reply). Writes nothing."""
@@ -309,6 +315,11 @@ class Guard:
             call = Call("model", None, None, None, live.method, live.url, live.headers, model=self._model_of(live))
             denial = self.check(call)
             return _verdict(None, None, None, denial), denial
+        from pytest_agentops.mcp import gate as mcp
+
+        message = mcp.message_of(live)
+        if message is not None:
+            return mcp.judge(self, live, message)
         call = self._tool_call(live)
         denial = self.check(call)
         link = self.link(call.name) if call.name is not None else None
