@@ -32,6 +32,7 @@ from mcp import Client
 
 PORT = int(os.environ["MCP_PORT"])
 URL = f"http://127.0.0.1:{{PORT}}/mcp"
+CITY = os.environ.get("MCP_CITY", "Paris")
 
 
 def server():
@@ -49,7 +50,8 @@ async def session(*calls):
 @pytest.mark.agent_policy(allow=["mcp.weather.get_weather"])
 def test_weather(agent_run):
     with server():
-        tools, (ok, bad) = asyncio.run(session(("get_weather", {{"city": "Paris"}}), ("delete_account", {{"user": "bob"}})))
+        calls = (("get_weather", {{"city": CITY}}), ("delete_account", {{"user": "bob"}}))
+        tools, (ok, bad) = asyncio.run(session(*calls))
     assert {{t.name for t in tools.tools}} == {{"get_weather", "delete_account"}}
     assert ok.is_error is False and ok.content[0].text == "Sunny in Paris"
     assert bad.is_error is True
@@ -97,3 +99,10 @@ def test_weather_scenario_records_then_replays_offline(
     monkeypatch.delenv("MCP_SERVE")  # the server is gone: only the cassette answers
     replayed = pytester.runpytest_inprocess("--agent-replay", "-q")
     replayed.assert_outcomes(passed=2)
+    # Another city: a miss in MCP's form (a tool error, the run goes on), the test fails naming the change.
+    monkeypatch.setenv("MCP_CITY", "Lyon")
+    missed = pytester.runpytest_inprocess("--agent-replay", "-q", "-k", "test_weather")
+    missed.assert_outcomes(failed=1)
+    out = missed.stdout.str()
+    assert "params.arguments.city changed" in out and "'Paris' -> 'Lyon'" in out
+    assert "Sunny in Lyon" not in out

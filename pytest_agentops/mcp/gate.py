@@ -34,14 +34,11 @@ def message_of(live: LiveRequest) -> Message | MalformedMessage | None:
     if live.mcp is not None:
         return live.mcp  # type: ignore[no-any-return]
     found: Message | MalformedMessage | None = None
-    if live.method == "POST":
-        if messages.looks_like(live.body):
-            try:
-                found = messages.parse(live.body)
-            except MalformedMessage as exc:
-                found = exc
-        elif servers.is_known(live.url):
-            found = MalformedMessage("the body is not a JSON-RPC message")
+    if live.method == "POST" and (messages.looks_like(live.body) or servers.is_known(live.url)):
+        try:
+            found = messages.parse(live.body)
+        except MalformedMessage as exc:
+            found = exc
     elif live.method in ("GET", "DELETE") and servers.is_known(live.url):
         found = Message(f"(http {live.method})", http_method=live.method)
     live.mcp = found
@@ -113,7 +110,10 @@ def _schema_denial(name: str, schema: dict[str, Any], arguments: dict[str, Any])
 def denial_reply(message: Message | MalformedMessage, denial: Denial, tool: str | None) -> Reply:
     """The denial as MCP: a tool error for ``tools/call``, a JSON-RPC error for anything else."""
     headers = {"content-type": "application/json", "x-agentops-denied": denial.rule}
-    text = f"pytest-agentops denied {tool or 'this MCP message'} (rule {denial.rule}): {denial.message}"
+    if denial.rule == "cassette_miss":
+        text = denial.message
+    else:
+        text = f"pytest-agentops denied {tool or 'this MCP message'} (rule {denial.rule}): {denial.message}"
     if isinstance(message, MalformedMessage):
         body: dict[str, Any] = {"jsonrpc": "2.0", "id": None, "error": {"code": PARSE_ERROR, "message": text}}
         return 400, headers, json.dumps(body).encode()
@@ -126,6 +126,39 @@ def denial_reply(message: Message | MalformedMessage, denial: Denial, tool: str 
         error = {"code": DENIED_CODE, "message": text, "data": {"rule": denial.rule}}
         body = {"jsonrpc": "2.0", "id": message.id, "error": error}
     return 200, headers, json.dumps(body).encode()
+
+
+def miss_reply(live: LiveRequest, text: str, recorded: list[Any]) -> dict[str, Any]:
+    """A cassette miss as MCP (the test fails on the miss anyway; the client must not hang or crash)."""
+    message = live.mcp
+    if isinstance(message, Message) and message.is_call:
+        tools = sorted(_recorded_tools(recorded))
+        if message.tool not in tools:
+            shown = ", ".join(tools) or "none"
+            text += f"\nthe MCP tool {message.tool!r} was never called while recording (recorded calls: {shown})"
+    denial = Denial("cassette_miss", text)
+    if isinstance(message, Message) and message.id is not None:
+        status, headers, body = denial_reply(message, denial, None)
+    else:
+        status, headers, body = 404, {"content-type": "application/json"}, b""
+    headers = {**headers, "x-agentops-miss": "1"}
+    return {
+        "status": {"code": status, "message": "Not Recorded" if status == 404 else "OK"},
+        "headers": {k: [v] for k, v in headers.items()},
+        "body": {"string": body},
+    }
+
+
+def _recorded_tools(recorded: list[Any]) -> set[str]:
+    found = set()
+    for interaction in recorded:
+        body = interaction.get("request", {}).get("body")
+        value = body.get("json") if isinstance(body, dict) else None
+        if isinstance(value, dict) and value.get("method") == "tools/call":
+            name = value.get("params", {}).get("name")
+            if isinstance(name, str):
+                found.add(name)
+    return found
 
 
 def answered(live: LiveRequest, headers: dict[str, str], raw: bytes) -> dict[str, Any]:

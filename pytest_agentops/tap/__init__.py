@@ -409,6 +409,10 @@ class Tap:
         url = self.redactor.url(live.url)  # the miss text reaches the terminal, the trace and the reports
         self.run.misses.append(Miss(f"{live.method} {url}", str(self.cassette.path), detail))
         message = f"pytest-agentops: no recorded answer for {live.method} {url}\n{detail}"
+        if live.mcp is not None:  # MCP's form: the client reads a tool error (or a JSON-RPC error)
+            from pytest_agentops.mcp.gate import miss_reply
+
+            return miss_reply(live, message, self.cassette.interactions)
         body = (
             '{"error": {"type": "agentops_cassette_miss", "code": "cassette_miss", "message": '
             + _json_str(message)
