@@ -53,7 +53,8 @@ def test_official_client(url, agent_run):
 
     async def main():
         async with Client(url) as client:
-            return await client.call_tool("get_weather", {{"city": "Paris"}}), await client.call_tool("delete_account", {{"user": "bob"}})
+            ok = await client.call_tool("get_weather", {{"city": "Paris"}})
+            return ok, await client.call_tool("delete_account", {{"user": "bob"}})
 
     ok, bad = asyncio.run(main())
     assert ok.content[0].text == "Sunny in Paris"
@@ -91,7 +92,8 @@ def test_pydantic_ai_agent(url, agent_run):
                 ToolCallPart("get_weather", {{"city": "Paris"}}, tool_call_id="a"),
                 ToolCallPart("delete_account", {{"user": "bob"}}, tool_call_id="b"),
             ])
-        answers = [p for m in messages[1:] for p in getattr(m, "parts", []) if isinstance(p, RetryPromptPart | ToolReturnPart)]
+        parts = [p for m in messages[1:] for p in getattr(m, "parts", [])]
+        answers = [p for p in parts if isinstance(p, RetryPromptPart | ToolReturnPart)]
         return ModelResponse(parts=[TextPart(" | ".join(f"{{type(p).__name__}}: {{p.content}}" for p in answers))])
 
     agent = Agent(FunctionModel(model), toolsets=[MCPToolset(url)])
