@@ -15,7 +15,17 @@ from typing import Any, Literal
 
 EventKind = Literal["model", "tool", "http", "mcp"]  # "mcp": an MCP protocol message (not a tool call)
 Backend = Literal[
-    "cassette", "network", "simulator", "fake_model", "passthrough", "policy", "miss", "python", "mock", "vcr"
+    "cassette",
+    "network",
+    "simulator",
+    "fake_model",
+    "fake_mcp",
+    "passthrough",
+    "policy",
+    "miss",
+    "python",
+    "mock",
+    "vcr",
 ]
 Access = Literal["read", "write"]
 
