@@ -131,3 +131,10 @@ def test_a_replayed_answer_gets_the_live_id_json_and_sse() -> None:
 def test_a_plain_json_post_is_not_mcp() -> None:
     live = _live({"model": "gpt-4o"}, "http://127.0.0.1:9999/v1/chat")
     assert gate.message_of(live) is None and live.kind == "tool"
+
+
+def test_a_simulators_mcp_tools_keep_their_simulator_names() -> None:
+    url = "http://127.0.0.1:8934/billing/mcp"
+    servers.register_simulator(url)
+    assert servers.tool_name(url, "billing.refunds.create") == "billing.refunds.create"
+    assert servers.tool_name(url + "?names=dashed", "billing-refunds-create") == "billing.refunds.create"

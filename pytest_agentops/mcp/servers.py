@@ -90,12 +90,23 @@ def server_of(url: str) -> str | None:
 def tool_name(url: str, tool: str) -> str:
     """The policy name of ``tool`` on the server at ``url``."""
     k = key(url)
-    if k in _known.simulators:
-        return tool
+    if k in _known.simulators or _simulator(url):
+        # A simulator's tools are its policy names; ``?names=dashed`` lists them with dashes.
+        return tool if "." in tool else tool.replace("-", ".")
     server = _known.named.get(k) or _known.announced.get(k)
     if server is None:
         server = _fallback(url)
     return f"mcp.{server}.{tool}"
+
+
+def _simulator(url: str) -> bool:
+    """Whether a simulator mounted on the tap or served on a port answers MCP at ``url``."""
+    if not urlsplit(url).path.rstrip("/").endswith("/mcp"):
+        return False
+    from pytest_agentops.backends import sims
+
+    find = getattr(sims, "mcp_simulator", None)  # the simulators' side (backends.sims) names its endpoints
+    return find is not None and find(url) is not None
 
 
 def _fallback(url: str) -> str:

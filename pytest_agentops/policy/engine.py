@@ -224,7 +224,8 @@ class Guard:
         spec = call.spec
         if self._max_risk is not None and spec is not None and RISK_ORDER[spec.risk] > self._max_risk:
             return Denial("risk", f"tool {name!r} has risk {spec.risk}; the policy allows up to {p.max_risk}")
-        if spec is not None and spec.schema is not None and call.source != "python":
+        # An MCP call's arguments are checked against the tool's own inputSchema (pytest_agentops.mcp.gate).
+        if spec is not None and spec.schema is not None and call.source not in ("python", "mcp"):
             try:
                 spec.schema.model_validate(call.payload if call.payload is not None else {})
             except ValidationError as exc:
