@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from pytest_agentops.cassette.errors import CassetteError, CassetteFormatError
     from pytest_agentops.cassette.format import Cassette
     from pytest_agentops.cassette.redact import Redactor
+    from pytest_agentops.mcp.servers import register_mcp_server
     from pytest_agentops.policy.budget import Budget
     from pytest_agentops.policy.contracts import AgentContract, ContractError
     from pytest_agentops.policy.engine import Policy
@@ -47,6 +48,7 @@ __all__ = [
     "ToolSpec",
     "Usage",
     "__version__",
+    "register_mcp_server",
     "register_tool",
     "tool",
     "tool_registry",
@@ -63,6 +65,7 @@ _LAZY = {
     "ToolArgumentsInvalid": "policy.tools",
     "ToolDenied": "policy.tools",
     "ToolSpec": "policy.tools",
+    "register_mcp_server": "mcp.servers",
     "register_tool": "policy.tools",
     "tool": "policy.tools",
     "tool_registry": "policy.tools",

@@ -122,6 +122,22 @@ def normalise_body(value: Any, config: MatchConfig) -> Any:
     if isinstance(value, dict | list):
         for path in config.ignore_body:
             value = _drop(value, path)
+        value = _no_jsonrpc_ids(value)
+    return value
+
+
+_JSONRPC_VOLATILE = (("id",), ("params", "_meta", "progressToken"))
+
+
+def _no_jsonrpc_ids(value: Any) -> Any:
+    """A JSON-RPC (MCP) message without its id and progress token: a client numbers its messages as
+    it goes, so a replayed session matches whatever ids it uses (the answer gets the live id back)."""
+    if isinstance(value, dict) and value.get("jsonrpc") == "2.0":
+        for path in _JSONRPC_VOLATILE:
+            value = _drop(value, path)
+        return value
+    if isinstance(value, list) and value and isinstance(value[0], dict) and value[0].get("jsonrpc") == "2.0":
+        return [_no_jsonrpc_ids(item) for item in value]
     return value
 
 

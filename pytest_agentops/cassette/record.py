@@ -52,7 +52,7 @@ def to_interaction(
         resp_headers.pop(hop, None)
     content_type = (resp_headers.get("content-type") or [""])[0]
     interaction: Interaction = {
-        "kind": live.kind,
+        "kind": "model" if live.kind == "model" else "tool",  # an MCP protocol message is tool traffic
         "request": request,
         "response": {
             "status": int(response["status"]["code"]),

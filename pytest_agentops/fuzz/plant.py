@@ -293,6 +293,17 @@ class DocumentsCarrier(ValueCarrier):
         return len(path) == 1 or super().default_field(path)
 
 
+class MCPResultsCarrier(ValueCarrier):
+    """The scripted results of a fake MCP server's tools (``{tool: result}``): every text is a candidate,
+    so the injection reaches the agent as a tool's answer over MCP (``fake_mcp.plant(case)``)."""
+
+    def __init__(self, results: Any, fields: Sequence[str] | None = None, benign: st.SearchStrategy[str] | None = None):
+        super().__init__(results, fields, benign, name="mcp")
+
+    def default_field(self, path: PathT) -> bool:
+        return True
+
+
 class SeedCarrier(Carrier):
     """Simulator seed data from a strategy factory taking ``text=`` (``simulators.<name>.strategies.seed_data``).
 
@@ -491,6 +502,8 @@ def as_carrier(
             narrowed.fields = tuple(fields)
             return narrowed
         return into
+    if hasattr(into, "results") and hasattr(into, "plant"):  # a fake MCP server: its tools' results
+        return MCPResultsCarrier(into.results(), fields, benign)
     if isinstance(into, str):
         import importlib
 

@@ -454,3 +454,20 @@ def fake_llm(request: pytest.FixtureRequest) -> Generator[FakeModel, None, None]
         yield fake
     finally:
         fake.close()
+
+
+if TYPE_CHECKING:
+    from pytest_agentops.backends.mcp import FakeMCP
+
+
+@pytest.fixture
+def fake_mcp(request: pytest.FixtureRequest) -> Generator[FakeMCP, None, None]:
+    """A scripted MCP server, in-process at ``fake_mcp.url`` (``fake_mcp.serve()`` adds a port)."""
+    from pytest_agentops.backends.mcp import FakeMCP
+
+    _enter_scope(request)
+    fake = FakeMCP().attach(request.node.stash[SIMS].tap)
+    try:
+        yield fake
+    finally:
+        fake.close()

@@ -73,6 +73,11 @@ def addoption(parser: pytest.Parser) -> None:
         "model prices, USD per 1M tokens: MODEL = input:N output:N [cached_input:N] [cache_write:N]",
         type="linelist",
     )
+    parser.addini(
+        "agentops_mcp_servers",
+        "MCP servers by name, one 'NAME = URL' a line: their tools are mcp.NAME.<tool> (docs/mcp.md)",
+        type="linelist",
+    )
 
 
 def _pyproject(config: pytest.Config) -> Path | None:
@@ -122,6 +127,14 @@ def configure(config: pytest.Config) -> None:
                 raise pytest.UsageError(f"pytest-agentops: invalid agent contract:\n{exc}") from None
     except PriceError as exc:
         raise pytest.UsageError(f"pytest-agentops: {exc}") from None
+    mcp_servers = config.getini("agentops_mcp_servers")
+    if mcp_servers:
+        from pytest_agentops.mcp.servers import configure as name_mcp_servers
+
+        try:
+            name_mcp_servers(mcp_servers)
+        except ValueError as exc:
+            raise pytest.UsageError(f"pytest-agentops: {exc}") from None
     config.stash[SETTINGS] = settings
     if not config.pluginmanager.has_plugin("agentops-guard"):
         config.pluginmanager.register(GuardHooks(), "agentops-guard")

@@ -224,7 +224,8 @@ class Guard:
         spec = call.spec
         if self._max_risk is not None and spec is not None and RISK_ORDER[spec.risk] > self._max_risk:
             return Denial("risk", f"tool {name!r} has risk {spec.risk}; the policy allows up to {p.max_risk}")
-        if spec is not None and spec.schema is not None and call.source != "python":
+        # An MCP call's arguments are checked against the tool's own inputSchema (pytest_agentops.mcp.gate).
+        if spec is not None and spec.schema is not None and call.source not in ("python", "mcp"):
             try:
                 spec.schema.model_validate(call.payload if call.payload is not None else {})
             except ValidationError as exc:
@@ -301,7 +302,13 @@ class Guard:
         """
         verdict, denial = self.judge(live)
         live.verdict = verdict
-        return None if denial is None else self.reply(denial, verdict.tool)
+        if denial is None:
+            return None
+        if live.mcp is not None:  # MCP's own form: the client hands the model a tool error
+            from pytest_agentops.mcp.gate import denial_reply
+
+            return denial_reply(live.mcp, denial, verdict.tool)
+        return self.reply(denial, verdict.tool)
 
     def judge(self, live: LiveRequest) -> tuple[Verdict, Denial | None]:
         """The verdict on ``live`` (and the denial behind it, to build the reply). Writes nothing."""
@@ -309,6 +316,11 @@ class Guard:
             call = Call("model", None, None, None, live.method, live.url, live.headers, model=self._model_of(live))
             denial = self.check(call)
             return _verdict(None, None, None, denial), denial
+        from pytest_agentops.mcp import gate as mcp
+
+        message = mcp.message_of(live)
+        if message is not None:
+            return mcp.judge(self, live, message)
         call = self._tool_call(live)
         denial = self.check(call)
         link = self.link(call.name) if call.name is not None else None

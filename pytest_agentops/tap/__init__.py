@@ -61,6 +61,7 @@ class LiveRequest:
     gated: bool = False  # the gates have been asked (by the first layer that saw the request)
     done: bool = False  # its one event is written
     verdict: Verdict | None = None  # the gate's, carried to the one place that writes the event
+    mcp: Any = None  # the MCP message it carries (pytest_agentops.mcp.gate.message_of), parsed once
     _json: Any = field(default=_UNPARSED, init=False, repr=False)
 
     def json_object(self) -> dict[str, Any] | None:
@@ -346,7 +347,12 @@ class Tap:
         """Replay ``interaction``; but while recording, an upstream error saved earlier is fetched again."""
         status = interaction["response"]["status"]
         if self.record == "none" or self.record_errors or not isinstance(status, int) or status < 500:
-            return Decision(live, "cassette", reply=_replay(interaction))
+            reply = _replay(interaction)
+            if live.mcp is not None:  # the recorded answer carries the recorded JSON-RPC id
+                from pytest_agentops.mcp.gate import replayed
+
+                reply = replayed(live, reply)
+            return Decision(live, "cassette", reply=reply)
         import warnings
 
         from pytest_agentops.plugin.checks import AgentopsWarning
@@ -403,6 +409,10 @@ class Tap:
         url = self.redactor.url(live.url)  # the miss text reaches the terminal, the trace and the reports
         self.run.misses.append(Miss(f"{live.method} {url}", str(self.cassette.path), detail))
         message = f"pytest-agentops: no recorded answer for {live.method} {url}\n{detail}"
+        if live.mcp is not None:  # MCP's form: the client reads a tool error (or a JSON-RPC error)
+            from pytest_agentops.mcp.gate import miss_reply
+
+            return miss_reply(live, message, self.cassette.interactions)
         body = (
             '{"error": {"type": "agentops_cassette_miss", "code": "cassette_miss", "message": '
             + _json_str(message)
@@ -491,6 +501,10 @@ class Tap:
                 live.method, live.url, live.body, status, headers, plain or b"", request_json=live.json_object()
             )
         io: dict[str, Any] = {}
+        if live.mcp is not None:  # the tool's result and isError; the server's name and tools, learned
+            from pytest_agentops.mcp.gate import answered
+
+            io.update(answered(live, headers, raw))
         if self.run.capture_io:  # trace files / OpenTelemetry asked for the bodies
             from pytest_agentops.readers.tracefile import capture
 
@@ -498,7 +512,7 @@ class Tap:
         return self.run.record(
             live.verdict,
             **io,
-            kind="model" if live.kind == "model" else "tool",
+            kind=live.kind if live.kind in ("model", "mcp") else "tool",
             method=live.method,
             url=self.redactor.url(live.url),
             backend=decision.backend,

@@ -13,9 +13,19 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-EventKind = Literal["model", "tool", "http"]
+EventKind = Literal["model", "tool", "http", "mcp"]  # "mcp": an MCP protocol message (not a tool call)
 Backend = Literal[
-    "cassette", "network", "simulator", "fake_model", "passthrough", "policy", "miss", "python", "mock", "vcr"
+    "cassette",
+    "network",
+    "simulator",
+    "fake_model",
+    "fake_mcp",
+    "passthrough",
+    "policy",
+    "miss",
+    "python",
+    "mock",
+    "vcr",
 ]
 Access = Literal["read", "write"]
 
@@ -125,6 +135,10 @@ class Event:
     # as its text and tool calls). See pytest_agentops.readers.tracefile.
     request_body: Any = None
     response_body: Any = None
+    # An MCP tool call (pytest_agentops.mcp): what the tool returned (structuredContent, else its
+    # content list) and whether the server said it failed (``isError``).
+    result: Any = None
+    is_error: bool | None = None
 
     @property
     def denied(self) -> bool:

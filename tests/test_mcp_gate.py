@@ -1,0 +1,140 @@
+"""The MCP gate without a server: parsing, naming, access, schema checks and the denial forms."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+
+from pytest_agentops.mcp import gate, messages, servers
+from pytest_agentops.policy.engine import Guard, Policy
+from pytest_agentops.tap import LiveRequest
+from pytest_agentops.trace.run import Run
+
+URL = "http://127.0.0.1:8931/mcp"
+
+
+def _live(body: object, url: str = URL) -> LiveRequest:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return LiveRequest("POST", url, {"content-type": "application/json"}, raw)
+
+
+def _call(tool: str, **arguments: object) -> dict[str, object]:
+    return {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": tool, "arguments": arguments}}
+
+
+def _learn_weather(url: str = URL) -> None:
+    servers.learn(url, "initialize", {"result": {"serverInfo": {"name": "Weather Service!"}}})
+    tools = [
+        {
+            "name": "get_weather",
+            "annotations": {"readOnlyHint": True},
+            "inputSchema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+        },
+        {"name": "delete_account", "annotations": {"destructiveHint": True}},
+    ]
+    servers.learn(url, "tools/list", {"result": {"tools": tools}})
+
+
+def test_a_call_is_named_after_the_announced_server_and_read_from_its_annotations() -> None:
+    _learn_weather()
+    guard = Guard(Run(), policy=Policy(allow=["mcp.weather_service_.get_*"]))
+    verdict, denial = gate.judge(guard, live := _live(_call("get_weather", city="Paris")), gate.message_of(live))
+    assert denial is None
+    assert (verdict.tool, verdict.access, verdict.arguments) == (
+        "mcp.weather_service_.get_weather",
+        "read",
+        {"city": "Paris"},
+    )
+    verdict, denial = gate.judge(guard, live := _live(_call("delete_account")), gate.message_of(live))
+    assert verdict.access == "write" and denial is not None and denial.rule == "allowlist"
+
+
+def test_the_users_name_wins_over_the_announced_one() -> None:
+    url = "http://127.0.0.1:8932/mcp"
+    _learn_weather(url)
+    servers.register_mcp_server("forecast", url + "/")
+    assert servers.tool_name(url, "get_weather") == "mcp.forecast.get_weather"
+
+
+def test_protocol_messages_pass_an_allowlist_but_not_a_server_deny() -> None:
+    _learn_weather()
+    listing = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    verdict, denial = gate.judge(Guard(Run(), policy=Policy(allow=[])), live := _live(listing), gate.message_of(live))
+    assert denial is None and verdict.tool is None and live.kind == "mcp"
+    guard = Guard(Run(), policy=Policy(deny=["mcp.weather_service_"]))
+    _, denial = gate.judge(guard, live := _live(listing), gate.message_of(live))
+    assert denial is not None and denial.rule == "denylist"
+    status, _, body = gate.denial_reply(live.mcp, denial, None)
+    answer = json.loads(body)
+    assert status == 200 and answer["id"] == 1 and answer["error"]["code"] == gate.DENIED_CODE
+
+
+def test_arguments_are_checked_against_the_input_schema() -> None:
+    _learn_weather()
+    guard = Guard(Run())
+    _, denial = gate.judge(guard, live := _live(_call("get_weather", city=3)), gate.message_of(live))
+    assert denial is not None and denial.rule == "arguments" and "city" in denial.message
+    status, _, body = gate.denial_reply(live.mcp, denial, "mcp.weather_service_.get_weather")
+    result = json.loads(body)["result"]
+    assert status == 200 and result["isError"] is True and "rule arguments" in result["content"][0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"{not json", "not JSON"),
+        ({"jsonrpc": "1.0", "id": 1, "method": "ping"}, "jsonrpc='1.0'"),
+        ({"jsonrpc": "2.0", "id": 1}, "names no method"),
+        ({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {}}, "naming no tool"),
+        ([], "empty JSON-RPC batch"),
+    ],
+)
+def test_malformed_json_rpc_is_refused_naming_the_request(body: object, problem: str) -> None:
+    servers.register_mcp_server("weather", URL)
+    live = _live(body if not isinstance(body, list) else b"[]")
+    message = gate.message_of(live)
+    assert isinstance(message, messages.MalformedMessage)
+    _, denial = gate.judge(Guard(Run()), live, message)
+    assert denial is not None and f"POST {URL}" in denial.message and problem in denial.message
+    status, _, reply = gate.denial_reply(message, denial, None)
+    assert status == 400 and json.loads(reply)["error"]["code"] == gate.PARSE_ERROR
+
+
+def test_a_server_that_announces_no_name_is_named_after_its_address_with_a_warning() -> None:
+    url = "http://127.0.0.1:8933/mcp"
+    servers.learn(url, "initialize", {"result": {"serverInfo": {"version": "1"}}})
+    with pytest.warns(Warning, match=r"announced no serverInfo.name.*register_mcp_server"):
+        assert servers.tool_name(url, "x") == "mcp.127_0_0_1_8933.x"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # once per server
+        assert servers.tool_name(url, "y") == "mcp.127_0_0_1_8933.y"
+
+
+def test_a_replayed_answer_gets_the_live_id_json_and_sse() -> None:
+    live = _live(_call("get_weather", city="Paris"))
+    gate.message_of(live)
+    recorded = {"jsonrpc": "2.0", "id": 1, "result": {"content": []}}
+    reply = {
+        "status": {"code": 200},
+        "headers": {"content-type": ["application/json"]},
+        "body": {"string": json.dumps(recorded).encode()},
+    }
+    assert json.loads(gate.replayed(live, reply)["body"]["string"])["id"] == 7
+    sse = f"event: message\ndata: {json.dumps(recorded)}\n\n".encode()
+    reply = {"status": {"code": 200}, "headers": {"content-type": ["text/event-stream"]}, "body": {"string": sse}}
+    body = gate.replayed(live, reply)["body"]["string"]
+    assert messages.answer_to(live.mcp, body, "text/event-stream") is not None
+
+
+def test_a_plain_json_post_is_not_mcp() -> None:
+    live = _live({"model": "gpt-4o"}, "http://127.0.0.1:9999/v1/chat")
+    assert gate.message_of(live) is None and live.kind == "tool"
+
+
+def test_a_simulators_mcp_tools_keep_their_simulator_names() -> None:
+    url = "http://127.0.0.1:8934/billing/mcp"
+    servers.register_simulator(url)
+    assert servers.tool_name(url, "billing.refunds.create") == "billing.refunds.create"
+    assert servers.tool_name(url + "?names=dashed", "billing-refunds-create") == "billing.refunds.create"
