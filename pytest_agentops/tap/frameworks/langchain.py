@@ -7,8 +7,9 @@ tool-call id (as ``ToolNode``'s calls do, whatever the tool's ``handle_tool_erro
 reads it and the graph goes on; a direct call without an id gets the handled text when the tool
 handles errors, else the ``ToolException`` itself, as LangChain would raise it.
 
-The agent is the LangGraph agent (``lc_agent_name``) or node (``langgraph_node``) from the run's
-config metadata.
+The agent is LangChain's agent name (``lc_agent_name``) when set, else the LangGraph node path
+that ran the tool, from the run's config metadata: ``tools`` for a prebuilt agent's tool node,
+``billing/tools`` when that agent is node ``billing`` of a parent graph (a supervisor's worker).
 """
 
 from __future__ import annotations
@@ -57,8 +58,15 @@ def _agent(config: Any) -> str | None:
 
         config = var_child_runnable_config.get()
     metadata = (config or {}).get("metadata") or {}
-    name = metadata.get("lc_agent_name") or metadata.get("langgraph_node")
-    return name if isinstance(name, str) else None
+    name = metadata.get("lc_agent_name")
+    if isinstance(name, str):
+        return name
+    namespace = metadata.get("langgraph_checkpoint_ns") or metadata.get("checkpoint_ns")
+    if isinstance(namespace, str) and namespace:
+        # "helpdesk:<task id>|tools:<task id>": an agent graph run as node "helpdesk" of a parent graph
+        return "/".join(part.split(":", 1)[0] for part in namespace.split("|"))
+    node = metadata.get("langgraph_node")
+    return node if isinstance(node, str) else None
 
 
 def _denied(tool: Any, exc: ToolDenied, tool_call_id: str | None) -> Any:
