@@ -25,7 +25,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pytest_agentops.fakes import FakeModel
+from pytest_agentops.backends.model import FakeModel
 
 SYSTEM = (
     "You are Ada, the support assistant of Northwind Outfitters. Look up orders with lookup_order before "

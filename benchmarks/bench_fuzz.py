@@ -35,9 +35,9 @@ def _guarded(examples: int, seed: int = 0) -> tuple[int, float]:
     from hypothesis import seed as hseed
 
     from examples.injection import scenario
-    from pytest_agentops.config import Settings
-    from pytest_agentops.session import open_tap
-    from pytest_agentops.trace import Run
+    from pytest_agentops.tap.opener import open_tap
+    from pytest_agentops.tap.settings import Settings
+    from pytest_agentops.trace.run import Run
 
     count = 0
     with open_tap(Settings(), Run("bench"), Path("<bench>.json")):  # the tap a pytest test would have
@@ -67,9 +67,9 @@ def _first_failure(seed: int) -> tuple[int | None, str]:
 
     from examples.injection import scenario
     from pytest_agentops import fuzz
-    from pytest_agentops.config import Settings
-    from pytest_agentops.session import open_tap
-    from pytest_agentops.trace import Run
+    from pytest_agentops.tap.opener import open_tap
+    from pytest_agentops.tap.settings import Settings
+    from pytest_agentops.trace.run import Run
 
     seen: list[fuzz.Planted] = []
     first: int | None = None

@@ -88,9 +88,9 @@ def _static(live: Any) -> tuple[int, dict[str, str], bytes]:
 
 @contextlib.contextmanager
 def tapped(policy: Any = None, budget: Any = None) -> Iterator[httpx.Client]:
-    from pytest_agentops.config import Settings
-    from pytest_agentops.session import open_tap
-    from pytest_agentops.trace import Run
+    from pytest_agentops.tap.opener import open_tap
+    from pytest_agentops.tap.settings import Settings
+    from pytest_agentops.trace.run import Run
 
     run = Run("bench")
     with tempfile.TemporaryDirectory() as tmp, open_tap(Settings(), run, Path(tmp) / "c.json") as tap:
@@ -110,8 +110,8 @@ def guarded(run: Any, tap: Any, policy: Any, budget: Any) -> Iterator[None]:
     if policy is None:
         yield
         return
-    from pytest_agentops.policy import Guard
-    from pytest_agentops.tools import use_guard
+    from pytest_agentops.policy.engine import Guard
+    from pytest_agentops.policy.tools import use_guard
 
     guard = Guard(run, policy=policy, budget=budget)
     guard.attach()

@@ -59,9 +59,9 @@ def ours_replay(path: Path, captured: list[C.Captured], n: int, exchanges: list[
     """One replay of all ``n`` requests with the tap open (``session.open_tap``, as the plugin does)."""
     import httpx2
 
-    from pytest_agentops.config import Settings
-    from pytest_agentops.session import open_tap
-    from pytest_agentops.trace import Run
+    from pytest_agentops.tap.opener import open_tap
+    from pytest_agentops.tap.settings import Settings
+    from pytest_agentops.trace.run import Run
 
     run = Run("bench")
     with open_tap(Settings(), run, path) as tap:
@@ -78,7 +78,7 @@ def ours_replay(path: Path, captured: list[C.Captured], n: int, exchanges: list[
 
 def ours_load(path: Path) -> float:
     from pytest_agentops.cassette.format import Cassette
-    from pytest_agentops.config import Settings
+    from pytest_agentops.tap.settings import Settings
 
     match = Settings().match
     gc.collect()

@@ -80,8 +80,8 @@ def answer_for(tool: str, n: int, rng: random.Random) -> tuple[int, Any]:
 def build_run(i: int, rng: random.Random) -> tuple[Any, dict[str, Any]]:
     """One test's run, as the tap and the policy engine would have recorded it."""
     from pytest_agentops import Budget
-    from pytest_agentops.policy import Guard
-    from pytest_agentops.trace import ModelCall, Run, ToolCallRequest, Usage
+    from pytest_agentops.policy.engine import Guard
+    from pytest_agentops.trace.run import ModelCall, Run, ToolCallRequest, Usage
 
     run = Run(f"tests/test_support_{i // 100:02d}.py::test_case_{i:04d}")
     run.guard = Guard(run, budget=Budget(max_tool_calls=4, max_tokens_total=12_000))
@@ -139,7 +139,7 @@ def build_run(i: int, rng: random.Random) -> tuple[Any, dict[str, Any]]:
 
 
 def write_traces(root: Path, n: int) -> None:
-    from pytest_agentops.tracefile import write_trace
+    from pytest_agentops.readers.tracefile import write_trace
 
     rng = random.Random(42)
     for i in range(n):
@@ -159,7 +159,7 @@ def timed(fn: Any, *args: Any) -> tuple[float, Any]:
 
 def phases(root: Path) -> tuple[float, float, float]:
     """Seconds to read the traces, to build the figures, to render the page (in memory)."""
-    from pytest_agentops import htmlreport
+    from pytest_agentops.readers.html import page as htmlreport
 
     load_s, traces = timed(htmlreport.load_traces, root)
     build_s, (entries, report) = timed(htmlreport.build_entries, traces, None)
@@ -212,7 +212,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="200 traces instead of 1,000")
     n = 200 if parser.parse_args().quick else 1000
 
-    from pytest_agentops import htmlreport
+    from pytest_agentops.readers.html import page as htmlreport
 
     with tempfile.TemporaryDirectory(prefix="agentops-bench-report-") as tmp:
         root = Path(tmp) / "traces"

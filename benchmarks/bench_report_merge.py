@@ -44,9 +44,10 @@ def write_shards(root: Path, tests: int, shards: int, traces: bool) -> tuple[lis
     """S shard folders (report + traces); every test's figures, for the unsharded check."""
     import random
 
-    from pytest_agentops import report, scorecard
-    from pytest_agentops.merge import relative_trace_dir
-    from pytest_agentops.tracefile import write_trace
+    from pytest_agentops.readers import baseline as report
+    from pytest_agentops.readers import scorecard
+    from pytest_agentops.readers.merge import relative_trace_dir
+    from pytest_agentops.readers.tracefile import write_trace
 
     rng = random.Random(42)
     per_shard: list[list[dict[str, Any]]] = [[] for _ in range(shards)]
@@ -83,8 +84,8 @@ def floor(inputs: list[Path], output: Path, trace_target: Path | None) -> None:
 
 
 def do_merge(inputs: list[Path], output: Path, trace_target: Path | None) -> dict[str, Any]:
-    from pytest_agentops import report
-    from pytest_agentops.merge import merge
+    from pytest_agentops.readers import baseline as report
+    from pytest_agentops.readers.merge import merge
 
     merged = merge(inputs, output, trace_target)
     report.write(output, merged.report)
@@ -107,7 +108,7 @@ def _timeless(report: dict[str, Any]) -> dict[str, Any]:
 
 def measure(tmp: Path, tests: int, shards: int, traces: bool) -> tuple[float, float, bool]:
     """(merge seconds, floor seconds, figures equal to the unsharded build)."""
-    from pytest_agentops import scorecard
+    from pytest_agentops.readers import scorecard
 
     root = tmp / ("with-traces" if traces else "reports-only")
     inputs, everything = write_shards(root, tests, shards, traces)

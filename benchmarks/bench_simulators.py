@@ -80,10 +80,10 @@ def _sim() -> Any:
 def bench_tap(n: int) -> tuple[float, float]:
     import tempfile
 
-    from pytest_agentops.config import Settings
-    from pytest_agentops.session import open_tap
-    from pytest_agentops.sims import SimSet
-    from pytest_agentops.trace import Run
+    from pytest_agentops.backends.sims import SimSet
+    from pytest_agentops.tap.opener import open_tap
+    from pytest_agentops.tap.settings import Settings
+    from pytest_agentops.trace.run import Run
 
     with tempfile.TemporaryDirectory() as tmp, open_tap(Settings(), Run("bench"), Path(tmp) / "c.json") as tap:
         billing = SimSet(tap, {}, recording=False).get("billing")

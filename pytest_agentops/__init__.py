@@ -7,20 +7,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._version import __version__
+from pytest_agentops import _moved
+from pytest_agentops._version import __version__
+
+_moved.install()
 
 if TYPE_CHECKING:
-    from .budget import Budget
-    from .cassette.errors import CassetteError, CassetteFormatError
-    from .cassette.format import Cassette
-    from .cassette.redact import Redactor
-    from .contracts import AgentContract, ContractError
-    from .fakes import FakeModel
-    from .policy import Policy
-    from .prices import Price, PriceTable
-    from .tools import Denial, ToolArgumentsInvalid, ToolDenied, ToolSpec, register_tool, tool
-    from .tools import registry as tool_registry
-    from .trace import Event, ModelCall, Run, ToolCallRequest, Usage
+    from pytest_agentops.backends.model import FakeModel
+    from pytest_agentops.cassette.errors import CassetteError, CassetteFormatError
+    from pytest_agentops.cassette.format import Cassette
+    from pytest_agentops.cassette.redact import Redactor
+    from pytest_agentops.policy.budget import Budget
+    from pytest_agentops.policy.contracts import AgentContract, ContractError
+    from pytest_agentops.policy.engine import Policy
+    from pytest_agentops.policy.tools import Denial, ToolArgumentsInvalid, ToolDenied, ToolSpec, register_tool, tool
+    from pytest_agentops.policy.tools import registry as tool_registry
+    from pytest_agentops.trace.prices import Price, PriceTable
+    from pytest_agentops.trace.run import Event, ModelCall, Run, ToolCallRequest, Usage
 
 __all__ = [
     "AgentContract",
@@ -50,29 +53,29 @@ __all__ = [
 ]
 
 _LAZY = {
-    "AgentContract": "contracts",
-    "Budget": "budget",
-    "ContractError": "contracts",
-    "Denial": "tools",
-    "Policy": "policy",
-    "Price": "prices",
-    "PriceTable": "prices",
-    "ToolArgumentsInvalid": "tools",
-    "ToolDenied": "tools",
-    "ToolSpec": "tools",
-    "register_tool": "tools",
-    "tool": "tools",
-    "tool_registry": "tools",
+    "AgentContract": "policy.contracts",
+    "Budget": "policy.budget",
+    "ContractError": "policy.contracts",
+    "Denial": "policy.tools",
+    "Policy": "policy.engine",
+    "Price": "trace.prices",
+    "PriceTable": "trace.prices",
+    "ToolArgumentsInvalid": "policy.tools",
+    "ToolDenied": "policy.tools",
+    "ToolSpec": "policy.tools",
+    "register_tool": "policy.tools",
+    "tool": "policy.tools",
+    "tool_registry": "policy.tools",
     "Cassette": "cassette.format",
     "CassetteError": "cassette.errors",
     "CassetteFormatError": "cassette.errors",
     "Redactor": "cassette.redact",
-    "Event": "trace",
-    "FakeModel": "fakes",
-    "ModelCall": "trace",
-    "Run": "trace",
-    "ToolCallRequest": "trace",
-    "Usage": "trace",
+    "Event": "trace.run",
+    "FakeModel": "backends.model",
+    "ModelCall": "trace.run",
+    "Run": "trace.run",
+    "ToolCallRequest": "trace.run",
+    "Usage": "trace.run",
 }
 
 

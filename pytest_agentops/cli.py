@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ._version import __version__
+from pytest_agentops._version import __version__
 
 PROG = "agentops"
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -58,9 +58,8 @@ def cmd_sim_verify(args: argparse.Namespace) -> int:
     """Replay a cassette recorded against the real service on simulator NAME; report shape drift."""
     import json
 
+    from pytest_agentops.backends.verify import verify_cassette
     from simulators import SIMULATORS
-
-    from .simverify import verify_cassette
 
     if args.name not in SIMULATORS:
         _error(f"unknown simulator {args.name!r}; known: {', '.join(SIMULATORS)}")
@@ -80,8 +79,8 @@ def cmd_sim_verify(args: argparse.Namespace) -> int:
 def cmd_model_serve(args: argparse.Namespace) -> int:
     """Serve the fake model on a loopback port until interrupted: a stand-in upstream for recording."""
 
-    from .fakes import FakeModel
-    from .fakes.standin import FirstTool, ScriptFileError, load_script
+    from pytest_agentops.backends.model import FakeModel
+    from pytest_agentops.backends.model.standin import FirstTool, ScriptFileError, load_script
 
     fake = FakeModel()
     if args.script:
@@ -125,8 +124,8 @@ def _serve_until_stopped(stop_serving: Callable[[], object]) -> int:
 def cmd_ls(args: argparse.Namespace) -> int:
     import json
 
-    from .cassette.errors import CassetteFormatError
-    from .cassette.inspect import find_cassettes, load, summarize
+    from pytest_agentops.cassette.errors import CassetteFormatError
+    from pytest_agentops.cassette.inspect import find_cassettes, load, summarize
 
     if args.orphans:
         return cmd_orphans(args)
@@ -158,8 +157,8 @@ def cmd_ls(args: argparse.Namespace) -> int:
 
 def cmd_orphans(args: argparse.Namespace) -> int:
     """Cassettes under DIR that no collected test owns (the tests were renamed, moved or deleted)."""
-    from .cassette.inspect import find_cassettes
-    from .cassette.owners import collect_owners, orphans
+    from pytest_agentops.cassette.inspect import find_cassettes
+    from pytest_agentops.cassette.owners import collect_owners, orphans
 
     code, owners, output = collect_owners(args.pytest_args)
     if code not in (0, 5) or owners.cassette_dir is None:  # 5: no tests collected (then every file is an orphan)
@@ -185,8 +184,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from .cassette.inspect import load, show_lines
-    from .cassette.redact import active
+    from pytest_agentops.cassette.inspect import load, show_lines
+    from pytest_agentops.cassette.redact import active
 
     cassette = load(Path(args.path))
     for line in show_lines(cassette, args.index, limit=None if args.full else args.width):
@@ -195,8 +194,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .cassette.diff import diff_cassettes
-    from .cassette.inspect import load
+    from pytest_agentops.cassette.diff import diff_cassettes
+    from pytest_agentops.cassette.inspect import load
 
     old, new = load(Path(args.old)), load(Path(args.new))
     lines = diff_cassettes(old, new)
@@ -204,7 +203,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"--- {args.old}")
     print(f"+++ {args.new}")
-    from .cassette.redact import active
+    from pytest_agentops.cassette.redact import active
 
     for line in lines:
         print(active().text(line))
@@ -214,9 +213,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     import json
 
-    from .cassette.audit import audit_file, audited_files
-    from .cassette.errors import CassetteFormatError
-    from .cassette.redact import active
+    from pytest_agentops.cassette.audit import audit_file, audited_files
+    from pytest_agentops.cassette.errors import CassetteFormatError
+    from pytest_agentops.cassette.redact import active
 
     roots = [Path(p) for p in args.paths] or [Path("cassettes")]
     status = EXIT_OK
@@ -240,7 +239,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
             continue
         scanned += 1
         if found and args.fix and any(f.category == "secret" for f in found):
-            from .cassette.fix import fix_file
+            from pytest_agentops.cassette.fix import fix_file
 
             if fix_file(path, active()):
                 print(f"fixed: {path} (secrets rewritten to placeholders)", file=sys.stderr)
@@ -277,7 +276,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from .cassette.vcr_import import import_file
+    from pytest_agentops.cassette.vcr_import import import_file
 
     target, document = import_file(Path(args.source), Path(args.output) if args.output else None, force=args.force)
     interactions = document["interactions"]
@@ -310,8 +309,8 @@ def _report_inputs(args: argparse.Namespace) -> tuple[Path, Path | None]:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """Render TRACE_DIR's trace files as one self-contained HTML page (see pytest_agentops.htmlreport)."""
-    from .htmlreport import ReportInputError, write_report
+    """Render TRACE_DIR's trace files as one self-contained HTML page (see pytest_agentops.readers.html.page)."""
+    from pytest_agentops.readers.html.page import ReportInputError, write_report
 
     try:
         trace_dir, scorecard = _report_inputs(args)
@@ -326,9 +325,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_report_merge(args: argparse.Namespace) -> int:
     """Merge shard reports and trace folders into one report; gate it on a baseline when asked."""
-    from . import report as _report
-    from . import scorecard
-    from .merge import MergeError, gate, merge
+    from pytest_agentops.readers import baseline as _report
+    from pytest_agentops.readers import scorecard
+    from pytest_agentops.readers.merge import MergeError, gate, merge
 
     output = Path(args.output)
     try:
@@ -601,7 +600,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from .cassette.errors import CassetteError
+    from pytest_agentops.cassette.errors import CassetteError
 
     try:
         args = build_parser().parse_args(list(argv) if argv is not None else None)

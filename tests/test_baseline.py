@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_agentops.report import ReportError, compare, default_tolerances, parse_tolerance
+from pytest_agentops.readers.baseline import ReportError, compare, default_tolerances, parse_tolerance
 
 if TYPE_CHECKING:
     from conftest import Project

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 from upstream import CHAT_USAGE, Upstream
 
-from pytest_agentops.prices import DEFAULT, Price, PriceError, PriceTable, parse_ini_line, parse_table, run_usage
-from pytest_agentops.trace import ModelCall, Run, Usage
+from pytest_agentops.trace.prices import DEFAULT, Price, PriceError, PriceTable, parse_ini_line, parse_table, run_usage
+from pytest_agentops.trace.run import ModelCall, Run, Usage
 
 if TYPE_CHECKING:
     from conftest import Project
@@ -321,7 +321,7 @@ def test_the_running_tally_equals_a_recount_of_the_trace() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from pytest_agentops.budget import Tally, call_key
+    from pytest_agentops.policy.budget import Tally, call_key
 
     step = st.one_of(
         st.tuples(st.just("tool"), st.sampled_from(["kb", "crm.get"]), st.integers(0, 2)),

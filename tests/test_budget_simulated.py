@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_agentops.budget import Budget, simulated, start_simulated, status, watch_clock
-from pytest_agentops.trace import Run
+from pytest_agentops.policy.budget import Budget, simulated, start_simulated, status, watch_clock
+from pytest_agentops.trace.run import Run
 from simulators.core.clock import SimClock
 
 if TYPE_CHECKING:

@@ -9,7 +9,7 @@ import pytest
 from upstream import Upstream
 
 from pytest_agentops import AgentContract, Budget, ContractError, Policy
-from pytest_agentops.contracts import load
+from pytest_agentops.policy.contracts import load
 
 if TYPE_CHECKING:
     from conftest import Project

@@ -93,9 +93,9 @@ PRELOAD = (
     "httpx",
     "hypothesis.strategies",
     "pytest_agentops.fuzz",
-    "pytest_agentops.fakes",
+    "pytest_agentops.backends.model",
     "pytest_agentops.tap",
-    "pytest_agentops.policy",
+    "pytest_agentops.policy.engine",
     "simulators.billing",
     "simulators.ticketing",
     "simulators.crm",
@@ -236,7 +236,8 @@ def test_reference_lists_every_marker(plugin_config: pytest.Config) -> None:
 
 
 def test_reference_lists_every_fixture(plugin_config: pytest.Config) -> None:
-    from pytest_agentops import passk, plugin
+    from pytest_agentops import plugin
+    from pytest_agentops.readers import passk
 
     fixtures = [
         name
@@ -248,7 +249,7 @@ def test_reference_lists_every_fixture(plugin_config: pytest.Config) -> None:
 
 
 def test_reference_lists_every_hook() -> None:
-    from pytest_agentops import hookspecs
+    from pytest_agentops.plugin import hookspecs
 
     hooks = [name for name in vars(hookspecs) if name.startswith("pytest_agentops_")]
     assert len(hooks) >= 4
@@ -292,7 +293,8 @@ def _section(command: str) -> str:
 
 
 def test_reference_lists_every_config_key() -> None:
-    from pytest_agentops import budget, contracts, report
+    from pytest_agentops.policy import budget, contracts
+    from pytest_agentops.readers import baseline as report
 
     keys = [f"{name}" for name in contracts.AgentContract.model_fields if name != "name"]
     for section, model in (("budgets", budget.Budget), ("logging", contracts.Logging), ("safety", contracts.Safety)):

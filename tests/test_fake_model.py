@@ -14,7 +14,7 @@ import anthropic
 import openai
 import pytest
 
-from pytest_agentops.fakes import FakeModel, count_tokens
+from pytest_agentops.backends.model import FakeModel, count_tokens
 
 WEATHER_SCHEMA = {
     "type": "object",

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from pytest_agentops.fakes import FakeModel
+from pytest_agentops.backends.model import FakeModel
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -111,7 +111,7 @@ OUTSIDE_PYTEST = textwrap.dedent(
     """
     import json
     import openai
-    from pytest_agentops.fakes import FakeModel
+    from pytest_agentops.backends.model import FakeModel
 
     fake = FakeModel().script(["in-process, no pytest", "default host"])
     with fake.intercept() as run:

@@ -10,8 +10,8 @@ import jsonschema
 import openai
 import pytest
 
-from pytest_agentops.fakes import FakeModel, ToolDef
-from pytest_agentops.fakes.gullible import find
+from pytest_agentops.backends.model import FakeModel, ToolDef
+from pytest_agentops.backends.model.gullible import find
 
 SEND_EMAIL = {
     "type": "object",

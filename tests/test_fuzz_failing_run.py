@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from examples.injection import scenario
-from pytest_agentops.fakes import FakeModel
+from pytest_agentops.backends.model import FakeModel
 
 INNER = """
 import os

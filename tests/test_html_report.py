@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from pytest_agentops import cli
-from pytest_agentops.trace import ModelCall, Run, ToolCallRequest, Usage
-from pytest_agentops.tracefile import write_trace
+from pytest_agentops.readers.tracefile import write_trace
+from pytest_agentops.trace.run import ModelCall, Run, ToolCallRequest, Usage
 
 ATTACK = "</script><script>alert(1)</script>"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -326,7 +326,7 @@ def test_odd_field_types_do_not_crash(tmp_path: Path) -> None:
 
 
 def test_embedded_json_cannot_be_closed() -> None:
-    from pytest_agentops.htmlreport import json_script
+    from pytest_agentops.readers.html.page import json_script
 
     value = {"a": ATTACK, "b": "<!-- x -->", "c": "</SCRIPT >", "d": "a\u2028b & c", "e": [1.5, None]}
     block = json_script("x", {**value, "e": [1.5, float("nan")]})

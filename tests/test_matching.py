@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_agentops import sse
 from pytest_agentops.cassette import body as bodies
 from pytest_agentops.cassette.format import Cassette, store_request_body
 from pytest_agentops.cassette.matching import MatchConfig, body_value, diff_values, explain, request_key
+from pytest_agentops.trace import sse
 
 CFG = MatchConfig()
 URL = "https://api.openai.com/v1/chat/completions"

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_agentops.backends.model import FakeModel
+from pytest_agentops.backends.model.standin import FirstTool, ScriptFileError, load_script
+from pytest_agentops.backends.model.types import FakeError, Reply
 from pytest_agentops.cli import main
-from pytest_agentops.fakes import FakeModel
-from pytest_agentops.fakes.standin import FirstTool, ScriptFileError, load_script
-from pytest_agentops.fakes.types import FakeError, Reply
 
 if TYPE_CHECKING:
     from conftest import Project

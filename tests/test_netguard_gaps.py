@@ -284,17 +284,17 @@ def test_a_subprocess_of_another_interpreter_gets_the_guard_too(tmp_path: Path) 
     """Its pytest_agentops is another copy (or none): sitecustomize loads the (stdlib-only) guard file."""
     import shutil
 
-    import pytest_agentops.netguard as netguard
+    import pytest_agentops.tap.offline as netguard
 
     # A copy of the two files outside this installation stands for another interpreter's view.
     copy = tmp_path / "elsewhere"
-    shutil.copytree(netguard.SITE_DIR, copy / "netguard_site")
-    shutil.copy(netguard.__file__, copy / "netguard.py")
+    shutil.copytree(netguard.SITE_DIR, copy / "offline_site")
+    shutil.copy(netguard.__file__, copy / "offline.py")
     code = (
         "import socket, sys; assert '_agentops_netguard' in sys.modules and 'pytest_agentops' not in sys.modules; "
         "socket.gethostbyname('leak.example.invalid')"
     )
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(copy / "netguard_site")}
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(copy / "offline_site")}
     env |= {netguard.ENV_ON: "1", netguard.ENV_TEST: "t.py::x"}
     done = subprocess.run(["unshare", "-n", sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 1, done.stderr

@@ -22,7 +22,7 @@ import pytest
 from conftest import Project
 
 from pytest_agentops import tool
-from pytest_agentops.trace import Event
+from pytest_agentops.trace.run import Event
 
 READ_ONLY = pytest.mark.agent_policy(allow=["crm.*.list", "crm.*.retrieve", "crm.*.search"])
 CONTACT = {"properties": {"email": "mallory@example.com"}}
@@ -278,9 +278,9 @@ def test_the_fake_model_on_a_port_obeys_a_model_pin(project: Project) -> None:
 
 def test_the_gate_returns_a_complete_verdict() -> None:
     from pytest_agentops import register_tool
-    from pytest_agentops.policy import Guard, Policy
+    from pytest_agentops.policy.engine import Guard, Policy
     from pytest_agentops.tap import LiveRequest
-    from pytest_agentops.trace import Run, Verdict
+    from pytest_agentops.trace.run import Run, Verdict
 
     register_tool("one_gate.notes.create", method="POST", url="https://notes.one-gate.test/notes")
     guard = Guard(Run("t"), policy=Policy(read_only=True))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import pytest
 from upstream import Upstream
 
-from pytest_agentops.passk import pass_hat, summarize, task_of
+from pytest_agentops.readers.passk import pass_hat, summarize, task_of
 
 if TYPE_CHECKING:
     from conftest import Project

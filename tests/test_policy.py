@@ -26,7 +26,7 @@ import requests
 from pydantic import BaseModel
 
 from pytest_agentops import Policy, ToolArgumentsInvalid, ToolDenied, register_tool, tool
-from pytest_agentops.tools import Denial
+from pytest_agentops.policy.tools import Denial
 
 UP = UPSTREAM
 
@@ -169,7 +169,7 @@ def test_plugin_rule_from_conftest_hook(agent_run):
 
 POLICY_CONFTEST_HOOK = """
 
-from pytest_agentops.tools import Denial
+from pytest_agentops.policy.tools import Denial
 
 
 def _no_forbidden(call, run):

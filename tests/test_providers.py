@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_agentops.providers import (
+from pytest_agentops.trace.providers import (
     anthropic_messages,
     detect_provider,
     is_streamed,
@@ -26,7 +26,7 @@ from pytest_agentops.providers import (
     openai_responses,
     parse_model_call,
 )
-from pytest_agentops.trace import ModelCall, ToolCallRequest, Usage
+from pytest_agentops.trace.run import ModelCall, ToolCallRequest, Usage
 
 CHAT_URL = "https://api.openai.com/v1/chat/completions"
 RESPONSES_URL = "https://api.openai.com/v1/responses"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pytest_agentops import providers
-from pytest_agentops.trace import ModelCall, Usage
+from pytest_agentops.trace import providers
+from pytest_agentops.trace.run import ModelCall, Usage
 
 if TYPE_CHECKING:
     from conftest import Project
@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pytest_agentops.trace import ModelCall, Usage
+from pytest_agentops.trace.run import ModelCall, Usage
 
 
 class Generate:

@@ -20,8 +20,8 @@ from pytest_agentops.cassette.matching import body_value
 from pytest_agentops.cassette.record import to_interaction
 from pytest_agentops.cassette.redact import Redactor
 from pytest_agentops.cassette.secrets.rules import all_rules
+from pytest_agentops.readers.tracefile import capture
 from pytest_agentops.tap import LiveRequest
-from pytest_agentops.tracefile import capture
 
 RULES = all_rules()
 PLACEMENTS = ("header", "query", "path", "userinfo", "json", "form", "multipart", "text")

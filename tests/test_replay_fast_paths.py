@@ -139,10 +139,10 @@ def test_interception_starts_once_and_never_takes_vcrs_httpx_stub(tmp_path: Path
     import httpx2
     from vcr.stubs import httpx_stubs
 
-    from pytest_agentops.config import Settings
-    from pytest_agentops.session import open_tap
     from pytest_agentops.tap import install
-    from pytest_agentops.trace import Run
+    from pytest_agentops.tap.opener import open_tap
+    from pytest_agentops.tap.settings import Settings
+    from pytest_agentops.trace.run import Run
 
     before = (httpcore.ConnectionPool.handle_request, httpx2.HTTPTransport.handle_request)
     vcr_request = httpx_stubs._make_vcr_request

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_agentops import scorecard
 from pytest_agentops.cli import main
+from pytest_agentops.readers import scorecard
 
 if TYPE_CHECKING:
     from conftest import Project

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from upstream import CHAT_USAGE, Upstream
 
-from pytest_agentops.scorecard import group_stats, percentile
+from pytest_agentops.readers.scorecard import group_stats, percentile
 
 if TYPE_CHECKING:
     from conftest import Project

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from conformance.stripe import stripe_fixtures
 
+from pytest_agentops.backends.verify import IdMap, shape_diff, verify_cassette
 from pytest_agentops.cli import main
-from pytest_agentops.simverify import IdMap, shape_diff, verify_cassette
 from simulators.ticketing import TicketingSimulator
 
 

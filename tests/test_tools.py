@@ -10,10 +10,10 @@ import pytest
 from pydantic import BaseModel
 
 from pytest_agentops import Budget, Policy, ToolArgumentsInvalid, ToolDenied, ToolSpec, register_tool, tool
-from pytest_agentops.policy import Guard
+from pytest_agentops.policy.engine import Guard
+from pytest_agentops.policy.tools import ToolRegistry, http_payload, registry, use_guard
 from pytest_agentops.tap import LiveRequest
-from pytest_agentops.tools import ToolRegistry, http_payload, registry, use_guard
-from pytest_agentops.trace import ModelCall, Run, ToolCallRequest
+from pytest_agentops.trace.run import ModelCall, Run, ToolCallRequest
 
 
 @pytest.fixture(autouse=True)
@@ -369,8 +369,8 @@ def test_linking_tool_calls_to_model_requests_matches_the_definition() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from pytest_agentops.policy import normalise_name
-    from pytest_agentops.trace import ModelCall, Run, ToolCallRequest
+    from pytest_agentops.policy.engine import normalise_name
+    from pytest_agentops.trace.run import ModelCall, Run, ToolCallRequest
 
     names = st.sampled_from(["kb_search", "kb.search", "lookup", "find_docs", "crm_get", "refund"])
     aliases = {"kb_search": {"lookup", "find_docs"}}  # kb_search answers to its aliases too

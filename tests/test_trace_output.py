@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from upstream import CHAT_USAGE, Upstream
 
-from pytest_agentops.tracefile import mask_pii_text, relative_path
+from pytest_agentops.readers.tracefile import mask_pii_text, relative_path
 
 if TYPE_CHECKING:
     from conftest import Project

@@ -28,7 +28,7 @@ import sys
 import threading
 from typing import Any
 
-from pytest_agentops.fakes import Conversation, FakeModel
+from pytest_agentops.backends.model import Conversation, FakeModel
 
 TICKET = re.compile(r"#(\d+)")
 

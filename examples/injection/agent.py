@@ -38,8 +38,8 @@ from urllib.parse import quote
 import httpx
 from openai import OpenAI
 
-from pytest_agentops.policy import Call, Policy
-from pytest_agentops.tools import Denial, register_tool
+from pytest_agentops.policy.engine import Call, Policy
+from pytest_agentops.policy.tools import Denial, register_tool
 
 MODEL = "gpt-4o-mini"
 EMAIL_API = "https://mail.agentops.local"

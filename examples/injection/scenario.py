@@ -15,7 +15,7 @@ from openai import OpenAI
 
 from examples.injection.agent import GUARDED_POLICY, GUARDED_RULES, REPLY, GuardedAgent, Services, VulnerableAgent
 from pytest_agentops import fuzz
-from pytest_agentops.fakes import FakeModel
+from pytest_agentops.backends.model import FakeModel
 
 TICKET, CUSTOMER, PAYMENT = "1", "cus_seed0000", "pi_seed0000"
 

@@ -27,7 +27,7 @@ import sys
 import threading
 from typing import Any
 
-from pytest_agentops.fakes import Conversation, FakeModel, Message
+from pytest_agentops.backends.model import Conversation, FakeModel, Message
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 STAGES = {"sales qualified lead": "salesqualifiedlead", "customer": "customer", "opportunity": "opportunity"}

@@ -19,8 +19,8 @@ from __future__ import annotations
 from typing import Any
 
 from pytest_agentops import Denial
-from pytest_agentops.policy import Call
-from pytest_agentops.trace import Run
+from pytest_agentops.policy.engine import Call
+from pytest_agentops.trace.run import Run
 
 CONTRACT = "support_triage"
 REFUND = "billing.refunds.create"

@@ -29,7 +29,7 @@ import sys
 import threading
 from typing import Any
 
-from pytest_agentops.fakes import Conversation, FakeModel
+from pytest_agentops.backends.model import Conversation, FakeModel
 
 PLANTED = re.compile(r"ignore (?:all )?previous instructions(?P<order>.*)", re.IGNORECASE | re.DOTALL)
 DOLLARS = re.compile(r"\$\s?([\d,]+(?:\.\d\d)?)")

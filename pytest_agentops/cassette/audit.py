@@ -22,10 +22,10 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, unquote_plus, urlsplit, urlunsplit
 
-from .format import Cassette, header_list
-from .redact import Redactor
-from .secrets.names import is_secret_response_name
-from .secrets.placeholder import PLACEHOLDER, already_redacted
+from pytest_agentops.cassette.format import Cassette, header_list
+from pytest_agentops.cassette.redact import Redactor
+from pytest_agentops.cassette.secrets.names import is_secret_response_name
+from pytest_agentops.cassette.secrets.placeholder import PLACEHOLDER, already_redacted
 
 Category = Literal["secret", "pii"]
 
@@ -345,7 +345,7 @@ class Scanner:
 
     def _header_named(self, name: str) -> bool:
         """The header's value is secret as a whole (its name, or an auth scheme in it)."""
-        from .secrets.names import is_secret_name
+        from pytest_agentops.cassette.secrets.names import is_secret_name
 
         return name.lower() in self.redactor.headers or is_secret_name(name)
 
@@ -400,7 +400,7 @@ class Scanner:
 
     def _reassembled(self, interaction: dict[str, Any], location: str) -> None:
         """A streamed answer split across events: scan the text and tool calls the parser rebuilt."""
-        from .inspect import model_call
+        from pytest_agentops.cassette.inspect import model_call
 
         call = model_call(interaction)
         if call is None or not call.streamed:
@@ -461,7 +461,7 @@ def audit_file(path: Path, redactor: Redactor | None = None) -> list[Finding]:
         except ValueError:
             document = None
         if isinstance(document, dict) and "interactions" in document:
-            from .inspect import load
+            from pytest_agentops.cassette.inspect import load
 
             for index, interaction in enumerate(load(path).interactions):  # a bad cassette: its error
                 scanner.interaction(index, interaction)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
-from .. import sse
+from pytest_agentops.trace import sse
 
 Body = dict[str, Any] | None  # {"json": ...} | {"sse": [...]} | {"text": "..."} | {"base64": "..."}
 

@@ -13,9 +13,9 @@ import difflib
 from typing import Any
 from urllib.parse import urlsplit
 
-from .format import Cassette, Interaction, build_meta, request_value
-from .inspect import model_call, response_bytes
-from .matching import MatchConfig, canonical_url, diff_values
+from pytest_agentops.cassette.format import Cassette, Interaction, build_meta, request_value
+from pytest_agentops.cassette.inspect import model_call, response_bytes
+from pytest_agentops.cassette.matching import MatchConfig, canonical_url, diff_values
 
 
 def _endpoint(interaction: Interaction) -> str:

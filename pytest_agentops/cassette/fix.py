@@ -11,10 +11,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from . import body as bodies
-from .format import compact_headers, dump, header_list, write_atomic
-from .record import redact_body
-from .redact import Redactor
+from pytest_agentops.cassette import body as bodies
+from pytest_agentops.cassette.format import compact_headers, dump, header_list, write_atomic
+from pytest_agentops.cassette.record import redact_body
+from pytest_agentops.cassette.redact import Redactor
 
 _REQUEST_KEYS = frozenset({"request", "arguments", "request_body"})
 

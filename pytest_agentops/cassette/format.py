@@ -14,11 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .._version import __version__
-from . import body as bodies
-from . import validate
-from .errors import CassetteFormatError
-from .matching import MatchConfig, body_value, request_key
+from pytest_agentops._version import __version__
+from pytest_agentops.cassette import body as bodies
+from pytest_agentops.cassette import validate
+from pytest_agentops.cassette.errors import CassetteFormatError
+from pytest_agentops.cassette.matching import MatchConfig, body_value, request_key
 
 FORMAT_VERSION = 1
 # How httpx encodes ``json=`` (json.dumps(..., ensure_ascii=False, separators=(",", ":"))), built once.

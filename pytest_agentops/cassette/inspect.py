@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..trace import ModelCall
-from . import body as bodies
-from .errors import CassetteFormatError
-from .format import Cassette, Interaction, header_list, request_value
+from pytest_agentops.cassette import body as bodies
+from pytest_agentops.cassette.errors import CassetteFormatError
+from pytest_agentops.cassette.format import Cassette, Interaction, header_list, request_value
+from pytest_agentops.trace.run import ModelCall
 
 DEFAULT_LIMIT = 300  # characters of one prompt message / answer shown unless --full
 
@@ -79,7 +79,7 @@ def response_bytes(interaction: Interaction) -> bytes:
 
 def model_call(interaction: Interaction) -> ModelCall | None:
     """What a recorded model API call was (model, tokens, answer, tool calls); None for tool calls."""
-    from ..providers import parse_model_call
+    from pytest_agentops.trace.providers import parse_model_call
 
     request = interaction["request"]
     response = interaction["response"]

@@ -11,8 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .format import Cassette, Interaction
-from .matching import MatchConfig
+from pytest_agentops.cassette.format import Cassette, Interaction
+from pytest_agentops.cassette.matching import MatchConfig
 
 
 class Layered:

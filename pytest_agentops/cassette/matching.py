@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from .secrets.placeholder import normalise as _no_hash
+from pytest_agentops.cassette.secrets.placeholder import normalise as _no_hash
 
 DEFAULT_IGNORED_BODY_PATHS: tuple[str, ...] = (
     "request_id",

@@ -26,7 +26,7 @@ class Owners:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from ..plugin import SETTINGS, cassette_path_for
+        from pytest_agentops.plugin import SETTINGS, cassette_path_for
 
         settings = session.config.stash.get(SETTINGS, None)
         if settings is None:

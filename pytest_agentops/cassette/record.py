@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import body as bodies
-from .format import Interaction, compact_headers, store_request_body
-from .redact import Redactor
+from pytest_agentops.cassette import body as bodies
+from pytest_agentops.cassette.format import Interaction, compact_headers, store_request_body
+from pytest_agentops.cassette.redact import Redactor
 
 if TYPE_CHECKING:
-    from ..tap import LiveRequest
+    from pytest_agentops.tap import LiveRequest
 
 
 def to_interaction(
@@ -67,7 +67,7 @@ def to_interaction(
 
 
 def _request_value(redact: Redactor, live: LiveRequest) -> Any:
-    from .matching import body_value
+    from pytest_agentops.cassette.matching import body_value
 
     return redact.request(body_value(live.body, live.headers.get("content-type", "")))
 

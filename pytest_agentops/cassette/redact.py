@@ -18,10 +18,10 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 import ahocorasick_rs
 
-from .secrets import placeholder as ph
-from .secrets.detect import Detector
-from .secrets.names import is_secret_name, is_secret_response_name
-from .secrets.rules import all_rules
+from pytest_agentops.cassette.secrets import placeholder as ph
+from pytest_agentops.cassette.secrets.detect import Detector
+from pytest_agentops.cassette.secrets.names import is_secret_name, is_secret_response_name
+from pytest_agentops.cassette.secrets.rules import all_rules
 
 # Extra names the ini options add to; the word rule in ``secrets.names`` covers most names already.
 DEFAULT_HEADERS = frozenset(

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import CassetteFormatError
+from pytest_agentops.cassette.errors import CassetteFormatError
 
 # Nesting allowed inside one body or meta value. Model and tool payloads seldom pass 20; the
 # limit keeps every recursive reader (matching, redaction, diffs) far from Python's own.

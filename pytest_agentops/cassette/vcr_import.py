@@ -11,13 +11,21 @@ import base64
 from pathlib import Path
 from typing import Any
 
-from .. import providers
-from . import body as bodies
-from .errors import CassetteFormatError
-from .format import FORMAT_VERSION, Interaction, build_meta, compact_headers, dump, store_request_body, write_atomic
-from .matching import body_value
-from .record import redact_body
-from .redact import Redactor, active
+from pytest_agentops.cassette import body as bodies
+from pytest_agentops.cassette.errors import CassetteFormatError
+from pytest_agentops.cassette.format import (
+    FORMAT_VERSION,
+    Interaction,
+    build_meta,
+    compact_headers,
+    dump,
+    store_request_body,
+    write_atomic,
+)
+from pytest_agentops.cassette.matching import body_value
+from pytest_agentops.cassette.record import redact_body
+from pytest_agentops.cassette.redact import Redactor, active
+from pytest_agentops.trace import providers
 
 _DROPPED = ("content-length", "transfer-encoding")
 

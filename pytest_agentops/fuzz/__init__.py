@@ -18,11 +18,11 @@ This package imports hypothesis; the pytest plugin never imports it.
 
 from __future__ import annotations
 
-from .corpus import FAMILIES, Corpus, CorpusError, GoalSpec, Template, default_corpus, load_corpus
-from .harness import Episode, episode, run_episode
-from .obfuscate import OBFUSCATIONS, reveal
-from .payload import Goal, Payload, make_canary, render
-from .plant import (
+from pytest_agentops.fuzz.corpus import FAMILIES, Corpus, CorpusError, GoalSpec, Template, default_corpus, load_corpus
+from pytest_agentops.fuzz.harness import Episode, episode, run_episode
+from pytest_agentops.fuzz.obfuscate import OBFUSCATIONS, reveal
+from pytest_agentops.fuzz.payload import Goal, Payload, make_canary, render
+from pytest_agentops.fuzz.plant import (
     Carrier,
     CarrierError,
     Planted,
@@ -35,8 +35,8 @@ from .plant import (
     round_trip,
     seed,
 )
-from .probe import Probe, canary_run
-from .properties import (
+from pytest_agentops.fuzz.probe import Probe, canary_run
+from pytest_agentops.fuzz.properties import (
     PropertyViolation,
     assert_goal_not_reached,
     assert_no_canary_leak,
@@ -49,8 +49,17 @@ from .properties import (
     leaks,
     outbound,
 )
-from .strategies import injections, payload_texts
-from .toolcalls import MUTATIONS, Outcome, ToolCall, ToolInfo, execute, tool_call, tool_calls, tools_of
+from pytest_agentops.fuzz.strategies import injections, payload_texts
+from pytest_agentops.fuzz.toolcalls import (
+    MUTATIONS,
+    Outcome,
+    ToolCall,
+    ToolInfo,
+    execute,
+    tool_call,
+    tool_calls,
+    tools_of,
+)
 
 __all__ = [
     "FAMILIES",

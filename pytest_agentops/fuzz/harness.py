@@ -3,7 +3,7 @@
 pytest's fixtures (``agent_run``, ``billing``...) live for the whole test, but a ``@given`` test runs
 its body once per example, and each example needs a clean slate. ``with episode() as ep:`` gives one:
 
-- ``ep.run``: a new :class:`~pytest_agentops.trace.Run` (the trace the properties read);
+- ``ep.run``: a new :class:`~pytest_agentops.trace.run.Run` (the trace the properties read);
 - a new policy ``Guard`` with the test's policy, budget and contract (or the ones given);
 - ``ep.billing`` / ``ep.ticketing`` / ``ep.crm``: new simulators, served in-process through the tap;
 - ``ep.requests``: every request as it left the agent (method, URL, headers, body; model calls
@@ -24,19 +24,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..trace import Run
+from pytest_agentops.trace.run import Run
 
 if TYPE_CHECKING:
+    from pytest_agentops.backends.model import FakeModel
+    from pytest_agentops.backends.sims import TappedSimulator
+    from pytest_agentops.policy.budget import Budget
+    from pytest_agentops.policy.contracts import AgentContract
+    from pytest_agentops.policy.engine import Guard, Policy, Rule
+    from pytest_agentops.policy.tools import ToolRegistry
+    from pytest_agentops.tap import Gate, LiveRequest, LocalHandler, Reply, Tap
+    from pytest_agentops.trace.run import Backend
     from simulators.core.simulator import Simulator
-
-    from ..budget import Budget
-    from ..contracts import AgentContract
-    from ..fakes import FakeModel
-    from ..policy import Guard, Policy, Rule
-    from ..sims import TappedSimulator
-    from ..tap import Gate, LiveRequest, LocalHandler, Reply, Tap
-    from ..tools import ToolRegistry
-    from ..trace import Backend
 
 SINK_REPLY: Reply = (200, {"content-type": "application/json", "x-agentops-sink": "1"}, b"{}")
 
@@ -68,10 +67,10 @@ class Episode:
         respond: Callable[[Any], Any] | None = None,
         script: Sequence[Any] | None = None,
     ) -> FakeModel:
-        """A fresh fake model for this episode (``pytest_agentops.fakes``), served at its ``base_url``:
+        """A fresh fake model for this episode (``pytest_agentops.backends.model``), served at its ``base_url``:
         ``gullible`` (obeys instructions found in tool results and user content), ``adversarial`` or
         ``scripted``; ``respond``/``script`` answer when the mode does not."""
-        from ..fakes import FakeModel
+        from pytest_agentops.backends.model import FakeModel
 
         fake = FakeModel(run=self.run)
         if mode == "gullible":
@@ -96,9 +95,8 @@ class Episode:
         """A fresh simulator ``name`` for this episode (``billing``, ``ticketing``, ``crm``)."""
         tapped = self._sims.get(name)
         if tapped is None:
+            from pytest_agentops.backends.sims import TappedSimulator, handler, register_tools
             from simulators import simulator_class
-
-            from ..sims import TappedSimulator, handler, register_tools
 
             sim = simulator_class(name)()
             register_tools(sim)
@@ -108,7 +106,7 @@ class Episode:
 
     def add_sim(self, sim: Simulator, name: str | None = None) -> TappedSimulator:
         """Use an already built simulator (seeded, with tenants) for this episode."""
-        from ..sims import TappedSimulator, handler, register_tools
+        from pytest_agentops.backends.sims import TappedSimulator, handler, register_tools
 
         register_tools(sim)
         self.mount(sim.base_url, handler(sim))
@@ -176,8 +174,8 @@ def _guard_for(
     registry: ToolRegistry | None,
     inherit: bool,
 ) -> Guard:
-    from ..policy import Guard
-    from ..tools import current_guard
+    from pytest_agentops.policy.engine import Guard
+    from pytest_agentops.policy.tools import current_guard
 
     outer: Any = current_guard() if inherit else None
     if hasattr(outer, "get"):  # the test's guard, not built yet (guard.Deferred): the episode needs its policy
@@ -231,13 +229,13 @@ def episode(
     shrunk example last) saves what the model and services answered to ``<test>.failing.json``
     beside the test's cassette; while that file exists, every episode replays from it first.
     """
-    from ..session import active_tap
+    from pytest_agentops.tap.opener import active_tap
 
     tap = active_tap()
     with contextlib.ExitStack() as stack:
         if tap is None:
-            from ..config import Settings
-            from ..session import open_tap
+            from pytest_agentops.tap.opener import open_tap
+            from pytest_agentops.tap.settings import Settings
 
             tap = stack.enter_context(open_tap(Settings(), Run(test_id), Path("<agentops-fuzz>.json")))
         run = Run(test_id)
@@ -273,13 +271,13 @@ def episode(
             tap.cassette = _cassette_from(cassette, tap)
             tap._cassette_origins = None
         elif failing is not None and tap.record != "all" and failing.is_file():
-            from ..cassette.layered import Layered
+            from pytest_agentops.cassette.layered import Layered
 
             layered: Any = Layered(_saved_run(tap, failing).fresh_view(), tap.cassette)  # the tap's cassette interface
             tap.cassette = layered
             tap._cassette_origins = None
         if ep_guard is not None:
-            from ..tools import use_guard
+            from pytest_agentops.policy.tools import use_guard
 
             ep_guard.attach()
             stack.enter_context(use_guard(ep_guard))
@@ -307,7 +305,7 @@ _SAVED_RUNS: weakref.WeakKeyDictionary[Any, dict[Path, Any]] = weakref.WeakKeyDi
 
 def _saved_run(tap: Tap, path: Path) -> Any:
     """The failing run's cassette, read once per test (each episode gets a fresh view)."""
-    from ..cassette.format import Cassette
+    from pytest_agentops.cassette.format import Cassette
 
     cache = _SAVED_RUNS.setdefault(tap, {})
     if path not in cache:
@@ -328,7 +326,7 @@ def save_failing_run(path: Path, interactions: list[Any], *, test_id: str) -> No
     """Write the failing example's answers as a cassette (atomically) and say so in the report."""
     from hypothesis import note
 
-    from ..cassette.format import FORMAT_VERSION, build_meta, dump, write_atomic
+    from pytest_agentops.cassette.format import FORMAT_VERSION, build_meta, dump, write_atomic
 
     meta = build_meta(interactions)
     meta["fuzz"] = {"test": test_id, "what": "the final run of hypothesis' shrunk failing example"}
@@ -342,7 +340,7 @@ def save_failing_run(path: Path, interactions: list[Any], *, test_id: str) -> No
 
 
 def _cassette_from(value: Any, tap: Tap) -> Any:
-    from ..cassette.format import Cassette
+    from pytest_agentops.cassette.format import Cassette
 
     if isinstance(value, Cassette):
         return value

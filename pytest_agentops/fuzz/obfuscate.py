@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .corpus import Segment
+from pytest_agentops.fuzz.corpus import Segment
 
 TRANSLATE = "translate"
 CHAR_LEVEL: tuple[str, ...] = ("mixed_case", "leetspeak", "homoglyphs", "zero_width")

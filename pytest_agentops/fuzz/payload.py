@@ -8,8 +8,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import obfuscate
-from .corpus import PROTECTED, GoalSpec, Template, fill, segments
+from pytest_agentops.fuzz import obfuscate
+from pytest_agentops.fuzz.corpus import PROTECTED, GoalSpec, Template, fill, segments
 
 CANARY_PREFIX = "CANARY-"
 CANARY_PATTERN = re.compile(r"CANARY-[0-9a-f]{8,}", re.IGNORECASE)

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from hypothesis import assume
 from hypothesis import strategies as st
 
-from .payload import Payload
+from pytest_agentops.fuzz.payload import Payload
 
 PathT = tuple[str | int, ...]
 MODES: tuple[str, ...] = ("replace", "append", "prepend")
@@ -352,7 +352,7 @@ class CassetteCarrier(Carrier):
     ) -> None:
         super().__init__(fields, benign)
         if isinstance(document, str | Path):
-            from ..cassette.format import read_document
+            from pytest_agentops.cassette.format import read_document
 
             document = read_document(Path(document))
         elif hasattr(document, "interactions") and not isinstance(document, Mapping):
@@ -640,13 +640,13 @@ def _yaml_load(text: str) -> Any:
 
 
 def _sse_dump(events: Any) -> str:
-    from .. import sse
+    from pytest_agentops.trace import sse
 
     return sse.render(list(events))
 
 
 def _sse_load(text: str) -> Any:
-    from .. import sse
+    from pytest_agentops.trace import sse
 
     events = sse.parse(text)
     if events is None:
@@ -673,8 +673,8 @@ def round_trip(value: Any, fmt: str) -> Any:
 def cassette_round_trip(document: Mapping[str, Any]) -> Any:
     """A planted cassette document as the tap replays it: each response body rendered to bytes and
     stored again from them (``cassette.body.encode``), so a body that no longer round-trips shows up."""
-    from ..cassette import body as bodies
-    from ..cassette.format import dump
+    from pytest_agentops.cassette import body as bodies
+    from pytest_agentops.cassette.format import dump
 
     doc = json.loads(dump(dict(document)))
     for interaction in doc.get("interactions", []):

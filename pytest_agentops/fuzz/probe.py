@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .plant import Carrier, PathT, as_carrier, compose, dotted, set_at
+from pytest_agentops.fuzz.plant import Carrier, PathT, as_carrier, compose, dotted, set_at
 
 MARKER = "AGENTOPS-PROBE-{:04d}"
 _MARKER_RE = re.compile(r"AGENTOPS-PROBE-(\d{4})")
@@ -91,7 +91,7 @@ def canary_run(
     What counts as read: the marker appears in a request the agent sent to a model API (``ep.requests``),
     or in ``seen(ep)`` (e.g. the messages a fake model received).
     """
-    from .harness import episode
+    from pytest_agentops.fuzz.harness import episode
 
     carrier = as_carrier(into, fields=fields)
     read: dict[str, None] = {}

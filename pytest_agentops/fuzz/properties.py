@@ -16,14 +16,14 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .obfuscate import reveal
-from .payload import Payload
-from .plant import Planted
+from pytest_agentops.fuzz.obfuscate import reveal
+from pytest_agentops.fuzz.payload import Payload
+from pytest_agentops.fuzz.plant import Planted
 
 if TYPE_CHECKING:
-    from ..tap import LiveRequest
-    from ..trace import Event, Run
-    from .harness import Episode
+    from pytest_agentops.fuzz.harness import Episode
+    from pytest_agentops.tap import LiveRequest
+    from pytest_agentops.trace.run import Event, Run
 
 
 class PropertyViolation(AssertionError):
@@ -31,7 +31,7 @@ class PropertyViolation(AssertionError):
 
 
 def _run(target: Episode | Run) -> Run:
-    from ..trace import Run
+    from pytest_agentops.trace.run import Run
 
     return target if isinstance(target, Run) else target.run
 
@@ -45,7 +45,7 @@ def _payload(case: Planted | Payload | str) -> tuple[str, Payload | None]:
 
 
 def _fail(problem: str, target: Episode | Run, payload: Payload | None, rows: Sequence[str] = ()) -> None:
-    from ..assertions import step_table
+    from pytest_agentops.readers.assertions import step_table
 
     parts = [problem, *("  " + r for r in rows)]
     if payload is not None:

@@ -13,9 +13,9 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from . import obfuscate
-from .corpus import Corpus, CorpusError, GoalSpec, Template, as_corpus
-from .payload import Payload, make_canary, render
+from pytest_agentops.fuzz import obfuscate
+from pytest_agentops.fuzz.corpus import Corpus, CorpusError, GoalSpec, Template, as_corpus
+from pytest_agentops.fuzz.payload import Payload, make_canary, render
 
 GoalLike = str | GoalSpec | Mapping[str, Any]
 

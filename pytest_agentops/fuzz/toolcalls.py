@@ -20,13 +20,13 @@ from urllib.parse import quote
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
-from .schema import ANY_JSON, from_schema
+from pytest_agentops.fuzz.schema import ANY_JSON, from_schema
 
 if TYPE_CHECKING:
     import httpx
 
-    from ..tools import ToolSpec
-    from .harness import Episode
+    from pytest_agentops.fuzz.harness import Episode
+    from pytest_agentops.policy.tools import ToolSpec
 
 MUTATIONS: tuple[str, ...] = (
     "drop_required",
@@ -116,10 +116,10 @@ def _spec_info(spec: ToolSpec) -> ToolInfo | None:
 def tools_of(source: Any) -> list[ToolInfo]:
     """Tools of a ``ToolRegistry``, a list of ``ToolSpec``/``ToolInfo``, or a simulator (its name, class
     or an instance)."""
-    from ..tools import ToolRegistry, ToolSpec
+    from pytest_agentops.policy.tools import ToolRegistry, ToolSpec
 
     if source is None:
-        from ..tools import registry
+        from pytest_agentops.policy.tools import registry
 
         source = registry
     if isinstance(source, str) or (isinstance(source, type) and hasattr(source, "routes")) or hasattr(source, "router"):
@@ -224,7 +224,7 @@ def tool_call(
     infos.sort(key=lambda t: (t.kind != "read", t.name))  # shrink toward reads
     if not infos and not unknown_tools:
         raise ValueError("tool_call(): no tools to call")
-    from .strategies import payload_texts
+    from pytest_agentops.fuzz.strategies import payload_texts
 
     texts = payload_texts(obfuscations=[])
     per_tool: list[st.SearchStrategy[ToolCall]] = []
@@ -296,7 +296,7 @@ class Outcome:
 
 
 def _query(arguments: Mapping[str, Any]) -> str:
-    from .plant import form_encode
+    from pytest_agentops.fuzz.plant import form_encode
 
     return form_encode(arguments)
 
@@ -325,7 +325,7 @@ def _execute(ep: Episode, call: ToolCall, source: Any, token: str | None) -> Out
 
 
 def _lookup(name: str) -> ToolInfo | None:
-    from ..tools import registry
+    from pytest_agentops.policy.tools import registry
 
     spec = registry.get(name)
     if spec is not None:
@@ -371,7 +371,7 @@ def _execute_sim(ep: Episode, info: ToolInfo, call: ToolCall, token: str | None)
 
 
 def _execute_python(spec: ToolSpec, call: ToolCall) -> Outcome:
-    from ..tools import ToolArgumentsInvalid, ToolDenied, _wrap
+    from pytest_agentops.policy.tools import ToolArgumentsInvalid, ToolDenied, _wrap
 
     assert spec.func is not None and spec.schema is not None
     wrapped = _wrap(spec.func, spec, spec.schema)

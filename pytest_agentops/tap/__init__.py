@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from .. import providers
-from ..cassette import body as bodies
-from ..cassette.format import Cassette, Interaction, compact_headers, store_request_body
-from ..cassette.matching import body_value, explain, request_key
-from ..cassette.record import to_interaction
-from ..cassette.redact import Redactor
-from ..trace import Backend, Event, Miss, Run, Verdict
+from pytest_agentops.cassette import body as bodies
+from pytest_agentops.cassette.format import Cassette, Interaction, compact_headers, store_request_body
+from pytest_agentops.cassette.matching import body_value, explain, request_key
+from pytest_agentops.cassette.record import to_interaction
+from pytest_agentops.cassette.redact import Redactor
+from pytest_agentops.trace import providers
+from pytest_agentops.trace.run import Backend, Event, Miss, Run, Verdict
 
 RecordMode = Literal["none", "new", "all"]
 
@@ -245,7 +245,7 @@ class Tap:
         cached: Decision | None = getattr(request, "_agentops_decision", None)
         if cached is not None:
             return cached
-        from .claim import claimed
+        from pytest_agentops.tap.claim import claimed
 
         live = claimed(request.method.upper(), request.uri)
         if live is None:
@@ -275,7 +275,7 @@ class Tap:
         """Whether the tap answers for ``live`` (see docs/scope.md); the rest behaves as without the plugin."""
         if self.in_scope or live.kind == "model":
             return True
-        from .scope import governed_url
+        from pytest_agentops.tap.scope import governed_url
 
         return self._handler_for(live.url) is not None or governed_url(live.method, live.url)
 
@@ -349,7 +349,7 @@ class Tap:
             return Decision(live, "cassette", reply=_replay(interaction))
         import warnings
 
-        from ..checks import AgentopsWarning
+        from pytest_agentops.plugin.checks import AgentopsWarning
 
         for stale in [interaction, *self.cassette.pending(live.key)]:  # the client's retries of it too
             if isinstance(stale["response"]["status"], int) and stale["response"]["status"] >= 500:
@@ -434,7 +434,7 @@ class Tap:
                 f"played; the agent sent it once more than when it was recorded.\n"
                 "Re-record with: pytest --agent-record=all"
             )
-        from ..cassette.format import request_value
+        from pytest_agentops.cassette.format import request_value
 
         candidates = (
             (i, it["request"]["method"], it["request"]["url"], request_value(it["request"].get("body")))
@@ -454,7 +454,7 @@ class Tap:
         """URL and body of ``live`` as the redact hook would store them (it sees no response yet)."""
         import copy
 
-        from ..cassette.format import request_value
+        from pytest_agentops.cassette.format import request_value
 
         view: Interaction = {
             "kind": live.kind,
@@ -492,7 +492,7 @@ class Tap:
             )
         io: dict[str, Any] = {}
         if self.run.capture_io:  # trace files / OpenTelemetry asked for the bodies
-            from ..tracefile import capture
+            from pytest_agentops.readers.tracefile import capture
 
             io = capture(live, headers, raw, model_call, self.redactor)
         return self.run.record(

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-from . import Decision, LiveRequest
-from .claim import claimed
+from pytest_agentops.tap import Decision, LiveRequest
+from pytest_agentops.tap.claim import claimed
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
 
@@ -56,7 +56,7 @@ def _target(request: Any) -> tuple[str, str]:
 
 def _new_live(request: Any, method: str, url: str, body: bytes) -> LiveRequest:
     """A request no observer of ours claimed (a client with no observer, or httpcore used directly)."""
-    from .. import providers
+    from pytest_agentops.trace import providers
 
     live = LiveRequest(method, url, _headers(request.headers), body)
     live.kind = "model" if providers.detect_provider(method, url) else "tool"
@@ -83,7 +83,7 @@ def _recorded(response: Any, body: bytes) -> dict[str, Any]:
 
 
 def _tap() -> Any:
-    from ..session import active_tap
+    from pytest_agentops.tap.opener import active_tap
 
     return active_tap()
 

@@ -23,7 +23,7 @@ def vcr_owner(library: str) -> str:
 
 
 def _foreign_urllib3() -> bool:
-    from .install import DISPATCH
+    from pytest_agentops.tap.install import DISPATCH
 
     cpool = sys.modules.get("urllib3.connectionpool")
     cls = getattr(getattr(cpool, "HTTPConnectionPool", None), "ConnectionCls", None)

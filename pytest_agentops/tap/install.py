@@ -45,20 +45,20 @@ class Dispatch:
         return []
 
     def can_play_response_for(self, request: Any) -> bool:
-        from ..session import active_tap
+        from pytest_agentops.tap.opener import active_tap
 
         tap = active_tap()
         return tap is not None and tap.can_play_response_for(request)
 
     def play_response(self, request: Any) -> dict[str, Any]:
-        from ..session import active_tap
+        from pytest_agentops.tap.opener import active_tap
 
         tap = active_tap()
         assert tap is not None, "the test's tap closed while its request was being answered"
         return tap.play_response(request)
 
     def append(self, request: Any, response: dict[str, Any]) -> None:
-        from ..session import active_tap
+        from pytest_agentops.tap.opener import active_tap
 
         tap = active_tap()
         if tap is not None:
@@ -76,7 +76,7 @@ def acquire() -> None:
         return
     from vcr.patch import CassettePatcherBuilder
 
-    from . import observe
+    from pytest_agentops.tap import observe
 
     global _patches
     stack = contextlib.ExitStack()
@@ -93,7 +93,7 @@ def acquire() -> None:
 
 def _patch_cores(stack: contextlib.ExitStack) -> None:
     """httpcore and httpcore2 now if imported, else when they are (httpx imports them late)."""
-    from . import core, later
+    from pytest_agentops.tap import core, later
 
     def patch(module: ModuleType) -> None:
         if _patches is stack:  # still installed

@@ -17,18 +17,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from . import Decision, LiveRequest
+from pytest_agentops.tap import Decision, LiveRequest
 
 if TYPE_CHECKING:
+    from pytest_agentops.tap import Tap
+    from pytest_agentops.trace.run import Backend
     from simulators.core.server import Answer, Direct, Front
-
-    from ..trace import Backend
-    from . import Tap
 
 
 def live_request(method: str, url: str, headers: Mapping[str, str], body: bytes) -> LiveRequest:
     """The one request object, as a patched client would have built it (header names lower-cased)."""
-    from .. import providers
+    from pytest_agentops.trace import providers
 
     lowered: dict[str, str] = {}
     for name, value in headers.items():

@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-from . import Decision, LiveRequest, Tap
-from .claim import claim
-from .foreign import vcr_owner
+from pytest_agentops.tap import Decision, LiveRequest, Tap
+from pytest_agentops.tap.claim import claim
+from pytest_agentops.tap.foreign import vcr_owner
 
 
 def patchers() -> Iterator[Any]:
@@ -48,13 +48,13 @@ def patchers() -> Iterator[Any]:
 
 
 def _tap() -> Tap | None:
-    from ..session import active_tap
+    from pytest_agentops.tap.opener import active_tap
 
     return active_tap()
 
 
 def _httpx_live(request: Any, body: bytes, library: str) -> LiveRequest:
-    from .. import providers
+    from pytest_agentops.trace import providers
 
     headers: dict[str, str] = {}
     for raw_name, raw_value in request.headers.raw:
@@ -216,8 +216,8 @@ def _async(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _requests_live(request: Any) -> LiveRequest:
-    from .. import providers
-    from . import _as_bytes
+    from pytest_agentops.tap import _as_bytes
+    from pytest_agentops.trace import providers
 
     headers = {str(k).lower(): str(v) for k, v in request.headers.items()}
     live = LiveRequest(str(request.method).upper(), str(request.url), headers, _as_bytes(request.body))

@@ -47,6 +47,6 @@ def governed_url(method: str, url: str) -> bool:
     """A model provider's host, or a URL a registered HTTP tool (a simulator's endpoint included) matches."""
     if provider_host(url):
         return True
-    from ..tools import registry
+    from pytest_agentops.policy.tools import registry
 
     return registry.resolve(method, url) is not None

@@ -139,7 +139,7 @@ def _pytest_args_problem(args: tuple[str, ...]) -> str | None:
     """Parse with pytest's own parser and every installed plugin; validate agentops' values."""
     from _pytest.config import get_config
 
-    from pytest_agentops import config as agentops_config
+    from pytest_agentops.tap import settings as agentops_config
 
     config = get_config(list(args))
     try:

@@ -380,7 +380,8 @@ def validate_pyproject(ctx: Context, data: dict[str, Any]) -> None:
     agentops = data.get("tool", {}).get("agentops")
     if agentops is None:
         return
-    from pytest_agentops import contracts, report
+    from pytest_agentops.policy import contracts
+    from pytest_agentops.readers import baseline as report
 
     path = ctx.root / "docs-pyproject.toml"
     path.write_text(ctx.block.code, encoding="utf-8")
@@ -422,7 +423,7 @@ def run_yaml(ctx: Context) -> None:
 
         check_workflow(ctx, data)
     elif "agents" in data:
-        from pytest_agentops import contracts
+        from pytest_agentops.policy import contracts
 
         path = ctx.root / "contracts.yaml"
         path.write_text(ctx.block.code, encoding="utf-8")
@@ -449,7 +450,7 @@ def run_json(ctx: Context) -> None:
         path.write_text(ctx.block.code, encoding="utf-8")
         Cassette.load(path)
     elif isinstance(data, dict) and data.get("format") == "pytest-agentops-report":
-        from pytest_agentops import report
+        from pytest_agentops.readers import baseline as report
 
         path = ctx.root / "report.json"
         path.write_text(ctx.block.code, encoding="utf-8")

@@ -17,7 +17,7 @@ from urllib.parse import unquote_plus
 
 import ahocorasick_rs
 
-from .rules import Rule
+from pytest_agentops.cassette.secrets.rules import Rule
 
 _MIN_LEN = 8  # no rule matches a shorter string
 _ALWAYS_MIN = 20  # rules without needles run only on strings at least this long

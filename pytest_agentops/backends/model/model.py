@@ -1,0 +1,599 @@
+"""``FakeModel``: a scripted model speaking OpenAI Chat Completions, OpenAI Responses and Anthropic Messages.
+
+In a test (the ``fake_llm`` fixture) it is mounted on the tap at ``base_url``, so the official
+SDKs reach it in-process with no socket, and every call is a ``fake_model`` event of the run
+trace. ``serve()`` also puts it on a loopback port for subprocesses. Outside pytest, use
+``serve()`` or ``with fake.intercept():``. See docs/fake-model.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+from pytest_agentops.backends.model import gullible as _gullible
+from pytest_agentops.backends.model import schema as _schema
+from pytest_agentops.backends.model import tokens as _tokens
+from pytest_agentops.backends.model import wire
+from pytest_agentops.backends.model.conversation import normalise
+from pytest_agentops.backends.model.types import (
+    Conversation,
+    FakeError,
+    FakeRequest,
+    Message,
+    Provider,
+    Reply,
+    Source,
+    ToolCall,
+    Turn,
+    as_turn,
+)
+
+if TYPE_CHECKING:
+    from pytest_agentops.backends.model.server import LoopbackServer
+    from pytest_agentops.tap import LiveRequest, Tap
+    from pytest_agentops.trace.run import Run
+
+Mode = Literal["scripted", "gullible", "adversarial"]
+Responder = Callable[[Conversation], Any]
+Variation = Callable[[Conversation, Turn, random.Random], Any]
+
+OPENAI_HOST = "https://api.openai.com"
+ANTHROPIC_HOST = "https://api.anthropic.com"
+FAKE_OPENAI_KEY = "sk-agentops-fake-llm"
+FAKE_ANTHROPIC_KEY = "sk-ant-agentops-fake-llm"
+
+
+class FakeModel:
+    """A deterministic model API for tests. ``fake_llm`` in pytest; ``FakeModel()`` anywhere else.
+
+    Each request is answered by the first of these that gives an answer:
+
+    1. a seeded failure (``vary(fail_rate=...)`` / ``script(..., fail_rate=...)``);
+    2. the mode: ``gullible()`` obeys instructions planted in user content and tool results;
+       ``adversarial()`` proposes tool calls drawn from the offered tools' schemas;
+    3. the ``respond(fn)`` function (returning None passes to the script);
+    4. the next turn of the ``script([...])``: exhausted, the answer is an HTTP 500 and the test fails;
+    5. with nothing scripted, the text ``"Done."``.
+
+    A ``vary(hook=...)`` hook may then replace the answer.
+    """
+
+    DEFAULT_BASE_URL = "https://fake-llm.agentops.local"
+    DEFAULT_TEXT = "Done."
+
+    def __init__(self, base_url: str = DEFAULT_BASE_URL, *, run: Run | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.requests: list[FakeRequest] = []
+        self.script_errors: list[BaseException] = []  # exceptions a respond() script raised on loopback
+        self.loopback_url: str | None = None
+        self._run = run
+        self._tap: Tap | None = None
+        self._bare_tap: Tap | None = None  # writes loopback calls on ``run`` when no tap is attached
+        self._server: LoopbackServer | None = None
+        self._lock = threading.RLock()
+        self._script: list[Turn] | None = None
+        self._position = 0
+        self._loop = False
+        self._responder: Responder | None = None
+        self._mode: Mode = "scripted"
+        self._adversarial: dict[str, Any] = {}
+        self._fail_rate = 0.0
+        self._fail_seed: int | str = 0
+        self._fail_with: Turn | None = None
+        self._variation: Variation | None = None
+        self._history: dict[str, list[Message]] = {}  # Responses: response id -> conversation after it
+        self._default_hosts: list[str] = []
+        self._saved_env: dict[str, str | None] = {}
+
+    # ---- building turns ------------------------------------------------------------------------
+
+    @staticmethod
+    def tool_call(
+        name: str, arguments: Mapping[str, Any] | None = None, /, *, call_id: str | None = None, **kwargs: Any
+    ) -> ToolCall:
+        """A tool call turn: ``tool_call("search", {"q": "x"})`` or ``tool_call("search", q="x")``.
+
+        ``call_id`` fixes the call's id (default: ``call_fake<request>x<position>``, ``toolu_...``
+        for Anthropic). An argument named ``call_id`` must go in the dict.
+        """
+        return ToolCall(name, {**(arguments or {}), **kwargs}, call_id)
+
+    @staticmethod
+    def tool_calls(*calls: ToolCall) -> list[ToolCall]:
+        """Several tool calls in one turn (parallel tool calls)."""
+        return list(calls)
+
+    @staticmethod
+    def reply(
+        text: str | None = None,
+        tool_calls: Iterable[ToolCall] = (),
+        *,
+        input_tokens: int | None = None,
+        output_tokens: int | None = None,
+    ) -> Reply:
+        """A turn with text and/or tool calls, optionally overriding its token counts."""
+        return Reply(text, list(tool_calls), input_tokens, output_tokens)
+
+    @staticmethod
+    def error(
+        status: int = 500,
+        message: str | None = None,
+        *,
+        type: str | None = None,
+        retry: bool = True,
+        retry_after: float = 0.01,
+    ) -> FakeError:
+        """An error turn: ``status`` with the provider's error body (see ``FakeError``)."""
+        return FakeError(status, message, type, retry, retry_after)
+
+    @staticmethod
+    def count_tokens(text: str) -> int:
+        """The fake's tokenizer: words and single punctuation characters (see ``fakes.tokens``)."""
+        return _tokens.count_tokens(text)
+
+    # ---- configuring answers -------------------------------------------------------------------
+
+    def script(
+        self,
+        turns: Iterable[Any],
+        *,
+        loop: bool = False,
+        fail_rate: float | None = None,
+        seed: int | str | None = None,
+        fail_with: Any = None,
+    ) -> FakeModel:
+        """Answer the next requests with ``turns``, one each, in order (replaces any earlier script).
+
+        A turn is text, ``tool_call(...)``, a list of tool calls, ``reply(...)``, ``error(...)`` or an
+        HTTP status. ``loop=True`` starts over when the turns run out. ``fail_rate``/``seed``/
+        ``fail_with`` are ``vary(...)``'s.
+        """
+        converted = [as_turn(turn) for turn in turns]
+        with self._lock:
+            self._script, self._position, self._loop = converted, 0, loop
+        if fail_rate is not None or seed is not None or fail_with is not None:
+            self.vary(fail_rate=fail_rate or 0.0, seed=seed if seed is not None else 0, fail_with=fail_with)
+        return self
+
+    def respond(self, fn: Responder | None) -> FakeModel:
+        """Answer with ``fn(conversation)``: a turn, or None to fall through to the script."""
+        self._responder = fn
+        return self
+
+    def gullible(self) -> FakeModel:
+        """Obey tool-call instructions planted in user messages and tool results (see ``fakes.gullible``)."""
+        self._mode = "gullible"
+        return self
+
+    def adversarial(
+        self,
+        seed: int | str = 0,
+        *,
+        invalid_rate: float = 0.0,
+        max_turns: int = 3,
+        calls_per_turn: int = 1,
+    ) -> FakeModel:
+        """Propose seeded arbitrary tool calls from the offered tools' JSON schemas.
+
+        While the conversation holds fewer than ``max_turns`` assistant turns with tool calls and a
+        tool is offered (and ``tool_choice`` is not ``none``), each answer is ``calls_per_turn``
+        calls (1 when ``parallel_tool_calls`` is false) of tools picked at random, with arguments
+        valid for the schema; a fraction ``invalid_rate`` of them is then broken on purpose
+        (``ToolCall.invalid`` says how). Deterministic for a seed and a sequence of requests.
+        """
+        self._mode = "adversarial"
+        self._adversarial = {
+            "seed": seed,
+            "invalid_rate": invalid_rate,
+            "max_turns": max_turns,
+            "calls_per_turn": max(1, calls_per_turn),
+        }
+        return self
+
+    def scripted(self) -> FakeModel:
+        """Back to plain scripted answers (leave ``gullible``/``adversarial`` mode)."""
+        self._mode = "scripted"
+        return self
+
+    @property
+    def mode(self) -> Mode:
+        return self._mode
+
+    def vary(
+        self,
+        *,
+        fail_rate: float = 0.0,
+        seed: int | str = 0,
+        fail_with: Any = None,
+        hook: Variation | None = None,
+    ) -> FakeModel:
+        """Seeded, reproducible flakiness (for pass^k tests).
+
+        Each request fails with probability ``fail_rate``, drawn from ``Random(f"{seed}:{n}")`` for
+        the n-th request: it is answered with ``fail_with`` (default ``error(500)``; any turn works,
+        e.g. a wrong tool call) and the script does not advance. ``hook(conversation, turn, rng)``
+        may replace any answer (return a turn); its ``rng`` is seeded the same way.
+        """
+        self._fail_rate, self._fail_seed = float(fail_rate), seed
+        self._fail_with = as_turn(fail_with) if fail_with is not None else None
+        self._variation = hook
+        return self
+
+    def reset(self) -> FakeModel:
+        """Forget the script, responder, mode, variation and recorded requests."""
+        with self._lock:
+            self.requests.clear()
+            self._script, self._position, self._loop = None, 0, False
+            self._history.clear()
+        self._responder, self._mode, self._variation = None, "scripted", None
+        self._fail_rate, self._fail_with = 0.0, None
+        return self
+
+    # ---- what happened -------------------------------------------------------------------------
+
+    @property
+    def last_request(self) -> FakeRequest:
+        if not self.requests:
+            raise AssertionError("the fake model has not been called")
+        return self.requests[-1]
+
+    @property
+    def remaining(self) -> int:
+        """Scripted turns not used yet (0 with no script)."""
+        return 0 if self._script is None else max(0, len(self._script) - self._position)
+
+    def assert_script_used(self) -> None:
+        """Fail when scripted turns were left unused (the agent stopped earlier than scripted)."""
+        if self._script is not None and not self._loop and self.remaining:
+            raise AssertionError(
+                f"the fake model's script has {len(self._script)} turns; only {self._position} were used"
+            )
+
+    # ---- where it is served --------------------------------------------------------------------
+
+    @property
+    def openai_base_url(self) -> str:
+        """``base_url`` for ``openai.OpenAI(base_url=...)`` (the SDK adds ``/chat/completions``)."""
+        return self.base_url + "/v1"
+
+    @property
+    def anthropic_base_url(self) -> str:
+        """``base_url`` for ``anthropic.Anthropic(base_url=...)`` (the SDK adds ``/v1/messages``)."""
+        return self.base_url
+
+    def attach(self, tap: Tap) -> FakeModel:
+        """Serve ``base_url`` (and the loopback and default hosts, when used) in-process on ``tap``."""
+        self._tap = tap
+        if self._run is None:
+            self._run = tap.run
+        for url in (self.base_url, self.loopback_url, *self._default_hosts):
+            if url:
+                self._mount(url)
+        return self
+
+    def _mount(self, url: str) -> None:
+        if self._tap is not None:
+            self._tap.mount(url, self._tap_handler, backend="fake_model")
+
+    def serve_default_hosts(
+        self, *, openai: bool = True, anthropic: bool = True, set_api_keys: bool = True
+    ) -> FakeModel:
+        """Also answer for ``https://api.openai.com`` and ``https://api.anthropic.com``, in-process.
+
+        Agent code that builds ``OpenAI()``/``Anthropic()`` with default base URLs then reaches the
+        fake unchanged (ahead of any cassette). ``set_api_keys`` sets ``OPENAI_API_KEY``/
+        ``ANTHROPIC_API_KEY`` to dummy values while unset, until ``close()``. Needs the tap: the
+        ``fake_llm`` fixture or ``with fake.intercept():``.
+        """
+        hosts = ([OPENAI_HOST] if openai else []) + ([ANTHROPIC_HOST] if anthropic else [])
+        for host in hosts:
+            if host not in self._default_hosts:
+                self._default_hosts.append(host)
+                self._mount(host)
+        if set_api_keys:
+            keys = {"OPENAI_API_KEY": FAKE_OPENAI_KEY} if openai else {}
+            keys.update({"ANTHROPIC_API_KEY": FAKE_ANTHROPIC_KEY} if anthropic else {})
+            for name, value in keys.items():
+                if not os.environ.get(name):
+                    self._saved_env.setdefault(name, os.environ.get(name))
+                    os.environ[name] = value
+        return self
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> FakeModel:
+        """Listen on a real loopback port too (``loopback_url``), e.g. for a subprocess agent.
+
+        Requests it serves there are recorded in ``requests`` and, in a test, in the run trace.
+        In-process clients pointed at ``loopback_url`` are served in-process like the rest.
+        """
+        if self._server is None:
+            from pytest_agentops.backends.model.server import LoopbackServer
+
+            self._server = LoopbackServer(self._serve_loopback, host, port)
+            self.loopback_url = self._server.base_url
+            self._mount(self.loopback_url)
+        return self
+
+    def env(self) -> dict[str, str]:
+        """Environment for a subprocess agent: OpenAI/Anthropic base URLs and keys for ``loopback_url``."""
+        self.serve()
+        assert self.loopback_url is not None
+        return {
+            "OPENAI_BASE_URL": self.loopback_url + "/v1",
+            "OPENAI_API_KEY": FAKE_OPENAI_KEY,
+            "ANTHROPIC_BASE_URL": self.loopback_url,
+            "ANTHROPIC_API_KEY": FAKE_ANTHROPIC_KEY,
+        }
+
+    @contextlib.contextmanager
+    def intercept(self) -> Iterator[Run]:
+        """Outside pytest: serve ``base_url`` (and default hosts) in-process for every HTTP client.
+
+        Other requests go to the network as usual. Yields the run trace of what passed.
+        """
+        from pytest_agentops.cassette.format import Cassette
+        from pytest_agentops.cassette.redact import Redactor
+        from pytest_agentops.tap import Tap
+        from pytest_agentops.tap.opener import intercept
+        from pytest_agentops.trace.run import Run
+
+        run = self._run if self._run is not None else Run("fake-model")
+        previous_tap, previous_run = self._tap, self._run
+        tap = Tap(run, Cassette(_NO_CASSETTE), "new", Redactor())
+        self._run = run
+        self.attach(tap)
+        try:
+            with intercept(tap):
+                yield run
+        finally:
+            self._tap, self._run = previous_tap, previous_run
+
+    def close(self) -> None:
+        """Stop the loopback server and restore API-key variables set by ``serve_default_hosts``."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+
+    def __enter__(self) -> FakeModel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        where = f" loopback={self.loopback_url}" if self.loopback_url else ""
+        return f"<FakeModel {self.base_url}{where} mode={self._mode} requests={len(self.requests)}>"
+
+    # ---- serving -------------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        """Answer one HTTP request: (status, headers, body). Any transport can call this."""
+        status, reply_headers, chunks = self._serve(method, url, headers, body, "in-process")
+        return status, reply_headers, b"".join(chunks)
+
+    def _tap_handler(self, live: LiveRequest) -> tuple[int, dict[str, str], bytes]:
+        return self.handle(live.method, live.url, live.headers, live.body)
+
+    def _serve_loopback(self, method: str, url: str, headers: dict[str, str], body: bytes) -> wire.Rendered:
+        """A request on the port takes the in-process path: the tap's gates, this fake, one event.
+
+        The event is written (by the tap) before the answer goes out; streams still go out one
+        write per SSE event.
+        """
+        from pytest_agentops.tap import loopback
+
+        tap = self._loopback_tap()
+        if tap is None:  # no test and no run: only serve
+            return self._render_loopback(method, url, headers, body)
+        live = loopback.live_request(method, url, headers, body)
+        denied = loopback.admit(tap, live)
+        if denied is not None:
+            assert denied.reply is not None
+            status, reply_headers, data = loopback.answer_of(denied.reply)
+            return status, reply_headers, [data]
+        status, reply_headers, chunks = self._render_loopback(method, url, headers, body)
+        loopback.served(tap, live, "fake_model", status, reply_headers, b"".join(chunks))
+        return status, reply_headers, chunks
+
+    def _loopback_tap(self) -> Tap | None:
+        """The tap this fake is attached to; else the active one writing its run; else a bare tap on it."""
+        if self._tap is not None:
+            return self._tap
+        if self._run is None:
+            return None
+        from pytest_agentops.tap.opener import active_tap
+
+        active = active_tap()
+        if active is not None and active.run is self._run:  # a fuzz episode's fake: the episode's gates
+            return active
+        if self._bare_tap is None or self._bare_tap.run is not self._run:
+            from pytest_agentops.cassette.format import Cassette
+            from pytest_agentops.cassette.redact import Redactor
+            from pytest_agentops.tap import Tap
+
+            self._bare_tap = Tap(self._run, Cassette(_NO_CASSETTE), "new", Redactor())
+        return self._bare_tap
+
+    def _render_loopback(self, method: str, url: str, headers: dict[str, str], body: bytes) -> wire.Rendered:
+        try:
+            return self._serve(method, url, headers, body, "loopback")
+        except Exception as exc:  # a script's bug: answer 500 naming it, never a dropped connection
+            from pytest_agentops.trace.providers import _detect_builtin
+
+            failure = FakeError(500, f"fake model: the script raised {type(exc).__name__}: {exc}", retry=False)
+            self.script_errors.append(exc)
+            return wire.error(_detect_builtin(method.upper(), url), failure, "req_fake_error")
+
+    def _serve(
+        self, method: str, url: str, headers: Mapping[str, str], body: bytes, served: Literal["in-process", "loopback"]
+    ) -> wire.Rendered:
+        from pytest_agentops.trace.providers import (
+            _detect_builtin,  # the fake speaks the built-in formats, not plugins' ones
+        )
+
+        method = method.upper()
+        path = urlsplit(url).path.rstrip("/")
+        provider: Provider | None = _detect_builtin(method, url)  # type: ignore[assignment]
+        request_id = f"req_fake{len(self.requests):04d}"
+        count_only = method == "POST" and path.endswith("/messages/count_tokens")
+        if provider is None and not count_only:
+            return wire.error(None, FakeError(404, f"fake model: no route {method} {path}", retry=False), request_id)
+        try:
+            parsed = json.loads(body or b"{}")
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            failure = FakeError(400, "fake model: the request body is not a JSON object", retry=False)
+            with self._lock:
+                self.requests.append(
+                    FakeRequest(len(self.requests), method, url, None, failure, "invalid", 400, served=served)
+                )
+            return wire.error(provider, failure, request_id)
+        if count_only:
+            return wire.count_tokens_reply(_tokens.input_tokens(normalise("anthropic.messages", parsed)))
+        assert provider is not None
+        with self._lock:
+            index = len(self.requests)
+            previous = parsed.get("previous_response_id") if provider == "openai.responses" else None
+            history = self._history.get(previous) if isinstance(previous, str) else None
+            if isinstance(previous, str) and history is None:
+                failure = FakeError(400, f"fake model: previous response {previous!r} not found", retry=False)
+                self.requests.append(FakeRequest(index, method, url, None, failure, "invalid", 400, served=served))
+                return wire.error(provider, failure, request_id)
+            conversation = normalise(provider, parsed, history)
+            conversation.index = index
+            turn, source = self._choose(conversation, method, url)
+            if isinstance(turn, FakeError):
+                self.requests.append(
+                    FakeRequest(index, method, url, conversation, turn, source, turn.status, served=served)
+                )
+                return wire.error(provider, turn, request_id)
+            turn = _shaped(turn)
+            usage = _tokens.usage(conversation, turn)
+            render = {
+                "openai.chat": wire.chat,
+                "openai.responses": wire.responses,
+                "anthropic.messages": wire.anthropic,
+            }
+            status, reply_headers, chunks = render[provider](conversation, turn, usage)
+            reply_headers["x-request-id"] = request_id
+            if provider == "openai.responses":
+                self._remember(conversation, turn)
+            self.requests.append(
+                FakeRequest(index, method, url, conversation, turn, source, status, usage[0], usage[1], served)
+            )
+            return status, reply_headers, chunks
+
+    def _remember(self, conversation: Conversation, reply: Reply) -> None:
+        messages = list(conversation.messages)
+        if isinstance(conversation.body.get("instructions"), str) and conversation.body["instructions"]:
+            messages = messages[1:]  # instructions are not carried over to the next response
+        calls = [
+            ToolCall(call.name, call.arguments, wire.call_id("call", conversation.index, k, call))
+            for k, call in enumerate(reply.tool_calls)
+        ]
+        messages.append(Message("assistant", reply.text or "", tool_calls=calls))
+        self._history[wire.response_id(conversation)] = messages
+
+    # ---- choosing the answer -------------------------------------------------------------------
+
+    def _choose(self, conversation: Conversation, method: str, url: str) -> tuple[Turn, Source]:
+        index = conversation.index
+        if self._fail_rate and random.Random(f"{self._fail_seed}:{index}").random() < self._fail_rate:
+            failure = self._fail_with or FakeError(500, "fake model: seeded failure (fail_rate)")
+            return failure, "fail"
+        turn: Turn | None = None
+        source: Source = "default"
+        if self._mode == "gullible":
+            calls = _gullible.instructions(conversation)
+            if calls:
+                turn, source = Reply(tool_calls=calls), "gullible"
+        elif self._mode == "adversarial":
+            proposed = self._propose(conversation)
+            if proposed is not None:
+                turn, source = proposed, "adversarial"
+        if turn is None and self._responder is not None:
+            answer = self._responder(conversation)
+            if answer is not None:
+                turn, source = as_turn(answer), "respond"
+        if turn is None and self._script is not None:
+            if self._position >= len(self._script) and self._loop and self._script:
+                self._position = 0
+            if self._position < len(self._script):
+                turn, source = self._script[self._position], "script"
+                self._position += 1
+            else:
+                return self._exhausted(method, url), "exhausted"
+        if turn is None:
+            turn = Reply(self.DEFAULT_TEXT)
+        if self._variation is not None:
+            varied = self._variation(conversation, turn, random.Random(f"{self._fail_seed}:{index}:hook"))
+            if varied is not None:
+                turn = as_turn(varied)
+        return turn, source
+
+    def _exhausted(self, method: str, url: str) -> FakeError:
+        assert self._script is not None
+        detail = (
+            f"the fake model's script has {len(self._script)} turn(s) and all were used; "
+            "the agent called the model once more than scripted.\n"
+            "Add turns to fake_llm.script([...]), or pass loop=True to repeat them."
+        )
+        if self._run is not None:
+            from pytest_agentops.trace.run import Miss
+
+            self._run.misses.append(Miss(f"{method} {url}", "(fake model script)", detail))
+        return FakeError(500, "fake model: " + detail, "server_error", retry=False)
+
+    def _propose(self, conversation: Conversation) -> Reply | None:
+        settings = self._adversarial
+        tools = conversation.tools
+        if conversation.tool_choice not in ("auto", "none", "required"):
+            tools = [t for t in tools if t.name == conversation.tool_choice]
+        if not tools or conversation.tool_choice == "none":
+            return None
+        used = sum(1 for m in conversation.messages if m.role == "assistant" and m.tool_calls)
+        if used >= settings["max_turns"]:
+            return None
+        rng = random.Random(f"adversarial:{settings['seed']}:{conversation.index}")
+        count = settings["calls_per_turn"] if conversation.parallel_tool_calls else 1
+        calls = []
+        for _ in range(count):
+            tool = rng.choice(tools)
+            parameters = tool.parameters or {"type": "object", "properties": {}}
+            arguments = _schema.generate(parameters, rng)
+            if not isinstance(arguments, dict):
+                arguments = {}
+            invalid = None
+            if settings["invalid_rate"] and rng.random() < settings["invalid_rate"]:
+                arguments, invalid = _schema.break_arguments(parameters, arguments, rng)
+            calls.append(ToolCall(tool.name, arguments, invalid=invalid))
+        return Reply(tool_calls=calls)
+
+
+_NO_CASSETTE = Path("<fake model: no cassette>")
+
+
+def _shaped(reply: Reply) -> Reply:
+    """Text only where a real model sends it: none beside tool calls unless given, "" when empty."""
+    text = reply.text if reply.text or not reply.tool_calls else None
+    if text is None and not reply.tool_calls:
+        text = ""
+    if text == reply.text:
+        return reply
+    return Reply(text, list(reply.tool_calls), reply.input_tokens, reply.output_tokens)

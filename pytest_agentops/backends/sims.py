@@ -1,0 +1,244 @@
+"""Simulators behind the tap: per-test instances, served in-process or on loopback ports.
+
+A simulator is mounted on the tap at its base URL, so every client the tap covers reaches it
+without a socket, and every request still passes the trace and the policy gates first. The same
+instance can also listen on a real loopback port (``agent_sims``) for subprocesses and SDKs pinned
+to a URL.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    import httpx
+
+    from pytest_agentops.tap import LiveRequest, Reply, Tap
+    from simulators.core.server import SimServer
+    from simulators.core.simulator import Simulator
+
+NAMES = ("billing", "ticketing", "crm")
+
+
+@functools.cache
+def _fault_error_class(kind: str) -> type[Exception]:
+    """One exception that every client library recognises as its own dropped/timed-out connection.
+
+    A vcr-patched transport raises whatever the tap raises, so the error must already be the one
+    the agent's client (httpx, httpx2, requests/urllib3, aiohttp) would see from a real server.
+    """
+    bases: list[type[BaseException]] = []
+    for module_name in ("httpx", "httpx2"):
+        try:
+            module = __import__(module_name)
+        except ImportError:
+            continue
+        bases.append(module.ReadTimeout if kind == "timeout" else module.RemoteProtocolError)
+    try:
+        import aiohttp
+
+        bases.append(aiohttp.ServerTimeoutError if kind == "timeout" else aiohttp.ServerDisconnectedError)
+    except ImportError:
+        pass
+    bases.append(TimeoutError if kind == "timeout" else ConnectionResetError)
+
+    def __init__(self: Exception, message: str) -> None:
+        Exception.__init__(self, message)
+        self._request = None  # type: ignore[attr-defined]  # httpx's RequestError reads it
+
+    def __str__(self: Exception) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    name = "SimulatedTimeout" if kind == "timeout" else "SimulatedDisconnect"
+    return type(name, tuple(bases), {"__init__": __init__, "__str__": __str__, "__module__": __name__})
+
+
+def fault_error(kind: str, where: str) -> Exception:
+    what = "did not answer in time" if kind == "timeout" else "dropped the connection without a response"
+    return _fault_error_class(kind)(f"simulator {where} {what} (injected fault)")
+
+
+def handler(sim: Simulator) -> Any:
+    """A tap backend calling ``sim.handle`` in-process."""
+
+    def serve(live: LiveRequest) -> Reply:
+        response = sim.handle(live.method, live.url, live.headers, live.body)
+        if response.fault in ("drop", "timeout"):
+            raise fault_error(response.fault, f"{sim.name} ({live.method} {live.url})")
+        return response.status, response.headers, response.body
+
+    return serve
+
+
+# simulator name -> the base URLs its instances are mounted at (in-process and loopback)
+_MOUNTED: dict[str, set[str]] = {}
+
+
+def register_tools(sim: Simulator) -> None:
+    """Every endpoint of ``sim`` becomes the tool ``<simulator>.<resource>.<action>`` for the policy.
+
+    Registered once per simulator class; the matcher follows every base URL an instance is mounted
+    at. No ``schema``: the simulator validates its own contract and answers in its wire format
+    (a Stripe error object, not a generic 422), and the refusal is in its ledger.
+    """
+    from pytest_agentops.policy.tools import ToolSpec, registry
+    from simulators.core.wire import decode_body, decode_form
+
+    cls = type(sim)
+    first = cls.name not in _MOUNTED
+    bases = _MOUNTED.setdefault(cls.name, set())
+    bases.add(sim.base_url.lower())
+    if not first and all(route.tool in registry for route in cls.routes):
+        return
+
+    def decode(method: str, url: str, headers: Any, body: bytes) -> Any:
+        try:
+            if body and method not in cls.query_methods:
+                return decode_body(body, headers.get("content-type"), cls.body_format)
+            return decode_form(urlsplit(url).query)
+        except Exception:
+            return None  # the simulator answers malformed input itself
+
+    for route in cls.routes:
+
+        def matcher(method: str, url: str, route: Any = route) -> dict[str, str] | None:
+            if method.upper() != route.method:
+                return None
+            low = url.lower()
+            if not any(low.startswith(base) for base in _MOUNTED[cls.name]):
+                return None
+            found = cls.match_route(method, url)
+            if found is None or found[0] is not route:
+                return None
+            return found[1]  # path parameters join the call's arguments (``id`` of the ticket updated)
+
+        registry.add(
+            ToolSpec(
+                route.tool,
+                kind=route.kind,
+                owner=f"simulators.{cls.name}",
+                method=route.method,
+                matcher=matcher,
+                source="simulator",
+                description=route.summary,
+                decode=decode,
+            )
+        )
+
+
+class TappedSimulator:
+    """The fixture object: the simulator itself, with clients that go through the tap.
+
+    ``sim.client()`` of the bare simulator calls ``handle()`` directly; here the client is a plain
+    httpx client, so its requests are traced and policed like the agent's own.
+    """
+
+    def __init__(self, sim: Simulator, base_url: str | None = None) -> None:
+        self._sim = sim
+        self._base_url = base_url
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url or self._sim.base_url
+
+    def client(self, token: str | None = None, **kwargs: Any) -> httpx.Client:
+        import httpx
+
+        headers = {**self._sim.auth_headers(token), **kwargs.pop("headers", {})}
+        return httpx.Client(base_url=self.base_url, headers=headers, **kwargs)
+
+    def async_client(self, token: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
+        import httpx
+
+        headers = {**self._sim.auth_headers(token), **kwargs.pop("headers", {})}
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, **kwargs)
+
+    @property
+    def simulator(self) -> Simulator:
+        return self._sim
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sim, name)
+
+    def __repr__(self) -> str:
+        return f"<{type(self._sim).__name__} at {self.base_url}>"
+
+
+class SimSet:
+    """The per-test simulators, created on first use and mounted on the tap."""
+
+    def __init__(self, tap: Tap, staging: dict[str, str], recording: bool) -> None:
+        self.tap = tap
+        self.staging = staging
+        self.recording = recording
+        self._sims: dict[str, TappedSimulator] = {}
+        self._servers: dict[str, SimServer] = {}
+
+    def get(self, name: str) -> TappedSimulator:
+        if name not in self._sims:
+            from simulators import simulator_class
+
+            sim = simulator_class(name)()
+            origin = sim.base_url
+            if self.recording and name in self.staging:
+                # Record the staging service's answers under the simulator's URL.
+                self.tap.redirect(origin, self.staging[name])
+            elif origin.lower() not in self.tap.cassette.origins():
+                # A cassette that recorded this origin (from staging) replays it; otherwise simulate.
+                self.tap.mount(origin, handler(sim))
+            register_tools(sim)
+            from pytest_agentops.policy.budget import watch_clock
+
+            watch_clock(self.tap.run, name, sim.clock)  # the max_simulated_seconds budget reads it
+            self._sims[name] = TappedSimulator(sim)
+        return self._sims[name]
+
+    def served(self, name: str) -> TappedSimulator:
+        """The same instance on a real loopback port (started on first use)."""
+        tapped = self.get(name)
+        if name not in self._servers:
+            from pytest_agentops.tap.loopback import front
+            from simulators.core.server import SimServer
+
+            # Requests on the port (subprocesses, raw sockets) pass this test's gates and trace too.
+            server = SimServer(tapped.simulator, front=front(lambda: self.tap)).start()
+            self._servers[name] = server
+            # In-process clients pointed at the loopback URL are served in-process too, like the rest.
+            self.tap.mount(server.base_url, handler(tapped.simulator))
+            _MOUNTED.setdefault(tapped.simulator.name, set()).add(server.base_url.lower())
+        return TappedSimulator(tapped.simulator, self._servers[name].base_url)
+
+    def close(self) -> None:
+        for server in self._servers.values():
+            server.stop()
+        self._servers.clear()
+
+
+class AgentSims:
+    """``agent_sims.crm.base_url`` etc.: the test's simulators listening on loopback ports."""
+
+    def __init__(self, sims: SimSet) -> None:
+        self._set = sims
+
+    @property
+    def billing(self) -> TappedSimulator:
+        return self._set.served("billing")
+
+    @property
+    def ticketing(self) -> TappedSimulator:
+        return self._set.served("ticketing")
+
+    @property
+    def crm(self) -> TappedSimulator:
+        return self._set.served("crm")
+
+    def env(self) -> dict[str, str]:
+        """Environment variables a subprocess agent can read (``AGENTOPS_<NAME>_URL`` / ``_API_KEY``)."""
+        out: dict[str, str] = {}
+        for name in NAMES:
+            served = self._set.served(name)
+            out[f"AGENTOPS_{name.upper()}_URL"] = served.base_url
+            out[f"AGENTOPS_{name.upper()}_API_KEY"] = served.api_key
+        return out

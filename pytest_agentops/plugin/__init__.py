@@ -1,0 +1,543 @@
+"""pytest hooks only: options, markers, fixtures and reporting, wired to the library.
+
+Heavy imports (vcrpy and the HTTP clients it patches) happen in the first test that needs the tap,
+never at plugin import, so pytest start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_agentops.cassette.errors import CassetteError
+from pytest_agentops.plugin import checks as _checks
+from pytest_agentops.plugin import gating as _guard
+from pytest_agentops.plugin import outputs as _outputs
+from pytest_agentops.tap import offline as netguard
+from pytest_agentops.tap import settings as _config
+from pytest_agentops.trace.run import Miss, Run
+
+if TYPE_CHECKING:
+    from pytest_agentops.backends.sims import AgentSims, SimSet, TappedSimulator
+    from pytest_agentops.cassette.format import Cassette
+    from pytest_agentops.tap import Tap
+
+SETTINGS = pytest.StashKey["_config.Settings"]()
+RUN = pytest.StashKey[Run]()
+SIMS = pytest.StashKey["SimSet"]()
+_OUTER_ON_BLOCK = pytest.StashKey[Any]()  # a nested session restores the outer session's callback
+_INTERCEPTING = pytest.StashKey[bool]()  # this session holds the process-wide interception
+TAP = pytest.StashKey["Tap"]()
+OPENER = pytest.StashKey["Opener"]()
+
+# Using one of these (or an agent* marker) puts a test in scope: all its requests are governed.
+SCOPE_FIXTURES = frozenset({"agent_run", "agent_cassette", "billing", "ticketing", "crm", "agent_sims", "fake_llm"})
+
+MARKERS = (
+    'agent(name): apply the agent contract "name" (budgets, allowlist, logging)',
+    "agent_cassette(name=None, record_errors=False): govern and record every request of the test; with a name, "
+    'use the cassette "DIR/<name>.json" instead of the per-test one; record_errors=True saves upstream 5xx '
+    "answers while recording (tests of error handling)",
+    "agent_budget(max_tool_calls=, max_tokens=, max_cost_usd=, max_seconds=, max_repeated_calls=, "
+    "max_simulated_seconds=): "
+    "budget for this test",
+    "agent_policy(allow=[...], writes_require=[...]): policy for this test",
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("agentops", "pytest-agentops: test LLM agent workflows")
+    group.addoption(
+        "--agent-replay",
+        action="store_true",
+        default=None,
+        help="strict offline mode: serve every request from a cassette, simulator or fake model; "
+        "block sockets to non-loopback addresses for the whole session",
+    )
+    group.addoption(
+        "--agent-record",
+        nargs="?",
+        const="new",
+        default=None,
+        metavar="MODE",
+        help="record cassettes: 'new' (default) adds what is missing, 'all' re-records every cassette used, "
+        "'prune' adds what is missing and removes the interactions no test used",
+    )
+    group.addoption("--agent-cassette-dir", default=None, metavar="DIR", help="cassette folder (default: cassettes/)")
+    group.addoption(
+        "--agent-staging",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="in record mode, send simulator NAME's traffic to a staging base URL and record it",
+    )
+    group.addoption(
+        "--agent-netns",
+        action="store_true",
+        default=None,
+        help="re-run the session in a fresh network namespace with only loopback (Linux; nothing, not even "
+        "curl or C code, can reach another address)",
+    )
+    group.addoption(
+        "--agent-record-errors",
+        action="store_true",
+        default=None,
+        help="while recording, save upstream 5xx answers too (by default they fail the test and are not saved)",
+    )
+    parser.addini("agentops_record_errors", "save upstream 5xx answers while recording", type="bool", default=False)
+    parser.addini("agentops_replay", "strict offline mode (as --agent-replay)", type="bool", default=False)
+    parser.addini("agentops_netns", "re-run the session in a network namespace (as --agent-netns)", type="bool")
+    parser.addini("agentops_record", "record mode: new, all or prune (as --agent-record)", default="")
+    parser.addini("agentops_record_errors", "save upstream 5xx answers while recording", type="bool", default=False)
+    parser.addini(
+        "agentops_cassette_max_age_days", "warn about cassettes last recorded more than this many days ago", default=""
+    )
+    parser.addini("agentops_cassette_dir", "cassette folder (as --agent-cassette-dir)", default="")
+    parser.addini("agentops_staging", "NAME=URL staging targets (as --agent-staging)", type="linelist")
+    parser.addini(
+        "agentops_scope",
+        "which tests the tap governs: 'auto' (tests using an agentops marker, fixture or contract, plus "
+        "model, simulator and registered-tool traffic of any test) or 'all'",
+        default="auto",
+    )
+    parser.addini(
+        "agentops_loopback_passthrough",
+        "let requests to 127.0.0.1/localhost that no cassette owns reach the local server",
+        type="bool",
+        default=True,
+    )
+    parser.addini("agentops_match_ignore", "extra match ignores: body:<path> or query:<name>", type="linelist")
+    parser.addini("agentops_redact_headers", "extra header names to redact", type="linelist")
+    parser.addini("agentops_redact_query", "extra query parameters to redact", type="linelist")
+    parser.addini("agentops_redact_fields", "extra JSON field names whose values are redacted", type="linelist")
+    parser.addini("agentops_redact_patterns", "extra regular expressions of secret values", type="linelist")
+    parser.addini(
+        "agentops_framework_tools",
+        "gate the tools of agent frameworks (openai-agents, pydantic-ai, LangChain, ...) like @tool",
+        type="bool",
+        default=True,
+    )
+    parser.addini(
+        "agentops_tool_names",
+        "framework tools: NAME = [read|write] [CONTRACT_NAME] (undeclared framework tools are writes)",
+        type="linelist",
+    )
+    _guard.addoption(parser)
+    _outputs.addoption(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from pytest_agentops.plugin import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
+
+
+def disabled() -> bool:
+    """``AGENTOPS_DISABLE=1``, or an outer pytest run with ``-p no:agentops`` (pytester sessions inside it)."""
+    import itertools
+    import os
+    import sys
+
+    if os.environ.get("AGENTOPS_DISABLE", "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    argv = sys.argv[1:]
+    return "-pno:agentops" in argv or ("-p", "no:agentops") in itertools.pairwise(argv)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> int | None:
+    """``--agent-netns``: this session runs again inside a network namespace; its status is ours."""
+    from pytest_agentops.tap import netns
+
+    if disabled() or netns.active() or not _config.netns_wanted(config):
+        return None
+    try:
+        return netns.rerun(config.invocation_params.args, str(config.invocation_params.dir))
+    except netns.NamespaceUnavailable as exc:
+        raise pytest.UsageError(f"--agent-netns: {exc}") from exc
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    if disabled():
+        return  # no settings: every hook and fixture of ours steps aside
+    for marker in MARKERS:
+        config.addinivalue_line("markers", marker)
+    _checks.check_ini_keys(config)
+    try:
+        settings = _config.from_pytest(config)
+    except _config.UsageError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    config.stash[SETTINGS] = settings
+    _guard.configure(config)
+    _outputs.configure(config)
+    _framework_tools(config)
+    _checks.warn_staging_outside_record(config, settings)
+    if not config.pluginmanager.has_plugin("agentops-hygiene"):
+        from pytest_agentops.cassette.hygiene import Hygiene
+
+        config.pluginmanager.register(Hygiene(config, settings), "agentops-hygiene")
+    if not config.pluginmanager.has_plugin("agentops-checks"):
+        config.pluginmanager.register(_checks.MarkerCheck(), "agentops-checks")
+        config.pluginmanager.register(_checks.PatternCheck(), "agentops-patterns")
+    if settings.replay_strict:
+        config.stash[_OUTER_ON_BLOCK] = netguard.on_block
+        netguard.install()
+        netguard.on_block = _on_block
+
+
+def _framework_tools(config: pytest.Config) -> None:
+    """Switch the framework tool adapters on (each patches its framework only once it is imported)."""
+    if not config.getini("agentops_framework_tools"):
+        return
+    from .tap import frameworks
+
+    try:
+        frameworks.parse_names(config.getini("agentops_tool_names"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"pytest-agentops: {exc}") from None
+    frameworks.enable()
+    config.add_cleanup(frameworks.disable)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.stash.get(_INTERCEPTING, False):
+        from pytest_agentops.tap import install
+
+        install.release()
+        config.stash[_INTERCEPTING] = False
+    if SETTINGS in config.stash and config.stash[SETTINGS].replay_strict:
+        netguard.uninstall()
+        netguard.on_block = config.stash.get(_OUTER_ON_BLOCK, None)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """xdist controller: every worker shares one recording session id (merging re-recorded files)."""
+    if SETTINGS in node.config.stash:
+        node.workerinput["agentops_session"] = node.config.stash[SETTINGS].session_id
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    settings = config.stash.get(SETTINGS, None)
+    if settings is None:
+        return None
+    from pytest_agentops.tap import netns
+
+    isolated = ", network namespace (loopback only)" if netns.active() else ""
+    return _checks.header(config, settings) + isolated
+
+
+def _on_block(message: str) -> None:
+    from pytest_agentops.tap.opener import active_tap
+
+    tap = active_tap()  # opens the tap of a test outside the scope: its blocked socket fails it too
+    if tap is not None:
+        tap.run.misses.append(Miss("socket", "(network guard)", message))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    outer, netguard.current_test = netguard.current_test, item.nodeid
+    try:
+        return (yield)
+    finally:
+        netguard.current_test = outer  # an inner (pytester) session's test ends inside the outer's
+
+
+def _fail_on_misses(item: pytest.Item, when: str) -> Generator[None, object, object]:
+    run = item.stash.get(RUN, None)
+    tap = item.stash.get(TAP, None)
+    before = len(run.misses) if run is not None else 0
+    errors_before = len(tap.upstream_errors) if tap is not None else 0
+    try:
+        result = yield
+    except CassetteError as exc:  # read on first use, inside the test's own request
+        raise pytest.fail.Exception(_cassette_fix(exc, item), pytrace=False) from None
+    except BaseException as exc:
+        netguard.collect_subprocess_reports()  # a subprocess's blocked attempt fails this test too
+        text = _problems(item, run, before, tap, errors_before)
+        if text and isinstance(exc, Exception):
+            # The miss (or failed recording) is the cause: say it the same way whichever SDK wrapped it.
+            raised = (str(exc).splitlines() or [""])[0][:200]
+            pytest.fail(f"{text}\n(the code under test then raised {type(exc).__name__}: {raised})", pytrace=False)
+        if text:
+            item.add_report_section(when, "agentops", text)
+        raise
+    netguard.collect_subprocess_reports()
+    text = _problems(item, run, before, tap, errors_before)
+    if text:
+        pytest.fail(text, pytrace=False)
+    return result
+
+
+def _problems(item: pytest.Item, run: Run | None, before: int, tap: Tap | None, errors_before: int) -> str:
+    """Misses and upstream errors since the phase began; a tap opened during it (outside the scope) from 0."""
+    parts = []
+    misses = _new_misses(item, run, before)
+    if misses:
+        parts.append(_misses_text(misses))
+    now = item.stash.get(TAP, None)
+    if now is not None:
+        errors = now.upstream_errors[errors_before if now is tap else 0 :]
+        if errors:
+            parts.append(_upstream_text(errors))
+    return "\n".join(parts)
+
+
+def _new_misses(item: pytest.Item, run: Run | None, before: int) -> list[Miss]:
+    """The misses since ``before``; a run opened during the phase (a test outside the scope) counts from 0."""
+    now = item.stash.get(RUN, None)
+    if now is None:
+        return []
+    return now.misses[before if now is run else 0 :]
+
+
+def _upstream_text(errors: list[str]) -> str:
+    counted: dict[str, int] = {}
+    for line in errors:
+        counted[line] = counted.get(line, 0) + 1
+    lines = [f"- {line}" + (f" ({n} times: the client retried)" if n > 1 else "") for line, n in counted.items()]
+    return "\n".join(
+        [
+            f"pytest-agentops: {len(errors)} upstream error(s) while recording; nothing was saved for them:",
+            *lines,
+            "Fix the upstream (or --agent-staging URL) and record again; to record error answers on purpose, "
+            "use @pytest.mark.agent_cassette(record_errors=True) or --agent-record-errors.",
+        ]
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from _fail_on_misses(item, "call"))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
+    return (yield from _fail_on_misses(item, "teardown"))
+
+
+def _misses_text(misses: list[Miss]) -> str:
+    parts = [f"pytest-agentops: {len(misses)} request(s) had no recorded answer:"]
+    for miss in misses:
+        parts.append(f"- {miss.request}\n  " + miss.detail.replace("\n", "\n  "))
+    return "\n".join(parts)
+
+
+@pytest.fixture(autouse=True)
+def _agentops_tap(request: pytest.FixtureRequest) -> Generator[None, None, None]:
+    """Route the test's governed requests to its tap, opened now or, outside the scope, on first use.
+
+    Most tests of a suite that adopted the plugin never call an agent: opening a tap, a run, the
+    simulators and a guard for each of them was nearly all the plugin cost such a suite.
+    """
+    settings = request.config.stash.get(SETTINGS, None)
+    if settings is None:  # turned off (AGENTOPS_DISABLE=1, or an outer -p no:agentops)
+        yield
+        return
+    from pytest_agentops.policy.tools import use_guard
+    from pytest_agentops.tap import opener as session
+
+    _hold_interception(request.config)
+    item = request.node
+    opener = item.stash[OPENER] = Opener(item, settings, eager=asks_for_agentops(item, settings))
+    with contextlib.ExitStack() as lazy:
+        if opener.eager:
+            opener.open()
+        else:  # a request, a tool call or a blocked socket opens it
+            lazy.enter_context(session.pending(opener.open))
+            lazy.enter_context(use_guard(_guard.Opening(opener.open_guard)))
+        try:
+            yield
+        finally:
+            opener.close()
+
+
+class Opener:
+    """One test's run, tap, simulators and guard, opened once (a second ``open`` returns the same tap)."""
+
+    def __init__(self, item: pytest.Item, settings: _config.Settings, *, eager: bool) -> None:
+        self.item, self.settings, self.eager = item, settings, eager
+        self.tap: Tap | None = None
+        self.guard: _guard.Deferred | None = None
+        self._opening = False
+        self._stack = contextlib.ExitStack()
+
+    def open(self) -> Tap | None:
+        if self.tap is None and not self._opening:  # a request made while opening finds no tap yet
+            self._opening = True
+            try:
+                self.tap, self.guard = self._stack.enter_context(_test_tap(self.item, self.settings, eager=self.eager))
+            finally:
+                self._opening = False
+        return self.tap
+
+    def open_guard(self) -> _guard.Deferred | None:
+        self.open()
+        return self.guard
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@contextlib.contextmanager
+def _test_tap(
+    item: pytest.Item, settings: _config.Settings, *, eager: bool
+) -> Iterator[tuple[Tap, _guard.Deferred | None]]:
+    """``eager``: the test asked for agentops, so its guard is the ``@tool`` guard from setup (a lazy
+    test set a ``guard.Opening`` instead)."""
+    from pytest_agentops.backends.sims import SimSet
+    from pytest_agentops.tap.opener import open_tap
+
+    run = Run(item.nodeid)
+    item.stash[RUN] = run
+    _outputs.start_run(item, run)
+    path = cassette_path_for(item, settings)
+    redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
+    hook = redact if redact.get_hookimpls() else None
+    in_scope = eager or path.is_file()
+    marker = item.get_closest_marker("agent_cassette")
+    try:
+        with open_tap(settings, run, path, hook, in_scope=in_scope) as tap:
+            item.stash[TAP] = tap
+            tap.record_errors = settings.record_errors or bool(marker and marker.kwargs.get("record_errors"))
+            item.stash[SIMS] = sims = SimSet(tap, settings.staging, settings.record != "none")
+            try:
+                with _guard.activate(item, run, tap, tools=eager) as deferred:
+                    yield tap, deferred
+            finally:
+                sims.close()
+    except CassetteError as exc:  # loading it, or re-reading it to merge at save: one line, no traceback
+        raise pytest.fail.Exception(_cassette_fix(exc, item), pytrace=False) from None
+
+
+def cassette_path_for(item: pytest.Item, settings: _config.Settings) -> Path:
+    """The cassette file ``item`` uses: its ``agent_cassette`` name, else the per-test path."""
+    marker = item.get_closest_marker("agent_cassette")
+    named = None
+    if marker is not None and marker.args:
+        if not isinstance(marker.args[0], str):
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.agent_cassette takes a cassette name string")
+        named = marker.args[0]
+    # Class-qualified (TestX.test_y), so a method and a function of the same name never share a file.
+    test_name = item.nodeid.split("::", 1)[-1].replace("::", ".") if "::" in item.nodeid else item.name
+    return settings.cassette_path(item.path, test_name, named)
+
+
+def _cassette_fix(exc: CassetteError, item: pytest.Item) -> str:
+    """The loader's message (file, position, fault) and what to do about it, on one line.
+
+    The file is left as it is (nothing is written over a cassette that failed to load, except by
+    ``--agent-record=all``, which replaces a cassette's content anyway).
+    """
+    text = " ".join(str(exc).split())
+    if "re-record" in text:
+        return text
+    return f"{text}; fix the file by hand, or re-record it: pytest --agent-record=all {item.nodeid}"
+
+
+def _hold_interception(config: pytest.Config) -> None:
+    """Start the process-wide interception at this session's first test; released at unconfigure."""
+    if not config.stash.get(_INTERCEPTING, False):
+        from pytest_agentops.tap import install
+
+        install.acquire()
+        config.stash[_INTERCEPTING] = True
+
+
+def asks_for_agentops(item: pytest.Item, settings: _config.Settings) -> bool:
+    """Every request of this test is governed from its start: an agent* marker, a fixture of ours, scope all.
+
+    A test with a cassette already is governed too; that one is found when its tap opens.
+    """
+    if settings.scope == "all":
+        return True
+    if any(mark.name.startswith("agent") for mark in item.iter_markers()):
+        return True
+    return not SCOPE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+
+
+def _enter_scope(request: pytest.FixtureRequest) -> Tap:
+    """A fixture of ours asked for at run time (``getfixturevalue``) puts the test in scope too."""
+    if SETTINGS not in request.config.stash:
+        pytest.fail(
+            f"pytest-agentops is turned off (AGENTOPS_DISABLE=1 or -p no:agentops): no {request.fixturename} fixture",
+            pytrace=False,
+        )
+    request.getfixturevalue("_agentops_tap")
+    opener: Opener = request.node.stash[OPENER]
+    tap = opener.open()
+    assert tap is not None, "the test's tap opens before any request"
+    tap.in_scope = True
+    if opener.guard is not None:
+        opener.guard.get()  # an agent test reads its guard (agent_run.budget) whether or not it calls
+    return tap
+
+
+@pytest.fixture
+def agent_run(request: pytest.FixtureRequest) -> Run:
+    """The current test's run: trace id, events, model calls, usage."""
+    _enter_scope(request)
+    run: Run = request.node.stash[RUN]
+    return run
+
+
+@pytest.fixture
+def agent_cassette(request: pytest.FixtureRequest) -> Cassette:
+    """The active cassette: its interactions and metadata."""
+    return _enter_scope(request).cassette
+
+
+def _sim(request: pytest.FixtureRequest, name: str) -> TappedSimulator:
+    _enter_scope(request)
+    sims: SimSet = request.node.stash[SIMS]
+    return sims.get(name)
+
+
+@pytest.fixture
+def billing(request: pytest.FixtureRequest) -> TappedSimulator:
+    """A fresh Stripe-compatible billing simulator for this test, served in-process through the tap."""
+    return _sim(request, "billing")
+
+
+@pytest.fixture
+def ticketing(request: pytest.FixtureRequest) -> TappedSimulator:
+    """A fresh Zendesk-compatible ticketing simulator for this test, served in-process through the tap."""
+    return _sim(request, "ticketing")
+
+
+@pytest.fixture
+def crm(request: pytest.FixtureRequest) -> TappedSimulator:
+    """A fresh HubSpot-compatible CRM simulator for this test, served in-process through the tap."""
+    return _sim(request, "crm")
+
+
+@pytest.fixture
+def agent_sims(request: pytest.FixtureRequest) -> AgentSims:
+    """This test's simulators on real loopback ports: ``agent_sims.crm.base_url``."""
+    from pytest_agentops.backends.sims import AgentSims
+
+    _enter_scope(request)
+    return AgentSims(request.node.stash[SIMS])
+
+
+if TYPE_CHECKING:
+    from pytest_agentops.backends.model import FakeModel
+
+
+@pytest.fixture
+def fake_llm(request: pytest.FixtureRequest) -> Generator[FakeModel, None, None]:
+    """The scripted fake model (OpenAI and Anthropic wire formats), in-process at ``fake_llm.base_url``."""
+    from pytest_agentops.backends.model import FakeModel
+
+    _enter_scope(request)
+    fake = FakeModel(run=request.node.stash[RUN]).attach(request.node.stash[SIMS].tap)
+    try:
+        yield fake
+    finally:
+        fake.close()

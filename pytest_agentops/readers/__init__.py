@@ -1,0 +1,1 @@
+"""Everything that only reads runs or trace files: assertions, figures, scorecard, baseline, trace files, OTel, html."""

@@ -1,0 +1,94 @@
+"""Opening the tap for one test: its cassette (read on first use), routing to it, saving what was recorded."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pytest_agentops.cassette.format import Cassette, Interaction
+from pytest_agentops.tap import Tap
+from pytest_agentops.tap.settings import Settings
+from pytest_agentops.trace.run import Run
+
+# Model providers a staging/upstream URL can stand in for while recording (simulators add theirs).
+PROVIDER_ORIGINS = {
+    "openai": "https://api.openai.com",
+    "anthropic": "https://api.anthropic.com",
+}
+
+
+@contextlib.contextmanager
+def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None, *, in_scope: bool = True) -> Iterator[Tap]:
+    # Re-recording starts empty and replaces the file on save.
+    fresh = settings.record == "all"
+
+    def load() -> Cassette:
+        return Cassette(path, settings.match) if fresh else Cassette.load(path, settings.match)
+
+    def call_hook(interaction: Interaction) -> None:
+        hook(interaction=interaction)
+
+    # No hook, no call: the tap then also skips re-applying it to live requests before matching.
+    redact_hook: Callable[[Interaction], None] | None = call_hook if hook is not None else None
+
+    tap = Tap(
+        run,
+        load() if in_scope else load,  # a test outside the scope reads its cassette only if it needs it
+        "new" if settings.record == "prune" else settings.record,  # type: ignore[arg-type]
+        settings.redactor,
+        loopback_passthrough=settings.loopback_passthrough,
+        redact_hook=redact_hook,
+        in_scope=in_scope,
+    )
+    if settings.record != "none":
+        for name, url in settings.staging.items():
+            origin = PROVIDER_ORIGINS.get(name)
+            if origin is not None:
+                tap.redirect(origin, url)
+    with intercept(tap):
+        try:
+            yield tap
+        finally:
+            tap.close()
+    cassette = tap.loaded_cassette
+    if settings.record != "none" and cassette is not None and cassette.dirty:
+        cassette.save(replace=settings.record == "all", session=settings.session_id)
+
+
+# The taps intercepting now, innermost last; an opener stands for the tap of a test outside the
+# scope, opened by the first request that needs it (it then pushes the tap above itself).
+_active: list[Tap | Callable[[], Tap | None]] = []
+
+
+def active_tap() -> Tap | None:
+    """The tap answering requests now (the current test's), or None outside one."""
+    if not _active:
+        return None
+    top = _active[-1]
+    return top if isinstance(top, Tap) else top()
+
+
+@contextlib.contextmanager
+def pending(opener: Callable[[], Tap | None]) -> Iterator[None]:
+    """Until the block ends, ``opener`` opens the current test's tap when a request first asks for it."""
+    _active.append(opener)
+    try:
+        yield
+    finally:
+        _active.remove(opener)
+
+
+@contextlib.contextmanager
+def intercept(tap: Tap) -> Iterator[None]:
+    """Route every intercepted request to ``tap`` while the block runs (the patches start once)."""
+    from pytest_agentops.tap import install
+
+    install.acquire()
+    _active.append(tap)
+    try:
+        yield
+    finally:
+        _active.remove(tap)
+        install.release()

@@ -1,0 +1,167 @@
+"""Model API calls as trace events: which provider format a request uses, and what it cost.
+
+Detection goes by URL path only (any host), so proxies, fake servers and Azure-style prefixes
+work. Parsing never raises: a trace must not break the test it describes, so a body that cannot
+be read yields a ``ModelCall`` with whatever could be taken from it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import gzip
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from pytest_agentops.trace.providers import anthropic_messages, openai_chat, openai_responses
+from pytest_agentops.trace.providers._json import as_str, loads_object
+from pytest_agentops.trace.run import ModelCall
+
+__all__ = ["ProviderParser", "add_parsers", "detect_provider", "is_streamed", "parse_model_call", "remove_parsers"]
+
+Parser = Callable[[dict[str, Any], str, bool], ModelCall]
+
+_PARSERS: dict[str, Parser] = {
+    openai_chat.PROVIDER: openai_chat.parse,
+    openai_responses.PROVIDER: openai_responses.parse,
+    anthropic_messages.PROVIDER: anthropic_messages.parse,
+}
+_PATH_SUFFIXES = (
+    ("/chat/completions", openai_chat.PROVIDER),
+    ("/responses", openai_responses.PROVIDER),
+    ("/messages", anthropic_messages.PROVIDER),
+)
+
+
+class ProviderParser(Protocol):
+    """An extra model-API format (a ``pytest_agentops_providers`` hook returns these).
+
+    ``detect`` names the format of a request (e.g. ``"gemini"``), or None when it is not one;
+    ``parse`` reads the exchange into a ``ModelCall`` (None: a ``ModelCall`` with no usage is kept).
+    Both run for every intercepted request / model call: keep them cheap. ``parse`` may raise; the
+    call is then kept with no usage, the test does not fail.
+    """
+
+    def detect(self, method: str, url: str) -> str | None: ...
+
+    def parse(
+        self,
+        method: str,
+        url: str,
+        request_body: bytes | None,
+        status: int,
+        headers: Mapping[str, str],
+        body: bytes,
+    ) -> ModelCall | None: ...
+
+
+# Parsers from pytest_agentops_providers hooks, asked before the built-in formats.
+_EXTRA: tuple[ProviderParser, ...] = ()
+
+
+def add_parsers(parsers: Sequence[ProviderParser]) -> None:
+    """Consult ``parsers`` (in order, before the built-in formats) from now on."""
+    global _EXTRA
+    _EXTRA = (*parsers, *_EXTRA)
+
+
+def remove_parsers(parsers: Sequence[ProviderParser]) -> None:
+    global _EXTRA
+    _EXTRA = tuple(p for p in _EXTRA if not any(p is q for q in parsers))
+
+
+def _extra(method: str, url: str) -> tuple[ProviderParser, str] | None:
+    for parser in _EXTRA:
+        try:
+            name = parser.detect(method, url)
+        except Exception:  # a defect in a plugin's parser must not fail the user's test
+            continue
+        if name:
+            return parser, name
+    return None
+
+
+def detect_provider(method: str, url: str) -> str | None:
+    """The API format of a request (``"openai.chat"``, ...), or None when it is not a model call."""
+    if _EXTRA:
+        found = _extra(method, url)
+        if found is not None:
+            return found[1]
+    return _detect_builtin(method, url)
+
+
+@functools.lru_cache(maxsize=512)  # asked twice per request, for a handful of distinct URLs
+def _detect_builtin(method: str, url: str) -> str | None:
+    if method.upper() != "POST":
+        return None
+    try:
+        path = urlsplit(url).path.rstrip("/").lower()
+    except ValueError:
+        return None
+    for suffix, provider in _PATH_SUFFIXES:
+        if path.endswith(suffix):
+            # OpenAI's Assistants API also has POST .../threads/{id}/messages; not a model call.
+            if provider == anthropic_messages.PROVIDER and "/threads/" in path:
+                return None
+            return provider
+    return None
+
+
+def parse_model_call(
+    method: str,
+    url: str,
+    request_body: bytes | None,
+    response_status: int,
+    response_headers: Mapping[str, str],
+    response_body: bytes,
+    *,
+    request_json: dict[str, Any] | None = None,
+) -> ModelCall | None:
+    """The ``ModelCall`` a request/response pair represents; None when it is not a model call.
+
+    ``request_json``: the request body already parsed as a JSON object (so it is not parsed again).
+    """
+    if _EXTRA:
+        found = _extra(method, url)
+        if found is not None:
+            parser, name = found
+            try:
+                call = parser.parse(method, url, request_body, response_status, response_headers, response_body)
+            except Exception:
+                call = None
+            return call if isinstance(call, ModelCall) else ModelCall(provider=name, model=None)
+    provider = _detect_builtin(method, url)
+    if provider is None:
+        return None
+    parsed, request_json = request_json, {}
+    try:
+        request_json = parsed if parsed is not None else loads_object(_decode(request_body))
+        if not 200 <= response_status < 300:
+            # Error bodies carry no usage: the call was made but cost nothing countable.
+            return ModelCall(provider=provider, model=as_str(request_json.get("model")))
+        text = _decode(response_body)
+        return _PARSERS[provider](request_json, text, is_streamed(response_headers, text))
+    except Exception:  # a defect in a parser must not fail the user's test
+        return ModelCall(provider=provider, model=as_str(request_json.get("model")))
+
+
+def is_streamed(headers: Mapping[str, Any], body_text: str) -> bool:
+    """SSE by ``Content-Type`` (any header case), else by how the body starts (headerless cassettes)."""
+    content_type = " ".join(str(value) for key, value in headers.items() if key.lower() == "content-type")
+    if "text/event-stream" in content_type.lower():
+        return True
+    return body_text.lstrip().startswith(("data:", "event:"))
+
+
+def _decode(body: bytes | str | None) -> str:
+    """Body text; gzip-compressed bodies (kept raw by some recorders) are inflated first."""
+    if body is None:
+        return ""
+    if isinstance(body, str):
+        return body
+    if body[:2] == b"\x1f\x8b":
+        with contextlib.suppress(OSError, EOFError, zlib.error):
+            body = gzip.decompress(body)
+    return body.decode("utf-8", errors="replace")
