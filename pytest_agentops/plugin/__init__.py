@@ -194,7 +194,7 @@ def _framework_tools(config: pytest.Config) -> None:
     """Switch the framework tool adapters on (each patches its framework only once it is imported)."""
     if not config.getini("agentops_framework_tools"):
         return
-    from .tap import frameworks
+    from pytest_agentops.tap import frameworks
 
     try:
         frameworks.parse_names(config.getini("agentops_tool_names"))

@@ -153,8 +153,8 @@ def _framework_names() -> set[str]:
     """Framework tools declared with ``declare_tool`` / ``agentops_tool_names`` (their names and aliases)."""
     import sys
 
-    frameworks = sys.modules.get("pytest_agentops.tap.frameworks")
-    return frameworks.names.known() if frameworks is not None else set()
+    gate = sys.modules.get("pytest_agentops.tap.frameworks.gate")
+    return gate.names.known() if gate is not None else set()
 
 
 def pattern_problem(pattern: str, known: set[str]) -> str | None:

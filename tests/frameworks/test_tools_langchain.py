@@ -132,3 +132,36 @@ def test_async_tool_node_in_a_state_graph_names_the_node(fake_llm: FakeModel, ag
     assert [(e.tool, e.agent, e.arguments) for e in agent_run.tool_calls] == [
         ("fetch_invoice", "billing_tools", {"invoice_id": "in_1"})
     ]
+
+
+@pytest.mark.agent_policy(allow=["crm.contacts.list"])
+def test_a_tool_over_http_under_a_service_allowlist_is_its_http_calls(
+    fake_llm: FakeModel, agent_run: Any, crm: Any
+) -> None:
+    """An allowlist of service tools governs the HTTP calls a framework tool makes: one event each."""
+    from langchain_core.tools import tool
+
+    client = crm.client()
+
+    @tool
+    def list_contacts() -> str:
+        """List CRM contacts."""
+        return client.get("/crm/v3/objects/contacts").text
+
+    @tool
+    def delete_contact(contact_id: str) -> str:
+        """Delete a contact."""
+        return str(client.delete(f"/crm/v3/objects/contacts/{contact_id}").status_code)
+
+    fake_llm.script(
+        [fake_llm.tool_call("list_contacts"), fake_llm.tool_call("delete_contact", contact_id="1"), "Listed."]
+    )
+    graph = _graph(fake_llm, [list_contacts, delete_contact])
+
+    assert graph.invoke({"messages": [("user", "contacts?")]})["messages"][-1].content == "Listed."
+    # Each framework tool's HTTP call is its one event (no second event for the tool), named for the agent.
+    assert [(e.tool, e.backend, e.agent) for e in agent_run.tool_calls] == [
+        ("crm.contacts.list", "simulator", "tools"),
+        ("crm.contacts.delete", "policy", "tools"),
+    ]
+    assert agent_run.budget.used.tool_calls == 2

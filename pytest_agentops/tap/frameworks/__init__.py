@@ -7,30 +7,32 @@ with ``agentops_framework_tools = false``, call ``enable()`` yourself. See docs/
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import sys
+from collections.abc import Sequence
+from importlib import import_module
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from .. import later
-from . import langchain, openai_agents, pydantic_ai
-from .gate import DEFAULT_KIND, FrameworkCall, declare_tool, names, run_async, run_sync
+from pytest_agentops.tap import later
 
-__all__ = [
-    "DEFAULT_KIND",
-    "FrameworkCall",
-    "declare_tool",
-    "disable",
-    "enable",
-    "parse_names",
-    "run_async",
-    "run_sync",
-]
+if TYPE_CHECKING:
+    from pytest_agentops.tap.frameworks.gate import FrameworkCall, declare_tool, run_async, run_sync
 
-# module whose import switches the adapter on -> (patch, unpatch)
-ADAPTERS: dict[str, tuple[Callable[[ModuleType], None], Callable[[], None]]] = {
-    "agents": (openai_agents.patch, openai_agents.unpatch),
-    "pydantic_ai.tool_manager": (pydantic_ai.patch, pydantic_ai.unpatch),
-    "langchain_core.tools.base": (langchain.patch, langchain.unpatch),
+__all__ = ["FrameworkCall", "declare_tool", "disable", "enable", "parse_names", "run_async", "run_sync"]
+
+# The module whose import switches an adapter on -> the adapter (imported only then: the adapters
+# import the policy engine, which a suite that never loads a framework should not pay for).
+ADAPTERS: dict[str, str] = {
+    "agents": "openai_agents",
+    "pydantic_ai.tool_manager": "pydantic_ai",
+    "langchain_core.tools.base": "langchain",
 }
+_GATE = f"{__name__}.gate"
+
+
+def _patch(module: ModuleType) -> None:
+    import_module(f"{__name__}.{ADAPTERS[module.__name__]}").patch(module)
+
 
 _users = 0  # enable() calls not yet undone (a pytester session inside a session enables twice)
 
@@ -41,8 +43,8 @@ def enable() -> None:
     _users += 1
     if _users > 1:
         return
-    for module, (patch, _) in ADAPTERS.items():
-        later.when_imported(module, patch)
+    for module in ADAPTERS:
+        later.when_imported(module, _patch)
 
 
 def disable() -> None:
@@ -51,14 +53,25 @@ def disable() -> None:
     _users = max(_users - 1, 0)
     if _users:
         return
-    for module, (patch, unpatch) in ADAPTERS.items():
-        later.forget(module, patch)
-        unpatch()
-    names.forget()
+    for module, adapter in ADAPTERS.items():
+        later.forget(module, _patch)
+        loaded = sys.modules.get(f"{__name__}.{adapter}")
+        if loaded is not None:
+            loaded.unpatch()
+    gate = sys.modules.get(_GATE)
+    if gate is not None:
+        gate.names.forget()
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("FrameworkCall", "declare_tool", "run_async", "run_sync", "names", "DEFAULT_KIND"):
+        return getattr(import_module(_GATE), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_names(lines: Sequence[str], source: str = "agentops_tool_names") -> None:
     """Declare framework tools from ini lines ``NAME = [read|write] [CONTRACT_NAME]``."""
+    declare = None
     for number, line in enumerate(lines, 1):
         text = line.split("#", 1)[0].strip()
         if not text:
@@ -76,4 +89,5 @@ def parse_names(lines: Sequence[str], source: str = "agentops_tool_names") -> No
             raise ValueError(
                 f"{source} line {number} ({line.strip()!r}): access must be read or write, not {words[0]!r}"
             )
-        names.declare(name.strip(), kind=kind, alias=alias)
+        declare = declare or import_module(_GATE).names.declare
+        declare(name.strip(), kind=kind, alias=alias)

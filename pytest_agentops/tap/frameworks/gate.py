@@ -14,6 +14,7 @@ A framework tool whose function is one of our ``@tool`` functions is judged and 
 
 from __future__ import annotations
 
+import fnmatch
 import inspect
 import threading
 import time
@@ -23,8 +24,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from ...tools import KINDS, Kind, ToolDenied, ToolSpec, current_guard, normalise_name, registry
-from ...trace import acting_as
+from pytest_agentops.policy.engine import Call, _verdict
+from pytest_agentops.policy.engine import _plain as _result
+from pytest_agentops.policy.tools import KINDS, Kind, ToolDenied, ToolSpec, current_guard, normalise_name, registry
+from pytest_agentops.trace.run import acting_as
 
 T = TypeVar("T")
 
@@ -53,7 +56,7 @@ class Names:
     def __init__(self) -> None:
         self._declared: dict[str, Declared] = {}
         self._lock = threading.Lock()
-        self._cache: dict[str, ToolSpec] = {}
+        self._cache: dict[str, tuple[ToolSpec, bool]] = {}
         self._cache_key: tuple[int, int] = (-1, -1)
         self._version = 0
 
@@ -76,25 +79,27 @@ class Names:
             self._declared.clear()
             self._version += 1
 
-    def spec(self, name: str) -> ToolSpec:
-        """The spec a call of framework tool ``name`` is judged by (cached until a registration)."""
+    def spec(self, name: str) -> tuple[ToolSpec, bool]:
+        """The spec a call of framework tool ``name`` is judged by, and whether the user named the tool
+        (registered, aliased or declared); cached until the next registration or declaration."""
         key = (registry.version, self._version)
         if key != self._cache_key:
             self._cache, self._cache_key = {}, key
-        spec = self._cache.get(name)
-        if spec is None:
-            spec = self._cache[name] = self._resolve(name)
-        return spec
+        found = self._cache.get(name)
+        if found is None:
+            found = self._cache[name] = self._resolve(name)
+        return found
 
-    def _resolve(self, name: str) -> ToolSpec:
-        declared = self._declared.get(normalise_name(name), Declared())
-        target = declared.name or name
+    def _resolve(self, name: str) -> tuple[ToolSpec, bool]:
+        declared = self._declared.get(normalise_name(name))
+        target = (declared.name if declared else None) or name
+        kind = declared.kind if declared else None
         spec = registry.get(target) or _by_alias(target)
         if spec is not None:
-            if declared.kind is not None and declared.kind != spec.kind:
-                spec = ToolSpec(name=spec.name, kind=declared.kind, risk=spec.risk, owner=spec.owner, source="python")
-            return spec
-        return ToolSpec(name=target, kind=declared.kind or DEFAULT_KIND, source="python")
+            if kind is not None and kind != spec.kind:
+                spec = ToolSpec(name=spec.name, kind=kind, risk=spec.risk, owner=spec.owner, source="python")
+            return spec, True
+        return ToolSpec(name=target, kind=kind or DEFAULT_KIND, source="python"), declared is not None
 
 
 def _by_alias(name: str) -> ToolSpec | None:
@@ -141,10 +146,23 @@ def _guard() -> Any:
     return get() if get is not None else guard
 
 
+@dataclass(slots=True)
+class _Judged:
+    """A framework call the guard let through: what to write once it has run."""
+
+    guard: Any
+    spec: ToolSpec
+    wrapper: bool  # judged as a wrapper of service calls (the allowlist does not govern it)
+    inner: list[int]  # seqs of the governed tool calls its body made
+
+
+_inner: ContextVar[list[int] | None] = ContextVar("agentops_framework_inner", default=None)
+
+
 def run_sync(call: FrameworkCall, invoke: Callable[[], T], deny: Callable[[ToolDenied], T]) -> T:
     """Judge ``call``, run it with ``invoke`` unless denied (then ``deny``), write its one event."""
-    spec, guard = _prepare(call)
-    if spec is None:  # no test, our @tool inside, or the same tool one level down
+    judged, guard = _prepare(call)
+    if judged is None:  # no test, our @tool inside, or the same tool one level down
         with acting_as(call.agent):
             try:
                 return invoke()
@@ -152,20 +170,19 @@ def run_sync(call: FrameworkCall, invoke: Callable[[], T], deny: Callable[[ToolD
                 if guard is None:
                     raise
                 return deny(exc)
-    denied = _judge(guard, spec, call)
-    if denied is not None:
-        return deny(denied)
+    if isinstance(judged, ToolDenied):
+        return deny(judged)
     started_at, t0 = time.time(), time.perf_counter()
-    token = _running.set(spec.name)
+    tokens = (_running.set(judged.spec.name), _inner.set(judged.inner))
     try:
         with acting_as(call.agent):
             result = invoke()
     except BaseException as exc:
-        _record(guard, spec, call, started_at, t0, error=exc)
+        _reset(tokens)
+        _record(judged, call, started_at, t0, error=exc)
         raise
-    finally:
-        _running.reset(token)
-    _record(guard, spec, call, started_at, t0, result=result)
+    _reset(tokens)
+    _record(judged, call, started_at, t0, result=result)
     return result
 
 
@@ -173,8 +190,8 @@ async def run_async(
     call: FrameworkCall, invoke: Callable[[], Awaitable[T]], deny: Callable[[ToolDenied], T | Awaitable[T]]
 ) -> T:
     """``run_sync`` for a framework that awaits its tools (``deny`` may be a coroutine function)."""
-    spec, guard = _prepare(call)
-    if spec is None:
+    judged, guard = _prepare(call)
+    if judged is None:
         with acting_as(call.agent):
             try:
                 return await invoke()
@@ -182,21 +199,25 @@ async def run_async(
                 if guard is None:
                     raise
                 return await _answer(deny, exc)
-    denied = _judge(guard, spec, call)
-    if denied is not None:
-        return await _answer(deny, denied)
+    if isinstance(judged, ToolDenied):
+        return await _answer(deny, judged)
     started_at, t0 = time.time(), time.perf_counter()
-    token = _running.set(spec.name)
+    tokens = (_running.set(judged.spec.name), _inner.set(judged.inner))
     try:
         with acting_as(call.agent):
             result = await invoke()
     except BaseException as exc:
-        _record(guard, spec, call, started_at, t0, error=exc)
+        _reset(tokens)
+        _record(judged, call, started_at, t0, error=exc)
         raise
-    finally:
-        _running.reset(token)
-    _record(guard, spec, call, started_at, t0, result=result)
+    _reset(tokens)
+    _record(judged, call, started_at, t0, result=result)
     return result
+
+
+def _reset(tokens: tuple[Any, Any]) -> None:
+    _running.reset(tokens[0])
+    _inner.reset(tokens[1])
 
 
 async def _answer(deny: Callable[[ToolDenied], T | Awaitable[T]], exc: ToolDenied) -> T:
@@ -206,37 +227,86 @@ async def _answer(deny: Callable[[ToolDenied], T | Awaitable[T]], exc: ToolDenie
     return answer
 
 
-def _prepare(call: FrameworkCall) -> tuple[ToolSpec | None, Any]:
+def _prepare(call: FrameworkCall) -> tuple[_Judged | ToolDenied | None, Any]:
+    """None (pass through), the denial (already written), or the allowed call to write after it ran."""
     guard = _guard()
     if guard is None or ours(call.target) is not None:
         return None, guard
-    spec = names.spec(call.name)
+    spec, declared = names.spec(call.name)
     if _running.get() == spec.name:
         return None, guard
-    return spec, guard
+    _watch(guard.run)
+    wrapper = not declared and service_level(guard)
+    arguments = _plain(call.arguments)
+    judged = Call(
+        "tool",
+        spec.name,
+        spec,
+        None if wrapper else spec.kind,
+        "CALL",
+        _url(call),
+        {},
+        arguments,
+        arguments,
+        source="framework",
+        wrapper=wrapper,
+    )
+    denial = guard.check(judged)
+    if denial is None:
+        return _Judged(guard, spec, wrapper, []), guard
+    _write(guard, spec, call, arguments, time.time(), 0.0, denial.status, access=judged.access, denial=denial)
+    return ToolDenied(spec.name, denial), guard
 
 
-def _url(call: FrameworkCall, spec: ToolSpec) -> str:
+def _watch(run: Any) -> None:
+    """Note, for the framework call running in the context, each governed tool call its body makes."""
+    if getattr(run, "_agentops_framework_watch", False):
+        return
+    run._agentops_framework_watch = True
+
+    def seen(event: Any) -> None:
+        inner = _inner.get()
+        if inner is not None and event.kind == "tool":
+            inner.append(event.seq)
+
+    run.listeners.append(seen)
+
+
+def service_level(guard: Any) -> bool:
+    """True when the test's allowlist names service tools only (simulator endpoints, HTTP and MCP tools).
+
+    Such an allowlist was written for the calls a framework tool's body makes, not for the tool:
+    an undeclared framework tool is then judged as a wrapper (traced and budgeted; its HTTP calls
+    meet the allowlist, access rules and kill switch). Once an allowlist names anything else (a
+    framework tool's name), every framework tool must be on it.
+    """
+    cached = getattr(guard, "_agentops_service_level", None)
+    if cached is None:
+        allow = guard.policy.allow
+        if allow is None:
+            cached = False
+        else:
+            known = _service_tools()
+            cached = all(p.startswith("mcp.") or any(fnmatch.fnmatchcase(n, p) for n in known) for p in allow)
+        guard._agentops_service_level = cached
+    return bool(cached)
+
+
+def _service_tools() -> set[str]:
+    from simulators import SIMULATORS, simulator_class
+
+    found = {spec.name for spec in registry if spec.source != "python"}
+    for name in SIMULATORS:
+        found.update(route.tool for route in simulator_class(name).routes)
+    return found
+
+
+def _url(call: FrameworkCall) -> str:
     return f"{call.framework}:{call.name}"
 
 
-def _judge(guard: Any, spec: ToolSpec, call: FrameworkCall) -> ToolDenied | None:
-    from ...policy import Call
-
-    arguments = _plain(call.arguments)
-    url = _url(call, spec)
-    denial = guard.check(
-        Call("tool", spec.name, spec, spec.kind, "CALL", url, {}, arguments, arguments, source="framework")
-    )
-    if denial is None:
-        return None
-    _write(guard, spec, call, arguments, time.time(), 0.0, denial.status, denial=denial)
-    return ToolDenied(spec.name, denial)
-
-
 def _record(
-    guard: Any,
-    spec: ToolSpec,
+    judged: _Judged,
     call: FrameworkCall,
     started_at: float,
     t0: float,
@@ -244,12 +314,29 @@ def _record(
     result: Any = None,
     error: BaseException | None = None,
 ) -> None:
+    """Write the call's event, unless its body made governed tool calls: those are its events
+    (they name the agent too), and one action counts once in budgets and the trace."""
+    if judged.inner:
+        return
     duration = time.perf_counter() - t0
     status = 200 if error is None else 500
     message = None if error is None else f"{type(error).__name__}: {error}"
     if call.output is not None and error is None:
         result = call.output(result)
-    _write(guard, spec, call, _plain(call.arguments), started_at, duration, status, error=message, result=result)
+    access = None if judged.wrapper else judged.spec.kind
+    arguments = _plain(call.arguments)
+    _write(
+        judged.guard,
+        judged.spec,
+        call,
+        arguments,
+        started_at,
+        duration,
+        status,
+        access=access,
+        error=message,
+        result=result,
+    )
 
 
 def _write(
@@ -261,25 +348,23 @@ def _write(
     duration_s: float,
     status: int,
     *,
+    access: Kind | None,
     error: str | None = None,
     denial: Any = None,
     result: Any = None,
 ) -> None:
-    from ...policy import _plain as plain_result
-    from ...policy import _verdict
-
     run = guard.run
     run.record(
-        _verdict(spec.name, spec.kind, arguments, denial, _link(guard, spec, call)),
+        _verdict(spec.name, access, arguments, denial, _link(guard, spec, call)),
         kind="tool",
         method="CALL",
-        url=_url(call, spec),
+        url=_url(call),
         backend="policy" if denial is not None else "python",
         status=status,
         started_at=started_at,
         duration_s=duration_s,
         error=error,
-        response_body=plain_result(result) if run.capture_io and result is not None else None,
+        response_body=_result(result) if run.capture_io and result is not None else None,
         agent=call.agent,
     )
 
@@ -291,6 +376,4 @@ def _link(guard: Any, spec: ToolSpec, call: FrameworkCall) -> Any:
 
 
 def _plain(arguments: Any) -> Any:
-    from ...policy import _plain as plain
-
-    return plain(arguments) if arguments is not None else {}
+    return _result(arguments) if arguments is not None else {}

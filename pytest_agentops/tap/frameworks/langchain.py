@@ -18,8 +18,8 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from ...tools import ToolDenied
-from .gate import FrameworkCall, run_async, run_sync
+from pytest_agentops.policy.tools import ToolDenied
+from pytest_agentops.tap.frameworks.gate import FrameworkCall, run_async, run_sync
 
 MODULE = "langchain_core.tools.base"
 _MARK = "__agentops_original__"

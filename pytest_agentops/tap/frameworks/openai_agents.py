@@ -16,8 +16,8 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from ...tools import ToolDenied
-from .gate import FrameworkCall, run_async
+from pytest_agentops.policy.tools import ToolDenied
+from pytest_agentops.tap.frameworks.gate import FrameworkCall, run_async
 
 MODULES = ("agents.tool", "agents.run_internal.tool_execution")
 NAME = "_invoke_function_tool_with_metadata"

@@ -13,8 +13,8 @@ import sys
 from types import ModuleType
 from typing import Any
 
-from ...tools import ToolDenied
-from .gate import FrameworkCall, run_async
+from pytest_agentops.policy.tools import ToolDenied
+from pytest_agentops.tap.frameworks.gate import FrameworkCall, run_async
 
 MODULE = "pydantic_ai.tool_manager"
 _MARK = "__agentops_original__"
