@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pytest_agentops.fakes import FakeModel
+from pytest_agentops.backends.model import FakeModel
 
 pytest.importorskip("langgraph")
 pytestmark = pytest.mark.filterwarnings("ignore:create_react_agent has been moved")

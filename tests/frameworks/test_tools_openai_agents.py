@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from pytest_agentops.fakes import FakeModel
+from pytest_agentops.backends.model import FakeModel
 
 agents = pytest.importorskip("agents")
 
