@@ -26,6 +26,7 @@ ADAPTERS: dict[str, str] = {
     "agents": "openai_agents",
     "pydantic_ai.tool_manager": "pydantic_ai",
     "langchain_core.tools.base": "langchain",
+    "llama_index.core.tools.function_tool": "llama_index",
 }
 _GATE = f"{__name__}.gate"
 
