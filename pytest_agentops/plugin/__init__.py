@@ -115,6 +115,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("agentops_redact_query", "extra query parameters to redact", type="linelist")
     parser.addini("agentops_redact_fields", "extra JSON field names whose values are redacted", type="linelist")
     parser.addini("agentops_redact_patterns", "extra regular expressions of secret values", type="linelist")
+    parser.addini(
+        "agentops_framework_tools",
+        "gate the tools of agent frameworks (openai-agents, pydantic-ai, LangChain, ...) like @tool",
+        type="bool",
+        default=True,
+    )
+    parser.addini(
+        "agentops_tool_names",
+        "framework tools: NAME = [read|write] [CONTRACT_NAME] (undeclared framework tools are writes)",
+        type="linelist",
+    )
     _guard.addoption(parser)
     _outputs.addoption(parser)
 
@@ -164,6 +175,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[SETTINGS] = settings
     _guard.configure(config)
     _outputs.configure(config)
+    _framework_tools(config)
     _checks.warn_staging_outside_record(config, settings)
     tracking = settings.record != "none" or settings.max_age_days is not None  # else it has nothing to do
     if tracking and not config.pluginmanager.has_plugin("agentops-hygiene"):
@@ -177,6 +189,20 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_OUTER_ON_BLOCK] = netguard.on_block
         netguard.install()
         netguard.on_block = _on_block
+
+
+def _framework_tools(config: pytest.Config) -> None:
+    """Switch the framework tool adapters on (each patches its framework only once it is imported)."""
+    if not config.getini("agentops_framework_tools"):
+        return
+    from pytest_agentops.tap import frameworks
+
+    try:
+        frameworks.parse_names(config.getini("agentops_tool_names"))
+    except ValueError as exc:
+        raise pytest.UsageError(f"pytest-agentops: {exc}") from None
+    frameworks.enable()
+    config.add_cleanup(frameworks.disable)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

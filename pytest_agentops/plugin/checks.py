@@ -143,9 +143,18 @@ def known_tools() -> set[str]:
     from simulators import SIMULATORS, simulator_class
 
     names = set(registry.names())
+    names.update(_framework_names())
     for name in SIMULATORS:
         names.update(route.tool for route in simulator_class(name).routes)
     return names
+
+
+def _framework_names() -> set[str]:
+    """Framework tools declared with ``declare_tool`` / ``agentops_tool_names`` (their names and aliases)."""
+    import sys
+
+    gate = sys.modules.get("pytest_agentops.tap.frameworks.gate")
+    return gate.names.known() if gate is not None else set()
 
 
 def pattern_problem(pattern: str, known: set[str]) -> str | None:
@@ -169,6 +178,8 @@ def pattern_problem(pattern: str, known: set[str]) -> str | None:
         hint = f"; did you mean {guess!r}?"
     else:
         hint = did_you_mean(pattern, known)
+    if not hint and "." not in pattern:
+        hint = " (a framework's tool? declare it in agentops_tool_names; see docs/framework-tools.md)"
     return f"pattern {pattern!r} matches no known tool{hint}"
 
 

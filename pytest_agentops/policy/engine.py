@@ -103,6 +103,9 @@ class Call:
     payload: Any = None  # what the schema validates (HTTP: body or query)
     model: str | None = None
     source: str = "http"
+    # A framework tool the allowlist does not govern (it names service tools only: the calls the
+    # tool's body makes meet it instead); see pytest_agentops.tap.frameworks.gate.
+    wrapper: bool = False
 
     @property
     def label(self) -> str:
@@ -212,7 +215,7 @@ class Guard:
         if denied is not None:
             return denied
         name = call.name
-        if self._allow is not None and (name is None or not self._allow.match(name)):
+        if self._allow is not None and not call.wrapper and (name is None or not self._allow.match(name)):
             what = f"tool {name!r} is" if name else f"{call.label} is not a registered tool, so it is"
             return Denial(
                 "allowlist", f"{what} not on the allowlist ({', '.join(p.allow or []) or 'empty'}){_typos(p.allow)}"

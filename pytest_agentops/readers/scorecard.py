@@ -123,6 +123,9 @@ def figures(
         "budget_breaches": breaches,
         "latency_ms": dict(sorted(latency.items())),
     }
+    components = by_component(events)
+    if components:
+        out["components"] = components
     if attempt is not None:
         out["task"] = task
         out["attempt"] = attempt
@@ -176,6 +179,35 @@ def _ratio(part: float, whole: float, digits: int = 6) -> float | None:
     return None if not whole else round(part / whole, digits)
 
 
+COMPONENT_FIELDS = ("tool_calls", "denials", "tool_errors")
+
+
+def by_component(events: Sequence[Event]) -> dict[str, dict[str, int]]:
+    """Tool calls, denials and tool errors per framework agent (``Event.agent``: an Agents SDK agent,
+    a LangGraph node, a CrewAI role); empty when no adapter named one."""
+    from pytest_agentops.readers.tracefile import is_tool_error
+
+    out: dict[str, dict[str, int]] = {}
+    for event in events:
+        if event.agent is None or event.kind != "tool":
+            continue
+        row = out.setdefault(event.agent, dict.fromkeys(COMPONENT_FIELDS, 0))
+        row["tool_calls"] += 1
+        row["denials"] += event.denied
+        row["tool_errors"] += is_tool_error(event)
+    return dict(sorted(out.items()))
+
+
+def _components(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    total: dict[str, dict[str, int]] = {}
+    for t in runs:
+        for name, row in (t.get("components") or {}).items():
+            into = total.setdefault(name, dict.fromkeys(COMPONENT_FIELDS, 0))
+            for key in COMPONENT_FIELDS:
+                into[key] += int(row.get(key, 0))
+    return dict(sorted(total.items()))
+
+
 def group_stats(tests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """Runs, rates, intensity, tokens and cost per completed task, latencies, denials, tool errors."""
     runs = [t for t in tests if t["result"] in RESULTS]
@@ -216,6 +248,7 @@ def group_stats(tests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "denials_by_rule": dict(sorted(denial_rules.items())),
         "tool_errors": tool_errors,
         "tool_error_rate": _ratio(tool_errors, n),
+        "components": _components(runs),
         "latency_ms": {
             step: {
                 "count": len(values),
@@ -315,6 +348,16 @@ def format_scorecard(report: Mapping[str, Any]) -> list[str]:
         if s["denials_by_rule"]:
             rules = ", ".join(f"{rule} {n}" for rule, n in s["denials_by_rule"].items())
             lines.append(f"{name}: denials by rule: {rules}")
+    component_rows = [
+        (name, component, str(row["tool_calls"]), str(row["denials"]), str(row["tool_errors"]))
+        for name in names[: len(agents)]
+        for component, row in (stats[name].get("components") or {}).items()
+    ]
+    if component_rows:
+        lines.append("")
+        lines.append("by framework agent (the agent, graph node or crew role that made the calls):")
+        header2 = ("agent", "framework agent", "tool calls", "denials", "tool errors")
+        lines.extend("  " + line for line in _table(header2, component_rows, left=2))
     latency_rows = []
     for name in names[: len(agents)]:
         for step, lat in stats[name]["latency_ms"].items():

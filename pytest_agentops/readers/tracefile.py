@@ -339,6 +339,8 @@ class TraceWriter:
             line["error"] = self.text(event.error)
         if event.requested_by is not None:
             line["requested_by"] = {"seq": event.requested_by[0], "tool_call_id": event.requested_by[1]}
+        if event.agent is not None:
+            line["agent"] = event.agent
         data, omitted = self.data(event)
         if omitted:
             line["omitted"] = omitted

@@ -6,10 +6,12 @@ events; nothing else keeps counters of its own.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -139,6 +141,9 @@ class Event:
     # content list) and whether the server said it failed (``isError``).
     result: Any = None
     is_error: bool | None = None
+    # The framework agent (or graph node, crew role) acting when the event was written: see
+    # ``acting_as``. None when no framework adapter named one.
+    agent: str | None = None
 
     @property
     def denied(self) -> bool:
@@ -146,6 +151,31 @@ class Event:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+_acting: ContextVar[str | None] = ContextVar("agentops_agent", default=None)
+
+
+def acting_agent() -> str | None:
+    """The agent named by the innermost ``acting_as`` block of this context, or None."""
+    return _acting.get()
+
+
+@contextlib.contextmanager
+def acting_as(agent: str | None) -> Iterator[None]:
+    """Events written inside (a framework tool call, the HTTP calls it makes) name ``agent``.
+
+    A context variable, not an argument, so the tap's HTTP events made by a tool's body carry the
+    agent too without the tap knowing about frameworks; ``None`` keeps the outer agent.
+    """
+    if agent is None:
+        yield
+        return
+    token = _acting.set(agent)
+    try:
+        yield
+    finally:
+        _acting.reset(token)
 
 
 @dataclass(slots=True)
@@ -192,6 +222,10 @@ class Run:
         if verdict is not None:
             given = {k: v for k, v in fields.items() if v is not None}
             fields = {**verdict.fields(fields.get("kind", "tool")), **given}
+        if "agent" not in fields:
+            agent = _acting.get()
+            if agent is not None:
+                fields["agent"] = agent
         with self._lock:  # loopback servers write from their own threads: one seq per event
             event = Event(seq=len(self.events), **fields)
             self.events.append(event)

@@ -278,10 +278,27 @@ def figures_of(trace: Trace) -> dict[str, Any]:
         "latency_ms": dict(sorted(latency.items())),
         **(_footer_totals(footer) if footer is not None else _event_totals(events)),
     }
+    components = _components_of(events)
+    if components:
+        figs["components"] = components
     attempt, k = header.get("attempt"), header.get("k")
     if isinstance(attempt, int) and isinstance(k, int) and not isinstance(attempt, bool):
         figs.update(task=_text(header.get("task")), attempt=attempt, k=k)
     return figs
+
+
+def _components_of(events: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, int]]:
+    """``scorecard.by_component`` over trace lines: tool calls, denials, tool errors per framework agent."""
+    out: dict[str, dict[str, int]] = {}
+    for event in events:
+        agent = event.get("agent")
+        if not isinstance(agent, str) or event.get("kind") != "tool":
+            continue
+        row = out.setdefault(agent, dict.fromkeys(scorecard.COMPONENT_FIELDS, 0))
+        row["tool_calls"] += 1
+        row["denials"] += event.get("backend") == "policy"
+        row["tool_errors"] += _is_tool_error(event)
+    return dict(sorted(out.items()))
 
 
 def _footer_totals(footer: Mapping[str, Any]) -> dict[str, Any]:
@@ -467,6 +484,7 @@ def render_scorecard(entries: Sequence[Entry], report: Mapping[str, Any]) -> str
     out.append(_budgets_table(entries))
     out.append(_latency_table(report))
     out.append(_denials_table(report))
+    out.append(_components_table(report))
     out.append("</div>")
     out.append(_pass_k(report))
     out.append("</section>\n")
@@ -554,6 +572,28 @@ def _denials_table(report: Mapping[str, Any]) -> str:
         else _table(("rule", "denials"), body, numeric_from=1)
     )  # fmt: skip
     return "<div><h3>Denials by rule</h3>" + table + "</div>"
+
+
+def _components_table(report: Mapping[str, Any]) -> str:
+    """Which framework agent (Agents SDK agent, LangGraph node, CrewAI role) made which calls."""
+    agents = _dict(report.get("agents"))
+    several = len(agents) > 1
+    body = []
+    for name, stats in agents.items():
+        for component, row in _dict(_dict(stats).get("components")).items():
+            r = _dict(row)
+            cells = [
+                _e(_text(component)),
+                _count(r.get("tool_calls")),
+                _count(r.get("denials")),
+                _count(r.get("tool_errors")),
+            ]
+            body.append([_e(_text(name)), *cells] if several else cells)
+    if not body:
+        return ""
+    head = ("framework agent", "tool calls", "denials", "tool errors")
+    table = _table(("agent", *head), body, numeric_from=2) if several else _table(head, body, numeric_from=1)
+    return '<div><h3 title="Event.agent: the agent, graph node or crew role">By framework agent</h3>' + table + "</div>"
 
 
 def _pass_k(report: Mapping[str, Any]) -> str:
@@ -811,8 +851,9 @@ def _note(event: Mapping[str, Any], payloads: Payloads) -> str:
     if asked:
         return f'<span class="note">asks for {_e(", ".join(asked))}</span>'
     requested = _dict(event.get("requested_by"))
+    by = f" by {_text(event.get('agent'))}" if isinstance(event.get("agent"), str) else ""
     if requested:
-        return f'<span class="note">for model call #{_e(_text(requested.get("seq")))}</span>'
+        return f'<span class="note">for model call #{_e(_text(requested.get("seq")))}{_e(by)}</span>'
     said = _answer_text(event, payloads)
     if said:
         return f'<span class="note">says “{_e(said[:160])}”</span>'
