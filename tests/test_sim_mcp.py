@@ -218,10 +218,15 @@ def test_protocol_errors_are_json_rpc_errors(billing: Any) -> None:
         garbled = http.post("/mcp", content=b"{not json", headers={"content-type": "application/json"})
         stream = http.get("/mcp")
         note = http.post("/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"})
-        batch = http.post("/mcp", json=[{"jsonrpc": "2.0", "id": 1, "method": "ping"}, {"jsonrpc": "2.0", "id": 2}])
+        refused = http.post("/mcp", json=[{"jsonrpc": "2.0", "id": 1, "method": "ping"}, {"jsonrpc": "2.0", "id": 2}])
+    # Through the tap a batch with a malformed member is refused whole, naming the member; the
+    # simulator itself answers member by member, as JSON-RPC asks.
+    members = [{"jsonrpc": "2.0", "id": 1, "method": "ping"}, {"jsonrpc": "2.0", "id": 2}]
+    batch = billing.handle("POST", f"{billing.base_url}/mcp", billing.auth_headers(), json.dumps(members).encode())
     assert garbled.status_code == 400 and garbled.json()["error"]["code"] == sim_mcp.PARSE_ERROR
     assert stream.status_code == 405 and stream.headers["allow"] == "POST"
     assert note.status_code == 202 and note.content == b""
+    assert refused.status_code == 400 and "message[1] names no method" in refused.json()["error"]["message"]
     assert [r.get("result", r.get("error", {}).get("code")) for r in batch.json()] == [{}, sim_mcp.INVALID_REQUEST]
 
 

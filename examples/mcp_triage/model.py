@@ -54,10 +54,10 @@ def triage_turn(conversation: Conversation) -> Any:
     ticket_id = int(re.search(r"#(\d+)", conversation.last_user_text or "#0").group(1))  # type: ignore[union-attr]
     done = _results(conversation)
     if not done:
-        return _call(conversation, "ticketing.tickets.retrieve", ticket_id=ticket_id)
+        return _call(conversation, "ticketing.tickets.retrieve", ticket_id=str(ticket_id))
     ticket = done["ticketing.tickets.retrieve"]["ticket"]
     if "ticketing.users.retrieve" not in done:
-        return _call(conversation, "ticketing.users.retrieve", user_id=ticket["requester_id"])
+        return _call(conversation, "ticketing.users.retrieve", user_id=str(ticket["requester_id"]))
     email = done["ticketing.users.retrieve"]["user"]["email"]
     if "billing.customers.list" not in done:
         return _call(conversation, "billing.customers.list", email=email)
@@ -101,10 +101,13 @@ def triage_turn(conversation: Conversation) -> Any:
 def _answer(conversation: Conversation, ticket_id: int, status: str, text: str) -> Any:
     comment = {"body": text, "public": True}
     return _call(
-        conversation, "ticketing.tickets.update", ticket_id=ticket_id, ticket={"status": status, "comment": comment}
+        conversation,
+        "ticketing.tickets.update",
+        ticket_id=str(ticket_id),
+        ticket={"status": status, "comment": comment},
     )
 
 
 def _escalate(conversation: Conversation, ticket_id: int, why: str) -> Any:
     ticket = {"status": "open", "priority": "high", "comment": {"body": f"Escalated: {why}", "public": False}}
-    return _call(conversation, "ticketing.tickets.update", ticket_id=ticket_id, ticket=ticket)
+    return _call(conversation, "ticketing.tickets.update", ticket_id=str(ticket_id), ticket=ticket)

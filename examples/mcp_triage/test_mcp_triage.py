@@ -121,4 +121,5 @@ def test_the_trace_names_each_mcp_tool_call(run_triage: Callable[[int], Outcome]
         "ticketing.tickets.update",
     ]
     agent_run.assert_called("billing.refunds.create", charge=desk.charges[1])
-    agent_run.assert_called("ticketing.tickets.retrieve", ticket_id=desk.ticket)
+    # The tool's inputSchema types path ids as strings, and the tap validates arguments against it.
+    agent_run.assert_called("ticketing.tickets.retrieve", ticket_id=str(desk.ticket))
