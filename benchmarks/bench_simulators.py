@@ -8,7 +8,9 @@ Every figure is requests per second through one real ``httpx.Client``, for a rea
 - respx: ``respx.mock`` answering a static response (what a user would otherwise write; no state,
   no validation, no idempotency, no trace);
 - tap: the billing simulator mounted on the tap exactly as the ``billing`` fixture does it
-  (vcrpy's patched transport -> tap -> trace event -> simulator ``handle()``), no socket;
+  (vcrpy's patched transport -> tap -> trace event -> simulator ``handle()``), no socket, with
+  the other two simulators mounted as well; ``+ policy`` adds a test policy (``allow=["billing.*"]``),
+  so the gate resolves each request to its tool (the simulator's route) before the simulator runs;
 - direct: the simulator's own ``SimTransport`` (``handle()`` without the tap), for reference;
 - loopback: the simulator's real HTTP server on 127.0.0.1 (what ``agent_sims`` serves).
 
@@ -77,7 +79,8 @@ def _sim() -> Any:
     return sim, customer
 
 
-def bench_tap(n: int) -> tuple[float, float]:
+def bench_tap(n: int, policy: Any = None) -> tuple[float, float]:
+    import contextlib
     import tempfile
 
     from pytest_agentops.backends.sims import SimSet
@@ -85,12 +88,40 @@ def bench_tap(n: int) -> tuple[float, float]:
     from pytest_agentops.tap.settings import Settings
     from pytest_agentops.trace.run import Run
 
-    with tempfile.TemporaryDirectory() as tmp, open_tap(Settings(), Run("bench"), Path(tmp) / "c.json") as tap:
-        billing = SimSet(tap, {}, recording=False).get("billing")
+    run = Run("bench")
+    with tempfile.TemporaryDirectory() as tmp, open_tap(Settings(), run, Path(tmp) / "c.json") as tap:
+        sims = SimSet(tap, {}, recording=False)
+        billing = sims.get("billing")
+        sims.get("ticketing"), sims.get("crm")  # as in a test that uses all three
         customer = billing.create_customer(email="seed@shop.test").id
-        with billing.client() as client:
+        with guarded(run, tap, policy) if policy is not None else contextlib.nullcontext(), billing.client() as client:
             read, write = workload(client, customer, {})
-            return rate(read, n), rate(write, n)
+            rates = rate(read, n), rate(write, n)
+        if policy is not None:
+            assert run.events[-1].tool == "billing.customers.create" and not run.denials
+        return rates
+
+
+def guarded(run: Any, tap: Any, policy: Any) -> Any:
+    """The test's policy gate, installed as ``plugin/gating`` does it (see bench_policy.py)."""
+    import contextlib
+
+    from pytest_agentops.policy.engine import Guard
+    from pytest_agentops.policy.tools import use_guard
+
+    @contextlib.contextmanager
+    def installed() -> Any:
+        guard = Guard(run, policy=policy)
+        guard.attach()
+        tap.gates.append(guard.gate)
+        try:
+            with use_guard(guard):
+                yield
+        finally:
+            guard.detach()
+            tap.gates.remove(guard.gate)
+
+    return installed()
 
 
 def bench_direct(n: int) -> tuple[float, float]:
@@ -115,9 +146,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests")
     n = 200 if parser.parse_args().quick else 1000
+    from pytest_agentops import Policy
+
     rows = [
         ("respx (static mock)", bench_respx(n)),
         ("simulator via tap", bench_tap(n)),
+        ("  + policy", bench_tap(n, Policy(allow=["billing.*"]))),
         ("simulator direct", bench_direct(n)),
         ("simulator loopback", bench_loopback(n)),
     ]

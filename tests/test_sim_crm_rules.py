@@ -212,6 +212,30 @@ def test_batch(sim: CrmSimulator, api: httpx.Client) -> None:
     assert sim.get("contacts", "1").archived is True
 
 
+def upsert(api: httpx.Client, *inputs: dict[str, Any], path: str = C) -> httpx.Response:
+    return api.post(path + "/batch/upsert", json={"inputs": list(inputs)})
+
+
+def test_batch_upsert(sim: CrmSimulator, api: httpx.Client) -> None:
+    ada = {"id": "ada@example.com", "idProperty": "email", "properties": {"firstname": "Ada"}}
+    first = upsert(api, ada)
+    assert first.status_code == 200 and [(r["id"], r["new"]) for r in first.json()["results"]] == [("1", True)]
+    assert sim.get("contacts", "1").properties["email"] == "ada@example.com"  # the id is written to idProperty
+    again = upsert(api, {**ada, "id": "ADA@example.com", "properties": {"lastname": "L"}}, {**ada, "id": "b@x.org"})
+    assert [(r["id"], r["new"]) for r in again.json()["results"]] == [("1", False), ("2", True)]
+    assert sim.get("contacts", "1").properties["lastname"] == "L"
+    by_id = upsert(api, {"id": "2", "properties": {"firstname": "Bea"}})
+    assert by_id.json()["results"][0]["new"] is False and sim.get("contacts", "2").properties["firstname"] == "Bea"
+    # one bad input refuses the whole batch, before or after a write
+    rolled = upsert(api, {**ada, "id": "c@x.org"}, {"id": "77", "properties": {"firstname": "X"}})
+    assert rolled.status_code == 404 and len(sim.all("contacts")) == 2
+    assert error(upsert(api, ada, {**ada, "properties": {}})) == (400, "VALIDATION_ERROR", ["PARAMETER_INVALID"])
+    not_unique = {"id": "x.com", "idProperty": "domain", "properties": {"name": "X"}}
+    assert error(upsert(api, not_unique, path="/crm/v3/objects/companies"))[0] == 400
+    assert error(upsert(api, {**ada, "idProperty": "bogus"}))[0] == 400 and len(sim.all("contacts")) == 2
+    assert [e.tool for e in sim.ledger.writes()].count("crm.contacts.batch_upsert") == 3
+
+
 def test_associations(sim: CrmSimulator, api: httpx.Client) -> None:
     contact = sim.create_contact(email="ada@example.com")
     company = sim.create_company(name="Engines")

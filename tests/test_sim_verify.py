@@ -17,6 +17,8 @@ from conformance.stripe import stripe_fixtures
 
 from pytest_agentops.backends.verify import IdMap, shape_diff, verify_cassette
 from pytest_agentops.cli import main
+from simulators.core.server import SimServer
+from simulators.crm import CrmSimulator
 from simulators.ticketing import TicketingSimulator
 
 
@@ -148,3 +150,44 @@ def test_bad_input_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     (tmp_path / "seed.json").write_text('{"contacts": [{"id": 1, "bogus_property": "x"}]}')
     assert main(["sim", "verify", "crm", "--cassette", str(cassette), "--seed", str(tmp_path / "seed.json")]) == 2
     assert "seed.json: cannot seed crm" in capsys.readouterr().err
+
+
+class _Staging(CrmSimulator):
+    """A stand-in for a HubSpot staging account: its contacts carry a field the simulator lacks."""
+
+    def encode(self, result: Any) -> bytes:
+        return super().encode(result).replace(b'"archived":false', b'"archived":false,"hs_staging_only":true')
+
+
+def test_against_a_staging_url_the_service_answers_now_are_compared(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = "https://api.hubapi.com/crm/v3/objects/contacts"
+    real = {"id": "5001", "properties": {"email": "ada@example.com"}, "createdAt": "2024-01-01T00:00:00Z",
+            "updatedAt": "2024-01-01T00:00:00Z", "archived": False}  # fmt: skip
+    cassette = _write(
+        tmp_path / "hubspot.json",
+        [
+            _interaction("POST", base, 201, real, js={"properties": {"email": "ada@example.com"}}),
+            _interaction("PATCH", f"{base}/5001", 200, real, js={"properties": {"firstname": "Ada"}}),
+        ],
+    )
+    staging = _Staging()
+    staging.seed({"contacts": [{"id": "1", "email": "first@example.com"}]})  # its ids are not the simulator's
+    monkeypatch.setenv("HUBSPOT_STAGING_TOKEN", staging.api_key)
+    with SimServer(staging) as server:
+        url = server.base_url
+        argv = ["sim", "verify", "crm", "--cassette", str(cassette), "--staging", url]
+        assert main([*argv, "--staging-token-env", "HUBSPOT_STAGING_TOKEN"]) == 1
+        out = capsys.readouterr().out
+        assert main(argv) == 1  # no token: the service refuses, the statuses differ
+        assert "status 401 (service) -> 201 (simulator)" in capsys.readouterr().out
+    assert f"crm vs {url} (the requests of {cassette})" in out
+    assert "2 request(s) replayed, 2 differ" in out
+    assert "[1] PATCH /crm/v3/objects/contacts/5001: 200; missing in the simulator: .hs_staging_only" in out
+    # each side got its own ids: the service patched its contact 2, not contact 1 it was seeded with
+    assert staging.get("contacts", "2").properties["firstname"] == "Ada"
+    assert "firstname" not in staging.get("contacts", "1").properties
+    assert main(["sim", "verify", "crm", "--cassette", str(cassette), "--staging", "ftp://x"]) == 2
+    assert main([*argv, "--staging-token-env", "AGENTOPS_NOT_SET_ANYWHERE"]) == 2
+    assert "AGENTOPS_NOT_SET_ANYWHERE: that environment variable is not set" in capsys.readouterr().err

@@ -16,10 +16,17 @@ if TYPE_CHECKING:
     import httpx
 
     from pytest_agentops.tap import LiveRequest, Reply, Tap
+    from simulators.core.routing import Route
     from simulators.core.server import SimServer
     from simulators.core.simulator import Simulator
 
-NAMES = ("billing", "ticketing", "crm")
+
+def __getattr__(name: str) -> Any:
+    if name == "NAMES":  # the simulator names, from the registry (kept for one release)
+        from simulators import REGISTRY
+
+        return tuple(REGISTRY)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @functools.cache
@@ -113,15 +120,27 @@ def register_tools(sim: Simulator) -> None:
         except Exception:
             return None  # the simulator answers malformed input itself
 
+    Found = tuple["Route", dict[str, str]] | None
+    last: list[tuple[tuple[str, str, int], Found]] = []  # (method, url, bases), match: the request being resolved
+
+    def routed(method: str, url: str) -> Found:
+        """The simulator's match of this request, computed once for all of its routes' matchers."""
+        mounted = _MOUNTED[cls.name]
+        key = (method, url, len(mounted))  # a new mount (bases only grow) invalidates the memo
+        memo = last[0] if last else None
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        low = url.lower()
+        found = cls.match_route(method, url) if any(low.startswith(b) for b in mounted) else None
+        last[:] = [(key, found)]
+        return found
+
     for route in cls.routes:
 
         def matcher(method: str, url: str, route: Any = route) -> dict[str, str] | None:
             if method.upper() != route.method:
                 return None
-            low = url.lower()
-            if not any(low.startswith(base) for base in _MOUNTED[cls.name]):
-                return None
-            found = cls.match_route(method, url)
+            found = routed(method, url)
             if found is None or found[0] is not route:
                 return None
             return found[1]  # path parameters join the call's arguments (``id`` of the ticket updated)
@@ -190,13 +209,14 @@ class SimSet:
 
     def get(self, name: str) -> TappedSimulator:
         if name not in self._sims:
-            from simulators import simulator_class
+            from simulators import REGISTRY
 
-            sim = simulator_class(name)()
+            entry = REGISTRY.get_entry(name)
+            sim = entry.load()()
             origin = sim.base_url
-            if self.recording and name in self.staging:
+            if self.recording and entry.staging in self.staging:
                 # Record the staging service's answers under the simulator's URL.
-                self.tap.redirect(origin, self.staging[name])
+                self.tap.redirect(origin, self.staging[entry.staging])
             elif origin.lower() not in self.tap.cassette.origins():
                 # A cassette that recorded this origin (from staging) replays it; otherwise simulate.
                 self.tap.mount(origin, handler(sim))
@@ -229,28 +249,31 @@ class SimSet:
 
 
 class AgentSims:
-    """``agent_sims.crm.base_url`` etc.: the test's simulators listening on loopback ports."""
+    """``agent_sims.crm.base_url`` etc.: the test's simulators listening on loopback ports, one
+    attribute per registered simulator (``simulators.core.registry``)."""
 
     def __init__(self, sims: SimSet) -> None:
         self._set = sims
 
-    @property
-    def billing(self) -> TappedSimulator:
-        return self._set.served("billing")
+    def __getattr__(self, name: str) -> TappedSimulator:
+        from simulators import REGISTRY
 
-    @property
-    def ticketing(self) -> TappedSimulator:
-        return self._set.served("ticketing")
+        if name.startswith("_") or name not in REGISTRY:
+            raise AttributeError(f"agent_sims has no simulator {name!r}; registered: {', '.join(REGISTRY)}")
+        return self._set.served(name)
 
-    @property
-    def crm(self) -> TappedSimulator:
-        return self._set.served("crm")
+    def __dir__(self) -> list[str]:
+        from simulators import REGISTRY
+
+        return sorted({*super().__dir__(), *REGISTRY})
 
     def env(self) -> dict[str, str]:
         """Environment variables a subprocess agent can read (``AGENTOPS_<NAME>_URL`` / ``_API_KEY``)."""
+        from simulators import REGISTRY
+
         out: dict[str, str] = {}
-        for name in NAMES:
-            served = self._set.served(name)
-            out[f"AGENTOPS_{name.upper()}_URL"] = served.base_url
-            out[f"AGENTOPS_{name.upper()}_API_KEY"] = served.api_key
+        for entry in REGISTRY.values():
+            served = self._set.served(entry.name)
+            out[f"{entry.env_prefix}_URL"] = served.base_url
+            out[f"{entry.env_prefix}_API_KEY"] = served.api_key
         return out

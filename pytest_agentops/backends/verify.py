@@ -193,10 +193,21 @@ def _recorded_json(interaction: dict[str, Any]) -> Any:
         return None
 
 
-def _headers(sim: Simulator, recorded: dict[str, Any]) -> dict[str, str]:
+def _kept_headers(recorded: dict[str, Any]) -> dict[str, str]:
+    """The recorded headers that shape an answer (never its credentials)."""
     keep = {k.lower(): v if isinstance(v, str) else ", ".join(v) for k, v in recorded.items()}
-    out = {k: v for k, v in keep.items() if k in ("content-type", "idempotency-key", "stripe-version")}
-    return {**out, **sim.auth_headers()}
+    return {k: v for k, v in keep.items() if k in ("content-type", "idempotency-key", "stripe-version")}
+
+
+def _headers(sim: Simulator, recorded: dict[str, Any]) -> dict[str, str]:
+    return {**_kept_headers(recorded), **sim.auth_headers()}
+
+
+def _ask_simulator(sim: Simulator, ids: IdMap, request: dict[str, Any]) -> tuple[int, Any]:
+    method, target = str(request["method"]).upper(), ids.url(str(request["url"]))
+    body = _request_bytes(request.get("body"), ids)
+    response = sim.handle(method, sim.base_url + target, _headers(sim, request.get("headers") or {}), body)
+    return response.status, json.loads(response.body) if response.body else None
 
 
 def replay(sim: Simulator, interactions: list[dict[str, Any]]) -> tuple[list[Step], int]:
@@ -208,19 +219,64 @@ def replay(sim: Simulator, interactions: list[dict[str, Any]]) -> tuple[list[Ste
         if type(sim).route_for(method, url) is None:
             skipped += 1
             continue
-        target = ids.url(url)
-        body = _request_bytes(request.get("body"), ids)
-        response = sim.handle(method, sim.base_url + target, _headers(sim, request.get("headers") or {}), body)
-        ours = json.loads(response.body) if response.body else None
+        status, ours = _ask_simulator(sim, ids, request)
         recorded = _recorded_json(interaction)
         ids.learn(recorded, ours)
-        status = int(interaction["response"]["status"])
-        steps.append(Step(index, method, urlsplit(url).path, status, response.status, list(shape_diff(recorded, ours))))
+        recorded_status = int(interaction["response"]["status"])
+        steps.append(Step(index, method, urlsplit(url).path, recorded_status, status, list(shape_diff(recorded, ours))))
     return steps, skipped
 
 
-def verify_cassette(name: str, cassette: Path, *, seed: Path | None = None) -> Report:
-    """Replay ``cassette`` on a fresh simulator ``name`` (seeded from ``seed``) and compare."""
+class Staging:
+    """The real service (a staging account) asked live, with its own id map: the ids it makes are
+    neither the recording's nor the simulator's."""
+
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 30.0) -> None:
+        import httpx
+
+        self.base_url = base_url.rstrip("/")
+        self.ids = IdMap()
+        auth = {"authorization": f"Bearer {token}"} if token else {}
+        self.client = httpx.Client(headers=auth, timeout=timeout)
+
+    def ask(self, request: dict[str, Any], recorded: Any) -> tuple[int, Any]:
+        """Send ``request`` (ids rewritten to the service's), learn the ids of its answer."""
+        headers = _kept_headers(request.get("headers") or {})
+        method, target = str(request["method"]).upper(), self.ids.url(str(request["url"]))
+        body = _request_bytes(request.get("body"), self.ids)
+        answer = self.client.request(method, self.base_url + target, headers=headers, content=body)
+        try:
+            theirs = answer.json() if answer.content else None
+        except ValueError:
+            theirs = None
+        self.ids.learn(recorded, theirs)
+        return answer.status_code, theirs
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def against_staging(sim: Simulator, interactions: list[dict[str, Any]], staging: Staging) -> tuple[list[Step], int]:
+    """Send each interaction the simulator serves to the service now and to the simulator, in
+    order, and compare the two answers (the recording gives the scenario and pairs the ids)."""
+    ids, steps, skipped = IdMap(), [], 0
+    for index, interaction in enumerate(interactions):
+        request = interaction["request"]
+        method, url = str(request["method"]).upper(), str(request["url"])
+        if type(sim).route_for(method, url) is None:
+            skipped += 1
+            continue
+        recorded = _recorded_json(interaction)
+        their_status, theirs = staging.ask(request, recorded)
+        status, ours = _ask_simulator(sim, ids, request)
+        ids.learn(recorded, ours)
+        steps.append(Step(index, method, urlsplit(url).path, their_status, status, list(shape_diff(theirs, ours))))
+    return steps, skipped
+
+
+def verify_cassette(name: str, cassette: Path, *, seed: Path | None = None, staging: Staging | None = None) -> Report:
+    """Replay ``cassette`` on a fresh simulator ``name`` (seeded from ``seed``) and compare with
+    the recorded answers, or, given ``staging``, with the service's answers to the same requests now."""
     from pytest_agentops.cassette.inspect import load
     from simulators import simulator_class
 
@@ -228,8 +284,11 @@ def verify_cassette(name: str, cassette: Path, *, seed: Path | None = None) -> R
     sim = simulator_class(name)()
     if seed is not None:
         sim.seed_file(seed)
-    steps, skipped = replay(sim, recorded.interactions)
-    return Report(name, str(cassette), steps, skipped)
+    if staging is None:
+        steps, skipped = replay(sim, recorded.interactions)
+        return Report(name, str(cassette), steps, skipped)
+    steps, skipped = against_staging(sim, recorded.interactions, staging)
+    return Report(name, f"{staging.base_url} (the requests of {cassette})", steps, skipped)
 
 
-__all__ = ["IdMap", "Report", "Step", "replay", "shape_diff", "verify_cassette"]
+__all__ = ["IdMap", "Report", "Staging", "Step", "against_staging", "replay", "shape_diff", "verify_cassette"]

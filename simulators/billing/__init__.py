@@ -48,7 +48,6 @@ class BillingSimulator(Simulator):
     title: ClassVar[str] = "Billing simulator (Stripe API v1 subset)"
     router = routes.router
     body_format: ClassVar[Literal["form", "json"]] = "form"
-    default_base_url: ClassVar[str] = "https://billing.sim.agentops.local"
     error_codes: ClassVar[dict[str, tuple[int, str]]] = BILLING_ERROR_CODES
     token_prefixes: ClassVar[tuple[str, str]] = ("sk_test_", "rk_test_")
     #: the API version whose shapes the simulator answers (see the module docstring)

@@ -1,18 +1,66 @@
 """Shared simulator core: state, ids, clock, idempotency, tenants and tokens, ledger, faults,
-HTTP plumbing and OpenAPI. Services (billing, ticketing, crm) build on :class:`Simulator`."""
+HTTP plumbing, OpenAPI and the simulator registry. Services (billing, ticketing, crm) build on
+:class:`Simulator`.
 
-from simulators.core.auth import READ, WRITE, TokenInfo
-from simulators.core.clock import SimClock
-from simulators.core.errors import CORE_ERROR_CODES, SimError
-from simulators.core.faults import FaultRule, Faults
-from simulators.core.ids import IdFactory
-from simulators.core.ledger import Change, Ledger, LedgerEntry
-from simulators.core.pagination import Page, paginate
-from simulators.core.routing import Route, Router
-from simulators.core.server import SimServer
-from simulators.core.simulator import Context, Reply, Simulator, Snapshot
-from simulators.core.state import ResourceSpec
-from simulators.core.wire import SimResponse, decode_form
+The names below load on first use: reading the registry (``simulators.core.registry``, which
+pytest reads at startup) must not import pydantic and every simulator module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from simulators.core.auth import READ, WRITE, TokenInfo
+    from simulators.core.clock import SimClock
+    from simulators.core.errors import CORE_ERROR_CODES, SimError
+    from simulators.core.faults import FaultRule, Faults
+    from simulators.core.ids import IdFactory
+    from simulators.core.ledger import Change, Ledger, LedgerEntry
+    from simulators.core.pagination import Page, paginate
+    from simulators.core.routing import Route, Router
+    from simulators.core.server import SimServer
+    from simulators.core.simulator import Context, Reply, Simulator, Snapshot
+    from simulators.core.state import ResourceSpec
+    from simulators.core.wire import SimResponse, decode_form
+
+_WHERE = {
+    "READ": "auth",
+    "WRITE": "auth",
+    "TokenInfo": "auth",
+    "SimClock": "clock",
+    "CORE_ERROR_CODES": "errors",
+    "SimError": "errors",
+    "FaultRule": "faults",
+    "Faults": "faults",
+    "IdFactory": "ids",
+    "Change": "ledger",
+    "Ledger": "ledger",
+    "LedgerEntry": "ledger",
+    "Page": "pagination",
+    "paginate": "pagination",
+    "Route": "routing",
+    "Router": "routing",
+    "SimServer": "server",
+    "Context": "simulator",
+    "Reply": "simulator",
+    "Simulator": "simulator",
+    "Snapshot": "simulator",
+    "ResourceSpec": "state",
+    "SimResponse": "wire",
+    "decode_form": "wire",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'simulators.core' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"simulators.core.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "CORE_ERROR_CODES",

@@ -84,13 +84,29 @@ def tool_descriptor(route: Route) -> dict[str, Any]:
         annotations["destructiveHint"] = route.method == "DELETE"
         annotations["idempotentHint"] = route.method in ("PUT", "DELETE")
     summary = route.summary.rstrip(".") if route.summary else route.tool
-    return {
+    descriptor = {
         "name": route.tool,
         "title": route.summary or route.tool,
         "description": f"{summary} ({route.method} {route.path}).",
         "inputSchema": schema,
         "annotations": annotations,
     }
+    output = output_schema(route)
+    if output is not None:
+        descriptor["outputSchema"] = output
+    return descriptor
+
+
+def output_schema(route: Route) -> dict[str, Any] | None:
+    """The route's response model as MCP's ``outputSchema`` (2025-06-18 on), which its
+    ``structuredContent`` conforms to; None when its answer is not always one JSON object
+    (no model, a 204, a list): MCP requires an object, and a declared schema is a promise."""
+    if route.response is None or 204 in route.statuses:
+        return None
+    from pydantic import TypeAdapter
+
+    schema = TypeAdapter(route.response).json_schema(mode="serialization")
+    return schema if schema.get("type") == "object" else None
 
 
 def tools(cls: type[Simulator], *, dashed: bool = False) -> list[dict[str, Any]]:

@@ -138,6 +138,9 @@ class Route:
         return found
 
 
+_SEEN_SIZE = 2048  # matches kept per simulator class
+
+
 class Router:
     """Collects a simulator's routes (via decorators) and matches requests to them."""
 
@@ -145,6 +148,10 @@ class Router:
         self.simulator = simulator
         self.routes: list[Route] = []
         self._index: dict[Any, list[Route]] | None = None
+        # (method, path) -> its match: the policy's gate resolves a request to its route (one
+        # matcher per candidate tool) and the simulator then serves it; each finds the match here
+        # instead of routing the request again
+        self._seen: dict[tuple[str, str], tuple[Route, dict[str, str]]] = {}
 
     def add(
         self,
@@ -180,6 +187,7 @@ class Router:
         )
         self.routes.append(route)
         self._index = None
+        self._seen = {}
         return route
 
     def route(self, method: str, path: str, **options: Any) -> Callable[[H], H]:
@@ -219,6 +227,17 @@ class Router:
         return index
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        """The route of ``method path`` and its path parameters; a SimError when none serves it."""
+        key = (method, path)
+        hit = self._seen.get(key)
+        if hit is None:
+            hit = self._lookup(method, path)
+            if len(self._seen) >= _SEEN_SIZE:
+                self._seen.clear()  # ids make paths unbounded: start over rather than grow
+            self._seen[key] = hit
+        return hit[0], dict(hit[1])  # a copy: a handler may change its path parameters
+
+    def _lookup(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         index = self._index if self._index is not None else self._build_index()
         parts = path.strip("/").split("/")
         n = len(parts)

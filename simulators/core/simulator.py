@@ -30,6 +30,7 @@ from simulators.core.ids import IdFactory
 from simulators.core.ledger import Ledger, LedgerEntry
 from simulators.core.mcp import is_mcp_path
 from simulators.core.mcp import serve_http as serve_mcp
+from simulators.core.registry import defaults_for
 from simulators.core.routing import Route, Router
 from simulators.core.state import ResourceSpec, Store, Tables, Transaction
 from simulators.core.wire import SimResponse, canonical, decode_body, decode_form
@@ -124,6 +125,10 @@ class Simulator:
         if "router" in cls.__dict__:
             cls.routes = tuple(cls.router.routes)
             cls._openapi_doc = None
+        if "default_base_url" not in cls.__dict__:  # declared once, in the registry
+            entry = defaults_for(cls)
+            if entry is not None:
+                cls.default_base_url = entry.base_url
 
     def __init__(
         self,

@@ -34,7 +34,6 @@ class CrmSimulator(Simulator):
     title: ClassVar[str] = "CRM simulator (HubSpot CRM v3 subset)"
     router = routes.router
     body_format: ClassVar[Literal["form", "json"]] = "json"
-    default_base_url: ClassVar[str] = "https://crm.sim.agentops.local"
     error_codes: ClassVar[dict[str, tuple[int, str]]] = CRM_ERROR_CODES
     token_prefixes: ClassVar[tuple[str, str]] = ("pat-sim-", "pat-sim-ro-")
     api_version: ClassVar[str] = "v3"

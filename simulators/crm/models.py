@@ -125,6 +125,17 @@ class BatchResult(BaseModel):
     errors: list[BatchError] | None = None
 
 
+class SimplePublicUpsertObject(SimplePublicObject):
+    new: bool  # created by this upsert (False: an existing object was updated)
+
+
+class BatchUpsertResult(BaseModel):
+    status: Literal["PENDING", "PROCESSING", "CANCELED", "COMPLETE"]
+    results: list[SimplePublicUpsertObject]
+    startedAt: datetime
+    completedAt: datetime
+
+
 class AssociationSpec(BaseModel):
     associationCategory: Literal["HUBSPOT_DEFINED", "USER_DEFINED"]
     associationTypeId: int
@@ -309,6 +320,23 @@ class BatchUpdateInput(Params):
 
 class BatchUpdateParams(Params):
     inputs: list[BatchUpdateInput] = Field(max_length=100)
+
+
+class BatchUpsertInput(Params):
+    """``id`` is the value of ``idProperty`` (an email, say), or the record id without one."""
+
+    id: Annotated[
+        str,
+        BeforeValidator(lambda v: str(v) if isinstance(v, int) and not isinstance(v, bool) else v),
+        Field(min_length=1, max_length=255),
+    ]
+    properties: dict[PropName, Scalar] = Field(max_length=500)
+    idProperty: PropName | None = None
+    objectWriteTraceId: Annotated[str, Field(max_length=100)] | None = None
+
+
+class BatchUpsertParams(Params):
+    inputs: list[BatchUpsertInput] = Field(max_length=100)
 
 
 class BatchArchiveParams(Params):

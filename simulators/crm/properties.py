@@ -206,6 +206,12 @@ QUERY_PROPERTIES: dict[str, tuple[str, ...]] = {
 }
 
 
+def is_unique(object_type: str, name: str) -> bool:
+    """Whether ``name`` identifies one object (HubSpot's ``hasUniqueValue``): the record id, and a
+    contact's email. Only these may be an upsert's ``idProperty``."""
+    return name == "hs_object_id" or (object_type == "contacts" and name == "email")
+
+
 def iso(when: datetime) -> str:
     """HubSpot's timestamp form: ``2025-01-01T00:00:00.000Z``."""
     when = when.astimezone(UTC)

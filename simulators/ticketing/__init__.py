@@ -33,7 +33,6 @@ class TicketingSimulator(Simulator):
     title: ClassVar[str] = "Ticketing simulator (Zendesk Support API v2 subset)"
     router = routes.router
     body_format: ClassVar[Literal["form", "json"]] = "json"
-    default_base_url: ClassVar[str] = "https://ticketing.sim.agentops.local"
     error_codes: ClassVar[dict[str, tuple[int, str]]] = TICKETING_ERROR_CODES
     token_prefixes: ClassVar[tuple[str, str]] = ("zd_test_", "zd_ro_test_")
     api_version: ClassVar[str] = "v2"

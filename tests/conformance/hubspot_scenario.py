@@ -50,7 +50,7 @@ def _api(hs: HubSpot, package: str) -> Any:
 
 
 def objects(hs: HubSpot, t: str) -> str:
-    """All ten object operations of one type; answers the id of a live object."""
+    """All eleven object operations of one type; answers the id of a live object."""
     package, props, field = TYPES[t]
     api, mod = _api(hs, package), importlib.import_module(f"hubspot.crm.{package}")
     made = api.basic_api.create(mod.SimplePublicObjectInputForCreate(properties=props))
@@ -78,7 +78,24 @@ def objects(hs: HubSpot, t: str) -> str:
     missing = mod.BatchReadInputSimplePublicObjectId(inputs=[mod.SimplePublicObjectId(id=made.id),
                                                              mod.SimplePublicObjectId(id="999")])  # fmt: skip
     assert api.batch_api.read(missing).num_errors == 1  # a 207 names the missing id
+    upsert(api, mod, t, str(made.id), field)
     return str(made.id)
+
+
+def upsert(api: Any, mod: Any, t: str, made: str, field: str) -> None:
+    """Batch upsert by record id (updates), and for contacts by email: created, then updated."""
+    by_id = mod.SimplePublicObjectBatchInputUpsert(id=made, properties={field: "upserted"})
+    got = api.batch_api.upsert(mod.BatchInputSimplePublicObjectBatchInputUpsert(inputs=[by_id])).results
+    assert [(o.id, o.new, o.properties[field]) for o in got] == [(made, False, "upserted")]
+    if t != "contacts":
+        return
+    ids = []
+    for name in ("Grace", "Grace H."):
+        item = mod.SimplePublicObjectBatchInputUpsert(id="grace@example.com", id_property="email",
+                                                      properties={"firstname": name})  # fmt: skip
+        batch = mod.BatchInputSimplePublicObjectBatchInputUpsert(inputs=[item])
+        ids += [(o.id, o.new) for o in api.batch_api.upsert(batch).results]
+    assert ids == [(ids[0][0], True), (ids[0][0], False)] and ids[0][0] != made
 
 
 def _other(t: str, props: dict[str, str], tag: str = "other") -> dict[str, str]:

@@ -1,5 +1,5 @@
-"""The CRM v3 object endpoints, the same ten for every object type: create, retrieve, update,
-archive, list, search and the four batch operations.
+"""The CRM v3 object endpoints, the same eleven for every object type: create, retrieve, update,
+archive, list, search and the five batch operations.
 
 Each object type gets its own routes, so each endpoint is its own tool (``crm.contacts.search``,
 ``crm.tickets.batch_update``...). A handler is built per type by one small factory each, and
@@ -21,7 +21,11 @@ from ..models import (
     BatchReadParams,
     BatchResult,
     BatchUpdateParams,
+    BatchUpsertInput,
+    BatchUpsertParams,
+    BatchUpsertResult,
     CreateParams,
+    CrmObject,
     ListParams,
     ObjectPage,
     ReadParams,
@@ -30,7 +34,7 @@ from ..models import (
     SimplePublicObject,
     UpdateParams,
 )
-from ..properties import iso
+from ..properties import SCHEMAS, is_unique, iso
 from ._common import (
     OBJECT_TYPES,
     SINGULAR,
@@ -173,6 +177,57 @@ def _batch_update(t: str) -> Callable[[Context, BatchUpdateParams], Any]:
     return batch_update
 
 
+def _upsert_key(t: str, inputs: list[BatchUpsertInput]) -> None:
+    """Refuse the batch before any write when an ``idProperty`` cannot identify one object or an
+    id repeats (HubSpot checks the whole input first)."""
+    seen: set[tuple[str, str]] = set()
+    for item in inputs:
+        key = item.idProperty or "hs_object_id"
+        if key not in SCHEMAS[t]:
+            raise SimError("property_invalid", f'Property "{key}" does not exist', param="idProperty", status=400)
+        if not is_unique(t, key):
+            raise SimError(
+                "parameter_invalid",
+                f'Property "{key}" is not a unique identifier property of {t}; use one with hasUniqueValue',
+                param="idProperty",
+                status=400,
+            )
+        if (key, item.id.casefold()) in seen:
+            raise SimError(
+                "parameter_invalid",
+                f"Duplicate IDs found in batch input: [{item.id}]. IDs must be unique",
+                param="inputs",
+                status=400,
+            )
+        seen.add((key, item.id.casefold()))
+
+
+def _upsert_one(ctx: Context, t: str, item: BatchUpsertInput) -> tuple[CrmObject, bool]:
+    """The object ``item`` names, updated, or created when no object has that unique value (the
+    value is then written to ``idProperty``); a record id that does not exist is a 404."""
+    key = item.idProperty or "hs_object_id"
+    try:
+        obj = find(ctx, t, item.id, id_property=key)
+    except SimError as err:
+        if err.code != "resource_missing" or key == "hs_object_id":
+            raise
+        return create_object(ctx, t, {**item.properties, key: item.id}, []), True
+    return update_object(ctx, t, obj, dict(item.properties)), False
+
+
+def _batch_upsert(t: str) -> Callable[[Context, BatchUpsertParams], Any]:
+    def batch_upsert(ctx: Context, p: BatchUpsertParams) -> Any:
+        started = now_dt(ctx)
+        _upsert_key(t, p.inputs)
+        results = []
+        for item in p.inputs:
+            obj, new = _upsert_one(ctx, t, item)
+            results.append({**render(obj, t, written_names(t, item.properties)), "new": new})
+        return _batch(started, results)
+
+    return batch_upsert
+
+
 def _batch_archive(t: str) -> Callable[[Context, BatchArchiveParams], Any]:
     def batch_archive(ctx: Context, p: BatchArchiveParams) -> Any:
         for item in p.inputs:
@@ -214,6 +269,9 @@ _OPS = (
         "Create up to 100 {t}; one invalid input refuses the whole batch."),
     _Op("POST", "/batch/update", "batch_update", _batch_update, BatchUpdateParams, BatchResult, 200,
         "Update up to 100 {t}; one missing or invalid input refuses the whole batch."),
+    _Op("POST", "/batch/upsert", "batch_upsert", _batch_upsert, BatchUpsertParams, BatchUpsertResult, 200,
+        "Create or update up to 100 {t} by a unique property (``idProperty``: {unique}), or update "
+        "them by record id; each result says whether it is ``new``. One invalid input refuses the whole batch."),
     _Op("POST", "/batch/archive", "batch_archive", _batch_archive, BatchArchiveParams, None, 204,
         "Archive up to 100 {t} (unknown ids are ignored)."),
 )  # fmt: skip
@@ -228,6 +286,7 @@ def _errors(t: str, action: str) -> tuple[str, ...]:
         "retrieve": ("resource_missing", "property_invalid", "object_type_invalid"),
         "update": (*OBJ_ERRORS, *unique),
         "batch_update": OBJ_ERRORS,
+        "batch_upsert": (*OBJ_ERRORS, *unique),
         "delete": ("resource_missing",),
         "list": ("parameter_invalid", "object_type_invalid"),
         "search": ("search_invalid", "parameter_invalid", "parameter_unknown"),
@@ -237,9 +296,10 @@ def _errors(t: str, action: str) -> tuple[str, ...]:
 
 
 def register(t: str) -> None:
-    """Add the ten object routes of type ``t`` (``crm.<t>.<action>``)."""
+    """Add the eleven object routes of type ``t`` (``crm.<t>.<action>``)."""
     for op in _OPS:
-        summary = op.summary.format(one=SINGULAR[t], t=t)
+        unique = "``email``, ``hs_object_id``" if t == "contacts" else "``hs_object_id``"
+        summary = op.summary.format(one=SINGULAR[t], t=t, unique=unique)
         if t == "contacts" and op.action == "create":
             summary += " Emails are unique (409)."
         router.add(

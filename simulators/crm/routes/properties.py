@@ -11,7 +11,7 @@ from simulators.core.errors import SimError
 from simulators.core.simulator import Context
 
 from ..account import ModificationMetadata, Option, PropertyDefinition, PropertyList, PropertyReadParams
-from ..properties import SCHEMAS, Prop
+from ..properties import SCHEMAS, Prop, is_unique
 from ._common import object_type, router
 
 _EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
@@ -41,7 +41,7 @@ def definition(t: str, prop: Prop, order: int) -> PropertyDefinition:
         groupName=_GROUP.get(t, f"{t.removesuffix('s')}information"),
         options=options,
         displayOrder=order,
-        hasUniqueValue=prop.name == "hs_object_id" or (t == "contacts" and prop.name == "email"),
+        hasUniqueValue=is_unique(t, prop.name),
         hidden=False,
         hubspotDefined=True,
         calculated=False,
