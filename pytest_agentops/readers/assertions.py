@@ -18,6 +18,8 @@ def _what(event: Event) -> str:
         return model or "(model)"
     if event.tool:
         return event.tool
+    if event.label:
+        return event.label
     url = event.url.split("?", 1)[0]
     if "://" in url:
         url = url.split("://", 1)[1]

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pytest_agentops.readers.formats import num, pct, usd
+
 TOLERANCE_KEYS: dict[str, tuple[float, str]] = {
     "success_rate_drop": (0.0, "absolute"),
     "escalation_rate_rise": (0.0, "absolute"),
@@ -107,7 +109,7 @@ def load(path: Path) -> dict[str, Any]:
 
 
 def write(path: Path, report: Mapping[str, Any]) -> None:
-    from pytest_agentops.readers.tracefile import write_atomic
+    from pytest_agentops.trace.files import write_atomic
 
     write_atomic(path, (json.dumps(report, indent=2, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8"))
 
@@ -125,12 +127,8 @@ class Regression:
         return {"agent": self.agent, "key": self.key, "message": self.message}
 
 
-def _pct(value: float) -> str:
-    return f"{value * 100:.1f}%"
-
-
 def _fmt(value: float, money: bool) -> str:
-    return f"${value:.6f}" if money else f"{value:.2f}".rstrip("0").rstrip(".")
+    return usd(value) if money else num(value, 2, trim=True)
 
 
 def compare_group(
@@ -149,8 +147,7 @@ def compare_group(
                 Regression(
                     name,
                     key,
-                    f"{name}: {label} dropped from {_pct(was)} to {_pct(now)} "
-                    f"(tolerance {_pct(tol[key])} points, {key})",
+                    f"{name}: {label} dropped from {pct(was)} to {pct(now)} (tolerance {pct(tol[key])} points, {key})",
                 )
             )
 
@@ -160,7 +157,7 @@ def compare_group(
             return
         if now - was > tol[key] + _EPS:
             if percent:
-                shown, allowed = (_pct(was), _pct(now)), f"{_pct(tol[key])} points"
+                shown, allowed = (pct(was), pct(now)), f"{pct(tol[key])} points"
             else:
                 shown, allowed = (_fmt(was, False), _fmt(now, False)), f"{tol[key]:g}"
             out.append(

@@ -14,13 +14,13 @@ of their content, so the same name is the same data.
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pytest_agentops.readers.baseline import ReportError
+from pytest_agentops.trace.files import write_atomic
 
 MERGE = "agentops report merge"
 
@@ -117,8 +117,7 @@ def _copy_tree(source: Path, target: Path) -> tuple[int, int]:
                 f"{MERGE}: trace file {relative.as_posix()} differs between {source} and another shard "
                 "(the same test ran in two shards?)"
             )
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, destination)
+        write_atomic(destination, path.read_bytes())  # a killed merge leaves no half trace behind
         traces, payloads = traces + (not is_payload), payloads + is_payload
     return traces, payloads
 

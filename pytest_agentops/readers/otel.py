@@ -6,7 +6,10 @@ receives them. They are made when the test ends, from the trace, with the record
 times. Needs ``opentelemetry-api`` (``pip install 'pytest-agentops[otel]'`` brings the SDK too).
 
 - the run: ``invoke_agent <contract or test>``, ``gen_ai.operation.name=invoke_agent``,
-  ``gen_ai.agent.name``, ``test.case.name``, ``test.case.result.status``, ``agentops.trace_id``;
+  ``gen_ai.agent.name``, ``test.case.name``, ``test.case.result.status``, ``agentops.trace_id``, and
+  the test's figures: ``agentops.model_calls``, ``agentops.tool_calls``, ``agentops.denials``,
+  ``agentops.tool_errors``, ``gen_ai.usage.input_tokens``/``output_tokens``, ``agentops.tokens``,
+  ``agentops.cost_usd`` (an unknown figure is left out);
 - a model call: ``chat <model>``, ``gen_ai.operation.name=chat``, ``gen_ai.provider.name``,
   ``gen_ai.request.model``, ``gen_ai.response.model``, ``gen_ai.usage.input_tokens``,
   ``gen_ai.usage.output_tokens``, ``gen_ai.response.finish_reasons``;
@@ -20,6 +23,7 @@ payloads are never put on spans.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -65,8 +69,17 @@ def _request_model(event: Event) -> str | None:
     return event.model_call.model if event.model_call is not None else None
 
 
-def export(run: Run, *, nodeid: str, contract: str | None, outcome: str, ended_at: float) -> None:
-    """Emit the spans of ``run`` to the global tracer provider."""
+def export(
+    run: Run,
+    *,
+    nodeid: str,
+    contract: str | None,
+    outcome: str,
+    ended_at: float,
+    figures: Mapping[str, Any] | None = None,
+) -> None:
+    """Emit the spans of ``run`` to the global tracer provider; the run span carries the test's
+    ``figures`` (``readers.figures``: the same numbers as the scorecard and the reports)."""
     from pytest_agentops._version import __version__
 
     trace = _otel_trace()
@@ -84,6 +97,8 @@ def export(run: Run, *, nodeid: str, contract: str | None, outcome: str, ended_a
     }
     if run.escalations:
         attributes["agentops.escalated"] = True
+    if figures is not None:
+        attributes.update(figure_attributes(figures))
     end = max([ended_at, *(e.started_at + e.duration_s for e in run.events)])
     root = tracer.start_span(f"invoke_agent {agent}", start_time=_ns(run.started_at), attributes=attributes)
     if outcome == "failed":
@@ -100,6 +115,22 @@ def export(run: Run, *, nodeid: str, contract: str | None, outcome: str, ended_a
             )
         span.end(end_time=_ns(event.started_at + event.duration_s))
     root.end(end_time=_ns(end))
+
+
+def figure_attributes(figs: Mapping[str, Any]) -> dict[str, Any]:
+    """The run span's totals, read from the test's figures; an unknown figure is left out, never 0."""
+    tokens = figs["tokens"]
+    found = {
+        "agentops.model_calls": figs["model_calls"],
+        "agentops.tool_calls": figs["tool_calls"],
+        "agentops.denials": figs["denials"],
+        "agentops.tool_errors": figs["tool_errors"],
+        "gen_ai.usage.input_tokens": tokens.get("input"),
+        "gen_ai.usage.output_tokens": tokens.get("output"),
+        "agentops.tokens": tokens.get("total"),
+        "agentops.cost_usd": figs["cost_usd"],
+    }
+    return {key: value for key, value in found.items() if value is not None}
 
 
 def _redacted(name: str, attrs: dict[str, Any]) -> tuple[str, dict[str, Any]]:

@@ -18,17 +18,16 @@ content-addressed files ``DIR/payloads/<sha256>.json`` that the event lines refe
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pytest_agentops.trace.files import write_atomic as write_atomic  # re-exported: the old home
 
 if TYPE_CHECKING:
     from pytest_agentops.cassette.redact import Redactor
@@ -139,23 +138,6 @@ def relative_path(nodeid: str) -> Path:
         safe = f"{safe[:_MAX_NAME]}-{digest}"
     parts = [_UNSAFE.sub("_", p) or "_" for p in Path(module).with_suffix("").parts if p not in ("", ".", "..", "/")]
     return Path(*parts, safe + ".jsonl") if parts else Path(safe + ".jsonl")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file and a rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    from pytest_agentops.cassette.format import file_mode
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, file_mode(path))  # shared artifacts: the umask's mode, not mkstemp's 0600
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class PayloadStore:
@@ -379,9 +361,6 @@ class TraceWriter:
 
     def lines(self, run: Run, meta: Mapping[str, Any]) -> list[dict[str, Any]]:
         """Header, one line per event, footer."""
-        from pytest_agentops.policy.budget import status
-        from pytest_agentops.trace.prices import run_usage
-
         header = {
             "type": "header",
             "format": FORMAT,
@@ -399,16 +378,28 @@ class TraceWriter:
         if isinstance(failure, Mapping):  # an error message may quote a secret or an email address
             header["failure"] = {**failure, "message": self.text(str(failure.get("message", "")))}
         events = [self.event_line(e, run.started_at) for e in run.events]
+        lines = [header, *events, self.footer(run)]
+        if self.redactor is not None:  # the last word: names, URLs and notes an echo could reach too
+            lines = [self.redactor.value(line) for line in lines]
+        return lines
+
+    def footer(self, run: Run) -> dict[str, Any]:
+        """Totals (from ``readers.figures``), usage and the budget's state when the run ended."""
+        from pytest_agentops.policy.budget import status
+        from pytest_agentops.readers.figures import counts, steps_of_events
+        from pytest_agentops.trace.prices import run_usage
+
+        found = counts(steps_of_events(run.events))
         state = status(run, None, self.prices)
         usage = run_usage(run, self.prices)
         budget = state.budget
-        footer = {
+        return {
             "type": "footer",
             "events": len(run.events),
-            "model_calls": sum(1 for e in run.events if e.kind == "model"),
-            "tool_calls": sum(1 for e in run.events if e.kind == "tool"),
-            "denials": len(run.denials),
-            "tool_errors": sum(1 for e in run.events if is_tool_error(e)),
+            "model_calls": found["model_calls"],
+            "tool_calls": found["tool_calls"],
+            "denials": found["denials"],
+            "tool_errors": found["tool_errors"],
             "usage": {
                 "input_tokens": usage.input_tokens,
                 "output_tokens": usage.output_tokens,
@@ -446,15 +437,13 @@ class TraceWriter:
                 for b in state.breaches
             ],
         }
-        lines = [header, *events, footer]
-        if self.redactor is not None:  # the last word: names, URLs and notes an echo could reach too
-            lines = [self.redactor.value(line) for line in lines]
-        return lines
 
 
 def is_tool_error(event: Event) -> bool:
     """A tool call its backend answered with 4xx/5xx (a policy denial or a cassette miss is not one)."""
-    return event.kind == "tool" and event.backend not in ("policy", "miss") and (event.status or 0) >= 400
+    from pytest_agentops.readers.figures import is_tool_error as tool_error
+
+    return tool_error(event)
 
 
 def _name(event: Event) -> str:

@@ -15,7 +15,8 @@ from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-EventKind = Literal["model", "tool", "http", "mcp"]  # "mcp": an MCP protocol message (not a tool call)
+# "mcp": an MCP protocol message (not a tool call); "telemetry": an SDK's own upload, answered locally
+EventKind = Literal["model", "tool", "http", "mcp", "telemetry"]
 Backend = Literal[
     "cassette",
     "network",
@@ -28,6 +29,7 @@ Backend = Literal[
     "python",
     "mock",
     "vcr",
+    "telemetry",
 ]
 Access = Literal["read", "write"]
 
@@ -144,6 +146,9 @@ class Event:
     # The framework agent (or graph node, crew role) acting when the event was written: see
     # ``acting_as``. None when no framework adapter named one.
     agent: str | None = None
+    # What the trace tables show for an event with no tool, e.g. an MCP protocol message
+    # (``mcp.weather initialize``) instead of ``POST host/mcp``.
+    label: str | None = None
 
     @property
     def denied(self) -> bool:
