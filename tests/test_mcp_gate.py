@@ -138,3 +138,22 @@ def test_a_simulators_mcp_tools_keep_their_simulator_names() -> None:
     servers.register_simulator(url)
     assert servers.tool_name(url, "billing.refunds.create") == "billing.refunds.create"
     assert servers.tool_name(url + "?names=dashed", "billing-refunds-create") == "billing.refunds.create"
+
+
+def test_protocol_events_are_labelled_with_the_server_and_the_method() -> None:
+    from pytest_agentops.readers.assertions import step_table
+    from pytest_agentops.readers.scorecard import step_of
+
+    url = "http://127.0.0.1:8944/mcp"
+    live = _live({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}, url)
+    assert gate.message_of(live) is not None
+    answer = {"jsonrpc": "2.0", "id": 1, "result": {"serverInfo": {"name": "Label Test"}}}
+    fields = gate.answered(live, {"content-type": "application/json"}, json.dumps(answer).encode())
+    assert fields == {"label": "mcp.label_test initialize"}  # named from this very answer
+    stream = LiveRequest("GET", url, {}, b"")
+    assert gate.message_of(stream) is not None
+    assert gate.answered(stream, {}, b"") == {"label": "mcp.label_test (GET stream)"}
+    run = Run()
+    event = run.record(None, kind="mcp", method="POST", url=url, backend="network", label=fields["label"])
+    assert "mcp.label_test initialize" in step_table(run.events) and "POST 127.0.0.1" not in step_table(run.events)
+    assert step_of(event) == "mcp.label_test initialize"

@@ -77,8 +77,11 @@ def _call_verdict(guard: Guard, live: LiveRequest, message: Message) -> tuple[Ve
     name = servers.tool_name(live.url, message.tool)
     spec = guard.registry.get(name)
     info = servers.tool_info(live.url, message.tool)
-    # A tool the user registered under this name keeps their kind (it overrides the annotations).
-    access: Kind = spec.kind if spec is not None else ("read" if info is not None and info.read_only else "write")
+    # The policy's ``access`` (contract ``safety.tool_access``), then a tool the user registered
+    # under this name, then the server's annotations; a write when nothing says otherwise.
+    access: Kind = _access_override(guard.policy.access, name) or (
+        spec.kind if spec is not None else ("read" if info is not None and info.read_only else "write")
+    )
     arguments = message.arguments
     call = Call("tool", name, spec, access, live.method, live.url, live.headers, arguments, arguments, source="mcp")
     denial = guard.check(call)
@@ -88,6 +91,12 @@ def _call_verdict(guard: Guard, live: LiveRequest, message: Message) -> tuple[Ve
     if denial is None:
         return Verdict(name, access, arguments, requested_by=link), None
     return Verdict(name, access, arguments, denial.rule, denial.message, denial.fail_test, link), denial
+
+
+def _access_override(access: dict[str, Kind], name: str) -> Kind | None:
+    if name in access:
+        return access[name]
+    return next((kind for pattern, kind in access.items() if fnmatch.fnmatchcase(name, pattern)), None)
 
 
 def _schema_denial(name: str, schema: dict[str, Any], arguments: dict[str, Any]) -> Denial | None:
@@ -149,6 +158,16 @@ def miss_reply(live: LiveRequest, text: str, recorded: list[Any]) -> dict[str, A
     }
 
 
+def unplayed_stream(live: LiveRequest, recorded: int) -> dict[str, Any] | None:
+    """A replayed client reopening the GET stream after every recorded one was played: 405, as a server
+    that offers no stream answers (the client stops asking); never a miss for the test."""
+    message = live.mcp
+    if not isinstance(message, Message) or message.http_method != "GET" or not recorded:
+        return None
+    headers = {"allow": ["POST, DELETE"], "content-length": ["0"], "x-agentops-replayed": ["stream ended"]}
+    return {"status": {"code": 405, "message": "Method Not Allowed"}, "headers": headers, "body": {"string": b""}}
+
+
 def _recorded_tools(recorded: list[Any]) -> set[str]:
     found = set()
     for interaction in recorded:
@@ -164,19 +183,29 @@ def _recorded_tools(recorded: list[Any]) -> set[str]:
 def answered(live: LiveRequest, headers: dict[str, str], raw: bytes) -> dict[str, Any]:
     """Learn from the answer to ``live`` (server name, tools), and the event fields it gives."""
     message = live.mcp
-    if not isinstance(message, Message) or message.id is None:
+    if not isinstance(message, Message):
         return {}
-    answer = messages.answer_to(message, raw, headers.get("content-type", ""))
-    if answer is None:
-        return {}
-    servers.learn(live.url, message.method, answer)
+    answer = messages.answer_to(message, raw, headers.get("content-type", "")) if message.id is not None else None
+    if answer is not None:
+        servers.learn(live.url, message.method, answer)
     if not message.is_call:
+        return {"label": label(live.url, message)}
+    if answer is None:
         return {}
     result = answer.get("result")
     if isinstance(result, dict):
         return {"result": _tool_result(result), "is_error": result.get("isError") is True}
     error = answer.get("error")
     return {"result": error, "is_error": True} if error is not None else {}
+
+
+_HTTP_LABELS = {"(http GET)": "(GET stream)", "(http DELETE)": "(end session)"}
+
+
+def label(url: str, message: Message) -> str:
+    """A protocol message as the trace tables show it: ``mcp.<server> <method>``."""
+    server = servers.server_of(url) or servers.simulator_name(url) or servers.host_name(url)
+    return f"mcp.{server} {_HTTP_LABELS.get(message.method, message.method)}"
 
 
 def _tool_result(result: dict[str, Any]) -> Any:

@@ -101,20 +101,31 @@ def tool_name(url: str, tool: str) -> str:
 
 def _simulator(url: str) -> bool:
     """Whether a simulator mounted on the tap or served on a port answers MCP at ``url``."""
+    return simulator_name(url) is not None
+
+
+def simulator_name(url: str) -> str | None:
+    """The simulator answering MCP at ``url`` (mounted on the tap or served on a port), if one does."""
     if not urlsplit(url).path.rstrip("/").endswith("/mcp"):
-        return False
+        return None
     from pytest_agentops.backends import sims
 
     find = getattr(sims, "mcp_simulator", None)  # the simulators' side (backends.sims) names its endpoints
-    return find is not None and find(url) is not None
+    found = find(url) if find is not None else None
+    return str(found) if found is not None else None
+
+
+def host_name(url: str) -> str:
+    """The name of a server that never said its own: its host and port."""
+    parts = urlsplit(url)
+    return normalise(f"{parts.hostname or 'server'}_{parts.port or ''}".rstrip("_"))
 
 
 def _fallback(url: str) -> str:
     """A server that never said its name: named after its address, with one warning naming it."""
     import warnings
 
-    parts = urlsplit(url)
-    name = normalise(f"{parts.hostname or 'server'}_{parts.port or ''}".rstrip("_"))
+    name = host_name(url)
     k = key(url)
     if k not in _known.unnamed:
         _known.unnamed.add(k)

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pytest_agentops.policy.budget import Budget
 from pytest_agentops.policy.engine import Policy
-from pytest_agentops.policy.tools import Risk
+from pytest_agentops.policy.tools import Kind, Risk
 from pytest_agentops.trace.prices import Price, PriceError, parse_table
 
 
@@ -53,6 +53,15 @@ class Safety(BaseModel):
     read_only: bool = False
     tenant: str | None = None
     max_risk: Risk | None = None
+    tool_access: dict[str, Kind] = Field(default_factory=dict)
+
+
+class Mcp(BaseModel):
+    """The agent's MCP servers by name (``mcp.<name>.<tool>``), as ``register_mcp_server`` names them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    servers: dict[str, str] = Field(default_factory=dict)
 
 
 class AgentContract(BaseModel):
@@ -65,6 +74,7 @@ class AgentContract(BaseModel):
     budgets: Budget = Field(default_factory=Budget)
     logging: Logging = Field(default_factory=Logging)
     safety: Safety = Field(default_factory=Safety)
+    mcp: Mcp = Field(default_factory=Mcp)
 
     @property
     def models(self) -> list[str]:
@@ -82,6 +92,7 @@ class AgentContract(BaseModel):
             tenant=s.tenant,
             max_risk=s.max_risk,
             models=self.models or None,
+            access=s.tool_access,
         )
 
     @property
@@ -96,6 +107,7 @@ _SECTIONS: dict[str, type[BaseModel]] = {
     "budgets": Budget,
     "logging": Logging,
     "safety": Safety,
+    "mcp": Mcp,
 }
 _EXPECT = {
     "name": "must be a string",
@@ -113,7 +125,8 @@ _EXPECT = {
     "logging.store_prompt": "must be true or false",
     "logging.store_tool_io": "must be true or false",
     "logging.pii_redaction": "must be true or false",
-    "safety": "must be a table (allowlisted_tools, write_actions_require, denied_tools, read_only, tenant, max_risk)",
+    "safety": "must be a table (allowlisted_tools, write_actions_require, denied_tools, read_only, tenant, max_risk, "
+    "tool_access)",
     "safety.allowlisted_tools": 'must be a list of tool names or patterns, e.g. ["kb_search", "crm.*.retrieve"]',
     "safety.allowlisted_tools.*": "must be a tool name or pattern string",
     "safety.write_actions_require": 'must be a list of precondition names, e.g. ["validate_step"]',
@@ -123,6 +136,11 @@ _EXPECT = {
     "safety.read_only": "must be true or false",
     "safety.tenant": "must be a tenant id string",
     "safety.max_risk": "must be one of low, medium, high, critical",
+    "safety.tool_access": 'must be a table of tool name or pattern = "read" or "write"',
+    "safety.tool_access.*": 'must be "read" or "write"',
+    "mcp": "must be a table (servers)",
+    "mcp.servers": 'must be a table of server name = "URL of its MCP endpoint"',
+    "mcp.servers.*": "must be a URL string",
 }
 
 
@@ -131,7 +149,7 @@ def _error_path(loc: tuple[int | str, ...]) -> tuple[str, str]:
     parts = [str(p) for p in loc]
     shown = ".".join(parts)
     generic = [parts[0], "*", *parts[2:]] if parts and parts[0] == "model_routing" and len(parts) > 1 else parts
-    if len(generic) >= 3 and generic[0] == "safety":
+    if len(generic) >= 3 and generic[0] in ("safety", "mcp"):
         generic = [generic[0], generic[1], "*"]
     return shown, ".".join(generic)
 

@@ -55,6 +55,7 @@ from pytest_agentops.policy.tools import (
     http_payload,
     normalise_name,
 )
+from pytest_agentops.trace.replies import no_retry
 from pytest_agentops.trace.run import Verdict
 
 if TYPE_CHECKING:
@@ -82,6 +83,9 @@ class Policy(BaseModel):
     tenant_argument: str = "tenant"  # where a tool call's arguments carry it
     max_risk: Risk | None = None
     models: list[str] | None = None  # pinned model ids (the contract's model_routing values)
+    # Tool name or pattern -> "read"/"write": beats what a tool says of itself (an MCP tool's
+    # readOnlyHint). The first matching key wins; an exact name before patterns.
+    access: dict[str, Kind] = Field(default_factory=dict)
 
     def merged(self, override: Policy) -> Policy:
         """This policy with every field ``override`` sets explicitly replacing ours."""
@@ -350,13 +354,7 @@ class Guard:
 
     @staticmethod
     def reply(denial: Denial, tool: str | None) -> Reply:
-        body = json.dumps(denial.error_json(tool)).encode()
-        headers = {
-            "content-type": "application/json",
-            "x-should-retry": "false",
-            "stripe-should-retry": "false",
-            "x-agentops-denied": denial.rule,
-        }
+        headers, body = no_retry(denial.error_json(tool), ("x-agentops-denied", denial.rule))
         return denial.status, headers, body
 
     @staticmethod
