@@ -11,9 +11,12 @@ import contextlib
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_agentops._version import __version__
+
+if TYPE_CHECKING:
+    from pytest_agentops.backends.verify import Staging
 
 PROG = "agentops"
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -29,12 +32,12 @@ def _error(message: str) -> None:
 def cmd_sim_serve(args: argparse.Namespace) -> int:
     """Run one simulator on a loopback port until interrupted (for non-Python agents and demos)."""
 
-    from simulators import SIMULATORS, simulator_class
+    from simulators import REGISTRY
 
-    if args.name not in SIMULATORS:
-        _error(f"unknown simulator {args.name!r}; known: {', '.join(SIMULATORS)}")
+    if args.name not in REGISTRY:
+        _error(f"unknown simulator {args.name!r}; known: {', '.join(REGISTRY)}")
         return EXIT_ERROR
-    sim = simulator_class(args.name)(api_key=args.api_key)
+    sim = REGISTRY[args.name].load()(api_key=args.api_key)
     if args.seed:
         try:
             sim.seed_file(args.seed)
@@ -45,7 +48,11 @@ def cmd_sim_serve(args: argparse.Namespace) -> int:
             _error(f"{args.seed}: cannot seed {args.name}: {exc}")
             return EXIT_ERROR
     elif args.demo:
-        sim.seed_demo()  # type: ignore[attr-defined]  # each service ships its own demo data
+        seed_demo = getattr(sim, "seed_demo", None)  # each service ships its own demo data, if any
+        if seed_demo is None:
+            _error(f"simulator {args.name!r} has no demo data (seed it with --seed FILE)")
+            return EXIT_ERROR
+        seed_demo()
     if args.stdio:
         return _sim_serve_stdio(sim, args)
     try:
@@ -72,21 +79,52 @@ def _sim_serve_stdio(sim: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _staging_of(args: argparse.Namespace) -> Staging | Literal[False] | None:
+    """The staging service of ``--staging`` (None without it; False, said, when it is unusable)."""
+    import os
+
+    from pytest_agentops.backends.verify import Staging
+
+    if not args.staging:
+        return None
+    if not args.staging.startswith(("http://", "https://")):
+        _error(f"--staging {args.staging!r}: not an http(s) URL")
+        return False
+    token = os.environ.get(args.staging_token_env) if args.staging_token_env else None
+    if args.staging_token_env and not token:
+        _error(f"--staging-token-env {args.staging_token_env}: that environment variable is not set")
+        return False
+    return Staging(args.staging, token)
+
+
 def cmd_sim_verify(args: argparse.Namespace) -> int:
     """Replay a cassette recorded against the real service on simulator NAME; report shape drift."""
     import json
 
-    from pytest_agentops.backends.verify import verify_cassette
-    from simulators import SIMULATORS
+    import httpx
 
-    if args.name not in SIMULATORS:
-        _error(f"unknown simulator {args.name!r}; known: {', '.join(SIMULATORS)}")
+    from pytest_agentops.backends.verify import verify_cassette
+    from simulators import REGISTRY
+
+    if args.name not in REGISTRY:
+        _error(f"unknown simulator {args.name!r}; known: {', '.join(REGISTRY)}")
+        return EXIT_ERROR
+    staging = _staging_of(args)
+    if staging is False:
         return EXIT_ERROR
     try:
-        report = verify_cassette(args.name, Path(args.cassette), seed=Path(args.seed) if args.seed else None)
+        report = verify_cassette(
+            args.name, Path(args.cassette), seed=Path(args.seed) if args.seed else None, staging=staging or None
+        )
     except (OSError, ValueError) as exc:  # a bad seed file names itself; cassette errors reach main()
         _error(f"{args.seed}: cannot seed {args.name}: {exc}")
         return EXIT_ERROR
+    except httpx.HTTPError as exc:
+        _error(f"{args.staging}: the staging service did not answer: {exc}")
+        return EXIT_ERROR
+    finally:
+        if staging:
+            staging.close()
     if args.json:
         print(json.dumps([vars(step) for step in report.steps], indent=2))
     else:
@@ -531,12 +569,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim_commands = sim.add_subparsers(dest="command", metavar="COMMAND", required=True)
     serve = sim_commands.add_parser(
         "serve",
-        help="serve one simulator (billing, ticketing, crm) on a loopback port",
+        help="serve one simulator (a registered name: billing, ticketing, crm, ...) on a loopback port",
         description="Serve simulator NAME over HTTP until interrupted, optionally seeded from a JSON or YAML "
         "file of the shape Simulator.seed() takes. Prints its base URL and API key. Every endpoint is also an "
         "MCP tool at <base_url>/mcp (--mcp prints that URL); --mcp --stdio speaks MCP on stdin/stdout instead.",
     )
-    serve.add_argument("name", metavar="NAME", help="billing, ticketing or crm")
+    serve.add_argument("name", metavar="NAME", help="a registered simulator: billing, ticketing, crm, ...")
     serve.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--seed", metavar="FILE", help="seed data, JSON or YAML")
@@ -567,9 +605,20 @@ def build_parser() -> argparse.ArgumentParser:
         "difference of its answers: fields the service sends and the simulator does not, other types, other "
         "statuses, fields only the simulator sends. Exit 1 on any difference.",
     )
-    verify.add_argument("name", metavar="NAME", help="billing, ticketing or crm")
+    verify.add_argument("name", metavar="NAME", help="a registered simulator: billing, ticketing, crm, ...")
     verify.add_argument("--cassette", required=True, metavar="PATH", help="the recorded cassette")
     verify.add_argument("--seed", metavar="FILE", help="objects the scenario reads without creating (JSON or YAML)")
+    verify.add_argument(
+        "--staging",
+        metavar="URL",
+        help="send the cassette's requests to this staging base URL now, and compare its answers (not the recorded "
+        "ones) with the simulator's",
+    )
+    verify.add_argument(
+        "--staging-token-env",
+        metavar="VAR",
+        help="with --staging: the environment variable holding its API token (sent as a Bearer token)",
+    )
     verify.add_argument("--allow-extra", action="store_true", help="fields only the simulator sends are no failure")
     verify.add_argument("--json", action="store_true", help="print the replayed steps as JSON")
     verify.set_defaults(func=cmd_sim_verify)
@@ -631,14 +680,33 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--title", default=None, help="page title (default: pytest-agentops report)")
     report.set_defaults(func=cmd_report)
     _add_report_merge(report)
+    _add_mcp(groups)
     return parser
+
+
+def _add_mcp(groups: Any) -> None:
+    """``agentops mcp proxy``: its own parser (pytest_agentops.mcp.proxy) reads everything after ``proxy``."""
+    mcp = groups.add_parser("mcp", help="MCP helpers (the stdio proxy)", description="MCP outside HTTP.")
+    mcp_commands = mcp.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    proxy = mcp_commands.add_parser(
+        "proxy",
+        add_help=False,
+        help="run a stdio MCP server behind the test's gate, trace and cassette",
+        description="agentops mcp proxy --name NAME -- CMD ARGS... (see agentops mcp proxy --help)",
+    )
+    proxy.set_defaults(func=lambda _: 0)  # main() hands ``mcp proxy`` to pytest_agentops.mcp.proxy
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     from pytest_agentops.cassette.errors import CassetteError
 
+    given = list(argv) if argv is not None else sys.argv[1:]
+    if given[:2] == ["mcp", "proxy"]:  # the proxy's own parser: everything after ``--`` is the server's
+        from pytest_agentops.mcp import proxy
+
+        return proxy.main(given[2:])
     try:
-        args = build_parser().parse_args(list(argv) if argv is not None else None)
+        args = build_parser().parse_args(given)
     except SystemExit as exc:  # --help, --version, usage errors (already printed by argparse)
         return exc.code if isinstance(exc.code, int) else EXIT_ERROR
     func: Callable[[argparse.Namespace], int] = args.func

@@ -39,6 +39,9 @@ def encode(raw: bytes | None, content_type: str = "") -> Body:
         events = sse.parse(text)
         if events is not None and sse.render(events) == text:
             return {"sse": events}
+        lf = text.replace("\r\n", "\n")  # sse-starlette (the mcp SDK's servers) ends lines with CRLF
+        if "\r" not in lf and (events := sse.parse(lf)) is not None and sse.render(events) == lf:
+            return {"sse": events, "eol": "crlf"}
         return {"text": text}
     if text[:1] in "{[" or "json" in ctype:
         try:
@@ -74,7 +77,8 @@ def decode(body: Body) -> bytes:
             text = json.dumps(body["json"], ensure_ascii=ascii_only, **kwargs)
         return (text + ("\n" if "nl" in flags else "")).encode("utf-8")
     if "sse" in body:
-        return sse.render(body["sse"]).encode("utf-8")
+        text = sse.render(body["sse"])
+        return (text.replace("\n", "\r\n") if body.get("eol") == "crlf" else text).encode("utf-8")
     if "text" in body:
         return str(body["text"]).encode("utf-8")
     if "base64" in body:

@@ -19,6 +19,8 @@ from pytest_agentops.cassette import body as bodies
 from pytest_agentops.cassette import validate
 from pytest_agentops.cassette.errors import CassetteFormatError
 from pytest_agentops.cassette.matching import MatchConfig, body_value, request_key
+from pytest_agentops.trace.files import file_mode as file_mode  # re-exported: the old home
+from pytest_agentops.trace.files import write_atomic as write_atomic
 
 FORMAT_VERSION = 1
 # How httpx encodes ``json=`` (json.dumps(..., ensure_ascii=False, separators=(",", ":"))), built once.
@@ -269,22 +271,6 @@ def dump(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, rename: readers see the old file or the new, never half."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, file_mode(path))
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def header_list(value: str | list[str]) -> list[str]:
     """Headers are stored as a string, or a list when a name repeats (Set-Cookie)."""
     return [value] if isinstance(value, str) else list(value)
@@ -292,16 +278,6 @@ def header_list(value: str | list[str]) -> list[str]:
 
 def compact_headers(headers: dict[str, list[str]]) -> dict[str, str | list[str]]:
     return {name: values[0] if len(values) == 1 else values for name, values in headers.items()}
-
-
-def file_mode(path: Path) -> int:
-    """Keep an existing file's mode; a new file gets the usual 0o666 less the umask, not mkstemp's 0o600."""
-    try:
-        return path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 @contextlib.contextmanager

@@ -24,6 +24,8 @@ DEFAULT_IGNORED_BODY_PATHS: tuple[str, ...] = (
     "metadata.trace_id",
     "metadata.run_id",
     "metadata.timestamp",
+    # The OpenAI Agents SDK sends "agents-sdk:run:<uuid4>" on every run (Responses and Chat).
+    "prompt_cache_key",
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 

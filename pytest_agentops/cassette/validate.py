@@ -195,6 +195,8 @@ def _body(body: Any, where: str, allowed: tuple[str, ...]) -> None:
             _expect(body["style"], str, f"{where}.style")
     elif key == "sse":
         _sse(value, at)
+        if body.get("eol", "crlf") != "crlf":
+            raise _at(f"{where}.eol", f"expected 'crlf' (or no eol: lines end with LF), got {body['eol']!r}")
     elif key == "form":
         _form(value, at)
     elif key == "base64":

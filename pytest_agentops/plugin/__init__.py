@@ -16,6 +16,7 @@ from pytest_agentops.cassette.errors import CassetteError
 from pytest_agentops.plugin import checks as _checks
 from pytest_agentops.plugin import gating as _guard
 from pytest_agentops.plugin import outputs as _outputs
+from pytest_agentops.plugin import simfixtures as _simfixtures
 from pytest_agentops.plugin import tapping as _tapping
 from pytest_agentops.plugin.tapping import OPENER as OPENER  # the stash keys' old home: re-exported
 from pytest_agentops.plugin.tapping import RUN as RUN
@@ -26,7 +27,7 @@ from pytest_agentops.tap import settings as _config
 from pytest_agentops.trace.run import Miss, Run
 
 if TYPE_CHECKING:
-    from pytest_agentops.backends.sims import AgentSims, SimSet, TappedSimulator
+    from pytest_agentops.backends.sims import AgentSims, SimSet
     from pytest_agentops.cassette.format import Cassette
     from pytest_agentops.tap import Tap
 
@@ -35,7 +36,8 @@ _OUTER_ON_BLOCK = pytest.StashKey[Any]()  # a nested session restores the outer 
 _INTERCEPTING = pytest.StashKey[bool]()  # this session holds the process-wide interception
 
 # Using one of these (or an agent* marker) puts a test in scope: all its requests are governed.
-SCOPE_FIXTURES = frozenset({"agent_run", "agent_cassette", "billing", "ticketing", "crm", "agent_sims", "fake_llm"})
+# (and every simulator fixture: ``billing``, ``ticketing``, ``crm``, ... from the simulator registry)
+SCOPE_FIXTURES = frozenset({"agent_run", "agent_cassette", "agent_sims", "fake_llm"})
 
 MARKERS = (
     'agent(name): apply the agent contract "name" (budgets, allowlist, logging)',
@@ -110,6 +112,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="bool",
         default=True,
     )
+    parser.addini(
+        "agentops_telemetry_hosts",
+        "extra SDK telemetry answered locally, never recorded: HOST or HOST/PATH-GLOB (docs/frameworks.md)",
+        type="linelist",
+    )
     parser.addini("agentops_match_ignore", "extra match ignores: body:<path> or query:<name>", type="linelist")
     parser.addini("agentops_redact_headers", "extra header names to redact", type="linelist")
     parser.addini("agentops_redact_query", "extra query parameters to redact", type="linelist")
@@ -163,6 +170,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    _simfixtures.install(config, globals())  # the fixtures exist turned off too, and then say so
     if disabled():
         return  # no settings: every hook and fixture of ours steps aside
     for marker in MARKERS:
@@ -206,6 +214,7 @@ def _framework_tools(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _simfixtures.uninstall(config)
     if config.stash.get(_INTERCEPTING, False):
         from pytest_agentops.tap import install
 
@@ -398,7 +407,8 @@ def asks_for_agentops(item: pytest.Item, settings: _config.Settings) -> bool:
         return True
     if any(mark.name.startswith("agent") for mark in item.iter_markers()):
         return True
-    return not SCOPE_FIXTURES.isdisjoint(getattr(item, "fixturenames", ()))
+    names = getattr(item, "fixturenames", ())
+    return not SCOPE_FIXTURES.isdisjoint(names) or any(map(_simfixtures.is_simulator_fixture, names))
 
 
 def _enter_scope(request: pytest.FixtureRequest) -> Tap:
@@ -432,28 +442,8 @@ def agent_cassette(request: pytest.FixtureRequest) -> Cassette:
     return _enter_scope(request).cassette
 
 
-def _sim(request: pytest.FixtureRequest, name: str) -> TappedSimulator:
-    _enter_scope(request)
-    sims: SimSet = request.node.stash[SIMS]
-    return sims.get(name)
-
-
-@pytest.fixture
-def billing(request: pytest.FixtureRequest) -> TappedSimulator:
-    """A fresh Stripe-compatible billing simulator for this test, served in-process through the tap."""
-    return _sim(request, "billing")
-
-
-@pytest.fixture
-def ticketing(request: pytest.FixtureRequest) -> TappedSimulator:
-    """A fresh Zendesk-compatible ticketing simulator for this test, served in-process through the tap."""
-    return _sim(request, "ticketing")
-
-
-@pytest.fixture
-def crm(request: pytest.FixtureRequest) -> TappedSimulator:
-    """A fresh HubSpot-compatible CRM simulator for this test, served in-process through the tap."""
-    return _sim(request, "crm")
+# ``billing``, ``ticketing``, ``crm``: one fixture per simulator in the registry (plugin/simfixtures.py)
+globals().update(_simfixtures.shipped())
 
 
 @pytest.fixture
@@ -462,7 +452,8 @@ def agent_sims(request: pytest.FixtureRequest) -> AgentSims:
     from pytest_agentops.backends.sims import AgentSims
 
     _enter_scope(request)
-    return AgentSims(request.node.stash[SIMS])
+    sims: SimSet = request.node.stash[SIMS]
+    return AgentSims(sims)
 
 
 if TYPE_CHECKING:
@@ -497,3 +488,20 @@ def fake_mcp(request: pytest.FixtureRequest) -> Generator[FakeMCP, None, None]:
         yield fake
     finally:
         fake.close()
+
+
+if TYPE_CHECKING:
+    from pytest_agentops.mcp.stdio import StdioBridge
+
+
+@pytest.fixture
+def mcp_stdio(request: pytest.FixtureRequest) -> Generator[StdioBridge, None, None]:
+    """stdio MCP servers through the gate: ``mcp_stdio.server(name, CMD, *ARGS)`` gives the proxy's launch command."""
+    from pytest_agentops.mcp.stdio import StdioBridge
+
+    _enter_scope(request)
+    bridge = StdioBridge(request.node.stash[SIMS].tap)
+    try:
+        yield bridge
+    finally:
+        bridge.close()

@@ -237,6 +237,11 @@ def build_guard(item: pytest.Item, run: Run) -> Guard:
     config = item.config
     settings = config.stash[SETTINGS]
     contract = contract_for(item, settings)
+    if contract is not None and contract.mcp.servers:
+        from pytest_agentops.mcp import servers
+
+        for name, url in contract.mcp.servers.items():
+            servers.register_mcp_server(name, url)
     budget = contract.budgets if contract is not None else Budget()
     policy = contract.policy if contract is not None else Policy()
     marker = item.get_closest_marker("agent_budget")

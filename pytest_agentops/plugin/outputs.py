@@ -375,7 +375,7 @@ class OutputHooks:
         if run is not None and self.settings.otel:
             from pytest_agentops.readers.otel import export
 
-            export(run, nodeid=item.nodeid, contract=contract, outcome=outcome, ended_at=time.time())
+            export(run, nodeid=item.nodeid, contract=contract, outcome=outcome, ended_at=time.time(), figures=figs)
         props = scorecard.junit_properties(figs)
         report.user_properties.extend(props)
         item.user_properties.extend(props)

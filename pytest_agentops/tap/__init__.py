@@ -25,8 +25,11 @@ from pytest_agentops.cassette.format import Cassette, Interaction, compact_heade
 from pytest_agentops.cassette.matching import body_value, explain, request_key
 from pytest_agentops.cassette.record import to_interaction
 from pytest_agentops.cassette.redact import Redactor
+from pytest_agentops.tap.telemetry import DEFAULT as DEFAULT_TELEMETRY
+from pytest_agentops.tap.telemetry import Telemetry
 from pytest_agentops.trace import providers
-from pytest_agentops.trace.run import Backend, Event, Miss, Run, Verdict
+from pytest_agentops.trace.replies import no_retry
+from pytest_agentops.trace.run import Backend, Event, EventKind, Miss, Run, Verdict
 
 RecordMode = Literal["none", "new", "all"]
 
@@ -180,6 +183,7 @@ class Tap:
         # Told of every answer (request, backend, response) before it is traced: a fuzz episode
         # keeps what a real model said, to save its failing example as a cassette.
         self.on_answer: Callable[[LiveRequest, Backend, dict[str, Any]], None] | None = None
+        self.telemetry: Telemetry = DEFAULT_TELEMETRY  # SDK uploads answered locally (tap.telemetry)
 
     @property
     def cassette(self) -> Cassette:
@@ -263,7 +267,13 @@ class Tap:
 
     def decide(self, live: LiveRequest) -> Decision:
         """The one backend for ``live`` at the network boundary: gates first (once), then serve."""
-        if live.owner or (not live.gated and not self.governs(live)):
+        if live.owner:
+            return Decision(live, "passthrough", traced=False)
+        telemetry = self.telemetry_answer(live)
+        if telemetry is not None:  # an SDK's own upload: answered here, never sent or recorded
+            live.gated = True
+            return Decision(live, "telemetry", reply=_reply(*telemetry))
+        if not live.gated and not self.governs(live):
             return Decision(live, "passthrough", traced=False)
         if not live.gated:
             live.gated = True
@@ -280,8 +290,19 @@ class Tap:
 
         return self._handler_for(live.url) is not None or governed_url(live.method, live.url)
 
+    def telemetry_answer(self, live: LiveRequest) -> Reply | None:
+        """The local answer when ``live`` is an SDK's telemetry (``tap.telemetry``), else None."""
+        if live.kind == "model":
+            return None
+        answer = self.telemetry.answer(live.url)
+        if answer is not None:
+            live.kind = "telemetry"
+        return answer
+
     def gate(self, live: LiveRequest) -> Decision | None:
         """A denial decision from the first gate that refuses ``live``, or None."""
+        if live.kind == "telemetry" or self.telemetry_answer(live) is not None:
+            return None  # not the agent's work: no policy applies to it
         for gate in self.gates:
             denied = gate(live)
             if denied is not None:
@@ -404,6 +425,12 @@ class Tap:
         return self._cassette_origins
 
     def _miss(self, live: LiveRequest) -> dict[str, Any]:
+        if live.mcp is not None:  # an MCP GET stream played out: 405 (no stream) is the spec's answer, not a miss
+            from pytest_agentops.mcp.gate import unplayed_stream
+
+            ended = unplayed_stream(live, self.cassette.recorded_count(live.key))
+            if ended is not None:
+                return ended
         self.redactor.headers_dict({k: [v] for k, v in live.headers.items()})  # learn their secrets (echoes)
         detail = self.redactor.text(self.explain_miss(live))
         url = self.redactor.url(live.url)  # the miss text reaches the terminal, the trace and the reports
@@ -413,20 +440,11 @@ class Tap:
             from pytest_agentops.mcp.gate import miss_reply
 
             return miss_reply(live, message, self.cassette.interactions)
-        body = (
-            '{"error": {"type": "agentops_cassette_miss", "code": "cassette_miss", "message": '
-            + _json_str(message)
-            + "}}"
-        ).encode()
-        headers = {
-            "content-type": ["application/json"],
-            "x-should-retry": ["false"],
-            "stripe-should-retry": ["false"],
-            "x-agentops-miss": ["1"],
-        }
+        error = {"error": {"type": "agentops_cassette_miss", "code": "cassette_miss", "message": message}}
+        headers, body = no_retry(error, ("x-agentops-miss", "1"))
         return {
             "status": {"code": MISS_STATUS, "message": "Not Recorded"},
-            "headers": headers,
+            "headers": {name: [value] for name, value in headers.items()},
             "body": {"string": body},
         }
 
@@ -508,11 +526,11 @@ class Tap:
         if self.run.capture_io:  # trace files / OpenTelemetry asked for the bodies
             from pytest_agentops.readers.tracefile import capture
 
-            io = capture(live, headers, raw, model_call, self.redactor)
+            io = {**io, **capture(live, headers, raw, model_call, self.redactor)}  # the MCP fields too
         return self.run.record(
             live.verdict,
             **io,
-            kind=live.kind if live.kind in ("model", "mcp") else "tool",
+            kind=_event_kind(live.kind),
             method=live.method,
             url=self.redactor.url(live.url),
             backend=decision.backend,
@@ -593,13 +611,14 @@ def staging_path(base: str, path: str) -> str:
     return joined + "/" if path.endswith("/") and len(joined) > 1 else joined
 
 
+def _event_kind(kind: str) -> EventKind:
+    named: dict[str, EventKind] = {"model": "model", "mcp": "mcp", "telemetry": "telemetry"}
+    return named.get(kind, "tool")
+
+
 def _status_text(response: dict[str, Any]) -> str:
     status = response["status"]
     return f"{status['code']} {status.get('message') or _reason(int(status['code']))}".strip()
-
-
-def _json_str(text: str) -> str:
-    return json.dumps(text)
 
 
 def _reply(status: int, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:

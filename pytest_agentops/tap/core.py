@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-from pytest_agentops.tap import Decision, LiveRequest
+from pytest_agentops.tap import Decision, LiveRequest, streams
 from pytest_agentops.tap.claim import claimed
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
@@ -113,6 +113,8 @@ def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
             raise
         if not decision.traced:
             return response
+        if streams.streams(live, response):
+            return streams.passed_on(core, live, response, lambda body: tap.answer(decision, _recorded(response, body)))
         try:
             body = response.read()
         finally:
@@ -143,6 +145,8 @@ def _async(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]
             raise
         if not decision.traced:
             return response
+        if streams.streams(live, response):
+            return streams.passed_on(core, live, response, lambda body: tap.answer(decision, _recorded(response, body)))
         try:
             data = await response.aread()
         finally:

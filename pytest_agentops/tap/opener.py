@@ -42,6 +42,7 @@ def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None, *, in_s
         redact_hook=redact_hook,
         in_scope=in_scope,
     )
+    tap.telemetry = settings.telemetry
     if settings.record != "none":
         for name, url in settings.staging.items():
             origin = PROVIDER_ORIGINS.get(name)

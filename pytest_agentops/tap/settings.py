@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -13,11 +14,25 @@ if TYPE_CHECKING:
 
     from pytest_agentops.cassette.matching import MatchConfig
     from pytest_agentops.cassette.redact import Redactor
+    from pytest_agentops.tap.telemetry import Telemetry
 
 RECORD_MODES = ("new", "all", "prune")  # prune: as new, then remove what no test used (docs/cassettes.md)
 SCOPES = ("auto", "all")
-STAGING_NAMES = ("openai", "anthropic", "billing", "ticketing", "crm")
+MODEL_STAGING = ("openai", "anthropic")  # the fake model's upstreams; the simulators' come from their registry
 _UNSAFE = re.compile(r"[^A-Za-z0-9._\-\[\]=,+@]")
+
+
+def staging_names() -> tuple[str, ...]:
+    """Every ``--agent-staging NAME``: the model providers, then each registered simulator's."""
+    from simulators import REGISTRY
+
+    return (*MODEL_STAGING, *(entry.staging for entry in REGISTRY.values()))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "STAGING_NAMES":  # the old constant, now read from the registry (kept for one release)
+        return staging_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class UsageError(Exception):
@@ -36,6 +51,7 @@ class Settings:
     record_errors: bool = False  # save upstream 5xx answers while recording (docs/cassettes.md)
     max_age_days: float | None = None  # warn on cassettes last recorded longer ago than this
     match_rules: tuple[str, ...] = ()
+    telemetry_rules: tuple[str, ...] = ()  # agentops_telemetry_hosts lines (pytest_agentops.tap.telemetry)
     redact: dict[str, tuple[str, ...]] = field(default_factory=dict)
     session_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     _match: MatchConfig | None = None
@@ -49,6 +65,12 @@ class Settings:
 
             self._match = MatchConfig.from_rules(self.match_rules)
         return self._match
+
+    @functools.cached_property
+    def telemetry(self) -> Telemetry:
+        from pytest_agentops.tap.telemetry import Telemetry
+
+        return Telemetry.from_lines(self.telemetry_rules)
 
     @property
     def redactor(self) -> Redactor:
@@ -135,8 +157,9 @@ def from_pytest(config: pytest.Config) -> Settings:
         name, sep, url = str(item).partition("=")
         if not sep or not name or not url.startswith(("http://", "https://")):
             raise UsageError(f"--agent-staging: {item!r} is not NAME=http(s)://URL")
-        if name.strip() not in STAGING_NAMES:
-            raise UsageError(f"--agent-staging: unknown NAME {name!r}; known: {', '.join(STAGING_NAMES)}")
+        known = staging_names()
+        if name.strip() not in known:
+            raise UsageError(f"--agent-staging: unknown NAME {name!r}; known: {', '.join(known)}")
         staging[name.strip()] = url.strip()
     scope = str(config.getini("agentops_scope") or "auto").strip().lower()
     if scope not in SCOPES:
@@ -152,6 +175,7 @@ def from_pytest(config: pytest.Config) -> Settings:
         record_errors=_bool(_option(config, "record_errors") or False, "record_errors"),
         max_age_days=_days(config.getini("agentops_cassette_max_age_days")),
         match_rules=tuple(config.getini("agentops_match_ignore")),
+        telemetry_rules=tuple(config.getini("agentops_telemetry_hosts")),
         redact={
             kind: tuple(config.getini(f"agentops_redact_{kind}")) for kind in ("headers", "query", "fields", "patterns")
         },
@@ -162,6 +186,7 @@ def from_pytest(config: pytest.Config) -> Settings:
     try:
         settings.match  # noqa: B018  (validate the rules now, not in the first test)
         settings.redactor  # noqa: B018
+        settings.telemetry  # noqa: B018
     except (ValueError, re.error) as exc:
         raise UsageError(str(exc)) from exc
     return settings

@@ -46,7 +46,10 @@ def _p(inp: float, out: float, cached: float | None = None, write: float | None 
 # Public list prices (standard tier), USD per 1M tokens. Keys match a model id exactly or as the
 # prefix of a dated snapshot ("gpt-4o" prices "gpt-4o-2024-08-06"); the longest key wins.
 BUILTIN: dict[str, Price] = {
-    # OpenAI
+    # OpenAI. gpt-5.6-luna is the OpenAI Agents SDK's default model (0.24); gpt-3.5-turbo is
+    # langchain-openai's and llama-index's (0.10) default.
+    "gpt-5.6-luna": _p(0.20, 1.20, 0.02, 0.25),
+    "gpt-5.6-terra": _p(2.0, 12.0, 0.20, 2.50),
     "gpt-5": _p(1.25, 10.0, 0.125),
     "gpt-5-mini": _p(0.25, 2.0, 0.025),
     "gpt-5-nano": _p(0.05, 0.40, 0.005),

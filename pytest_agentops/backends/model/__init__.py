@@ -1,4 +1,4 @@
-"""The scripted fake model: OpenAI Chat Completions, OpenAI Responses and Anthropic Messages, plain
+"""The scripted fake model: OpenAI Chat Completions, OpenAI Responses, Anthropic Messages and Gemini, plain
 and streamed, in-process on the tap or on a loopback port. The ``fake_llm`` fixture is one of these.
 
 See docs/fake-model.md.

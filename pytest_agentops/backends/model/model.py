@@ -1,4 +1,4 @@
-"""``FakeModel``: a scripted model speaking OpenAI Chat Completions, OpenAI Responses and Anthropic Messages.
+"""``FakeModel``: a scripted model speaking OpenAI Chat and Responses, Anthropic Messages and Gemini.
 
 In a test (the ``fake_llm`` fixture) it is mounted on the tap at ``base_url``, so the official
 SDKs reach it in-process with no socket, and every call is a ``fake_model`` event of the run
@@ -9,6 +9,7 @@ trace. ``serve()`` also puts it on a loopback port for subprocesses. Outside pyt
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import random
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from pytest_agentops.backends.model import gemini as _gemini
 from pytest_agentops.backends.model import gullible as _gullible
 from pytest_agentops.backends.model import schema as _schema
 from pytest_agentops.backends.model import tokens as _tokens
@@ -49,6 +51,8 @@ OPENAI_HOST = "https://api.openai.com"
 ANTHROPIC_HOST = "https://api.anthropic.com"
 FAKE_OPENAI_KEY = "sk-agentops-fake-llm"
 FAKE_ANTHROPIC_KEY = "sk-ant-agentops-fake-llm"
+GEMINI_HOST = _gemini.HOST
+FAKE_GEMINI_KEY = "agentops-fake-llm-gemini"
 
 
 class FakeModel:
@@ -74,6 +78,7 @@ class FakeModel:
         self.requests: list[FakeRequest] = []
         self.script_errors: list[BaseException] = []  # exceptions a respond() script raised on loopback
         self.loopback_url: str | None = None
+        self.always_usage = False  # a usage chunk ends every Chat Completions stream, asked for or not
         self._run = run
         self._tap: Tap | None = None
         self._bare_tap: Tap | None = None  # writes loopback calls on ``run`` when no tap is attached
@@ -161,6 +166,13 @@ class FakeModel:
             self._script, self._position, self._loop = converted, 0, loop
         if fail_rate is not None or seed is not None or fail_with is not None:
             self.vary(fail_rate=fail_rate or 0.0, seed=seed if seed is not None else 0, fail_with=fail_with)
+        return self
+
+    def always_include_usage(self, on: bool = True) -> FakeModel:
+        """End every streamed Chat Completions answer with a usage chunk, as if the client had set
+        ``stream_options.include_usage`` (llama-index never does; openai-agents' Chat model and
+        ``ChatOpenAI`` do only against api.openai.com), so token and cost budgets have figures."""
+        self.always_usage = on
         return self
 
     def respond(self, fn: Responder | None) -> FakeModel:
@@ -265,6 +277,11 @@ class FakeModel:
         return self.base_url + "/v1"
 
     @property
+    def gemini_base_url(self) -> str:
+        """``base_url`` for ``genai.Client(http_options={"base_url": ...})`` (the SDK adds ``/v1beta/...``)."""
+        return self.base_url
+
+    @property
     def anthropic_base_url(self) -> str:
         """``base_url`` for ``anthropic.Anthropic(base_url=...)`` (the SDK adds ``/v1/messages``)."""
         return self.base_url
@@ -284,16 +301,18 @@ class FakeModel:
             self._tap.mount(url, self._tap_handler, backend="fake_model")
 
     def serve_default_hosts(
-        self, *, openai: bool = True, anthropic: bool = True, set_api_keys: bool = True
+        self, *, openai: bool = True, anthropic: bool = True, gemini: bool = True, set_api_keys: bool = True
     ) -> FakeModel:
-        """Also answer for ``https://api.openai.com`` and ``https://api.anthropic.com``, in-process.
+        """Also answer for ``https://api.openai.com``, ``https://api.anthropic.com`` and
+        ``https://generativelanguage.googleapis.com`` (Gemini), in-process.
 
-        Agent code that builds ``OpenAI()``/``Anthropic()`` with default base URLs then reaches the
-        fake unchanged (ahead of any cassette). ``set_api_keys`` sets ``OPENAI_API_KEY``/
-        ``ANTHROPIC_API_KEY`` to dummy values while unset, until ``close()``. Needs the tap: the
+        Agent code that builds ``OpenAI()``/``Anthropic()``/``genai.Client()`` with default base URLs
+        then reaches the fake unchanged (ahead of any cassette). ``set_api_keys`` sets
+        ``OPENAI_API_KEY``/``ANTHROPIC_API_KEY``/``GEMINI_API_KEY`` to dummy values while unset (for
+        Gemini: while ``GOOGLE_API_KEY`` is unset too), until ``close()``. Needs the tap: the
         ``fake_llm`` fixture or ``with fake.intercept():``.
         """
-        hosts = ([OPENAI_HOST] if openai else []) + ([ANTHROPIC_HOST] if anthropic else [])
+        hosts = [h for h, on in ((OPENAI_HOST, openai), (ANTHROPIC_HOST, anthropic), (GEMINI_HOST, gemini)) if on]
         for host in hosts:
             if host not in self._default_hosts:
                 self._default_hosts.append(host)
@@ -301,6 +320,8 @@ class FakeModel:
         if set_api_keys:
             keys = {"OPENAI_API_KEY": FAKE_OPENAI_KEY} if openai else {}
             keys.update({"ANTHROPIC_API_KEY": FAKE_ANTHROPIC_KEY} if anthropic else {})
+            if gemini and not os.environ.get("GOOGLE_API_KEY"):
+                keys["GEMINI_API_KEY"] = FAKE_GEMINI_KEY
             for name, value in keys.items():
                 if not os.environ.get(name):
                     self._saved_env.setdefault(name, os.environ.get(name))
@@ -330,6 +351,8 @@ class FakeModel:
             "OPENAI_API_KEY": FAKE_OPENAI_KEY,
             "ANTHROPIC_BASE_URL": self.loopback_url,
             "ANTHROPIC_API_KEY": FAKE_ANTHROPIC_KEY,
+            "GOOGLE_GEMINI_BASE_URL": self.loopback_url,
+            "GEMINI_API_KEY": FAKE_GEMINI_KEY,
         }
 
     @contextlib.contextmanager
@@ -437,7 +460,7 @@ class FakeModel:
 
             failure = FakeError(500, f"fake model: the script raised {type(exc).__name__}: {exc}", retry=False)
             self.script_errors.append(exc)
-            return wire.error(_detect_builtin(method.upper(), url), failure, "req_fake_error")
+            return _error(_detect_builtin(method.upper(), url), failure, "req_fake_error")
 
     def _serve(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes, served: Literal["in-process", "loopback"]
@@ -449,6 +472,8 @@ class FakeModel:
         method = method.upper()
         path = urlsplit(url).path.rstrip("/")
         provider: Provider | None = _detect_builtin(method, url)  # type: ignore[assignment]
+        if provider not in _SPOKEN:
+            provider = None  # e.g. Bedrock Converse: the tap reads it, the fake does not speak it
         request_id = f"req_fake{len(self.requests):04d}"
         count_only = method == "POST" and path.endswith("/messages/count_tokens")
         if provider is None and not count_only:
@@ -463,7 +488,7 @@ class FakeModel:
                 self.requests.append(
                     FakeRequest(len(self.requests), method, url, None, failure, "invalid", 400, served=served)
                 )
-            return wire.error(provider, failure, request_id)
+            return _error(provider, failure, request_id)
         if count_only:
             return wire.count_tokens_reply(_tokens.input_tokens(normalise("anthropic.messages", parsed)))
         assert provider is not None
@@ -475,22 +500,29 @@ class FakeModel:
                 failure = FakeError(400, f"fake model: previous response {previous!r} not found", retry=False)
                 self.requests.append(FakeRequest(index, method, url, None, failure, "invalid", 400, served=served))
                 return wire.error(provider, failure, request_id)
-            conversation = normalise(provider, parsed, history)
+            if provider == _gemini.PROVIDER:
+                conversation = _gemini.normalise(url, parsed)
+            else:
+                conversation = normalise(provider, parsed, history)
             conversation.index = index
             turn, source = self._choose(conversation, method, url)
             if isinstance(turn, FakeError):
                 self.requests.append(
                     FakeRequest(index, method, url, conversation, turn, source, turn.status, served=served)
                 )
-                return wire.error(provider, turn, request_id)
+                return _error(provider, turn, request_id)
             turn = _shaped(turn)
             usage = _tokens.usage(conversation, turn)
-            render = {
-                "openai.chat": wire.chat,
+            render: dict[str, Callable[[Any, Any, tuple[int, int]], wire.Rendered]] = {
+                "openai.chat": functools.partial(wire.chat, always_usage=self.always_usage),
                 "openai.responses": wire.responses,
                 "anthropic.messages": wire.anthropic,
             }
-            status, reply_headers, chunks = render[provider](conversation, turn, usage)
+            if provider == _gemini.PROVIDER:
+                rendered = _gemini.render(conversation, turn, usage, sse=_gemini.wants_sse(url))
+            else:
+                rendered = render[provider](conversation, turn, usage)
+            status, reply_headers, chunks = rendered
             reply_headers["x-request-id"] = request_id
             if provider == "openai.responses":
                 self._remember(conversation, turn)
@@ -587,6 +619,14 @@ class FakeModel:
 
 
 _NO_CASSETTE = Path("<fake model: no cassette>")
+_RENDER = {"openai.chat": wire.chat, "openai.responses": wire.responses, "anthropic.messages": wire.anthropic}
+_SPOKEN = frozenset({*_RENDER, _gemini.PROVIDER})
+
+
+def _error(provider: str | None, failure: FakeError, request_id: str) -> wire.Rendered:
+    if provider == _gemini.PROVIDER:
+        return _gemini.error(failure, request_id)
+    return wire.error(provider, failure, request_id)
 
 
 def _shaped(reply: Reply) -> Reply:

@@ -67,7 +67,7 @@ def _chat_usage(usage: tuple[int, int]) -> dict[str, Any]:
     }
 
 
-def chat(conversation: Conversation, reply: Reply, usage: tuple[int, int]) -> Rendered:
+def chat(conversation: Conversation, reply: Reply, usage: tuple[int, int], *, always_usage: bool = False) -> Rendered:
     n = conversation.index
     finish = "tool_calls" if reply.tool_calls else "stop"
     base = {
@@ -93,7 +93,8 @@ def chat(conversation: Conversation, reply: Reply, usage: tuple[int, int]) -> Re
         choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
         return _json(200, {**base, "choices": [choice], "usage": _chat_usage(usage)})
 
-    include_usage = bool((conversation.body.get("stream_options") or {}).get("include_usage"))
+    asked = bool((conversation.body.get("stream_options") or {}).get("include_usage"))
+    include_usage = asked or always_usage  # FakeModel.always_include_usage(): frameworks that never ask
     base["object"] = "chat.completion.chunk"
 
     def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:

@@ -15,18 +15,30 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-from pytest_agentops.trace.providers import anthropic_messages, openai_chat, openai_responses
+from pytest_agentops.trace.providers import (
+    anthropic_messages,
+    bedrock_converse,
+    gemini,
+    openai_chat,
+    openai_responses,
+)
 from pytest_agentops.trace.providers._json import as_str, loads_object
 from pytest_agentops.trace.run import ModelCall
 
 __all__ = ["ProviderParser", "add_parsers", "detect_provider", "is_streamed", "parse_model_call", "remove_parsers"]
 
 Parser = Callable[[dict[str, Any], str, bool], ModelCall]
+# Formats that name the model in the URL or stream binary frames read the whole exchange instead.
+ExchangeParser = Callable[[str, int, Mapping[str, str], bytes], ModelCall]
 
 _PARSERS: dict[str, Parser] = {
     openai_chat.PROVIDER: openai_chat.parse,
     openai_responses.PROVIDER: openai_responses.parse,
     anthropic_messages.PROVIDER: anthropic_messages.parse,
+}
+_EXCHANGE_PARSERS: dict[str, ExchangeParser] = {
+    gemini.PROVIDER: gemini.parse_exchange,
+    bedrock_converse.PROVIDER: bedrock_converse.parse_exchange,
 }
 _PATH_SUFFIXES = (
     ("/chat/completions", openai_chat.PROVIDER),
@@ -38,7 +50,7 @@ _PATH_SUFFIXES = (
 class ProviderParser(Protocol):
     """An extra model-API format (a ``pytest_agentops_providers`` hook returns these).
 
-    ``detect`` names the format of a request (e.g. ``"gemini"``), or None when it is not one;
+    ``detect`` names the format of a request (e.g. ``"mistral.chat"``), or None when it is not one;
     ``parse`` reads the exchange into a ``ModelCall`` (None: a ``ModelCall`` with no usage is kept).
     Both run for every intercepted request / model call: keep them cheap. ``parse`` may raise; the
     call is then kept with no usage, the test does not fail.
@@ -106,6 +118,10 @@ def _detect_builtin(method: str, url: str) -> str | None:
             if provider == anthropic_messages.PROVIDER and "/threads/" in path:
                 return None
             return provider
+    if gemini.detect(path):
+        return gemini.PROVIDER
+    if bedrock_converse.detect(path):
+        return bedrock_converse.PROVIDER
     return None
 
 
@@ -135,6 +151,12 @@ def parse_model_call(
     provider = _detect_builtin(method, url)
     if provider is None:
         return None
+    exchange = _EXCHANGE_PARSERS.get(provider)
+    if exchange is not None:
+        try:
+            return exchange(url, response_status, response_headers, _inflate(response_body))
+        except Exception:  # a defect in a parser must not fail the user's test
+            return ModelCall(provider=provider, model=None)
     parsed, request_json = request_json, {}
     try:
         request_json = parsed if parsed is not None else loads_object(_decode(request_body))
@@ -161,7 +183,11 @@ def _decode(body: bytes | str | None) -> str:
         return ""
     if isinstance(body, str):
         return body
+    return _inflate(body).decode("utf-8", errors="replace")
+
+
+def _inflate(body: bytes) -> bytes:
     if body[:2] == b"\x1f\x8b":
         with contextlib.suppress(OSError, EOFError, zlib.error):
-            body = gzip.decompress(body)
-    return body.decode("utf-8", errors="replace")
+            return gzip.decompress(body)
+    return body
