@@ -11,6 +11,9 @@ ones, which the client echoes).
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+
 import pytest
 from matrix import needs_unshare, record_then_replay
 
@@ -97,6 +100,14 @@ MODULES = {
     "langgraph": "langgraph",
     "llama_index": "llama_index.agent.openai",
 }
+
+# Import each framework here, at collection, before any pytester fixture exists: pytester restores
+# sys.modules after its inner session, and a framework first imported there would be imported again
+# by the next test in this worker; llama-index 0.10's pydantic.v1 validators refuse that
+# ("duplicate validator function").
+for _module in MODULES.values():
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_module)
 
 
 @needs_unshare
