@@ -25,6 +25,7 @@ def test_usage_chunk_only_when_asked_or_always(fake_llm, agent_run, always):
     if always:
         assert usages[-1] is not None and usages[-1].total_tokens > 0
         assert call.usage.total_tokens == usages[-1].total_tokens
+        assert call.usage_source == "reported"
     else:
         assert all(u is None for u in usages)
-        assert call.usage.total_tokens == 0  # the wire carried none (item 3: should read unknown)
+        assert not call.usage_known and call.usage_source == "unknown"  # the wire carried none: unknown, not 0

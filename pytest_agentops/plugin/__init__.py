@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 SETTINGS = pytest.StashKey["_config.Settings"]()
 _OUTER_ON_BLOCK = pytest.StashKey[Any]()  # a nested session restores the outer session's callback
 _INTERCEPTING = pytest.StashKey[bool]()  # this session holds the process-wide interception
+_ESTIMATE_BEFORE = pytest.StashKey[str]()  # the token estimate in force before this session set its own
 
 # Using one of these (or an agent* marker) puts a test in scope: all its requests are governed.
 # (and every simulator fixture: ``billing``, ``ticketing``, ``crm``, ... from the simulator registry)
@@ -117,6 +118,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "extra SDK telemetry answered locally, never recorded: HOST or HOST/PATH-GLOB (docs/frameworks.md)",
         type="linelist",
     )
+    parser.addini(
+        "agentops_usage_estimate",
+        "estimate the tokens of model calls whose answer carried no usage: 'tiktoken' or 'tiktoken:ENCODING' "
+        "(off by default: unknown usage fails token and cost budgets)",
+        default="",
+    )
     parser.addini("agentops_match_ignore", "extra match ignores: body:<path> or query:<name>", type="linelist")
     parser.addini("agentops_redact_headers", "extra header names to redact", type="linelist")
     parser.addini("agentops_redact_query", "extra query parameters to redact", type="linelist")
@@ -182,6 +189,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from exc
     config.stash[SETTINGS] = settings
     _guard.configure(config)
+    _usage_estimate(config, str(config.getini("agentops_usage_estimate")))
     _outputs.configure(config)
     _framework_tools(config)
     _checks.warn_staging_outside_record(config, settings)
@@ -213,8 +221,27 @@ def _framework_tools(config: pytest.Config) -> None:
     config.add_cleanup(frameworks.disable)
 
 
+def _usage_estimate(config: pytest.Config, spec: str | None) -> None:
+    """Switch the opt-in token estimate on for this session; ``None``: put back what was before it."""
+    if spec is None:
+        if _ESTIMATE_BEFORE in config.stash:
+            from pytest_agentops.trace.providers import estimate
+
+            estimate.use(config.stash[_ESTIMATE_BEFORE])
+        return
+    if not spec.strip():
+        return  # the default: nothing to import, nothing to put back
+    from pytest_agentops.trace.providers import estimate
+
+    try:
+        config.stash[_ESTIMATE_BEFORE] = estimate.use(spec)
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     _simfixtures.uninstall(config)
+    _usage_estimate(config, None)
     if config.stash.get(_INTERCEPTING, False):
         from pytest_agentops.tap import install
 

@@ -80,6 +80,7 @@ class Used:
     repeated_call: str | None  # which call that was ("tool {canonical arguments}")
     unpriced_models: tuple[str, ...] = ()
     simulated_seconds: float = 0.0  # how far simulated time moved (simulator clocks, freezegun)
+    unknown_usage: tuple[str, ...] = ()  # model calls whose answer carried no usage (tokens: the rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,7 +168,7 @@ class Tally:
                     key = call_key(event)
                     self.repeats[key] = self.repeats.get(key, 0) + 1
             if event.model_call is not None:
-                self.usage.add(event.model_call)
+                self.usage.add(event.model_call, event.seq)
         self.seen = len(events)
         return self
 
@@ -276,6 +277,7 @@ def status(run: Run, budget: Budget | None = None, prices: PriceTable | None = N
         repeated_call=repeated_call,
         unpriced_models=usage.unpriced_models,
         simulated_seconds=moved,
+        unknown_usage=usage.unknown_calls,
     )
 
     def left(limit: float | None, spent: float | None) -> float | None:
@@ -288,13 +290,27 @@ def status(run: Run, budget: Budget | None = None, prices: PriceTable | None = N
 
     remaining = Remaining(
         tool_calls=left_int(budget.max_tool_calls, calls),
-        tokens=left_int(budget.max_tokens_total, usage.total_tokens),
+        tokens=None if usage.unknown_calls else left_int(budget.max_tokens_total, usage.total_tokens),
         cost_usd=left(budget.max_cost_usd, usage.cost_usd),
         seconds=left(budget.timeout_seconds, seconds),
         repeated_calls=left_int(budget.max_repeated_calls, repeated),
         simulated_seconds=left(budget.max_simulated_seconds, moved),
     )
     return BudgetStatus(budget, used, remaining, tuple(breaches(budget, used)))
+
+
+def _unknown_usage(limit: str, value: float, calls: tuple[str, ...]) -> Breach:
+    """A token or cost limit cannot pass on calls whose usage nobody reported: say which, and how to get it."""
+    listed = ", ".join(calls[:5]) + (f" and {len(calls) - 5} more" if len(calls) > 5 else "")
+    return Breach(
+        limit,
+        value,
+        None,
+        f"{limit}={value}: usage unknown for {len(calls)} model call(s), {listed}: the answer carried no "
+        "usage. Ask for it (a Chat Completions stream sends usage only with "
+        'stream_options={"include_usage": True}; the fake model: fake_llm.always_include_usage()), '
+        "or opt into an estimate with the ini key agentops_usage_estimate = tiktoken",
+    )
 
 
 def breaches(budget: Budget, used: Used) -> list[Breach]:
@@ -308,7 +324,9 @@ def breaches(budget: Budget, used: Used) -> list[Breach]:
                 f"max_tool_calls={budget.max_tool_calls}: the agent made {used.tool_calls} tool calls",
             )
         )
-    if budget.max_tokens_total is not None and used.tokens > budget.max_tokens_total:
+    if budget.max_tokens_total is not None and used.unknown_usage:
+        out.append(_unknown_usage("max_tokens_total", budget.max_tokens_total, used.unknown_usage))
+    elif budget.max_tokens_total is not None and used.tokens > budget.max_tokens_total:
         out.append(
             Breach(
                 "max_tokens_total",
@@ -318,7 +336,9 @@ def breaches(budget: Budget, used: Used) -> list[Breach]:
             )
         )
     if budget.max_cost_usd is not None:
-        if used.cost_usd is None:
+        if used.unknown_usage:
+            out.append(_unknown_usage("max_cost_usd", budget.max_cost_usd, used.unknown_usage))
+        elif used.cost_usd is None:
             out.append(
                 Breach(
                     "max_cost_usd",

@@ -182,15 +182,17 @@ def usage_of_run(run: Run) -> dict[str, Any]:
     from pytest_agentops.trace.prices import run_usage
 
     usage = run_usage(run, getattr(run.guard, "prices", None))
+    known = usage.tokens_known  # a call whose answer carried no usage makes every sum unknown
     return {
         "tokens": {
-            "input": usage.input_tokens,
-            "output": usage.output_tokens,
-            "cached_input": usage.cached_input_tokens,
-            "total": usage.total_tokens,
+            "input": usage.input_tokens if known else None,
+            "output": usage.output_tokens if known else None,
+            "cached_input": usage.cached_input_tokens if known else None,
+            "total": usage.total_tokens if known else None,
         },
         "cost_usd": usage.cost_usd,
         "unpriced_models": list(usage.unpriced_models),
+        "unknown_usage_calls": list(usage.unknown_calls),
     }
 
 
@@ -208,14 +210,20 @@ def usage_of_trace(lines: Sequence[Mapping[str, Any]], footer: Mapping[str, Any]
             },
             "cost_usd": _real(usage.get("cost_usd")),
             "unpriced_models": [str(m) for m in _list(usage.get("unpriced_models"))],
+            "unknown_usage_calls": [str(c) for c in _list(usage.get("unknown_usage_calls"))],
         }
     models = [e for e in lines if e.get("kind") == "model"]
     tokens = [_dict(e.get("tokens")) for e in models]
-    unpriced = sorted({str(e.get("model") or "") for e in models if _real(e.get("cost_usd")) is None})
+    unknown = [e for e in models if e.get("usage") == "unknown"]
+    unpriced = sorted(
+        {str(e.get("model") or "") for e in models if _real(e.get("cost_usd")) is None and e not in unknown}
+    )
+    cost = round(sum(_real(e.get("cost_usd")) or 0.0 for e in models), 10)
     return {
         "tokens": {key: known_sum(_count(t.get(key)) for t in tokens) for key in TOKEN_KEYS},
-        "cost_usd": None if unpriced else round(sum(_real(e.get("cost_usd")) or 0.0 for e in models), 10),
+        "cost_usd": None if unpriced or unknown else cost,
         "unpriced_models": unpriced,
+        "unknown_usage_calls": [f"#{e.get('seq')} {e.get('model') or '(model not named)'}" for e in unknown],
     }
 
 
@@ -264,6 +272,7 @@ def figures_of_steps(
         "tokens": dict(usage["tokens"]),
         "cost_usd": usage["cost_usd"],
         "unpriced_models": list(usage["unpriced_models"]),
+        "unknown_usage_calls": list(usage.get("unknown_usage_calls", ())),
         "denials": found["denials"],
         "denial_rules": found["denial_rules"],
         "tool_errors": found["tool_errors"],
@@ -427,6 +436,7 @@ def group_stats(tests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "cost_usd": cost,
         "cost_per_task": _ratio(cost, ok, 10),
         "unpriced_models": sorted({m for t in runs for m in t["unpriced_models"]}),
+        "unknown_usage_calls": sum(len(t.get("unknown_usage_calls", ())) for t in runs),
         "denials": sum(denial_rules.values()),
         "denials_by_rule": dict(sorted(denial_rules.items())),
         "tool_errors": tool_errors,

@@ -70,7 +70,7 @@ def junit_properties(figs: Mapping[str, Any]) -> list[tuple[str, object]]:
         ("agentops.result", figs["result"] or figs["outcome"]),
         ("agentops.model_calls", figs["model_calls"]),
         ("agentops.tool_calls", figs["tool_calls"]),
-        ("agentops.tokens", figs["tokens"]["total"]),
+        ("agentops.tokens", "unknown" if figs["tokens"]["total"] is None else figs["tokens"]["total"]),
         ("agentops.cost_usd", "unknown" if figs["cost_usd"] is None else f"{figs['cost_usd']:.6f}"),
         ("agentops.denials", figs["denials"]),
         ("agentops.tool_errors", figs["tool_errors"]),
@@ -108,7 +108,7 @@ def format_scorecard(report: Mapping[str, Any]) -> list[str]:
                 pct(s["escalation_rate"]),
                 pct(s["failure_rate"]),
                 num(s["tool_calls_per_success"]),
-                num(s["tokens_per_task"], 0) if s["tokens_per_task"] is not None else "-",
+                _tokens(s),
                 usd(s["cost_per_task"], s["unpriced_models"]),
                 str(s["denials"]),
                 str(s["tool_errors"]),
@@ -120,6 +120,11 @@ def format_scorecard(report: Mapping[str, Any]) -> list[str]:
         if s["unpriced_models"]:
             unknown = "; ".join(f"cost unknown for {model}" for model in s["unpriced_models"])
             lines.append(f"{name}: {unknown} (no price: [tool.agentops.prices] or agentops_prices)")
+        if s.get("unknown_usage_calls"):
+            lines.append(
+                f"{name}: usage unknown for {s['unknown_usage_calls']} model call(s): the answers carried no usage "
+                '(Chat Completions streams: stream_options={"include_usage": true})'
+            )
         if s["denials_by_rule"]:
             rules = ", ".join(f"{rule} {n}" for rule, n in s["denials_by_rule"].items())
             lines.append(f"{name}: denials by rule: {rules}")
@@ -134,6 +139,14 @@ def format_scorecard(report: Mapping[str, Any]) -> list[str]:
         for task, info in group["per_task"].items():
             lines.append(f"  {info['successes']}/{info['attempts']}  {task}")
     return lines
+
+
+def _tokens(stats: Mapping[str, Any]) -> str:
+    """Tokens per completed task: "unknown" when some call reported no usage, "-" when no task completed."""
+    if stats.get("unknown_usage_calls"):
+        return "unknown"
+    per_task = stats["tokens_per_task"]
+    return "-" if per_task is None else num(per_task, 0)
 
 
 def _breakdowns(names: Sequence[str], stats: Mapping[str, Mapping[str, Any]]) -> list[str]:

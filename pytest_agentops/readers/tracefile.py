@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from pytest_agentops.cassette.redact import Redactor
     from pytest_agentops.tap import LiveRequest
     from pytest_agentops.trace.prices import PriceTable
-    from pytest_agentops.trace.run import Event, ModelCall, Run
+    from pytest_agentops.trace.run import Event, ModelCall, Run, RunUsage
 
 FORMAT = "pytest-agentops-trace"
 VERSION = 1
@@ -301,18 +301,13 @@ class TraceWriter:
         }
         call = event.model_call
         if call is not None:
-            usage = call.usage
             line["model"] = call.model
             line["provider"] = call.provider
             line["streamed"] = call.streamed
             line["stop_reason"] = call.stop_reason
-            line["tokens"] = {
-                "input": usage.input_tokens,
-                "output": usage.output_tokens,
-                "cached_input": usage.cached_input_tokens,
-                "cache_creation_input": usage.cache_creation_input_tokens,
-                "total": usage.total_tokens,
-            }
+            line["tokens"] = _tokens(call)
+            if call.usage_source != "reported":
+                line["usage"] = call.usage_source  # "estimated", or "unknown" (tokens null)
             line["cost_usd"] = self.cost(call)
             line["tool_calls_requested"] = [{"id": t.id, "name": t.name} for t in call.tool_calls]
         if event.rule is not None:
@@ -334,6 +329,8 @@ class TraceWriter:
         return line
 
     def cost(self, call: ModelCall) -> float | None:
+        if not call.usage_known:
+            return None
         if call.usage.total_tokens == 0:
             return 0.0
         cost = self.prices.cost(call)
@@ -400,20 +397,12 @@ class TraceWriter:
             "tool_calls": found["tool_calls"],
             "denials": found["denials"],
             "tool_errors": found["tool_errors"],
-            "usage": {
-                "input_tokens": usage.input_tokens,
-                "output_tokens": usage.output_tokens,
-                "cached_input_tokens": usage.cached_input_tokens,
-                "cache_creation_input_tokens": usage.cache_creation_input_tokens,
-                "total_tokens": usage.total_tokens,
-                "cost_usd": usage.cost_usd,
-                "unpriced_models": list(usage.unpriced_models),
-            },
+            "usage": _run_usage(usage),
             "budget": {
                 "limits": {k: v for k, v in budget.model_dump().items() if v is not None},
                 "used": {
                     "tool_calls": state.used.tool_calls,
-                    "tokens": state.used.tokens,
+                    "tokens": None if state.used.unknown_usage else state.used.tokens,
                     "cost_usd": state.used.cost_usd,
                     "seconds": round(state.used.seconds, 3),
                     "repeated_calls": state.used.repeated_calls,
@@ -437,6 +426,35 @@ class TraceWriter:
                 for b in state.breaches
             ],
         }
+
+
+def _tokens(call: ModelCall) -> dict[str, int | None]:
+    """A model call's token counts; all null when its answer carried no usage (unknown, not 0)."""
+    usage, known = call.usage, call.usage_known
+    return {
+        "input": usage.input_tokens if known else None,
+        "output": usage.output_tokens if known else None,
+        "cached_input": usage.cached_input_tokens if known else None,
+        "cache_creation_input": usage.cache_creation_input_tokens if known else None,
+        "total": usage.total_tokens if known else None,
+    }
+
+
+def _run_usage(usage: RunUsage) -> dict[str, Any]:
+    """The footer's totals: null token sums while any call's usage is unknown, with those calls named."""
+    known = usage.tokens_known
+    out: dict[str, Any] = {
+        "input_tokens": usage.input_tokens if known else None,
+        "output_tokens": usage.output_tokens if known else None,
+        "cached_input_tokens": usage.cached_input_tokens if known else None,
+        "cache_creation_input_tokens": usage.cache_creation_input_tokens if known else None,
+        "total_tokens": usage.total_tokens if known else None,
+        "cost_usd": usage.cost_usd,
+        "unpriced_models": list(usage.unpriced_models),
+    }
+    if not known:
+        out["unknown_usage_calls"] = list(usage.unknown_calls)
+    return out
 
 
 def is_tool_error(event: Event) -> bool:

@@ -9,7 +9,7 @@ run's ``usage.cost_usd`` is then None and ``usage.unpriced_models`` names it, ne
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -180,8 +180,12 @@ class UsageSum:
         self.total = RunUsage()
         self.cost = 0.0
         self.unpriced: list[str] = []
+        self.unknown: list[str] = []
 
-    def add(self, call: ModelCall) -> None:
+    def add(self, call: ModelCall, seq: int | None = None) -> None:
+        if not call.usage_known:
+            self.unknown.append(call.label(seq))  # no tokens to add, and no cost to know
+            return
         usage, total = call.usage, self.total
         total.input_tokens += usage.input_tokens
         total.output_tokens += usage.output_tokens
@@ -199,11 +203,12 @@ class UsageSum:
 
     @property
     def cost_usd(self) -> float | None:
-        """None while some model has no price (unknown is not zero)."""
-        return None if self.unpriced else round(self.cost, 10)
+        """None while some model has no price or some call no usage (unknown is not zero)."""
+        return None if self.unpriced or self.unknown else round(self.cost, 10)
 
     def result(self) -> RunUsage:
         self.total.unpriced_models = tuple(self.unpriced)
+        self.total.unknown_calls = tuple(self.unknown)
         self.total.cost_usd = self.cost_usd
         return self.total
 
@@ -211,10 +216,7 @@ class UsageSum:
 def run_usage(run: Run, table: PriceTable | None = None) -> RunUsage:
     """Sum a run's model-call usage and price it with the run's table (or the built-in one)."""
     summed = UsageSum(table if table is not None else getattr(run.guard, "prices", None) or DEFAULT)
-    for call in _model_calls(run.events):
-        summed.add(call)
+    for event in run.events:
+        if event.model_call is not None:
+            summed.add(event.model_call, event.seq)
     return summed.result()
-
-
-def _model_calls(events: Iterable[Any]) -> Iterable[ModelCall]:
-    return (e.model_call for e in events if e.model_call is not None)

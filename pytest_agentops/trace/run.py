@@ -32,6 +32,9 @@ Backend = Literal[
     "telemetry",
 ]
 Access = Literal["read", "write"]
+# Where a model call's token counts came from: the wire, a tokenizer's estimate (opt-in, ini
+# agentops_usage_estimate), or nowhere: an answer that carried no usage is unknown, never 0 tokens.
+UsageSource = Literal["reported", "estimated", "unknown"]
 
 
 @dataclass(slots=True)
@@ -80,6 +83,17 @@ class ModelCall:
     streamed: bool = False
     stop_reason: str | None = None
     text: str = ""
+    usage_source: UsageSource = "reported"
+
+    @property
+    def usage_known(self) -> bool:
+        return self.usage_source != "unknown"
+
+    def label(self, seq: int | None = None) -> str:
+        """How a message names this call: ``#3 gpt-4o (openai.chat, streamed)``."""
+        where = f"#{seq} " if seq is not None else ""
+        how = f"{self.provider}, streamed" if self.streamed else self.provider
+        return f"{where}{self.model or '(model not named)'} ({how})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,3 +339,8 @@ class RunUsage(Usage):
 
     cost_usd: float | None = 0.0
     unpriced_models: tuple[str, ...] = ()
+    unknown_calls: tuple[str, ...] = ()  # labels of model calls whose answer carried no usage
+
+    @property
+    def tokens_known(self) -> bool:
+        return not self.unknown_calls

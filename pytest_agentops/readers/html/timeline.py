@@ -234,7 +234,7 @@ def render_step(event: Mapping[str, Any], span: float, payloads: Payloads, previ
         f'<span class="what"><b>{esc(name)}</b>{note}</span>'
         f'<span class="backend b-{esc(backend)}">{esc(backend)}</span>'
         f'<span class="status">{esc(as_text(status))}</span>'
-        f'<span class="num">{fmt.count(tokens) if tokens is not None else ""}</span>'
+        f'<span class="num">{_tokens(event, tokens)}</span>'
         f'<span class="num">{esc(cost)}</span><span class="num">{esc(fmt.ms(duration))}</span>'
         f'<span class="gantt"><i style="left:{left:.2f}%;width:{width:.2f}%"></i></span></summary>'
     )
@@ -334,3 +334,10 @@ def _step_detail(event: Mapping[str, Any], payloads: Payloads, previous: _Previo
     elif not blocks:
         out.append('<p class="note">No payload in the trace for this step.</p>')
     return "".join(out)
+
+
+def _tokens(event: Mapping[str, Any], total: Any) -> str:
+    """A model row's tokens: "unknown" when its answer carried no usage (never shown as 0)."""
+    if event.get("usage") == "unknown":
+        return "unknown"
+    return fmt.count(total) if total is not None else ""

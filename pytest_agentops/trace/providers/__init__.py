@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pytest_agentops.trace.providers import (
     anthropic_messages,
     bedrock_converse,
+    estimate,
     gemini,
     openai_chat,
     openai_responses,
@@ -139,6 +140,33 @@ def parse_model_call(
 
     ``request_json``: the request body already parsed as a JSON object (so it is not parsed again).
     """
+    call = _parse(
+        method,
+        url,
+        request_body,
+        response_status,
+        response_headers,
+        response_body,
+        request_json=request_json,
+    )
+    if call is not None and not call.usage_known and estimate.active():
+        with contextlib.suppress(Exception):  # an estimate must never fail the user's test
+            parsed = request_json if request_json is not None else loads_object(_decode(request_body))
+            estimate.fill(call, parsed)
+    return call
+
+
+def _parse(
+    method: str,
+    url: str,
+    request_body: bytes | None,
+    response_status: int,
+    response_headers: Mapping[str, str],
+    response_body: bytes,
+    *,
+    request_json: dict[str, Any] | None = None,
+) -> ModelCall | None:
+    """The call as the wire says, usage unknown where the answer carried none."""
     if _EXTRA:
         found = _extra(method, url)
         if found is not None:

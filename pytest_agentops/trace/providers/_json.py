@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pytest_agentops.trace.run import UsageSource
 
 
 def as_dict(value: object) -> dict[str, Any]:
@@ -45,3 +48,8 @@ def parse_arguments(text: str) -> Any:
         return json.loads(text)
     except (ValueError, RecursionError):
         return text
+
+
+def usage_source(usage: object) -> UsageSource:
+    """``reported`` when the answer carried a usage object, else ``unknown`` (never counted as 0)."""
+    return "reported" if isinstance(usage, dict) and usage else "unknown"

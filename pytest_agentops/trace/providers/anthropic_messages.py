@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_agentops.trace import sse
-from pytest_agentops.trace.providers._json import as_dict, as_int, as_list, as_str, loads_object, parse_arguments
+from pytest_agentops.trace.providers._json import (
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    loads_object,
+    parse_arguments,
+    usage_source,
+)
 from pytest_agentops.trace.run import ModelCall, ToolCallRequest, Usage
 
 PROVIDER = "anthropic.messages"
@@ -38,6 +46,7 @@ def _parse_json(data: dict[str, Any]) -> ModelCall:
         provider=PROVIDER,
         model=as_str(data.get("model")),
         usage=usage_from(as_dict(data.get("usage"))),
+        usage_source=usage_source(data.get("usage")),
         tool_calls=[_tool_use(block) for block in blocks if block.get("type") == "tool_use"],
         stop_reason=as_str(data.get("stop_reason")),
         text="".join(as_str(b.get("text")) or "" for b in blocks if b.get("type") == "text"),
@@ -107,6 +116,7 @@ class _StreamState:
             provider=PROVIDER,
             model=self.model,
             usage=usage_from(self.usage),
+            usage_source=usage_source(self.usage),
             tool_calls=[self.tools[index].finish() for index in sorted(self.tools)],
             streamed=True,
             stop_reason=self.stop_reason,

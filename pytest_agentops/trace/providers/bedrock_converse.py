@@ -17,7 +17,15 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pytest_agentops.trace import eventstream
-from pytest_agentops.trace.providers._json import as_dict, as_int, as_list, as_str, loads_object, parse_arguments
+from pytest_agentops.trace.providers._json import (
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    loads_object,
+    parse_arguments,
+    usage_source,
+)
 from pytest_agentops.trace.run import ModelCall, ToolCallRequest, Usage
 
 PROVIDER = "bedrock.converse"
@@ -120,6 +128,7 @@ class _State:
             self.calls.append(self.pending[index].finish())
         if self.usage is not None:
             call.usage = usage_from(self.usage)
+        call.usage_source = usage_source(self.usage)
         call.tool_calls = self.calls
         call.stop_reason = self.stop_reason
         call.text = "".join(self.text)

@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from pytest_agentops.trace import sse
-from pytest_agentops.trace.providers._json import as_dict, as_int, as_list, as_str
+from pytest_agentops.trace.providers._json import as_dict, as_int, as_list, as_str, usage_source
 from pytest_agentops.trace.run import ModelCall, ToolCallRequest, Usage
 
 PROVIDER = "google.gemini"
@@ -120,6 +120,7 @@ class _State:
         call.model = self.model or call.model  # the answer's modelVersion names the snapshot
         if self.usage is not None:
             call.usage = usage_from(self.usage)
+        call.usage_source = usage_source(self.usage)
         call.tool_calls = self.calls
         call.stop_reason = self.stop_reason
         call.text = "".join(self.text)

@@ -9,7 +9,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_agentops.trace import sse
-from pytest_agentops.trace.providers._json import as_dict, as_int, as_list, as_str, loads_object, parse_arguments
+from pytest_agentops.trace.providers._json import (
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    loads_object,
+    parse_arguments,
+    usage_source,
+)
 from pytest_agentops.trace.run import ModelCall, ToolCallRequest, Usage
 
 PROVIDER = "openai.chat"
@@ -51,6 +59,7 @@ def _parse_json(data: dict[str, Any]) -> ModelCall:
         provider=PROVIDER,
         model=as_str(data.get("model")),
         usage=usage_from(as_dict(data.get("usage"))),
+        usage_source=usage_source(data.get("usage")),
         tool_calls=tool_calls,
         stop_reason=as_str(choice.get("finish_reason")),
         text=as_str(message.get("content")) or "",
@@ -97,7 +106,7 @@ class _PendingCall:
 @dataclass(slots=True)
 class _StreamState:
     model: str | None = None
-    usage: Usage = field(default_factory=Usage)
+    usage: Usage | None = None  # None until a chunk carries it
     stop_reason: str | None = None
     text: list[str] = field(default_factory=list)
     calls: dict[int, _PendingCall] = field(default_factory=dict)
@@ -129,7 +138,8 @@ class _StreamState:
         return ModelCall(
             provider=PROVIDER,
             model=self.model,
-            usage=self.usage,
+            usage=self.usage or Usage(),
+            usage_source="reported" if self.usage is not None else "unknown",
             tool_calls=[self.calls[key].finish() for key in sorted(self.calls)],
             streamed=True,
             stop_reason=self.stop_reason,

@@ -6,7 +6,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pytest_agentops.trace import sse
-from pytest_agentops.trace.providers._json import as_dict, as_int, as_list, as_str, loads_object, parse_arguments
+from pytest_agentops.trace.providers._json import (
+    as_dict,
+    as_int,
+    as_list,
+    as_str,
+    loads_object,
+    parse_arguments,
+    usage_source,
+)
 from pytest_agentops.trace.run import ModelCall, ToolCallRequest, Usage
 
 PROVIDER = "openai.responses"
@@ -39,6 +47,7 @@ def from_response(response: dict[str, Any], streamed: bool = False) -> ModelCall
         provider=PROVIDER,
         model=as_str(response.get("model")),
         usage=usage_from(as_dict(response.get("usage"))),
+        usage_source=usage_source(response.get("usage")),
         tool_calls=[call for call in map(item_tool_call, output) if call is not None],
         streamed=streamed,
         stop_reason=_stop_reason(response),
@@ -101,7 +110,7 @@ class _StreamState:
     def result(self) -> ModelCall:
         """The terminal response's numbers, with what the incremental events said taking priority.
 
-        An interrupted stream has no terminal event: usage is then unknown (zeros).
+        An interrupted stream has no terminal event: usage is then unknown.
         """
         call = from_response(self.final or {}, streamed=True)
         call.model = call.model or self.model
