@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from pytest_agentops import Budget, Policy, ToolArgumentsInvalid, ToolDenied, ToolSpec, register_tool, tool
 from pytest_agentops.policy.engine import Guard
 from pytest_agentops.policy.tools import ToolRegistry, http_payload, registry, use_guard
+from pytest_agentops.readers.assertions import AgentRun
 from pytest_agentops.tap import LiveRequest
 from pytest_agentops.trace.run import ModelCall, Run, ToolCallRequest
 
@@ -23,8 +24,8 @@ def _isolated_registry() -> Iterator[None]:
 
 
 @pytest.fixture
-def run() -> Run:
-    return Run("test")
+def run() -> AgentRun:
+    return AgentRun("test")  # what agent_run is: the run plus .budget and the assertions
 
 
 def guarded(run: Run, **kwargs: Any) -> Guard:
@@ -333,7 +334,7 @@ def test_alias_links_a_frameworks_function_name_to_an_http_tool(run: Run) -> Non
     assert run.events[3].requested_by == (0, "c0")  # the earliest request not yet linked to an execution
 
 
-def test_guard_budget_denies_past_the_limit(run: Run) -> None:
+def test_guard_budget_denies_past_the_limit(run: AgentRun) -> None:
     @tool(kind="read")
     def ping() -> str:
         return "pong"

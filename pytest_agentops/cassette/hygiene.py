@@ -14,7 +14,7 @@ import datetime as _dt
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -103,11 +103,18 @@ def prune_file(path: Path, unused: Counter[str]) -> int:
 
 
 class Hygiene:
-    """Per-test usage on the teardown report; the session's tally, summary and pruning."""
+    """Per-test usage on the teardown report; the session's tally, summary and pruning.
 
-    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+    ``cassette_of`` gives the cassette a test loaded (None when it opened none): the plugin, which
+    keeps each test's tap, passes it in, so this layer never imports the plugin.
+    """
+
+    def __init__(
+        self, config: pytest.Config, settings: Settings, cassette_of: Callable[[pytest.Item], Cassette | None]
+    ) -> None:
         self.config = config
         self.settings = settings
+        self.cassette_of = cassette_of
         self.tracking = settings.record != "none" or settings.max_age_days is not None
         self.tallies: dict[str, Tally] = {}
         self.pruned: dict[str, int] = {}
@@ -121,10 +128,7 @@ class Hygiene:
         failed = item.stash.get(_FAILED, False) or report.failed or report.skipped
         item.stash[_FAILED] = failed
         if call.when == "teardown":
-            from pytest_agentops.plugin import TAP
-
-            tap = item.stash.get(TAP, None)
-            cassette = tap.loaded_cassette if tap is not None else None
+            cassette = self.cassette_of(item)
             if cassette is not None and (len(cassette) or cassette.existed):
                 setattr(report, ATTR, usage(cassette, passed=not failed))
         return report

@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+from pytest_agentops.tap.items import SETTINGS, cassette_path_for
+
 
 @dataclass
 class Owners:
@@ -26,8 +28,6 @@ class Owners:
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        from pytest_agentops.plugin import SETTINGS, cassette_path_for
-
         settings = session.config.stash.get(SETTINGS, None)
         if settings is None:
             return

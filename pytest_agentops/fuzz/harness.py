@@ -3,7 +3,7 @@
 pytest's fixtures (``agent_run``, ``billing``...) live for the whole test, but a ``@given`` test runs
 its body once per example, and each example needs a clean slate. ``with episode() as ep:`` gives one:
 
-- ``ep.run``: a new :class:`~pytest_agentops.trace.run.Run` (the trace the properties read);
+- ``ep.run``: a new :class:`~pytest_agentops.readers.assertions.AgentRun` (the trace the properties read);
 - a new policy ``Guard`` with the test's policy, budget and contract (or the ones given);
 - ``ep.billing`` / ``ep.ticketing`` / ``ep.crm``: new simulators, served in-process through the tap;
 - ``ep.requests``: every request as it left the agent (method, URL, headers, body; model calls
@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pytest_agentops.readers.assertions import AgentRun
 from pytest_agentops.trace.run import Run
 
 if TYPE_CHECKING:
@@ -43,7 +44,7 @@ SINK_REPLY: Reply = (200, {"content-type": "application/json", "x-agentops-sink"
 class Episode:
     """One example's world. See the module docstring."""
 
-    def __init__(self, tap: Tap, run: Run, guard: Guard | None) -> None:
+    def __init__(self, tap: Tap, run: AgentRun, guard: Guard | None) -> None:
         self.tap = tap
         self.run = run
         self.guard = guard
@@ -238,7 +239,7 @@ def episode(
             from pytest_agentops.tap.settings import Settings
 
             tap = stack.enter_context(open_tap(Settings(), Run(test_id), Path("<agentops-fuzz>.json")))
-        run = Run(test_id)
+        run = AgentRun(test_id)  # what ``agent_run`` is: ``ep.run.assert_called(...)`` works as there
         ep_guard = _guard_for(run, policy, budget, contract, rules, registry, inherit)
         ep = Episode(tap, run, ep_guard)
         saved = (tap.run, tap.gates, tap.local, tap.cassette, tap._cassette_origins, tap.on_answer)

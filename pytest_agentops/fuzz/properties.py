@@ -212,8 +212,10 @@ def assert_no_unauthorized_writes(
     """``agent_run.assert_no_unauthorized_writes()`` on the episode's run: no write was refused by
     its backend (401/403) nor, with ``attempts`` (default), *attempted* and denied by the policy.
     Stricter than ``assert_writes_within``."""
+    from pytest_agentops.readers.assertions import assert_no_unauthorized_writes as no_unauthorized_writes
+
     try:
-        _run(target).assert_no_unauthorized_writes(attempts=attempts)
+        no_unauthorized_writes(_run(target), attempts=attempts)  # a plain Run too, not only agent_run
     except AssertionError as exc:
         payload = _payload(case)[1] if case is not None else None
         raise PropertyViolation(str(exc) + ("\n" + payload.describe() if payload is not None else "")) from None

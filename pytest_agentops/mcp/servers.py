@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from pytest_agentops.trace.warning import AgentopsWarning
+
 _SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 _NOT_NAME = re.compile(r"[^a-z0-9_-]")
 
@@ -129,8 +131,6 @@ def _fallback(url: str) -> str:
     k = key(url)
     if k not in _known.unnamed:
         _known.unnamed.add(k)
-        from pytest_agentops.plugin.checks import AgentopsWarning
-
         warnings.warn(
             AgentopsWarning(
                 f"the MCP server at {k} announced no serverInfo.name (no initialize or discover answer "

@@ -7,7 +7,6 @@ never at plugin import, so pytest start-up stays fast.
 from __future__ import annotations
 
 from collections.abc import Generator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -22,8 +21,11 @@ from pytest_agentops.plugin.tapping import OPENER as OPENER  # the stash keys' o
 from pytest_agentops.plugin.tapping import RUN as RUN
 from pytest_agentops.plugin.tapping import SIMS as SIMS
 from pytest_agentops.plugin.tapping import TAP as TAP
+from pytest_agentops.readers.assertions import AgentRun
 from pytest_agentops.tap import offline as netguard
 from pytest_agentops.tap import settings as _config
+from pytest_agentops.tap.items import SETTINGS as SETTINGS  # (the settings' key and path: the CLI asks them too)
+from pytest_agentops.tap.items import cassette_path_for as cassette_path_for
 from pytest_agentops.trace.run import Miss, Run
 
 if TYPE_CHECKING:
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
     from pytest_agentops.cassette.format import Cassette
     from pytest_agentops.tap import Tap
 
-SETTINGS = pytest.StashKey["_config.Settings"]()
 _OUTER_ON_BLOCK = pytest.StashKey[Any]()  # a nested session restores the outer session's callback
 _INTERCEPTING = pytest.StashKey[bool]()  # this session holds the process-wide interception
 _ESTIMATE_BEFORE = pytest.StashKey[str]()  # the token estimate in force before this session set its own
@@ -197,7 +198,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if tracking and not config.pluginmanager.has_plugin("agentops-hygiene"):
         from pytest_agentops.cassette.hygiene import Hygiene
 
-        config.pluginmanager.register(Hygiene(config, settings), "agentops-hygiene")
+        config.pluginmanager.register(Hygiene(config, settings, _loaded_cassette), "agentops-hygiene")
     if not config.pluginmanager.has_plugin("agentops-checks"):
         config.pluginmanager.register(_checks.MarkerCheck(), "agentops-checks")
         config.pluginmanager.register(_checks.PatternCheck(), "agentops-patterns")
@@ -391,17 +392,10 @@ def _misses_text(misses: list[Miss]) -> str:
     return "\n".join(parts)
 
 
-def cassette_path_for(item: pytest.Item, settings: _config.Settings) -> Path:
-    """The cassette file ``item`` uses: its ``agent_cassette`` name, else the per-test path."""
-    marker = item.get_closest_marker("agent_cassette")
-    named = None
-    if marker is not None and marker.args:
-        if not isinstance(marker.args[0], str):
-            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.agent_cassette takes a cassette name string")
-        named = marker.args[0]
-    # Class-qualified (TestX.test_y), so a method and a function of the same name never share a file.
-    test_name = item.nodeid.split("::", 1)[-1].replace("::", ".") if "::" in item.nodeid else item.name
-    return settings.cassette_path(item.path, test_name, named)
+def _loaded_cassette(item: pytest.Item) -> Cassette | None:
+    """The cassette ``item``'s tap loaded, or None (for the cassette hygiene tally)."""
+    tap = item.stash.get(TAP, None)
+    return tap.loaded_cassette if tap is not None else None
 
 
 def cassette_fix(exc: CassetteError, item: pytest.Item) -> str:
@@ -456,10 +450,10 @@ def _enter_scope(request: pytest.FixtureRequest) -> Tap:
 
 
 @pytest.fixture
-def agent_run(request: pytest.FixtureRequest) -> Run:
+def agent_run(request: pytest.FixtureRequest) -> AgentRun:
     """The current test's run: trace id, events, model calls, usage."""
     _enter_scope(request)
-    run: Run = request.node.stash[RUN]
+    run: AgentRun = request.node.stash[RUN]
     return run
 
 

@@ -21,14 +21,14 @@ import pytest
 
 from pytest_agentops.cassette.errors import CassetteError
 from pytest_agentops.plugin import gating as _guard
-from pytest_agentops.trace.run import Run
+from pytest_agentops.readers.assertions import AgentRun
 
 if TYPE_CHECKING:
     from pytest_agentops.backends.sims import SimSet
     from pytest_agentops.tap import Tap
     from pytest_agentops.tap.settings import Settings
 
-RUN: pytest.StashKey[Run] = pytest.StashKey()
+RUN: pytest.StashKey[AgentRun] = pytest.StashKey()
 TAP: pytest.StashKey[Tap] = pytest.StashKey()
 SIMS: pytest.StashKey[SimSet] = pytest.StashKey()
 OPENER: pytest.StashKey[Opener] = pytest.StashKey()
@@ -120,11 +120,12 @@ def _test_tap(item: pytest.Item, settings: Settings, *, eager: bool) -> Iterator
     """``eager``: the test asked for agentops, so its guard is the ``@tool`` guard from setup (a lazy
     test set a ``guard.Opening`` instead)."""
     from pytest_agentops.backends.sims import SimSet as Sims
-    from pytest_agentops.plugin import cassette_fix, cassette_path_for
+    from pytest_agentops.plugin import cassette_fix
     from pytest_agentops.plugin.outputs import start_run
+    from pytest_agentops.tap.items import cassette_path_for
     from pytest_agentops.tap.opener import open_tap
 
-    run = Run(item.nodeid)
+    run = AgentRun(item.nodeid)
     item.stash[RUN] = run
     start_run(item, run)
     path = cassette_path_for(item, settings)

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pytest_agentops.policy import budget as _budget
+from pytest_agentops.policy.patterns import known_tools, pattern_problem
 from pytest_agentops.policy.tools import (
     Denial,
     Kind,
@@ -122,8 +123,6 @@ Rule = Callable[[Call, "Run"], "Denial | None"]
 
 def _typos(patterns: Sequence[str] | None) -> str:
     """The allowlist patterns that match no known tool, named in the denial (a typo denies silently)."""
-    from pytest_agentops.plugin.checks import known_tools, pattern_problem
-
     known = known_tools()
     problems = [found for found in (pattern_problem(p, known) for p in patterns or []) if found]
     return "".join(f"; {problem}" for problem in problems)

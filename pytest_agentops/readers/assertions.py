@@ -1,4 +1,9 @@
-"""Assertions on a run (``agent_run.assert_...``), each failing with a readable excerpt of the trace."""
+"""Assertions on a run (``agent_run.assert_...``), each failing with a readable excerpt of the trace.
+
+``AgentRun`` is the ``agent_run`` fixture's object: a ``Run`` (the trace layer's data) that also
+answers these assertions and its budget now. The methods live here, not on ``Run``, because the
+trace is the bottom layer and imports nothing above it (docs/how-it-works.md, "Import rules").
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,11 @@ import fnmatch
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from pytest_agentops.trace.run import Run
+
 if TYPE_CHECKING:
-    from pytest_agentops.trace.run import Event, Run
+    from pytest_agentops.policy.budget import BudgetStatus
+    from pytest_agentops.trace.run import Event
 
 MAX_ROWS = 40
 
@@ -182,3 +190,34 @@ def assert_not_called(run: Run, tool: str, /) -> None:
     ran = [e for e in run.events if e.kind == "tool" and _matches(e, tool) and e.backend != "policy"]
     if ran:
         _fail(f"{tool} was called {len(ran)} time(s) (seq {', '.join(str(e.seq) for e in ran)})", run)
+
+
+class AgentRun(Run):
+    """The current test's run as the ``agent_run`` fixture gives it: the trace plus its assertions."""
+
+    @property
+    def budget(self) -> BudgetStatus:
+        """The budget now: ``.used``, ``.remaining`` (e.g. ``.remaining.tool_calls``), ``.breaches``."""
+        from pytest_agentops.policy.budget import status
+
+        return status(self)
+
+    def assert_no_unauthorized_writes(self, *, attempts: bool = True) -> None:
+        """No write refused by its backend (401/403); with ``attempts`` (default) none denied either."""
+        assert_no_unauthorized_writes(self, attempts=attempts)
+
+    def assert_tool_calls(self, max: int | None = None, *, min: int | None = None, tool: str | None = None) -> None:
+        """At most ``max`` / at least ``min`` tool calls (of ``tool``, a name or pattern, when given)."""
+        assert_tool_calls(self, max=max, min=min, tool=tool)
+
+    def assert_within_budget(self) -> None:
+        """No budget limit is exceeded (tool calls, tokens, cost, time, repeated calls)."""
+        assert_within_budget(self)
+
+    def assert_called(self, tool: str, /, **arguments: Any) -> None:
+        """``tool`` (a name or pattern) ran (was not denied) at least once with these argument values."""
+        assert_called(self, tool, **arguments)
+
+    def assert_not_called(self, tool: str, /) -> None:
+        """``tool`` (a name or pattern) never ran (a denied attempt does not count as a call)."""
+        assert_not_called(self, tool)

@@ -30,6 +30,7 @@ from pytest_agentops.tap.telemetry import Telemetry
 from pytest_agentops.trace import providers
 from pytest_agentops.trace.replies import no_retry
 from pytest_agentops.trace.run import Backend, Event, EventKind, Miss, Run, Verdict
+from pytest_agentops.trace.warning import AgentopsWarning
 
 RecordMode = Literal["none", "new", "all"]
 
@@ -375,8 +376,6 @@ class Tap:
                 reply = replayed(live, reply)
             return Decision(live, "cassette", reply=reply)
         import warnings
-
-        from pytest_agentops.plugin.checks import AgentopsWarning
 
         for stale in [interaction, *self.cassette.pending(live.key)]:  # the client's retries of it too
             if isinstance(stale["response"]["status"], int) and stale["response"]["status"] >= 500:

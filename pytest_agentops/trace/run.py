@@ -270,7 +270,10 @@ class Run:
 
         return run_usage(self)
 
-    # ---- policy, budgets and assertions (pytest_agentops.policy.engine / budget / assertions) ---------
+    # ---- policy ---------------------------------------------------------------------------------------
+    # The budget now and the assertions (``agent_run.budget``, ``agent_run.assert_called(...)``) are
+    # on ``pytest_agentops.readers.assertions.AgentRun``, the fixture's subclass: the trace imports
+    # nothing above it.
 
     @property
     def writes(self) -> list[Event]:
@@ -295,42 +298,9 @@ class Run:
         self.satisfied.setdefault(precondition, len(self.events))
 
     @property
-    def budget(self) -> Any:
-        """The budget now: ``.used``, ``.remaining`` (e.g. ``.remaining.tool_calls``), ``.breaches``."""
-        from pytest_agentops.policy.budget import status
-
-        return status(self)
-
-    @property
     def contract(self) -> Any:
         """The agent contract applied to this test (``@pytest.mark.agent``), or None."""
         return getattr(self.guard, "contract", None)
-
-    def assert_no_unauthorized_writes(self, *, attempts: bool = True) -> None:
-        """No write refused by its backend (401/403); with ``attempts`` (default) none denied either."""
-        from pytest_agentops.readers.assertions import assert_no_unauthorized_writes
-
-        assert_no_unauthorized_writes(self, attempts=attempts)
-
-    def assert_tool_calls(self, max: int | None = None, *, min: int | None = None, tool: str | None = None) -> None:
-        from pytest_agentops.readers.assertions import assert_tool_calls
-
-        assert_tool_calls(self, max=max, min=min, tool=tool)
-
-    def assert_within_budget(self) -> None:
-        from pytest_agentops.readers.assertions import assert_within_budget
-
-        assert_within_budget(self)
-
-    def assert_called(self, tool: str, /, **arguments: Any) -> None:
-        from pytest_agentops.readers.assertions import assert_called
-
-        assert_called(self, tool, **arguments)
-
-    def assert_not_called(self, tool: str, /) -> None:
-        from pytest_agentops.readers.assertions import assert_not_called
-
-        assert_not_called(self, tool)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,30 @@
+"""Where a pytest test meets the tap's settings: the session's ``Settings`` and a test's cassette file.
+
+The plugin stores the settings under ``SETTINGS`` and opens each test's cassette at
+``cassette_path_for``; ``agentops cassettes ls --orphans`` (pytest_agentops.cassette.owners) asks
+the same two things of a collection run. They live here, below the plugin, so that it can ask
+without importing the plugin (pytest loads the plugin by its entry point; nothing imports it).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pytest_agentops.tap.settings import Settings
+
+SETTINGS = pytest.StashKey[Settings]()
+
+
+def cassette_path_for(item: pytest.Item, settings: Settings) -> Path:
+    """The cassette file ``item`` uses: its ``agent_cassette`` name, else the per-test path."""
+    marker = item.get_closest_marker("agent_cassette")
+    named = None
+    if marker is not None and marker.args:
+        if not isinstance(marker.args[0], str):
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.agent_cassette takes a cassette name string")
+        named = marker.args[0]
+    # Class-qualified (TestX.test_y), so a method and a function of the same name never share a file.
+    test_name = item.nodeid.split("::", 1)[-1].replace("::", ".") if "::" in item.nodeid else item.name
+    return settings.cassette_path(item.path, test_name, named)
