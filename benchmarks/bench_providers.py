@@ -6,12 +6,14 @@ One model call (a short text answer, no tool) through each provider's real SDK:
 
 - gemini: ``google-genai``'s ``generate_content`` (``/v1beta/models/...:generateContent``);
 - openai base_url: ``openai.OpenAI(base_url="http://127.0.0.1:PORT/v1")``, as for Ollama or vLLM;
-- azure: ``openai.AzureOpenAI`` (``/openai/deployments/{deployment}/chat/completions?api-version=``).
+- azure: ``openai.AzureOpenAI`` (``/openai/deployments/{deployment}/chat/completions?api-version=``);
+- bedrock: boto3's ``bedrock-runtime`` ``converse`` (botocore over urllib3, seen through vcrpy's patch).
 
 Each in three set-ups:
 
-- bare MockTransport: the SDK's httpx client on a ``MockTransport`` answering the fake model's exact
-  reply, canned (the floor: no plugin, no server, no fake);
+- bare: the SDK's httpx client on a ``MockTransport`` answering the fake model's exact reply,
+  canned (the floor: no plugin, no server, no fake); for boto3, botocore's own ``Stubber`` with
+  that reply (what boto3 users pick; it skips HTTP altogether, so it is a lower floor);
 - plugin off (loopback): the fake model served on a loopback port with no tap (what a user would
   otherwise pick: a local mock server);
 - plugin on (fake_llm): ``FakeModel.intercept()``, the tap and the fake model in-process, what the
@@ -39,36 +41,37 @@ from pytest_agentops.backends.model import FakeModel
 GEMINI = "gemini-2.5-flash"
 LOCAL = "llama3.2"
 AZURE_DEPLOYMENT = "prod-4o"
+BEDROCK = "us.amazon.nova-lite-v1:0"
 PROMPT = "Weather in Paris?"
-# base URL -> an SDK call; the bare set-up passes an httpx transport, the others pass None.
-Call = Callable[[str, Any], Callable[[], Any]]
+# (fake, base URL, bare) -> an SDK call; bare: the SDK's own floor instead of HTTP to base URL.
+Call = Callable[[FakeModel, str, bool], Callable[[], Any]]
 
 
-def gemini_call(base_url: str, transport: Any) -> Callable[[], Any]:
+def gemini_call(fake: FakeModel, base_url: str, bare: bool) -> Callable[[], Any]:
     import httpx
     from google import genai
     from google.genai import types
 
-    extra: dict[str, Any] = {"httpx_client": httpx.Client(transport=transport)} if transport else {}
+    extra: dict[str, Any] = {"httpx_client": httpx.Client(transport=transport_for(fake, "httpx"))} if bare else {}
     client = genai.Client(api_key="k", http_options=types.HttpOptions(base_url=base_url, **extra))
     return lambda: client.models.generate_content(model=GEMINI, contents=PROMPT).text
 
 
-def _openai_http(transport: Any) -> dict[str, Any]:
+def _openai_http(fake: FakeModel, bare: bool) -> dict[str, Any]:
     import httpx2
 
-    return {"http_client": httpx2.Client(transport=transport)} if transport else {}
+    return {"http_client": httpx2.Client(transport=transport_for(fake, "httpx2"))} if bare else {}
 
 
-def local_call(base_url: str, transport: Any) -> Callable[[], Any]:
+def local_call(fake: FakeModel, base_url: str, bare: bool) -> Callable[[], Any]:
     import openai
 
-    client = openai.OpenAI(base_url=base_url + "/v1", api_key="ollama", max_retries=0, **_openai_http(transport))
+    client = openai.OpenAI(base_url=base_url + "/v1", api_key="ollama", max_retries=0, **_openai_http(fake, bare))
     messages: Any = [{"role": "user", "content": PROMPT}]
     return lambda: client.chat.completions.create(model=LOCAL, messages=messages).choices[0].message.content
 
 
-def azure_call(base_url: str, transport: Any) -> Callable[[], Any]:
+def azure_call(fake: FakeModel, base_url: str, bare: bool) -> Callable[[], Any]:
     import openai
 
     client = openai.AzureOpenAI(
@@ -77,16 +80,46 @@ def azure_call(base_url: str, transport: Any) -> Callable[[], Any]:
         api_version="2024-10-21",
         api_key="k",
         max_retries=0,
-        **_openai_http(transport),
+        **_openai_http(fake, bare),
     )
     messages: Any = [{"role": "user", "content": PROMPT}]
     return lambda: client.chat.completions.create(model="gpt-4o", messages=messages).choices[0].message.content
+
+
+def bedrock_call(fake: FakeModel, base_url: str, bare: bool) -> Callable[[], Any]:
+    import json
+
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client(
+        "bedrock-runtime",
+        region_name="us-east-1",
+        endpoint_url=base_url,
+        aws_access_key_id="AKIDEXAMPLE",
+        aws_secret_access_key="dummy",
+    )
+    messages = [{"role": "user", "content": [{"text": PROMPT}]}]
+    if not bare:
+        return lambda: client.converse(modelId=BEDROCK, messages=messages)["output"]
+    url = f"{fake.bedrock_base_url}/model/{BEDROCK}/converse"
+    reply = json.loads(fake.handle("POST", url, {}, json.dumps({"messages": messages}).encode())[2])
+    reply["ResponseMetadata"] = {"HTTPStatusCode": 200}
+    stubber = Stubber(client)
+    stubber.activate()
+
+    def call() -> Any:
+        stubber.add_response("converse", reply)
+        return client.converse(modelId=BEDROCK, messages=messages)["output"]
+
+    return call
 
 
 PROVIDERS: dict[str, tuple[str, Call, tuple[str, str]]] = {
     "gemini": ("google.genai", gemini_call, ("google.gemini", GEMINI)),
     "openai base_url": ("openai", local_call, ("openai.chat", LOCAL)),
     "azure": ("openai", azure_call, ("openai.chat", "gpt-4o")),
+    "bedrock": ("boto3", bedrock_call, ("bedrock.converse", BEDROCK)),
 }
 
 
@@ -111,14 +144,13 @@ def one_round(call: Callable[[], Any], n: int) -> float:
     return (time.perf_counter() - start) / n * 1e3
 
 
-def measure(fake: FakeModel, name: str, build: Call, n: int) -> dict[str, float]:
+def measure(fake: FakeModel, build: Call, n: int) -> dict[str, float]:
     """Rounds alternate between the set-ups, so drift and warm-up hit all three alike."""
     assert fake.loopback_url is not None
-    library = "httpx" if name == "gemini" else "httpx2"
     calls = {
-        "bare": build(fake.base_url, transport_for(fake, library)),
-        "off": build(fake.loopback_url, None),
-        "on": build(fake.base_url, None),
+        "bare": build(fake, fake.base_url, True),
+        "off": build(fake, fake.loopback_url, False),
+        "on": build(fake, fake.base_url, False),
     }
     rounds: dict[str, list[float]] = {key: [] for key in calls}
     for index in range(6):  # round 0 warms up and is dropped
@@ -135,7 +167,7 @@ def measure(fake: FakeModel, name: str, build: Call, n: int) -> dict[str, float]
 
 def check_trace(fake: FakeModel, build: Call, expected: tuple[str, str]) -> bool:
     """One plugin-on call: the trace names the provider and model and carries the fake's tokens."""
-    call = build(fake.base_url, None)
+    call = build(fake, fake.base_url, False)
     with fake.intercept() as run:
         call()
     [model_call] = [e.model_call for e in run.events if e.model_call is not None][-1:]
@@ -162,7 +194,7 @@ def main() -> int:
             except ImportError:
                 print(f"{name:<17} not installed")
                 continue
-            ms = measure(fake, name, build, n)
+            ms = measure(fake, build, n)
             traced = check_trace(fake, build, expected)
             failed |= not traced
             bare, off, on = ms["bare"], ms["off"], ms["on"]
