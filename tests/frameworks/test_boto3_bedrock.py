@@ -87,6 +87,8 @@ def test_boto3_is_recorded_through_the_tap_then_replayed_in_a_fresh_namespace(
     [stream] = Path(pytester.path, "cassettes").rglob("test_converse_stream.json")
     body = json.loads(stream.read_text())["interactions"][0]["response"]["body"]
     assert set(body) == {"base64"}  # binary frames are kept byte for byte
+    text = stream.read_text()
+    assert "AWS4-HMAC-SHA256 <redacted:authorization:" in text and "Signature=" not in text  # SigV4 redacted
     pytester.makepyfile(test_inner=INNER.replace("EXPECTED", '"cassette"'))
     script = 'ip link set lo up && exec "$0" -m pytest "$@"'
     replayed = pytester.run("unshare", "-n", "sh", "-c", script, sys.executable, "--agent-replay", "-q", timeout=240)
