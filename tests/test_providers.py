@@ -92,6 +92,34 @@ def test_detect_provider(method: str, url: str, expected: str | None) -> None:
     assert detect_provider(method, url) == expected
 
 
+AZURE_URL = "https://res.openai.azure.com/openai/deployments/prod%2D4o/chat/completions?api-version=2024-10-21"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:11434/v1/chat/completions",  # Ollama
+        "http://10.0.0.5:8000/v1/chat/completions",  # vLLM
+        "https://res.openai.azure.com/openai/v1/chat/completions",
+        AZURE_URL,
+    ],
+)
+def test_openai_compatible_urls_are_openai_chat(url: str) -> None:
+    assert detect_provider("POST", url) == "openai.chat"
+    payload = _chat_completion({"role": "assistant", "content": "ok"}, "stop", _chat_usage(5, 2, 0))
+    call = _call(url, _body({**payload, "model": "served-model"}), request={"model": "asked"})
+    assert (call.model, call.usage) == ("served-model", Usage(input_tokens=5, output_tokens=2))
+
+
+def test_azure_deployment_names_the_model_when_the_bodies_do_not() -> None:
+    payload = _chat_completion({"role": "assistant", "content": "ok"}, "stop", _chat_usage(5, 2, 0))
+    del payload["model"]
+    assert _call(AZURE_URL, _body(payload), request={"messages": []}).model == "prod-4o"
+    assert _call(AZURE_URL, b"{}", request={"messages": []}, status=429).model == "prod-4o"
+    assert _call(AZURE_URL, _body(payload), request={"model": "gpt-4o"}).model == "gpt-4o"
+    assert _call(CHAT_URL, _body(payload), request={"messages": []}).model is None
+
+
 def test_non_model_calls_are_not_parsed() -> None:
     assert parse_model_call("POST", "https://example.com/api/search", b"{}", 200, {}, b"{}") is None
 

@@ -78,9 +78,39 @@ BUILTIN: dict[str, Price] = {
     "claude-3-5-haiku": _p(0.80, 4.0, 0.08, 1.0),
     "claude-3-opus": _p(15.0, 75.0, 1.50, 18.75),
     "claude-3-haiku": _p(0.25, 1.25, 0.03, 0.30),
+    # Google Gemini API, standard tier (ai.google.dev/gemini-api/docs/pricing): text input, output
+    # (thinking tokens are billed as output) and context-cache reads. Pro's long-prompt tier (over
+    # 200k tokens: 2x input, 1.5x output) and cache storage per hour are not modelled. Vertex AI
+    # lists the same prices. google-genai's and ADK's samples use gemini-2.5-flash / -2.0-flash.
+    "gemini-3-pro-preview": _p(2.0, 12.0, 0.20),
+    "gemini-3-flash-preview": _p(0.50, 3.0, 0.05),
+    "gemini-2.5-pro": _p(1.25, 10.0, 0.125),
+    "gemini-2.5-flash": _p(0.30, 2.50, 0.03),
+    "gemini-2.5-flash-lite": _p(0.10, 0.40, 0.01),
+    "gemini-2.0-flash": _p(0.10, 0.40, 0.025),
+    "gemini-2.0-flash-lite": _p(0.075, 0.30),
+    "gemini-1.5-pro": _p(1.25, 5.0, 0.3125),
+    "gemini-1.5-flash": _p(0.075, 0.30, 0.01875),
+    # Amazon Nova on Bedrock, on-demand (aws.amazon.com/bedrock/pricing; cache reads 0.25x input).
+    # Bedrock's Anthropic models have Anthropic's list prices, found under their bare names above
+    # ("us.anthropic.claude-3-5-haiku-20241022-v1:0" is claude-3-5-haiku); the 10% premium of
+    # regional endpoints for the newest Claude models is not modelled.
+    "nova-micro": _p(0.035, 0.14, 0.00875),
+    "nova-lite": _p(0.06, 0.24, 0.015),
+    "nova-pro": _p(0.80, 3.20, 0.20),
+    "nova-premier": _p(2.50, 12.50, 0.625),
 }
 
-_SNAPSHOT = re.compile(r"^-(\d{4}-\d{2}-\d{2}|\d{8}|latest|preview(-\d{2}-\d{2})?)$")
+# A dated or numbered snapshot of a key: "-2024-08-06", "-20241022", "-001" (Gemini), "-latest",
+# "-preview", "-preview-05-20", "-preview-09-2025".
+_SNAPSHOT = re.compile(r"^-(\d{4}-\d{2}-\d{2}|\d{8}|\d{3}|latest|preview(-\d{2}-\d{2}|-\d{2}-\d{4})?)$")
+# A Bedrock model id: an optional cross-region inference profile ("us.", "global."), the vendor, the
+# model, a version ("-v1:0") and an optional context variant (":200k"). Priced by the model part.
+_BEDROCK = re.compile(
+    r"^(?:(?:us|eu|apac|jp|au|ca|us-gov|global)\.)?"
+    r"(?:anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer)\."
+    r"(?P<name>.+?)(?:-v\d+(?::\d+)?)?(?::\d+k)?$"
+)
 
 
 class PriceError(ValueError):
@@ -105,7 +135,9 @@ class PriceTable:
             return self._cache[model]
         found = self.prices.get(model)
         if found is None:
-            bare = model.split("/")[-1]  # "openai/gpt-4o" (router prefixes)
+            bare = model.split("/")[-1]  # "openai/gpt-4o" (router prefixes), "models/gemini-...", ARNs
+            bedrock = _BEDROCK.match(bare)
+            bare = bedrock["name"] if bedrock else bare
             found = self.prices.get(bare)
             if found is None:
                 best = ""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from pytest_agentops.backends.model import bedrock as _bedrock
 from pytest_agentops.backends.model import gemini as _gemini
 from pytest_agentops.backends.model import gullible as _gullible
 from pytest_agentops.backends.model import schema as _schema
@@ -282,6 +283,11 @@ class FakeModel:
         return self.base_url
 
     @property
+    def bedrock_base_url(self) -> str:
+        """``endpoint_url`` for ``boto3.client("bedrock-runtime", endpoint_url=...)`` (Converse)."""
+        return self.base_url
+
+    @property
     def anthropic_base_url(self) -> str:
         """``base_url`` for ``anthropic.Anthropic(base_url=...)`` (the SDK adds ``/v1/messages``)."""
         return self.base_url
@@ -473,7 +479,7 @@ class FakeModel:
         path = urlsplit(url).path.rstrip("/")
         provider: Provider | None = _detect_builtin(method, url)  # type: ignore[assignment]
         if provider not in _SPOKEN:
-            provider = None  # e.g. Bedrock Converse: the tap reads it, the fake does not speak it
+            provider = None  # a format the tap reads that the fake does not speak
         request_id = f"req_fake{len(self.requests):04d}"
         count_only = method == "POST" and path.endswith("/messages/count_tokens")
         if provider is None and not count_only:
@@ -502,6 +508,8 @@ class FakeModel:
                 return wire.error(provider, failure, request_id)
             if provider == _gemini.PROVIDER:
                 conversation = _gemini.normalise(url, parsed)
+            elif provider == _bedrock.PROVIDER:
+                conversation = _bedrock.normalise(url, parsed)
             else:
                 conversation = normalise(provider, parsed, history)
             conversation.index = index
@@ -520,6 +528,8 @@ class FakeModel:
             }
             if provider == _gemini.PROVIDER:
                 rendered = _gemini.render(conversation, turn, usage, sse=_gemini.wants_sse(url))
+            elif provider == _bedrock.PROVIDER:
+                rendered = _bedrock.render(conversation, turn, usage)
             else:
                 rendered = render[provider](conversation, turn, usage)
             status, reply_headers, chunks = rendered
@@ -620,12 +630,14 @@ class FakeModel:
 
 _NO_CASSETTE = Path("<fake model: no cassette>")
 _RENDER = {"openai.chat": wire.chat, "openai.responses": wire.responses, "anthropic.messages": wire.anthropic}
-_SPOKEN = frozenset({*_RENDER, _gemini.PROVIDER})
+_SPOKEN = frozenset({*_RENDER, _gemini.PROVIDER, _bedrock.PROVIDER})
 
 
 def _error(provider: str | None, failure: FakeError, request_id: str) -> wire.Rendered:
     if provider == _gemini.PROVIDER:
         return _gemini.error(failure, request_id)
+    if provider == _bedrock.PROVIDER:
+        return _bedrock.error(failure, request_id)
     return wire.error(provider, failure, request_id)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, TypeAlias
 
 Role = Literal["system", "user", "assistant", "tool"]
-Provider = Literal["openai.chat", "openai.responses", "anthropic.messages", "google.gemini"]
+Provider = Literal["openai.chat", "openai.responses", "anthropic.messages", "google.gemini", "bedrock.converse"]
 
 
 def compact_json(value: Any) -> str:

@@ -21,6 +21,7 @@ from pytest_agentops.trace.providers import (
     estimate,
     gemini,
     openai_chat,
+    openai_compat,
     openai_responses,
 )
 from pytest_agentops.trace.providers._json import as_str, loads_object
@@ -185,7 +186,21 @@ def _parse(
             return exchange(url, response_status, response_headers, _inflate(response_body))
         except Exception:  # a defect in a parser must not fail the user's test
             return ModelCall(provider=provider, model=None)
-    parsed, request_json = request_json, {}
+    call = _parse_json_format(provider, request_json, request_body, response_status, response_headers, response_body)
+    if not call.model:  # an Azure deployment URL names the model when the bodies do not
+        call.model = openai_compat.deployment_of(url)
+    return call
+
+
+def _parse_json_format(
+    provider: str,
+    parsed: dict[str, Any] | None,
+    request_body: bytes | None,
+    response_status: int,
+    response_headers: Mapping[str, str],
+    response_body: bytes,
+) -> ModelCall:
+    request_json: dict[str, Any] = {}
     try:
         request_json = parsed if parsed is not None else loads_object(_decode(request_body))
         if not 200 <= response_status < 300:
