@@ -5,6 +5,7 @@ opts into a tokenizer's estimate (``agentops_usage_estimate = tiktoken``)."""
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -130,6 +131,13 @@ def test_an_opted_in_estimate_counts_tokens_with_tiktoken(
     (pytester.path / "tiktoken_ext" / "__init__.py").unlink()  # a namespace package, as tiktoken's own
     (pytester.path / "tiktoken_ext" / "agentops_bytes.py").write_text(ESTIMATE_PLUGIN)
     monkeypatch.syspath_prepend(pytester.path)
+    # tiktoken looks for its plugins once a process: a test before this one in the worker may have
+    # looked already, before this folder was on sys.path
+    import tiktoken.registry
+
+    monkeypatch.setattr(tiktoken.registry, "ENCODING_CONSTRUCTORS", None)
+    plugins = tiktoken.registry._available_plugin_modules
+    monkeypatch.setattr(tiktoken.registry, "_available_plugin_modules", functools.lru_cache(plugins.__wrapped__))
     pytester.makeini("[pytest]\nagentops_usage_estimate = tiktoken:agentops_bytes\n")
     pytester.makepyfile(
         test_agent=INNER
