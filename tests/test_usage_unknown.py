@@ -17,7 +17,7 @@ SSE = {"content-type": "text/event-stream"}
 
 
 def _chat_stream(usage: dict[str, int] | None) -> bytes:
-    chunks = [
+    chunks: list[dict[str, object]] = [
         {"model": "gpt-4o", "choices": [{"index": 0, "delta": {"content": "Hi"}, "finish_reason": None}]},
         {"model": "gpt-4o", "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
     ]
