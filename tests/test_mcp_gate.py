@@ -157,3 +157,16 @@ def test_protocol_events_are_labelled_with_the_server_and_the_method() -> None:
     event = run.record(None, kind="mcp", method="POST", url=url, backend="network", label=fields["label"])
     assert "mcp.label_test initialize" in step_table(run.events) and "POST 127.0.0.1" not in step_table(run.events)
     assert step_of(event) == "mcp.label_test initialize"
+
+
+def test_a_replayed_call_of_a_tool_never_recorded_names_the_tool_and_the_recorded_ones() -> None:
+    live = _live({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": {"name": "nuke", "arguments": {}}})
+    gate.message_of(live)
+    recorded_call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_weather"}}
+    recorded = [{"request": {"body": {"json": recorded_call}}}]
+    reply = gate.miss_reply(live, f"no recorded answer for POST {URL}", recorded)
+    answer = json.loads(reply["body"]["string"])
+    assert answer["id"] == 7 and answer["result"]["isError"] is True  # the client reads a tool error
+    text = answer["result"]["content"][0]["text"]
+    assert f"POST {URL}" in text
+    assert "the MCP tool 'nuke' was never called while recording (recorded calls: get_weather)" in text

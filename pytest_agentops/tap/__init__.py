@@ -185,6 +185,7 @@ class Tap:
         # keeps what a real model said, to save its failing example as a cassette.
         self.on_answer: Callable[[LiveRequest, Backend, dict[str, Any]], None] | None = None
         self.telemetry: Telemetry = DEFAULT_TELEMETRY  # SDK uploads answered locally (tap.telemetry)
+        self._mcp_sessions: Any = None  # mode new: replayed MCP sessions a new call opens live (mcp.sessions)
 
     @property
     def cassette(self) -> Cassette:
@@ -374,6 +375,8 @@ class Tap:
                 from pytest_agentops.mcp.gate import replayed
 
                 reply = replayed(live, reply)
+                if self.record == "new":
+                    self._sessions().replayed(live, reply)
             return Decision(live, "cassette", reply=reply)
         import warnings
 
@@ -405,6 +408,10 @@ class Tap:
 
     def _unrecorded(self, live: LiveRequest) -> Decision:
         if self.record != "none":
+            if live.mcp is not None and self._mcp_sessions is not None:
+                bridged = self._live_session(live)
+                if bridged is not None:
+                    return bridged
             staging = self.upstreams.get(live.origin)
             if staging is not None:
                 try:
@@ -417,6 +424,29 @@ class Tap:
         if self.loopback_passthrough and live.is_loopback and live.origin not in self._origins():
             return Decision(live, "passthrough")
         return Decision(live, "miss", reply=self._miss(live))
+
+    def _sessions(self) -> Any:
+        if self._mcp_sessions is None:
+            from pytest_agentops.mcp.sessions import Sessions
+
+            self._mcp_sessions = Sessions()
+        return self._mcp_sessions
+
+    def _live_session(self, live: LiveRequest) -> Decision | None:
+        """Mode new, a request of an MCP session whose handshake replayed: sent under a live session."""
+        from pytest_agentops.mcp.sessions import SessionFailed
+
+        try:
+            reply = self._mcp_sessions.answer(live)
+        except SessionFailed as exc:
+            self.upstream_failed(live, str(exc))
+            message_id = getattr(live.mcp, "id", None)
+            error = {"jsonrpc": "2.0", "id": message_id, "error": {"code": -32000, "message": str(exc)}}
+            body = json.dumps(error).encode()
+            return Decision(live, "network", reply=_reply(502, {"content-type": "application/json"}, body))
+        if reply is None:
+            return None
+        return Decision(live, "network", reply=reply, record=reply["status"]["code"] != 405)
 
     def _origins(self) -> set[str]:
         if self._cassette_origins is None:
