@@ -13,6 +13,8 @@ from conftest import INNER_INI
 from mcp_weather import free_port
 from test_mcp_http import TESTS
 
+from pytest_agentops import tool_registry
+
 pytest.importorskip("mcp")
 
 PYPROJECT = """
@@ -121,7 +123,8 @@ def _run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str)
     pytester.makepyprojecttoml(PYPROJECT)
     pytester.makepyfile(test_inner=INNER.format(tests=str(TESTS)))
     monkeypatch.setenv("MCP_PORT", str(free_port()))
-    return pytester.runpytest_inprocess("--agent-record", "-q", "-p", "no:randomly", *args)
+    with tool_registry.isolated():  # the inner module's register_tool must not reach later tests here
+        return pytester.runpytest_inprocess("--agent-record", "-q", "-p", "no:randomly", *args)
 
 
 def test_budgets_preconditions_and_write_rules_apply_to_mcp_tools(
