@@ -21,14 +21,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _timing import interleaved
 
 from pytest_agentops.backends.model import FakeModel
 
@@ -79,13 +79,6 @@ FRAMEWORKS: dict[str, tuple[str, Callable[[Client], Callable[[], Any]]]] = {
 }
 
 
-def one_round(call: Callable[[], Any], n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        call()
-    return (time.perf_counter() - start) / n * 1e3
-
-
 def clients(fake: FakeModel) -> dict[str, Client]:
     import httpx2
     import openai
@@ -122,17 +115,7 @@ def clients(fake: FakeModel) -> dict[str, Client]:
 def measure(fake: FakeModel, build: Callable[[Client], Callable[[], Any]], n: int) -> dict[str, float]:
     """Rounds alternate between the configurations, so drift and warm-up hit all three alike."""
     calls = {name: build(client) for name, client in clients(fake).items()}
-    rounds: dict[str, list[float]] = {name: [] for name in calls}
-    for index in range(6):  # round 0 warms up and is dropped
-        for name, call in calls.items():
-            if name == "plugin on (fake_llm)":
-                with fake.intercept():
-                    took = one_round(call, n)
-            else:
-                took = one_round(call, n)
-            if index:
-                rounds[name].append(took)
-    return {name: statistics.median(times) for name, times in rounds.items()}
+    return interleaved(calls, n, intercepted="plugin on (fake_llm)", intercept=fake.intercept)
 
 
 def main() -> int:

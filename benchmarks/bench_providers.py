@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _timing import interleaved
 
 from pytest_agentops.backends.model import FakeModel
 
@@ -137,13 +137,6 @@ def transport_for(fake: FakeModel, library: str) -> Any:
     return module.MockTransport(answer)
 
 
-def one_round(call: Callable[[], Any], n: int) -> float:
-    start = time.perf_counter()
-    for _ in range(n):
-        call()
-    return (time.perf_counter() - start) / n * 1e3
-
-
 def measure(fake: FakeModel, build: Call, n: int) -> dict[str, float]:
     """Rounds alternate between the set-ups, so drift and warm-up hit all three alike."""
     assert fake.loopback_url is not None
@@ -152,17 +145,7 @@ def measure(fake: FakeModel, build: Call, n: int) -> dict[str, float]:
         "off": build(fake, fake.loopback_url, False),
         "on": build(fake, fake.base_url, False),
     }
-    rounds: dict[str, list[float]] = {key: [] for key in calls}
-    for index in range(6):  # round 0 warms up and is dropped
-        for key, call in calls.items():
-            if key == "on":
-                with fake.intercept():
-                    took = one_round(call, n)
-            else:
-                took = one_round(call, n)
-            if index:
-                rounds[key].append(took)
-    return {key: statistics.median(times) for key, times in rounds.items()}
+    return interleaved(calls, n, intercepted="on", intercept=fake.intercept)
 
 
 def check_trace(fake: FakeModel, build: Call, expected: tuple[str, str]) -> bool:
