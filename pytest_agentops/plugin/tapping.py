@@ -100,18 +100,18 @@ class _Routing:
     """A lazy test's place in the tap stack and as the ``@tool`` guard, without a context manager each."""
 
     def __init__(self, opener: Opener) -> None:
-        from pytest_agentops.policy import tools
+        from pytest_agentops.policy import current
         from pytest_agentops.tap import opener as session
 
         self._pending = opener.open
         session.push(self._pending)
-        self._guard = tools.push_guard(_guard.Opening(opener.open_guard))
+        self._guard = current.push_guard(_guard.Opening(opener.open_guard))
 
     def end(self) -> None:
-        from pytest_agentops.policy import tools
+        from pytest_agentops.policy import current
         from pytest_agentops.tap import opener as session
 
-        tools.pop_guard(self._guard)
+        current.pop_guard(self._guard)
         session.pop(self._pending)
 
 

@@ -1,7 +1,9 @@
 """The policy: deterministic rules outside the model (engine, budgets, tool registry, contracts).
 
 ``pytest_agentops.policy`` keeps answering the names of the engine (``Policy``, ...), loaded on first
-use.
+use. A submodule asked for by name (``from pytest_agentops.policy import tools``) is imported as
+itself: Python asks this ``__getattr__`` first, and loading the engine for it was most of what a
+session with no policy paid at its first test.
 """
 
 from __future__ import annotations
@@ -9,10 +11,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
+_SUBMODULES = frozenset({"budget", "contracts", "current", "engine", "patterns", "tools"})
+
 
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
+    if name in _SUBMODULES:
+        return import_module(f"{__name__}.{name}")
     engine = import_module("pytest_agentops.policy.engine")
     try:
         return getattr(engine, name)

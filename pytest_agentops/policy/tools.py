@@ -27,12 +27,17 @@ import sys
 import time
 import typing
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
-from contextvars import ContextVar, Token
 from dataclasses import dataclass, field
 from typing import Any, Literal, ParamSpec, Protocol, TypeVar, overload
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+
+from pytest_agentops.policy.current import Pushed as Pushed
+from pytest_agentops.policy.current import current_guard as current_guard
+from pytest_agentops.policy.current import pop_guard as pop_guard
+from pytest_agentops.policy.current import push_guard as push_guard
+from pytest_agentops.policy.current import use_guard as use_guard
 
 Kind = Literal["read", "write"]
 Risk = Literal["low", "medium", "high", "critical"]
@@ -386,45 +391,6 @@ class ActiveGuard(Protocol):
         denial: Denial | None = None,
         result: Any = None,
     ) -> None: ...
-
-
-_guard_var: ContextVar[ActiveGuard | None] = ContextVar("agentops_guard", default=None)
-_guard_global: ActiveGuard | None = None  # threads started by the agent do not inherit contextvars
-
-
-def current_guard() -> ActiveGuard | None:
-    return _guard_var.get() or _guard_global
-
-
-@contextlib.contextmanager
-def use_guard(guard: ActiveGuard | None) -> Iterator[None]:
-    """Make ``guard`` the one ``@tool`` calls report to (the plugin does this for every test)."""
-    pushed = push_guard(guard)
-    try:
-        yield
-    finally:
-        pop_guard(pushed)
-
-
-Pushed = tuple["Token[ActiveGuard | None]", "ActiveGuard | None"]
-
-
-def push_guard(guard: ActiveGuard | None) -> Pushed:
-    """``use_guard`` across hooks (a test's setup to its teardown); give the result to ``pop_guard``."""
-    global _guard_global
-    token = _guard_var.set(guard)
-    previous, _guard_global = _guard_global, guard
-    return token, previous
-
-
-def pop_guard(pushed: Pushed) -> None:
-    global _guard_global
-    token, previous = pushed
-    try:
-        _guard_var.reset(token)
-    except ValueError:  # set in another context (a plugin ran the setup hook elsewhere): restore the value
-        _guard_var.set(token.old_value if token.old_value is not Token.MISSING else None)
-    _guard_global = previous
 
 
 # ---- @tool ----------------------------------------------------------------------------------------

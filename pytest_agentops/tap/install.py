@@ -12,11 +12,18 @@ import contextlib
 import importlib.util
 import itertools
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
 
+from pytest_agentops.tap import later
+
 _patches: contextlib.ExitStack | None = None
 _users = 0
+
+# Clients vcr.patch imports at its own import whether or not the process uses them: each is
+# patched when it is first imported instead (aiohttp alone was a third of a session's start-up).
+_LATE = ("aiohttp",)
 
 
 class Dispatch:
@@ -28,7 +35,7 @@ class Dispatch:
     """
 
     custom_patches: tuple[Any, ...] = ()
-    skip_patchers = ("httpx", "httpx2")
+    skip_patchers = ("httpx", "httpx2", *_LATE)
     rewound = True
     record_mode = "agentops"
     write_protected = False  # never let vcr raise its own error: misses are answered by play_response
@@ -74,7 +81,8 @@ def acquire() -> None:
     _users += 1
     if _users > 1:
         return
-    from vcr.patch import CassettePatcherBuilder
+    with _hidden(_LATE):
+        from vcr.patch import CassettePatcherBuilder
 
     from pytest_agentops.tap import observe
 
@@ -89,6 +97,7 @@ def acquire() -> None:
         raise
     _patches = stack
     _patch_cores(stack)
+    _patch_late(stack)
 
 
 def _patch_cores(stack: contextlib.ExitStack) -> None:
@@ -104,6 +113,61 @@ def _patch_cores(stack: contextlib.ExitStack) -> None:
         if name in sys.modules or importlib.util.find_spec(name) is not None:
             later.when_imported(name, patch)
             stack.callback(later.forget, name, patch)
+
+
+@contextlib.contextmanager
+def _hidden(names: tuple[str, ...]) -> Iterator[None]:
+    """Inside the block ``import NAME`` fails for each of ``names`` not imported yet."""
+    hidden = [name for name in names if name not in sys.modules]
+    for name in hidden:
+        sys.modules[name] = None  # type: ignore[assignment]  # the import system's "not importable"
+    try:
+        yield
+    finally:
+        for name in hidden:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+
+
+def _patch_late(stack: contextlib.ExitStack) -> None:
+    """aiohttp's vcrpy patch when aiohttp is imported (now, if it is already)."""
+    from vcr.patch import CassettePatcherBuilder
+
+    _complete_vcr()
+
+    def patch(module: ModuleType) -> None:
+        if _patches is stack:  # still installed
+            for patcher in CassettePatcherBuilder(DISPATCH)._aiohttp():
+                stack.enter_context(patcher)
+
+    later.when_imported("aiohttp", patch)
+    stack.callback(later.forget, "aiohttp", patch)
+
+
+_completing: list[ModuleType | None] = []  # the aiohttp there when vcr.patch was first completed
+
+
+def _complete_vcr() -> None:
+    """What vcr.patch saves at its import when aiohttp is there: its stub calls it for real requests.
+
+    Kept up for every vcrpy user of the process (pytest-recording too), for good: each aiohttp
+    imported from now on (pytester restores ``sys.modules``, so one may be imported afresh) gives
+    its own original, read at its import's end, before anything can have patched it.
+    """
+    import vcr.patch
+
+    if _completing:
+        return
+    client = sys.modules.get("aiohttp.client")
+    if client is not None and not hasattr(vcr.patch, "_AiohttpClientSessionRequest"):
+        vcr.patch._AiohttpClientSessionRequest = client.ClientSession._request
+    _completing.append(sys.modules.get("aiohttp"))
+
+    def imported(module: ModuleType) -> None:
+        if module is not _completing[0]:
+            vcr.patch._AiohttpClientSessionRequest = module.client.ClientSession._request
+
+    later.when_imported("aiohttp", imported)
 
 
 def release() -> None:

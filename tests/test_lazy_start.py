@@ -1,0 +1,105 @@
+"""What a session whose tests make no request never pays for, and what is still caught later.
+
+The interception starts at a session's first test; a client it covers is patched when the client
+is first imported, not imported up front (aiohttp alone was a third of a trivial session's cost),
+and a test that defines no ``@tool`` never loads the policy engine or pydantic.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest_agentops.policy as policy
+
+LATE_AIOHTTP = """
+import sys
+
+from pytest_agentops.tap import install
+
+install.acquire()
+assert "aiohttp" not in sys.modules, "the interception imported aiohttp itself"
+import aiohttp
+import vcr.patch
+
+original = vcr.patch._AiohttpClientSessionRequest  # what pytest-recording's stub calls for real
+assert original.__module__ == "aiohttp.client", original
+assert aiohttp.ClientSession._request is not original, "aiohttp imported after the start is not patched"
+install.release()
+assert aiohttp.ClientSession._request is original, "release left the patch"
+
+install.acquire()
+for name in [m for m in sys.modules if m == "aiohttp" or m.startswith("aiohttp.")]:
+    del sys.modules[name]  # what pytester does after an in-process session that imported it
+import aiohttp
+
+assert vcr.patch._AiohttpClientSessionRequest is not original, "vcr kept the old module's original"
+assert aiohttp.ClientSession._request is not vcr.patch._AiohttpClientSessionRequest, "a fresh import is not patched"
+install.release()
+print("ok")
+"""
+
+
+def test_aiohttp_is_patched_when_imported_not_before() -> None:
+    done = subprocess.run([sys.executable, "-c", LATE_AIOHTTP], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+LATE_TEST = """
+import asyncio
+import sys
+
+
+def test_late():
+    assert "aiohttp" not in sys.modules, "imported before the test: it does not show the late import"
+    import aiohttp
+
+    async def fetch():
+        async with aiohttp.ClientSession() as session:
+            async with session.get("https://api.openai.com/v1/models") as response:
+                return response.status
+
+    asyncio.run(fetch())
+"""
+
+TRIVIAL_TESTS = """
+import sys
+
+import pytest
+
+
+@pytest.mark.parametrize("n", range(3))
+def test_trivial(n):
+    assert n + 1
+
+
+def test_last():
+    loaded = {"pytest_agentops.policy.engine", "pytest_agentops.policy.tools", "aiohttp"} & set(sys.modules)
+    assert not loaded, loaded
+"""
+
+
+def run_pytest(folder: Path, source: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A fresh session, as a user runs it (pytester's own runs inherit this process's imports)."""
+    (folder / "pytest.ini").write_text("[pytest]\naddopts = -p no:cacheprovider -p no:recording\n")
+    (folder / "test_it.py").write_text(source)
+    command = [sys.executable, "-m", "pytest", "-q", *args]
+    return subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=300)
+
+
+def test_a_request_of_aiohttp_imported_inside_a_test_is_still_governed(tmp_path: Path) -> None:
+    done = run_pytest(tmp_path, LATE_TEST, "--agent-replay")
+    assert "1 failed" in done.stdout, done.stdout
+    assert "no recorded answer" in done.stdout and "GET https://api.openai.com/v1/models" in done.stdout, done.stdout
+
+
+def test_a_session_that_calls_no_tool_never_loads_the_policy_engine(tmp_path: Path) -> None:
+    done = run_pytest(tmp_path, TRIVIAL_TESTS)
+    assert "4 passed" in done.stdout, done.stdout
+
+
+def test_the_policy_package_knows_all_its_submodules() -> None:
+    """``from pytest_agentops.policy import X`` imports submodule X as itself, never through the engine."""
+    folder = Path(policy.__file__).parent
+    assert {path.stem for path in folder.glob("*.py") if path.stem != "__init__"} == policy._SUBMODULES
