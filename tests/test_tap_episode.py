@@ -133,3 +133,19 @@ def test_extend_checks_every_interaction_and_names_the_cassette_and_field() -> N
     assert cassette.origins() == {"https://api.test"}
     replayed = cassette.take(request_key("GET", "https://api.test/x", None, cassette.config))
     assert replayed is not None and replayed["response"]["body"] == {"json": {"from": "one"}}  # indexed
+
+
+def test_recording_fetches_a_saved_runs_error_answer_again() -> None:
+    """A failing run may hold a 5xx the upstream gave; recording, the layered cassette lets it go."""
+    from pytest_agentops.cassette.redact import Redactor
+    from pytest_agentops.tap import Tap
+    from pytest_agentops.trace.warning import AgentopsWarning
+
+    tap = Tap(Run("test"), Cassette(Path("<test's>")), "new", Redactor())
+    error = _recorded("https://api.test/x", "overloaded")
+    error["response"]["status"] = 503
+    front = _cassette("failing run", error)
+    layered = Layered(front, tap.cassette)
+    with tap.episode(Run("episode"), cassette=layered), pytest.warns(AgentopsWarning, match="held a 503 answer"):
+        decision = tap.decide(LiveRequest("GET", "https://api.test/x", {}, b""))
+    assert (decision.backend, decision.record) == ("network", True)  # asked again, and recorded
