@@ -10,7 +10,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -89,9 +89,16 @@ class Cassette:
             self._add_to_index(interaction)
         self.existed = True
 
-    def _validate(self, i: int, interaction: Any) -> None:
-        """Check one interaction given as a value (a planted cassette), as a file's are checked."""
-        validate.check_interaction(self.path, i, interaction)
+    def extend(self, interactions: Iterable[Any]) -> None:
+        """Add recorded interactions given as values (a planted cassette), after checking each as a
+        file's are: a fault raises ``CassetteFormatError`` naming this cassette's path and the field
+        (``interactions[3].request.method: expected a string, got 5``), and adds none of them.
+        Unlike ``add`` (recording), they count as recorded before: unplayed, replayed in order."""
+        given = list(interactions)
+        for offset, interaction in enumerate(given):
+            validate.check_interaction(self.path, len(self.interactions) + offset, interaction)
+        for interaction in given:
+            self._add_to_index(interaction)
 
     def _add_to_index(self, interaction: Interaction) -> int:
         request = interaction["request"]

@@ -56,6 +56,14 @@ class Layered:
     def origins(self) -> set[str]:
         return self.front.origins() | set(self.back.origins())
 
+    def pending(self, key: str) -> list[Interaction]:
+        return self.front.pending(key) + list(self.back.pending(key))
+
+    def discard(self, interaction: Interaction) -> None:
+        """Drop a stale answer (a saved 5xx fetched again while recording) from whichever layer holds it."""
+        held = any(interaction is mine for mine in self.front.interactions)
+        (self.front if held else self.back).discard(interaction)
+
     def add(self, interaction: Interaction) -> None:
         self.back.add(interaction)
 

@@ -11,8 +11,9 @@ its body once per example, and each example needs a clean slate. ``with episode(
 - a *sink*: any other request (an attacker's URL) is answered locally with an empty JSON object,
   recorded like any request, and never leaves the machine, in record mode too.
 
-Inside a pytest test the episode borrows the test's tap (the plugin's interception) and swaps the
-run, gates and mounts for its duration; outside pytest (a script, a benchmark) it opens its own.
+Inside a pytest test the episode borrows the test's tap (the plugin's interception) through the
+tap's public ``Tap.episode`` block, which swaps the run, gates, mounts and cassette for its
+duration; outside pytest (a script, a benchmark) it opens its own tap.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from pytest_agentops.policy.engine import Guard, Policy, Rule
     from pytest_agentops.policy.tools import ToolRegistry
     from pytest_agentops.tap import Gate, LiveRequest, LocalHandler, Reply, Tap
+    from pytest_agentops.tap.episode import TapEpisode
     from pytest_agentops.trace.run import Backend
     from simulators.core.simulator import Simulator
 
@@ -44,22 +46,20 @@ SINK_REPLY: Reply = (200, {"content-type": "application/json", "x-agentops-sink"
 class Episode:
     """One example's world. See the module docstring."""
 
-    def __init__(self, tap: Tap, run: AgentRun, guard: Guard | None) -> None:
-        self.tap = tap
+    def __init__(self, scoped: TapEpisode, run: AgentRun, guard: Guard | None, requests: list[LiveRequest]) -> None:
+        self.tap = scoped.tap
         self.run = run
         self.guard = guard
-        self.requests: list[LiveRequest] = []
+        self.requests = requests  # every request as it left the agent (the episode's first gate)
+        self._scoped = scoped  # the tap's episode block: mounts go there
         self._sims: dict[str, TappedSimulator] = {}
-        self._mounts: list[tuple[str, LocalHandler, Backend]] = []
         self.fakes: list[FakeModel] = []
 
     # ---- backends -----------------------------------------------------------------------------
 
     def mount(self, base_url: str, handler: LocalHandler, backend: Backend = "simulator") -> None:
         """Serve ``base_url`` in-process for this episode (before the test's own backends)."""
-        entry: tuple[str, LocalHandler, Backend] = (base_url.rstrip("/").lower(), handler, backend)
-        self._mounts.append(entry)
-        self.tap.local.insert(len(self._mounts) - 1, entry)
+        self._scoped.mount(base_url, handler, backend)
 
     def fake_model(
         self,
@@ -159,7 +159,7 @@ def _sink_for(tap: Tap) -> LocalHandler:
     def sink(live: LiveRequest) -> Reply | None:
         # Model calls go to the fake model or a cassette, loopback servers answer themselves, and a
         # cassette answers for the origins it recorded.
-        if live.kind == "model" or live.is_loopback or live.origin in tap._origins():
+        if live.kind == "model" or live.is_loopback or live.origin in tap.origins():
             return None
         return SINK_REPLY
 
@@ -232,64 +232,76 @@ def episode(
     """
     from pytest_agentops.tap.opener import active_tap
 
-    tap = active_tap()
     with contextlib.ExitStack() as stack:
+        tap = active_tap()
         if tap is None:
-            from pytest_agentops.tap.opener import open_tap
-            from pytest_agentops.tap.settings import Settings
-
-            tap = stack.enter_context(open_tap(Settings(), Run(test_id), Path("<agentops-fuzz>.json")))
+            tap = stack.enter_context(_own_tap(test_id))
         run = AgentRun(test_id)  # what ``agent_run`` is: ``ep.run.assert_called(...)`` works as there
         ep_guard = _guard_for(run, policy, budget, contract, rules, registry, inherit)
-        ep = Episode(tap, run, ep_guard)
-        saved = (tap.run, tap.gates, tap.local, tap.cassette, tap._cassette_origins, tap.on_answer)
+        requests: list[LiveRequest] = []
         failing = failing_path(tap.cassette.path)
-        answers: list[Any] = []
-        if failing is not None and tap.record != "none":
+        recording = failing is not None and tap.record != "none"
+        keep: tuple[Backend, ...] = ("network", "cassette") if recording else ()  # what the real model said
+        gates = [_observer(requests), ep_guard.gate]
+        replayed, test_name = _replayed(cassette, failing, tap), tap.run.test_id
+        scoped = stack.enter_context(tap.episode(run, gates=gates, cassette=replayed, keep=keep))
+        if failing is not None and recording:  # on the way out, an exception (a failing example) included
+            stack.callback(_save_if_final, failing, scoped, test_name)
+        if sink:
+            sink_handler = _sink_for(tap)
+            scoped.mount("https:", sink_handler, last=True)
+            scoped.mount("http:", sink_handler, last=True)
+        stack.enter_context(_attached(ep_guard))
+        yield Episode(scoped, run, ep_guard, requests)
 
-            def keep(live: LiveRequest, backend: Backend, response: dict[str, Any]) -> None:
-                if backend in ("network", "cassette"):  # what the real model or service said
-                    answers.append(tap._to_interaction(live, response))
 
-            tap.on_answer = keep
+def _own_tap(test_id: str) -> contextlib.AbstractContextManager[Tap]:
+    """Outside pytest (a script, ``hypothesis.find``): a tap of the episode's own, no cassette file."""
+    from pytest_agentops.tap.opener import open_tap
+    from pytest_agentops.tap.settings import Settings
 
-        def observe(live: LiveRequest) -> Reply | None:
-            ep.requests.append(live)
-            return None
+    return open_tap(Settings(), Run(test_id), Path("<agentops-fuzz>.json"))
 
-        tap.run = run
-        gates: list[Gate] = [observe]
-        if ep_guard is not None:
-            gates.append(ep_guard.gate)
-        tap.gates = gates
-        sink_handler = _sink_for(tap)
-        sinks: list[tuple[str, LocalHandler, Backend]] = [
-            ("https:", sink_handler, "simulator"),
-            ("http:", sink_handler, "simulator"),
-        ]
-        tap.local = list(tap.local) + (sinks if sink else [])
-        if cassette is not None:
-            tap.cassette = _cassette_from(cassette, tap)
-            tap._cassette_origins = None
-        elif failing is not None and tap.record != "all" and failing.is_file():
-            from pytest_agentops.cassette.layered import Layered
 
-            layered: Any = Layered(_saved_run(tap, failing).fresh_view(), tap.cassette)  # the tap's cassette interface
-            tap.cassette = layered
-            tap._cassette_origins = None
-        if ep_guard is not None:
-            from pytest_agentops.policy.tools import use_guard
+def _observer(requests: list[LiveRequest]) -> Gate:
+    """A gate that denies nothing and keeps every request as it left the agent (``ep.requests``)."""
 
-            ep_guard.attach()
-            stack.enter_context(use_guard(ep_guard))
-        try:
-            yield ep
-        finally:
-            if ep_guard is not None:
-                ep_guard.detach()
-            tap.run, tap.gates, tap.local, tap.cassette, tap._cassette_origins, tap.on_answer = saved
-            if failing is not None and answers and _final_example():
-                save_failing_run(failing, answers, test_id=tap.run.test_id)
+    def observe(live: LiveRequest) -> Reply | None:
+        requests.append(live)
+        return None
+
+    return observe
+
+
+def _replayed(value: Any, failing: Path | None, tap: Tap) -> Any:
+    """The cassette the episode answers from first: the one given, else a saved failing run (in front
+    of the test's cassette), else None (the test's own cassette answers)."""
+    if value is not None:
+        return _cassette_from(value, tap)
+    if failing is not None and tap.record != "all" and failing.is_file():
+        from pytest_agentops.cassette.layered import Layered
+
+        return Layered(_saved_run(tap, failing).fresh_view(), tap.cassette)
+    return None
+
+
+@contextlib.contextmanager
+def _attached(guard: Guard) -> Iterator[None]:
+    """``guard`` is the current guard (``@tool`` functions ask it) and watches its run, for the block."""
+    from pytest_agentops.policy.tools import use_guard
+
+    guard.attach()
+    try:
+        with use_guard(guard):
+            yield
+    finally:
+        guard.detach()
+
+
+def _save_if_final(path: Path, scoped: TapEpisode, test_id: str) -> None:
+    """Hypothesis' final run of a failing example: save what the model and services answered."""
+    if scoped.answers and _final_example():
+        save_failing_run(path, scoped.answers, test_id=test_id)
 
 
 def failing_path(cassette_path: Path) -> Path | None:
@@ -353,9 +365,7 @@ def _cassette_from(value: Any, tap: Tap) -> Any:
     doc: Mapping[str, Any] = value if isinstance(value, Mapping) else {"interactions": list(value)}
     cassette = Cassette(Path("<planted cassette>"), tap.cassette.config)
     cassette.meta = dict(doc.get("meta") or {})
-    for i, interaction in enumerate(doc.get("interactions") or []):
-        cassette._validate(i, interaction)
-        cassette._add_to_index(interaction)
+    cassette.extend(doc.get("interactions") or [])
     cassette.existed = True
     return cassette
 

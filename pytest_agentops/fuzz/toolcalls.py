@@ -371,10 +371,9 @@ def _execute_sim(ep: Episode, info: ToolInfo, call: ToolCall, token: str | None)
 
 
 def _execute_python(spec: ToolSpec, call: ToolCall) -> Outcome:
-    from pytest_agentops.policy.tools import ToolArgumentsInvalid, ToolDenied, _wrap
+    from pytest_agentops.policy.tools import ToolArgumentsInvalid, ToolDenied, gated
 
-    assert spec.func is not None and spec.schema is not None
-    wrapped = _wrap(spec.func, spec, spec.schema)
+    wrapped = gated(spec)
     try:
         if isinstance(call.arguments, Mapping):
             wrapped(**call.arguments)

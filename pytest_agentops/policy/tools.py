@@ -546,6 +546,14 @@ def _validate(
     return bound, recorded
 
 
+def gated(spec: ToolSpec) -> Callable[..., Any]:
+    """A Python tool's function as ``@tool`` returns it: arguments validated, the current guard
+    asked, the call traced. The fuzzer calls registered tools this way (``fuzz.toolcalls``)."""
+    if spec.func is None or spec.schema is None:
+        raise ValueError(f"tool {spec.name!r} is not a Python tool (no function or schema)")
+    return _wrap(spec.func, spec, spec.schema)
+
+
 def _wrap(func: Callable[P, R], spec: ToolSpec, schema: type[BaseModel]) -> Callable[P, R]:
     sig = inspect.signature(func)
 

@@ -12,12 +12,13 @@ network and records the answer.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import urlsplit
 
 from pytest_agentops.cassette import body as bodies
@@ -25,12 +26,16 @@ from pytest_agentops.cassette.format import Cassette, Interaction, compact_heade
 from pytest_agentops.cassette.matching import body_value, explain, request_key
 from pytest_agentops.cassette.record import to_interaction
 from pytest_agentops.cassette.redact import Redactor
+from pytest_agentops.tap.episode import TapEpisode
 from pytest_agentops.tap.telemetry import DEFAULT as DEFAULT_TELEMETRY
 from pytest_agentops.tap.telemetry import Telemetry
 from pytest_agentops.trace import providers
 from pytest_agentops.trace.replies import no_retry
 from pytest_agentops.trace.run import Backend, Event, EventKind, Miss, Run, Verdict
 from pytest_agentops.trace.warning import AgentopsWarning
+
+if TYPE_CHECKING:
+    from pytest_agentops.cassette.layered import Layered
 
 RecordMode = Literal["none", "new", "all"]
 
@@ -181,9 +186,7 @@ class Tap:
         self.upstream_errors: list[str] = []
         # Answers a mock is still streaming: traced when read, or when the test ends (``close``).
         self.unfinished: list[Any] = []
-        # Told of every answer (request, backend, response) before it is traced: a fuzz episode
-        # keeps what a real model said, to save its failing example as a cassette.
-        self.on_answer: Callable[[LiveRequest, Backend, dict[str, Any]], None] | None = None
+        self._episode: TapEpisode | None = None  # the innermost ``episode`` block, if any
         self.telemetry: Telemetry = DEFAULT_TELEMETRY  # SDK uploads answered locally (tap.telemetry)
         self._mcp_sessions: Any = None  # mode new: replayed MCP sessions a new call opens live (mcp.sessions)
 
@@ -196,7 +199,7 @@ class Tap:
 
     @cassette.setter
     def cassette(self, value: Cassette) -> None:
-        self._cassette, self._load = value, None
+        self._cassette, self._load, self._cassette_origins = value, None, None
 
     @property
     def loaded_cassette(self) -> Cassette | None:
@@ -207,6 +210,32 @@ class Tap:
         """The test ends: trace what mocks answered but the client never finished reading."""
         while self.unfinished:
             self.unfinished.pop().done()
+
+    @contextlib.contextmanager
+    def episode(
+        self,
+        run: Run,
+        *,
+        gates: Sequence[Gate] = (),
+        cassette: Cassette | Layered | None = None,
+        keep: Collection[Backend] = (),
+    ) -> Iterator[TapEpisode]:
+        """For the block, this tap writes to ``run``, asks only ``gates``, serves what the episode
+        mounts (``TapEpisode.mount``) and answers from ``cassette`` (when given) instead of the
+        test's; the answers of backends in ``keep`` are kept as interactions (``.answers``). On exit,
+        an exception included, the test's run, gates, mounts and cassette are back."""
+        saved = (self.run, self.gates, self.local, self._episode)
+        saved_cassette = (self._cassette, self._load, self._cassette_origins)
+        scoped = TapEpisode(self, keep)
+        self.run, self.gates, self.local, self._episode = run, list(gates), list(self.local), scoped
+        if cassette is not None:  # a Layered answers the part of Cassette's interface the tap uses
+            self.cassette = cast(Cassette, cassette)
+        try:
+            yield scoped
+        finally:
+            self.run, self.gates, self.local, self._episode = saved
+            if cassette is not None:
+                self._cassette, self._load, self._cassette_origins = saved_cassette
 
     # ---- registration --------------------------------------------------------------------------
 
@@ -421,7 +450,7 @@ class Tap:
                     raise
                 return Decision(live, "network", reply=reply, record=True)
             return Decision(live, "network", record=True)
-        if self.loopback_passthrough and live.is_loopback and live.origin not in self._origins():
+        if self.loopback_passthrough and live.is_loopback and live.origin not in self.origins():
             return Decision(live, "passthrough")
         return Decision(live, "miss", reply=self._miss(live))
 
@@ -448,7 +477,8 @@ class Tap:
             return None
         return Decision(live, "network", reply=reply, record=reply["status"]["code"] != 405)
 
-    def _origins(self) -> set[str]:
+    def origins(self) -> set[str]:
+        """``scheme://host:port`` of every request the cassette recorded (it answers for them); cached."""
         if self._cassette_origins is None:
             self._cassette_origins = self.cassette.origins()
         return self._cassette_origins
@@ -533,8 +563,9 @@ class Tap:
     def _finish(self, decision: Decision, response: dict[str, Any]) -> Event:
         live = decision.live
         live.done = True
-        if self.on_answer is not None:
-            self.on_answer(live, decision.backend, response)
+        episode = self._episode
+        if episode is not None and decision.backend in episode.keep:
+            episode.answers.append(self._to_interaction(live, response))
         status = int(response["status"]["code"])
         raw = response.get("body", {}).get("string") or b""
         if isinstance(raw, str):
