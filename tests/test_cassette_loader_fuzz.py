@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from pytest_agentops.cassette.errors import CassetteFormatError
 from pytest_agentops.cassette.format import Cassette, request_value
 from pytest_agentops.cassette.matching import explain, request_key
-from pytest_agentops.tap import _replay
+from pytest_agentops.tap.routing import _replay
 
 _EVIL = "@@evil@@"
 RAW = [

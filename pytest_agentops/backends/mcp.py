@@ -18,7 +18,7 @@ from pytest_agentops.mcp import servers
 
 if TYPE_CHECKING:
     from pytest_agentops.backends.model.server import LoopbackServer
-    from pytest_agentops.tap import LiveRequest, Tap
+    from pytest_agentops.tap.routing import LiveRequest, Tap
 
 MODERN = "2026-07-28"
 HANDSHAKE = ("2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05")

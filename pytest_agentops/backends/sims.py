@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 if TYPE_CHECKING:
     import httpx
 
-    from pytest_agentops.tap import LiveRequest, Reply, Tap
+    from pytest_agentops.tap.routing import LiveRequest, Reply, Tap
     from simulators.core.routing import Route
     from simulators.core.server import SimServer
     from simulators.core.simulator import Simulator

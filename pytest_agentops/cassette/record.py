@@ -10,7 +10,7 @@ from pytest_agentops.cassette.format import Interaction, compact_headers, store_
 from pytest_agentops.cassette.redact import Redactor
 
 if TYPE_CHECKING:
-    from pytest_agentops.tap import LiveRequest
+    from pytest_agentops.tap.routing import LiveRequest
 
 
 def to_interaction(

@@ -35,8 +35,8 @@ if TYPE_CHECKING:
     from pytest_agentops.policy.contracts import AgentContract
     from pytest_agentops.policy.engine import Guard, Policy, Rule
     from pytest_agentops.policy.tools import ToolRegistry
-    from pytest_agentops.tap import Gate, LiveRequest, LocalHandler, Reply, Tap
     from pytest_agentops.tap.episode import TapEpisode
+    from pytest_agentops.tap.routing import Gate, LiveRequest, LocalHandler, Reply, Tap
     from pytest_agentops.trace.run import Backend
     from simulators.core.simulator import Simulator
 
@@ -230,7 +230,7 @@ def episode(
     shrunk example last) saves what the model and services answered to ``<test>.failing.json``
     beside the test's cassette; while that file exists, every episode replays from it first.
     """
-    from pytest_agentops.tap.opener import active_tap
+    from pytest_agentops.tap.current import active_tap
 
     with contextlib.ExitStack() as stack:
         tap = active_tap()

@@ -22,7 +22,7 @@ from pytest_agentops.fuzz.plant import Planted
 
 if TYPE_CHECKING:
     from pytest_agentops.fuzz.harness import Episode
-    from pytest_agentops.tap import LiveRequest
+    from pytest_agentops.tap.routing import LiveRequest
     from pytest_agentops.trace.run import Event, Run
 
 

@@ -22,7 +22,7 @@ from pytest_agentops.trace.run import Verdict
 
 if TYPE_CHECKING:
     from pytest_agentops.policy.engine import Guard
-    from pytest_agentops.tap import LiveRequest, Reply
+    from pytest_agentops.tap.routing import LiveRequest, Reply
 
 DENIED_CODE = -32001  # a server-defined JSON-RPC error: the policy refused the message
 PARSE_ERROR = -32700

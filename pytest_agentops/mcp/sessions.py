@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_agentops.mcp.messages import Message
 
 if TYPE_CHECKING:
-    from pytest_agentops.tap import LiveRequest
+    from pytest_agentops.tap.routing import LiveRequest
 
 SESSION_HEADER = "mcp-session-id"
 _INITIALIZED = b'{"jsonrpc":"2.0","method":"notifications/initialized"}'
@@ -117,7 +117,7 @@ def _end(session: _Replayed) -> None:
 
 
 def _send(method: str, url: str, headers: dict[str, str], body: bytes) -> dict[str, Any]:
-    from pytest_agentops.tap import LiveRequest, forward
+    from pytest_agentops.tap.routing import LiveRequest, forward
 
     origin = LiveRequest(method, url, headers, body).origin
     return forward(LiveRequest(method, url, headers, body), origin)

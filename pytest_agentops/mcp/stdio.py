@@ -27,7 +27,7 @@ from pytest_agentops.mcp import messages, servers
 from pytest_agentops.mcp.child import Child, ChildFailed
 
 if TYPE_CHECKING:
-    from pytest_agentops.tap import Decision, LiveRequest, Tap
+    from pytest_agentops.tap.routing import Decision, LiveRequest, Tap
 
 _HEADERS = {"content-type": "application/json", "accept": "application/json, text/event-stream"}
 _WARM_UP = ("initialize", "notifications/initialized")  # what a server started mid-session must see first

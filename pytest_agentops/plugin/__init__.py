@@ -31,7 +31,7 @@ from pytest_agentops.trace.run import Miss, Run
 if TYPE_CHECKING:
     from pytest_agentops.backends.sims import AgentSims, SimSet
     from pytest_agentops.cassette.format import Cassette
-    from pytest_agentops.tap import Tap
+    from pytest_agentops.tap.routing import Tap
 
 _OUTER_ON_BLOCK = pytest.StashKey[Any]()  # a nested session restores the outer session's callback
 _INTERCEPTING = pytest.StashKey[bool]()  # this session holds the process-wide interception
@@ -271,7 +271,7 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
 
 def _on_block(message: str) -> None:
-    from pytest_agentops.tap.opener import active_tap
+    from pytest_agentops.tap.current import active_tap
 
     tap = active_tap()  # opens the tap of a test outside the scope: its blocked socket fails it too
     if tap is not None:

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from pytest_agentops.policy.contracts import AgentContract, Contracts
     from pytest_agentops.policy.engine import Guard, Rule
     from pytest_agentops.policy.tools import Denial, ToolSpec
-    from pytest_agentops.tap import LiveRequest, Reply, Tap
+    from pytest_agentops.tap.routing import LiveRequest, Reply, Tap
     from pytest_agentops.trace.prices import Price, PriceTable
     from pytest_agentops.trace.run import Run
 

@@ -1,7 +1,7 @@
 """Each test's tap, routed to by hooks around the test's phases instead of an autouse fixture.
 
 The interception is installed once per session (``tap.install``); per test there is only an
-``Opener`` made the current one (``session.active_tap`` asks it): a request, a ``@tool`` call or a
+``Opener`` made the current one (``tap.current.active_tap`` asks it): a request, a ``@tool`` call or a
 blocked socket opens the test's run, tap, simulators and guard on first use. A test that asks for
 agentops (a marker, a fixture of ours, ``agentops_scope = all``) opens them before its fixtures.
 
@@ -25,7 +25,7 @@ from pytest_agentops.readers.assertions import AgentRun
 
 if TYPE_CHECKING:
     from pytest_agentops.backends.sims import SimSet
-    from pytest_agentops.tap import Tap
+    from pytest_agentops.tap.routing import Tap
     from pytest_agentops.tap.settings import Settings
 
 RUN: pytest.StashKey[AgentRun] = pytest.StashKey()
@@ -101,7 +101,7 @@ class _Routing:
 
     def __init__(self, opener: Opener) -> None:
         from pytest_agentops.policy import current
-        from pytest_agentops.tap import opener as session
+        from pytest_agentops.tap import current as session
 
         self._pending = opener.open
         session.push(self._pending)
@@ -109,7 +109,7 @@ class _Routing:
 
     def end(self) -> None:
         from pytest_agentops.policy import current
-        from pytest_agentops.tap import opener as session
+        from pytest_agentops.tap import current as session
 
         current.pop_guard(self._guard)
         session.pop(self._pending)

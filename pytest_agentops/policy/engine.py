@@ -62,7 +62,7 @@ from pytest_agentops.trace.run import Verdict
 if TYPE_CHECKING:
     from pytest_agentops.policy.budget import Budget
     from pytest_agentops.policy.contracts import AgentContract
-    from pytest_agentops.tap import LiveRequest, Reply
+    from pytest_agentops.tap.routing import LiveRequest, Reply
     from pytest_agentops.trace.prices import PriceTable
     from pytest_agentops.trace.run import Run
 

@@ -31,7 +31,7 @@ from pytest_agentops.trace.files import write_atomic as write_atomic  # re-expor
 
 if TYPE_CHECKING:
     from pytest_agentops.cassette.redact import Redactor
-    from pytest_agentops.tap import LiveRequest
+    from pytest_agentops.tap.routing import LiveRequest
     from pytest_agentops.trace.prices import PriceTable
     from pytest_agentops.trace.run import Event, ModelCall, Run, RunUsage
 

@@ -15,7 +15,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from pytest_agentops.tap import LiveRequest
+    from pytest_agentops.tap.routing import LiveRequest
 
 _claimed: ContextVar[LiveRequest | None] = ContextVar("agentops_claimed", default=None)
 

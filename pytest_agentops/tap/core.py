@@ -12,10 +12,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytest_agentops.tap import Decision, LiveRequest, streams
+from pytest_agentops.tap import streams
 from pytest_agentops.tap.claim import claimed
+
+if TYPE_CHECKING:  # loaded by the first request (most tests of a suite make none)
+    from pytest_agentops.tap.routing import Decision, LiveRequest
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
 
@@ -56,6 +59,7 @@ def _target(request: Any) -> tuple[str, str]:
 
 def _new_live(request: Any, method: str, url: str, body: bytes) -> LiveRequest:
     """A request no observer of ours claimed (a client with no observer, or httpcore used directly)."""
+    from pytest_agentops.tap.routing import LiveRequest
     from pytest_agentops.trace import providers
 
     live = LiveRequest(method, url, _headers(request.headers), body)
@@ -83,7 +87,7 @@ def _recorded(response: Any, body: bytes) -> dict[str, Any]:
 
 
 def _tap() -> Any:
-    from pytest_agentops.tap.opener import active_tap
+    from pytest_agentops.tap.current import active_tap
 
     return active_tap()
 

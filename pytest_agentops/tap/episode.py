@@ -16,7 +16,7 @@ from pytest_agentops.trace.run import Backend
 
 if TYPE_CHECKING:
     from pytest_agentops.cassette.format import Interaction
-    from pytest_agentops.tap import LocalHandler, Tap
+    from pytest_agentops.tap.routing import LocalHandler, Tap
 
 
 class TapEpisode:

@@ -3,7 +3,7 @@
 Patching per test cost vcrpy's ~40 ``mock.patch`` objects per test (most of the plugin's cost
 on a test that makes no request); here they start once, at the first tap, and stop when the
 last user releases them (the session's end; nested pytester sessions share them). Each request
-finds its test's tap with ``session.active_tap()``.
+finds its test's tap with ``tap.current.active_tap()``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import importlib.util
 import itertools
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -21,9 +22,34 @@ from pytest_agentops.tap import later
 _patches: contextlib.ExitStack | None = None
 _users = 0
 
-# Clients vcr.patch imports at its own import whether or not the process uses them: each is
-# patched when it is first imported instead (aiohttp alone was a third of a session's start-up).
-_LATE = ("aiohttp",)
+
+@dataclass(frozen=True)
+class _Late:
+    """A client vcr.patch imports at its own import whether or not the process uses it.
+
+    Each is patched when first imported instead (aiohttp alone was a third of a session's
+    start-up): vcrpy's patcher group ``group``, built by ``CassettePatcherBuilder.<builder>`` once
+    ``module`` is imported, and the originals vcr.patch would have saved (its global, the
+    attribute of ``module``), which its stubs use for real requests.
+    """
+
+    package: str
+    group: str
+    module: str
+    builder: str
+    saved: tuple[tuple[str, str], ...]
+
+
+# Not botocore: its classes subclass urllib3's, which vcr's urllib3 patch has replaced by then.
+_LATE = (
+    _Late(
+        "aiohttp",
+        "aiohttp",
+        "aiohttp",
+        "_aiohttp",
+        (("_AiohttpClientSessionRequest", "client.ClientSession._request"),),
+    ),
+)
 
 
 class Dispatch:
@@ -35,7 +61,7 @@ class Dispatch:
     """
 
     custom_patches: tuple[Any, ...] = ()
-    skip_patchers = ("httpx", "httpx2", *_LATE)
+    skip_patchers = ("httpx", "httpx2", *(late.group for late in _LATE))
     rewound = True
     record_mode = "agentops"
     write_protected = False  # never let vcr raise its own error: misses are answered by play_response
@@ -52,20 +78,20 @@ class Dispatch:
         return []
 
     def can_play_response_for(self, request: Any) -> bool:
-        from pytest_agentops.tap.opener import active_tap
+        from pytest_agentops.tap.current import active_tap
 
         tap = active_tap()
         return tap is not None and tap.can_play_response_for(request)
 
     def play_response(self, request: Any) -> dict[str, Any]:
-        from pytest_agentops.tap.opener import active_tap
+        from pytest_agentops.tap.current import active_tap
 
         tap = active_tap()
         assert tap is not None, "the test's tap closed while its request was being answered"
         return tap.play_response(request)
 
     def append(self, request: Any, response: dict[str, Any]) -> None:
-        from pytest_agentops.tap.opener import active_tap
+        from pytest_agentops.tap.current import active_tap
 
         tap = active_tap()
         if tap is not None:
@@ -81,7 +107,7 @@ def acquire() -> None:
     _users += 1
     if _users > 1:
         return
-    with _hidden(_LATE):
+    with _hidden(tuple(late.package for late in _LATE)):
         from vcr.patch import CassettePatcherBuilder
 
     from pytest_agentops.tap import observe
@@ -130,44 +156,53 @@ def _hidden(names: tuple[str, ...]) -> Iterator[None]:
 
 
 def _patch_late(stack: contextlib.ExitStack) -> None:
-    """aiohttp's vcrpy patch when aiohttp is imported (now, if it is already)."""
+    """Each late client's vcrpy patch when it is imported (now, if it is already)."""
     from vcr.patch import CassettePatcherBuilder
 
-    _complete_vcr()
+    for late in _LATE:
+        _complete_vcr(late)
 
-    def patch(module: ModuleType) -> None:
-        if _patches is stack:  # still installed
-            for patcher in CassettePatcherBuilder(DISPATCH)._aiohttp():
-                stack.enter_context(patcher)
+        def patch(module: ModuleType, late: _Late = late) -> None:
+            if _patches is stack:  # still installed
+                for patcher in getattr(CassettePatcherBuilder(DISPATCH), late.builder)():
+                    stack.enter_context(patcher)
 
-    later.when_imported("aiohttp", patch)
-    stack.callback(later.forget, "aiohttp", patch)
-
-
-_completing: list[ModuleType | None] = []  # the aiohttp there when vcr.patch was first completed
+        later.when_imported(late.module, patch)
+        stack.callback(later.forget, late.module, patch)
 
 
-def _complete_vcr() -> None:
-    """What vcr.patch saves at its import when aiohttp is there: its stub calls it for real requests.
+_completed: dict[str, ModuleType | None] = {}  # per late client: its module when first completed
 
-    Kept up for every vcrpy user of the process (pytest-recording too), for good: each aiohttp
-    imported from now on (pytester restores ``sys.modules``, so one may be imported afresh) gives
-    its own original, read at its import's end, before anything can have patched it.
+
+def _complete_vcr(late: _Late) -> None:
+    """What vcr.patch saves at its import when ``late`` is there, kept up for every vcrpy user.
+
+    pytest-recording's stubs need them too, so this stays for good. Each import of the client from
+    now on (pytester restores ``sys.modules``, so one may be imported afresh) gives its own
+    originals, read at the import's end, before anything can have patched them.
     """
     import vcr.patch
 
-    if _completing:
+    if late.module in _completed:
         return
-    client = sys.modules.get("aiohttp.client")
-    if client is not None and not hasattr(vcr.patch, "_AiohttpClientSessionRequest"):
-        vcr.patch._AiohttpClientSessionRequest = client.ClientSession._request
-    _completing.append(sys.modules.get("aiohttp"))
+    present = sys.modules.get(late.module)
+    if present is not None and not hasattr(vcr.patch, late.saved[0][0]):
+        _save(vcr.patch, late, present)
+    _completed[late.module] = present
 
     def imported(module: ModuleType) -> None:
-        if module is not _completing[0]:
-            vcr.patch._AiohttpClientSessionRequest = module.client.ClientSession._request
+        if module is not _completed[late.module]:
+            _save(vcr.patch, late, module)
 
-    later.when_imported("aiohttp", imported)
+    later.when_imported(late.module, imported)
+
+
+def _save(patch: ModuleType, late: _Late, module: ModuleType) -> None:
+    for name, path in late.saved:
+        value: Any = module
+        for attribute in path.split("."):
+            value = getattr(value, attribute)
+        setattr(patch, name, value)
 
 
 def release() -> None:

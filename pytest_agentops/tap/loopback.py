@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from pytest_agentops.tap import Decision, LiveRequest
+from pytest_agentops.tap.routing import Decision, LiveRequest
 
 if TYPE_CHECKING:
-    from pytest_agentops.tap import Tap
+    from pytest_agentops.tap.routing import Tap
     from pytest_agentops.trace.run import Backend
     from simulators.core.server import Answer, Direct, Front
 

@@ -15,11 +15,13 @@ import functools
 import sys
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pytest_agentops.tap import Decision, LiveRequest, Tap
 from pytest_agentops.tap.claim import claim
 from pytest_agentops.tap.foreign import vcr_owner
+
+if TYPE_CHECKING:  # loaded by the first request (most tests of a suite make none)
+    from pytest_agentops.tap.routing import Decision, LiveRequest, Tap
 
 
 def patchers() -> Iterator[Any]:
@@ -48,12 +50,13 @@ def patchers() -> Iterator[Any]:
 
 
 def _tap() -> Tap | None:
-    from pytest_agentops.tap.opener import active_tap
+    from pytest_agentops.tap.current import active_tap
 
     return active_tap()
 
 
 def _httpx_live(request: Any, body: bytes, library: str) -> LiveRequest:
+    from pytest_agentops.tap.routing import LiveRequest
     from pytest_agentops.trace import providers
 
     headers: dict[str, str] = {}
@@ -88,6 +91,8 @@ def _end(tap: Tap, live: LiveRequest, status: int, headers: Any, body: bytes | N
     """The layer below answered; if no boundary of ours did (a mock, a vcr cassette), trace it here."""
     if live.done:
         return
+    from pytest_agentops.tap.routing import Decision
+
     reply = {
         "status": {"code": status, "message": ""},
         "headers": {str(k).lower(): [str(v)] for k, v in headers.items()},
@@ -216,7 +221,7 @@ def _async(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _requests_live(request: Any) -> LiveRequest:
-    from pytest_agentops.tap import _as_bytes
+    from pytest_agentops.tap.routing import LiveRequest, _as_bytes
     from pytest_agentops.trace import providers
 
     headers = {str(k).lower(): str(v) for k, v in request.headers.items()}

@@ -8,7 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from pytest_agentops.cassette.format import Cassette, Interaction
-from pytest_agentops.tap import Tap
+from pytest_agentops.tap.current import active_tap as active_tap
+from pytest_agentops.tap.current import pending as pending
+from pytest_agentops.tap.current import pop as pop
+from pytest_agentops.tap.current import push as push
+from pytest_agentops.tap.routing import Tap
 from pytest_agentops.tap.settings import Settings
 from pytest_agentops.trace.run import Run
 
@@ -58,47 +62,15 @@ def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None, *, in_s
         cassette.save(replace=settings.record == "all", session=settings.session_id)
 
 
-# The taps intercepting now, innermost last; an opener stands for the tap of a test outside the
-# scope, opened by the first request that needs it (it then pushes the tap above itself).
-_active: list[Tap | Callable[[], Tap | None]] = []
-
-
-def active_tap() -> Tap | None:
-    """The tap answering requests now (the current test's), or None outside one."""
-    if not _active:
-        return None
-    top = _active[-1]
-    return top if isinstance(top, Tap) else top()
-
-
-def push(opener: Callable[[], Tap | None]) -> None:
-    """From now until ``pop``, ``opener`` opens the current test's tap when a request first asks for it."""
-    _active.append(opener)
-
-
-def pop(opener: Callable[[], Tap | None]) -> None:
-    _active.remove(opener)
-
-
-@contextlib.contextmanager
-def pending(opener: Callable[[], Tap | None]) -> Iterator[None]:
-    """Until the block ends, ``opener`` opens the current test's tap when a request first asks for it."""
-    push(opener)
-    try:
-        yield
-    finally:
-        pop(opener)
-
-
 @contextlib.contextmanager
 def intercept(tap: Tap) -> Iterator[None]:
     """Route every intercepted request to ``tap`` while the block runs (the patches start once)."""
     from pytest_agentops.tap import install
 
     install.acquire()
-    _active.append(tap)
+    push(tap)
     try:
         yield
     finally:
-        _active.remove(tap)
+        pop(tap)
         install.release()

@@ -41,7 +41,7 @@ from pytest_agentops.backends.model.types import (
 
 if TYPE_CHECKING:
     from pytest_agentops.backends.model.server import LoopbackServer
-    from pytest_agentops.tap import LiveRequest, Tap
+    from pytest_agentops.tap.routing import LiveRequest, Tap
     from pytest_agentops.trace.run import Run
 
 Mode = Literal["scripted", "gullible", "adversarial"]
@@ -369,8 +369,8 @@ class FakeModel:
         """
         from pytest_agentops.cassette.format import Cassette
         from pytest_agentops.cassette.redact import Redactor
-        from pytest_agentops.tap import Tap
         from pytest_agentops.tap.opener import intercept
+        from pytest_agentops.tap.routing import Tap
         from pytest_agentops.trace.run import Run
 
         run = self._run if self._run is not None else Run("fake-model")
@@ -445,7 +445,7 @@ class FakeModel:
             return self._tap
         if self._run is None:
             return None
-        from pytest_agentops.tap.opener import active_tap
+        from pytest_agentops.tap.current import active_tap
 
         active = active_tap()
         if active is not None and active.run is self._run:  # a fuzz episode's fake: the episode's gates
@@ -453,7 +453,7 @@ class FakeModel:
         if self._bare_tap is None or self._bare_tap.run is not self._run:
             from pytest_agentops.cassette.format import Cassette
             from pytest_agentops.cassette.redact import Redactor
-            from pytest_agentops.tap import Tap
+            from pytest_agentops.tap.routing import Tap
 
             self._bare_tap = Tap(self._run, Cassette(_NO_CASSETTE), "new", Redactor())
         return self._bare_tap
