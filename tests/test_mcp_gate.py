@@ -164,9 +164,13 @@ def test_a_replayed_call_of_a_tool_never_recorded_names_the_tool_and_the_recorde
     gate.message_of(live)
     recorded_call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_weather"}}
     recorded = [{"request": {"body": {"json": recorded_call}}}]
-    reply = gate.miss_reply(live, f"no recorded answer for POST {URL}", recorded)
+    note = gate.unrecorded_tool(live, recorded)
+    assert note == "the MCP tool 'nuke' was never called while recording (recorded calls: get_weather)"
+    reply = gate.miss_reply(live, f"no recorded answer for POST {URL}\n{note}")
     answer = json.loads(reply["body"]["string"])
     assert answer["id"] == 7 and answer["result"]["isError"] is True  # the client reads a tool error
     text = answer["result"]["content"][0]["text"]
-    assert f"POST {URL}" in text
-    assert "the MCP tool 'nuke' was never called while recording (recorded calls: get_weather)" in text
+    assert f"POST {URL}" in text and note in text
+    again = _live({"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "get_weather"}})
+    gate.message_of(again)
+    assert gate.unrecorded_tool(again, recorded) == ""  # a recorded tool: the argument diff says it all

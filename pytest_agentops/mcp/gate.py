@@ -137,14 +137,22 @@ def denial_reply(message: Message | MalformedMessage, denial: Denial, tool: str 
     return 200, headers, json.dumps(body).encode()
 
 
-def miss_reply(live: LiveRequest, text: str, recorded: list[Any]) -> dict[str, Any]:
+def unrecorded_tool(live: LiveRequest, recorded: list[Any]) -> str:
+    """For a missed ``tools/call`` of a tool the cassette never saw called, a line saying so and naming
+    the tools it holds (the nearest recorded request alone would be some handshake); else ''."""
+    message = live.mcp
+    if not isinstance(message, Message) or not message.is_call:
+        return ""
+    tools = sorted(_recorded_tools(recorded))
+    if message.tool in tools:
+        return ""
+    shown = ", ".join(tools) or "none"
+    return f"the MCP tool {message.tool!r} was never called while recording (recorded calls: {shown})"
+
+
+def miss_reply(live: LiveRequest, text: str) -> dict[str, Any]:
     """A cassette miss as MCP (the test fails on the miss anyway; the client must not hang or crash)."""
     message = live.mcp
-    if isinstance(message, Message) and message.is_call:
-        tools = sorted(_recorded_tools(recorded))
-        if message.tool not in tools:
-            shown = ", ".join(tools) or "none"
-            text += f"\nthe MCP tool {message.tool!r} was never called while recording (recorded calls: {shown})"
     denial = Denial("cassette_miss", text)
     if isinstance(message, Message) and message.id is not None:
         status, headers, body = denial_reply(message, denial, None)
