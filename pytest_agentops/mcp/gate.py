@@ -77,10 +77,12 @@ def _call_verdict(guard: Guard, live: LiveRequest, message: Message) -> tuple[Ve
     name = servers.tool_name(live.url, message.tool)
     spec = guard.registry.get(name)
     info = servers.tool_info(live.url, message.tool)
-    # The policy's ``access`` (contract ``safety.tool_access``), then a tool the user registered
+    # The policy's ``access`` (contract ``safety.tool_access``), then the kind a user registered
     # under this name, then the server's annotations; a write when nothing says otherwise.
     access: Kind = _access_override(guard.policy.access, name) or (
-        spec.kind if spec is not None else ("read" if info is not None and info.read_only else "write")
+        spec.kind
+        if spec is not None and spec.kind_given
+        else ("read" if info is not None and info.read_only else "write")
     )
     arguments = message.arguments
     call = Call("tool", name, spec, access, live.method, live.url, live.headers, arguments, arguments, source="mcp")
