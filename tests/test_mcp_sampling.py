@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from conftest import INNER_INI
+from mcp_inner import project, run
 from mcp_weather import free_port
 
 pytest.importorskip("mcp")
@@ -108,3 +109,52 @@ def test_sampling_records_then_replays_with_the_server_gone(
     assert [r["result"]["content"]["text"] for r in replies] == ["short"]  # the client's reply, recorded
     monkeypatch.delenv("MCP_SERVE")
     pytester.runpytest_inprocess("--agent-replay", "-q").assert_outcomes(passed=1)
+
+
+STDIO = """
+from mcp import Client
+from mcp.types import CreateMessageResult, TextContent
+
+PY = os.environ.get("SERVER_PY", sys.executable)  # a missing interpreter in replay: nothing may start
+
+
+def test_sampling_over_stdio(mcp_stdio, agent_run):
+    server = mcp_stdio.server("writer", PY, os.path.join(sys.path[0], "mcp_writer_stdio.py"))
+    asked = []
+
+    async def sample(context, params):
+        asked.append(params.messages[0].content.text)
+        return CreateMessageResult(role="assistant", content=TextContent(type="text", text="short"), model="local")
+
+    async def main():
+        async with Client(server.parameters(), mode="legacy", sampling_callback=sample) as client:
+            return await client.call_tool("summarise", {"text": "a long text"})
+
+    result = asyncio.run(asyncio.wait_for(main(), 30))
+    assert result.is_error is False and result.content[0].text == "summary: short"
+    assert asked == ["Summarise: a long text"]  # the server's request reached the callback once
+    assert [e.tool for e in agent_run.tool_calls] == ["mcp.writer.summarise"]
+    assert "mcp.writer (response)" in [e.label for e in agent_run.events if e.kind == "mcp"]
+"""
+
+
+def test_sampling_over_the_stdio_proxy_records_then_replays_with_the_server_gone(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stdio proxy (``mcp_stdio``): the server's request is recorded with the call's answer, in order."""
+    project(pytester, monkeypatch, STDIO)
+    started = pytester.path / "calls.log"
+    monkeypatch.setenv("MCP_CALLS", str(started))
+    run(pytester, "--agent-record").assert_outcomes(passed=1)
+    assert started.read_text().splitlines() == ["started"]
+    path = pytester.path / "cassettes/test_inner/test_sampling_over_stdio.json"
+    interactions = json.loads(path.read_text())["interactions"]
+    (call,) = [i for i in interactions if _sent(i).get("method") == "tools/call"]
+    methods = [e["data"].get("method") for e in call["response"]["body"]["sse"]]
+    assert methods == ["sampling/createMessage", None]  # the server's request, then the call's answer
+    replies = [_sent(i) for i in interactions if "result" in _sent(i)]
+    assert [r["result"]["content"]["text"] for r in replies] == ["short"]  # the client's reply, recorded
+    started.unlink()
+    monkeypatch.setenv("SERVER_PY", "/nonexistent/python")  # replay must not start the server
+    run(pytester, "--agent-replay").assert_outcomes(passed=1)
+    assert not started.exists()
