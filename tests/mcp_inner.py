@@ -1,7 +1,8 @@
 """Shared set-up of the MCP pytester tests: an inner project whose tests reach MCP servers.
 
-``PREAMBLE`` opens an inner test module: the imports every MCP inner test uses, this directory on
-``sys.path`` (for ``mcp_weather``), and ``PORT``/``URL``, the loopback address ``project`` picked.
+``PREAMBLE`` opens an inner test module: the imports every MCP inner test uses, this directory as
+``TESTS`` and on ``sys.path`` (for ``mcp_weather``), and ``PORT``/``URL``, the loopback address
+``project`` picked.
 ``run`` runs the inner session in process, inside ``tool_registry.isolated()``: a ``register_tool``
 at an inner module's top level lands in the process-wide registry and would otherwise reach the
 outer tests that run after it in the same worker.
@@ -28,7 +29,8 @@ import sys
 
 import pytest
 
-sys.path.insert(0, {str(TESTS)!r})
+TESTS = {str(TESTS)!r}  # this directory: the helper servers (mcp_weather.py, *_stdio.py)
+sys.path.insert(0, TESTS)
 from mcp_weather import serving, weather_server
 
 PORT = int(os.environ["MCP_PORT"])
