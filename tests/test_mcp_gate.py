@@ -164,9 +164,33 @@ def test_a_replayed_call_of_a_tool_never_recorded_names_the_tool_and_the_recorde
     gate.message_of(live)
     recorded_call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "get_weather"}}
     recorded = [{"request": {"body": {"json": recorded_call}}}]
-    reply = gate.miss_reply(live, f"no recorded answer for POST {URL}", recorded)
+    note = gate.unrecorded_tool(live, recorded)
+    assert note == "the MCP tool 'nuke' was never called while recording (recorded calls: get_weather)"
+    reply = gate.miss_reply(live, f"no recorded answer for POST {URL}\n{note}")
     answer = json.loads(reply["body"]["string"])
     assert answer["id"] == 7 and answer["result"]["isError"] is True  # the client reads a tool error
     text = answer["result"]["content"][0]["text"]
-    assert f"POST {URL}" in text
-    assert "the MCP tool 'nuke' was never called while recording (recorded calls: get_weather)" in text
+    assert f"POST {URL}" in text and note in text
+    again = _live({"jsonrpc": "2.0", "id": 8, "method": "tools/call", "params": {"name": "get_weather"}})
+    gate.message_of(again)
+    assert gate.unrecorded_tool(again, recorded) == ""  # a recorded tool: the argument diff says it all
+
+
+def test_a_registered_kind_beats_the_annotation_and_none_leaves_it() -> None:
+    from pytest_agentops.policy.tools import ToolRegistry, register_tool, registry
+
+    url = "http://127.0.0.1:8935/mcp"
+    _learn_weather(url)
+    servers.register_mcp_server("weather", url)
+    mine = ToolRegistry()
+    with registry.isolated():
+        mine.add(register_tool("mcp.weather.get_weather", preconditions=["city_known"]))
+        guard = Guard(Run(), registry=mine)
+        guard.run.satisfy("city_known")
+        live = _live(_call("get_weather", city="Paris"), url)
+        verdict, denial = gate.judge(guard, live, gate.message_of(live))
+        assert denial is None and verdict.access == "read"  # registered without kind: readOnlyHint decides
+        mine.add(register_tool("mcp.weather.get_weather", kind="write"))
+        live = _live(_call("get_weather", city="Paris"), url)
+        verdict, denial = gate.judge(guard, live, gate.message_of(live))
+        assert denial is None and verdict.access == "write"  # a kind given wins

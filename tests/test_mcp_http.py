@@ -8,30 +8,16 @@ holds only ``mcp.weather.*`` tool calls; the same session, recorded, replays wit
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from conftest import INNER_INI
-from mcp_weather import free_port
+from mcp_inner import project, run
 
 pytest.importorskip("mcp")
 
-TESTS = Path(__file__).parent
 
 INNER = """
-import asyncio
-import contextlib
-import os
-import sys
-
-import pytest
-
-sys.path.insert(0, {tests!r})
-from mcp_weather import serving, weather_server
 from mcp import Client
 
-PORT = int(os.environ["MCP_PORT"])
-URL = f"http://127.0.0.1:{{PORT}}/mcp"
 CITY = os.environ.get("MCP_CITY", "Paris")
 
 
@@ -50,17 +36,17 @@ async def session(*calls):
 @pytest.mark.agent_policy(allow=["mcp.weather.get_weather"])
 def test_weather(agent_run):
     with server():
-        calls = (("get_weather", {{"city": CITY}}), ("delete_account", {{"user": "bob"}}))
+        calls = (("get_weather", {"city": CITY}), ("delete_account", {"user": "bob"}))
         tools, (ok, bad) = asyncio.run(session(*calls))
-    assert {{t.name for t in tools.tools}} == {{"get_weather", "delete_account"}}
+    assert {t.name for t in tools.tools} == {"get_weather", "delete_account"}
     assert ok.is_error is False and ok.content[0].text == "Sunny in Paris"
     assert bad.is_error is True
     assert "mcp.weather.delete_account" in bad.content[0].text and "allowlist" in bad.content[0].text
     assert [e.tool for e in agent_run.denials] == ["mcp.weather.delete_account"]
-    assert {{e.tool for e in agent_run.tool_calls}} == {{"mcp.weather.get_weather", "mcp.weather.delete_account"}}
+    assert {e.tool for e in agent_run.tool_calls} == {"mcp.weather.get_weather", "mcp.weather.delete_account"}
     agent_run.assert_called("mcp.weather.get_weather", city="Paris")
     call = next(e for e in agent_run.tool_calls if e.tool == "mcp.weather.get_weather")
-    assert call.access == "read" and call.is_error is False and call.result == {{"result": "Sunny in Paris"}}
+    assert call.access == "read" and call.is_error is False and call.result == {"result": "Sunny in Paris"}
     protocol = [e for e in agent_run.events if e.kind == "mcp"]
     assert protocol and all(e.tool is None and e.rule is None for e in protocol)
     assert agent_run.writes == []
@@ -69,7 +55,7 @@ def test_weather(agent_run):
 @pytest.mark.agent_policy(read_only=True)
 def test_read_only_leaves_protocol_and_reads(agent_run):
     with server():
-        _, (ok, bad) = asyncio.run(session(("get_weather", {{"city": "Oslo"}}), ("delete_account", {{"user": "eve"}})))
+        _, (ok, bad) = asyncio.run(session(("get_weather", {"city": "Oslo"}), ("delete_account", {"user": "eve"})))
     # A read runs (its annotation came with tools/list of the session before, or the recorded one).
     assert ok.is_error is False
     assert bad.is_error is True and "read_only" in bad.content[0].text
@@ -78,9 +64,7 @@ def test_read_only_leaves_protocol_and_reads(agent_run):
 
 
 def _project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytester.makeini(INNER_INI)
-    pytester.makepyfile(test_inner=INNER.format(tests=str(TESTS)))
-    monkeypatch.setenv("MCP_PORT", str(free_port()))
+    project(pytester, monkeypatch, INNER)
 
 
 def test_weather_scenario_records_then_replays_offline(
@@ -88,7 +72,7 @@ def test_weather_scenario_records_then_replays_offline(
 ) -> None:
     _project(pytester, monkeypatch)
     monkeypatch.setenv("MCP_SERVE", "1")
-    recorded = pytester.runpytest_inprocess("--agent-record", "-q")
+    recorded = run(pytester, "--agent-record")
     recorded.assert_outcomes(passed=2)
     cassette = pytester.path / "cassettes" / "test_inner" / "test_weather.json"
     data = json.loads(cassette.read_text())
@@ -97,11 +81,11 @@ def test_weather_scenario_records_then_replays_offline(
     # The denied call never reached the server, so it is not recorded either.
     assert [b["params"]["name"] for b in bodies if b["method"] == "tools/call"] == ["get_weather"]
     monkeypatch.delenv("MCP_SERVE")  # the server is gone: only the cassette answers
-    replayed = pytester.runpytest_inprocess("--agent-replay", "-q")
+    replayed = run(pytester, "--agent-replay")
     replayed.assert_outcomes(passed=2)
     # Another city: a miss in MCP's form (a tool error, the run goes on), the test fails naming the change.
     monkeypatch.setenv("MCP_CITY", "Lyon")
-    missed = pytester.runpytest_inprocess("--agent-replay", "-q", "-k", "test_weather")
+    missed = run(pytester, "--agent-replay", "-k", "test_weather")
     missed.assert_outcomes(failed=1)
     out = missed.stdout.str()
     assert "params.arguments.city changed" in out and "'Paris' -> 'Lyon'" in out

@@ -9,11 +9,7 @@ tap, configured as a user would for an HTTP tool, and checks the denial names th
 from __future__ import annotations
 
 import pytest
-from conftest import INNER_INI
-from mcp_weather import free_port
-from test_mcp_http import TESTS
-
-from pytest_agentops import tool_registry
+from mcp_inner import project, run
 
 pytest.importorskip("mcp")
 
@@ -26,25 +22,17 @@ write_actions_require = ["mcp.weather.get_weather"]
 """
 
 INNER = """
-import asyncio
-import os
-import sys
-
-import pytest
-
-sys.path.insert(0, {tests!r})
-from mcp_weather import serving, weather_server
 from mcp import Client
 
 from pytest_agentops import register_tool
 
-PORT = int(os.environ["MCP_PORT"])
-# A per-tool precondition on an MCP tool; the URL is never called (the gate finds the spec by name).
-register_tool("mcp.weather.get_weather", url="https://unused.invalid/get", kind="read", preconditions=["city_known"])
+# A per-tool precondition on an MCP tool, registered by name alone (no url=: the gate finds the spec
+# by name) and without kind= (the server's readOnlyHint still makes it a read, see no_writes below).
+register_tool("mcp.weather.get_weather", preconditions=["city_known"])
 
 
 async def session(*calls):
-    async with Client(f"http://127.0.0.1:{{PORT}}/mcp") as client:
+    async with Client(URL) as client:
         await client.list_tools()
         return [await client.call_tool(name, args) for name, args in calls]
 
@@ -54,12 +42,12 @@ def run(*calls):
         return asyncio.run(session(*calls))
 
 
-READ = ("get_weather", {{"city": "Paris"}})
-WRITE = ("delete_account", {{"user": "bob"}})
+READ = ("get_weather", {"city": "Paris"})
+WRITE = ("delete_account", {"user": "bob"})
 
 
 def protocol(agent_run):
-    return {{e.label.split(" ", 1)[1] for e in agent_run.events if e.kind == "mcp" and " " in e.label}}
+    return {e.label.split(" ", 1)[1] for e in agent_run.events if e.kind == "mcp" and " " in e.label}
 
 
 @pytest.mark.agent_budget(max_tool_calls=2)
@@ -105,7 +93,7 @@ def test_write_actions_require(agent_run):
 def test_tool_preconditions(agent_run):
     with serving(weather_server(), port=PORT):
         async def steps():
-            async with Client(f"http://127.0.0.1:{{PORT}}/mcp") as client:
+            async with Client(URL) as client:
                 await client.list_tools()
                 first = await client.call_tool(*READ)
                 agent_run.satisfy("city_known")
@@ -119,12 +107,8 @@ def test_tool_preconditions(agent_run):
 
 
 def _run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, *args: str) -> pytest.RunResult:
-    pytester.makeini(INNER_INI)
-    pytester.makepyprojecttoml(PYPROJECT)
-    pytester.makepyfile(test_inner=INNER.format(tests=str(TESTS)))
-    monkeypatch.setenv("MCP_PORT", str(free_port()))
-    with tool_registry.isolated():  # the inner module's register_tool must not reach later tests here
-        return pytester.runpytest_inprocess("--agent-record", "-q", "-p", "no:randomly", *args)
+    project(pytester, monkeypatch, INNER, pyproject=PYPROJECT)
+    return run(pytester, "--agent-record", *args)  # isolated: the module's register_tool stays inside
 
 
 def test_budgets_preconditions_and_write_rules_apply_to_mcp_tools(

@@ -11,30 +11,15 @@ recorded one, so the cassette stays one session and replays offline.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import INNER_INI
-from mcp_weather import free_port
+from mcp_inner import project, run
 
 pytest.importorskip("mcp")
 
-TESTS = Path(__file__).parent
 
 INNER = """
-import asyncio
-import contextlib
-import os
-import sys
-
-sys.path.insert(0, {tests!r})
-from mcp_weather import serving
-
-PORT = int(os.environ["MCP_PORT"])
-URL = f"http://127.0.0.1:{{PORT}}/mcp"
-
-
 def notes():
     from mcp.server.mcpserver import MCPServer
     from mcp.types import ToolAnnotations
@@ -45,19 +30,19 @@ def notes():
     @server.tool()
     def add_note(text: str) -> str:
         kept.append(text)
-        return f"noted {{text}} ({{len(kept)}} notes)"
+        return f"noted {text} ({len(kept)} notes)"
 
     @server.tool(annotations=ToolAnnotations(readOnlyHint=True))
     def count_notes() -> str:
-        return f"{{len(kept)}} notes"
+        return f"{len(kept)} notes"
 
     return server
 
 
 def test_session(agent_run):
-    calls = [("add_note", {{"text": "first"}}), ("count_notes", {{}})]
+    calls = [("add_note", {"text": "first"}), ("count_notes", {})]
     if os.environ.get("MCP_EXTRA"):
-        calls.append(("add_note", {{"text": "extra"}}))
+        calls.append(("add_note", {"text": "extra"}))
 
     async def main():
         async with Client(URL, mode="legacy") as client:
@@ -73,7 +58,7 @@ def test_session(agent_run):
     assert texts[:2] == ["noted first (1 notes)", "1 notes"]
     if os.environ.get("MCP_EXTRA"):
         assert texts[2].startswith("noted extra")
-    assert [e.tool for e in agent_run.tool_calls] == [f"mcp.notes.{{n}}" for n, _ in calls]
+    assert [e.tool for e in agent_run.tool_calls] == [f"mcp.notes.{n}" for n, _ in calls]
 """
 
 
@@ -90,17 +75,15 @@ def _session_ids(interactions: list[dict[str, Any]]) -> set[str]:
 def test_record_new_adds_a_call_to_a_recorded_session(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytester.makeini(INNER_INI)
-    pytester.makepyfile(test_inner=INNER.format(tests=str(TESTS)))
-    monkeypatch.setenv("MCP_PORT", str(free_port()))
+    project(pytester, monkeypatch, INNER)
     monkeypatch.setenv("MCP_SERVE", "1")
-    pytester.runpytest_inprocess("--agent-record", "-q").assert_outcomes(passed=1)
+    run(pytester, "--agent-record").assert_outcomes(passed=1)
     path = pytester.path / "cassettes/test_inner/test_session.json"
     first = json.loads(path.read_text())["interactions"]
     (recorded_session,) = _session_ids(first)
 
     monkeypatch.setenv("MCP_EXTRA", "1")
-    again = pytester.runpytest_inprocess("--agent-record=new", "-q")
+    again = run(pytester, "--agent-record=new")
     again.assert_outcomes(passed=1)
     second = json.loads(path.read_text())["interactions"]
     bodies = [(i["request"].get("body") or {}).get("json") or {} for i in second]
@@ -110,22 +93,20 @@ def test_record_new_adds_a_call_to_a_recorded_session(
     assert _session_ids(second) == {recorded_session}  # the new call is filed under the recorded session
 
     monkeypatch.delenv("MCP_SERVE")  # the server gone: the three calls replay
-    pytester.runpytest_inprocess("--agent-replay", "-q").assert_outcomes(passed=1)
+    run(pytester, "--agent-replay").assert_outcomes(passed=1)
 
 
 def test_record_new_without_the_server_names_the_session_and_the_way_out(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytester.makeini(INNER_INI)
-    pytester.makepyfile(test_inner=INNER.format(tests=str(TESTS)))
-    monkeypatch.setenv("MCP_PORT", str(free_port()))
+    project(pytester, monkeypatch, INNER)
     monkeypatch.setenv("MCP_SERVE", "1")
-    pytester.runpytest_inprocess("--agent-record", "-q").assert_outcomes(passed=1)
+    run(pytester, "--agent-record").assert_outcomes(passed=1)
     path = pytester.path / "cassettes/test_inner/test_session.json"
     before = path.read_text()
     monkeypatch.delenv("MCP_SERVE")  # no live server for the new call
     monkeypatch.setenv("MCP_EXTRA", "1")
-    failed = pytester.runpytest_inprocess("--agent-record=new", "-q")
+    failed = run(pytester, "--agent-record=new")
     failed.assert_outcomes(failed=1)
     out = failed.stdout.str()
     assert "tools/call add_note" in out and "belongs to MCP session" in out

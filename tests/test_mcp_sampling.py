@@ -11,29 +11,16 @@ a protocol event. Replay plays the server's request to the callback again, with 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import INNER_INI
-from mcp_weather import free_port
+from mcp_inner import project, run
 
 pytest.importorskip("mcp")
 
-TESTS = Path(__file__).parent
 
 INNER = """
-import asyncio
-import contextlib
-import os
-import sys
 import warnings
-
-sys.path.insert(0, {tests!r})
-from mcp_weather import serving
-
-PORT = int(os.environ["MCP_PORT"])
-URL = f"http://127.0.0.1:{{PORT}}/mcp"
 
 
 def writer():
@@ -46,10 +33,10 @@ def writer():
     async def summarise(text: str, ctx: Context) -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # sampling is deprecated by the 2026 revision, not by this one
-            asked = [SamplingMessage(role="user", content=TextContent(type="text", text=f"Summarise: {{text}}"))]
+            asked = [SamplingMessage(role="user", content=TextContent(type="text", text=f"Summarise: {text}"))]
             related = ctx.request_id if os.environ.get("MCP_ON_CALL") else None
             answer = await ctx.session.create_message(asked, max_tokens=20, related_request_id=related)
-        return f"summary: {{answer.content.text}}"
+        return f"summary: {answer.content.text}"
 
     return server
 
@@ -66,7 +53,7 @@ def test_sampling(agent_run):
 
     async def main():
         async with Client(URL, mode="legacy", sampling_callback=sample) as client:
-            return await client.call_tool("summarise", {{"text": "a long text"}})
+            return await client.call_tool("summarise", {"text": "a long text"})
 
     served = serving(writer(), port=PORT) if os.environ.get("MCP_SERVE") else contextlib.nullcontext()
     with served:
@@ -90,11 +77,9 @@ def test_sampling_records_then_replays_with_the_server_gone(
     """The server's request on the session's GET stream, or (related to the call) on the call's answer."""
     if where == "POST":
         monkeypatch.setenv("MCP_ON_CALL", "1")
-    pytester.makeini(INNER_INI)
-    pytester.makepyfile(test_inner=INNER.format(tests=str(TESTS)))
-    monkeypatch.setenv("MCP_PORT", str(free_port()))
+    project(pytester, monkeypatch, INNER)
     monkeypatch.setenv("MCP_SERVE", "1")
-    pytester.runpytest_inprocess("--agent-record", "-q").assert_outcomes(passed=1)
+    run(pytester, "--agent-record").assert_outcomes(passed=1)
     path = pytester.path / "cassettes/test_inner/test_sampling.json"
     interactions = json.loads(path.read_text())["interactions"]
     (call,) = [i for i in interactions if _sent(i).get("method") == "tools/call"]
@@ -107,4 +92,53 @@ def test_sampling_records_then_replays_with_the_server_gone(
     replies = [_sent(i) for i in interactions if "result" in _sent(i)]
     assert [r["result"]["content"]["text"] for r in replies] == ["short"]  # the client's reply, recorded
     monkeypatch.delenv("MCP_SERVE")
-    pytester.runpytest_inprocess("--agent-replay", "-q").assert_outcomes(passed=1)
+    run(pytester, "--agent-replay").assert_outcomes(passed=1)
+
+
+STDIO = """
+from mcp import Client
+from mcp.types import CreateMessageResult, TextContent
+
+PY = os.environ.get("SERVER_PY", sys.executable)  # a missing interpreter in replay: nothing may start
+
+
+def test_sampling_over_stdio(mcp_stdio, agent_run):
+    server = mcp_stdio.server("writer", PY, os.path.join(TESTS, "mcp_writer_stdio.py"))
+    asked = []
+
+    async def sample(context, params):
+        asked.append(params.messages[0].content.text)
+        return CreateMessageResult(role="assistant", content=TextContent(type="text", text="short"), model="local")
+
+    async def main():
+        async with Client(server.parameters(), mode="legacy", sampling_callback=sample) as client:
+            return await client.call_tool("summarise", {"text": "a long text"})
+
+    result = asyncio.run(asyncio.wait_for(main(), 30))
+    assert result.is_error is False and result.content[0].text == "summary: short"
+    assert asked == ["Summarise: a long text"]  # the server's request reached the callback once
+    assert [e.tool for e in agent_run.tool_calls] == ["mcp.writer.summarise"]
+    assert "mcp.writer (response)" in [e.label for e in agent_run.events if e.kind == "mcp"]
+"""
+
+
+def test_sampling_over_the_stdio_proxy_records_then_replays_with_the_server_gone(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stdio proxy (``mcp_stdio``): the server's request is recorded with the call's answer, in order."""
+    project(pytester, monkeypatch, STDIO)
+    started = pytester.path / "calls.log"
+    monkeypatch.setenv("MCP_CALLS", str(started))
+    run(pytester, "--agent-record").assert_outcomes(passed=1)
+    assert started.read_text().splitlines() == ["started"]
+    path = pytester.path / "cassettes/test_inner/test_sampling_over_stdio.json"
+    interactions = json.loads(path.read_text())["interactions"]
+    (call,) = [i for i in interactions if _sent(i).get("method") == "tools/call"]
+    methods = [e["data"].get("method") for e in call["response"]["body"]["sse"]]
+    assert methods == ["sampling/createMessage", None]  # the server's request, then the call's answer
+    replies = [_sent(i) for i in interactions if "result" in _sent(i)]
+    assert [r["result"]["content"]["text"] for r in replies] == ["short"]  # the client's reply, recorded
+    started.unlink()
+    monkeypatch.setenv("SERVER_PY", "/nonexistent/python")  # replay must not start the server
+    run(pytester, "--agent-replay").assert_outcomes(passed=1)
+    assert not started.exists()

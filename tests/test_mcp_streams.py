@@ -11,28 +11,14 @@ it back (a reopened stream after that is answered 405, the spec's "no stream", n
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
-from conftest import INNER_INI
-from mcp_weather import free_port
+from mcp_inner import project, run
 
 pytest.importorskip("mcp")
 
-TESTS = Path(__file__).parent
 
 INNER = """
-import asyncio
-import contextlib
-import os
-import sys
-
-sys.path.insert(0, {tests!r})
-from mcp_weather import serving
-
-PORT = int(os.environ["MCP_PORT"])
-
-
 def news():
     from mcp.server.mcpserver import Context, MCPServer
 
@@ -42,7 +28,7 @@ def news():
     async def publish(title: str, ctx: Context) -> str:
         # Tell every client the tool list changed: a message on the GET stream.
         await ctx.session.send_tool_list_changed()
-        return f"published {{title}}"
+        return f"published {title}"
 
     return server
 
@@ -50,7 +36,7 @@ def news():
 def test_notification_on_the_get_stream(agent_run):
     from mcp import Client
 
-    url = f"http://127.0.0.1:{{PORT}}/mcp"
+    url = f"http://127.0.0.1:{PORT}/mcp"
     changed = asyncio.Event()
 
     async def on_message(message):
@@ -59,7 +45,7 @@ def test_notification_on_the_get_stream(agent_run):
 
     async def main():
         async with Client(url, mode="legacy", message_handler=on_message) as client:
-            ok = await client.call_tool("publish", {{"title": "x"}})
+            ok = await client.call_tool("publish", {"title": "x"})
             await asyncio.wait_for(changed.wait(), 10)  # it came on the GET stream, while that stays open
             return ok
 
@@ -73,15 +59,13 @@ def test_notification_on_the_get_stream(agent_run):
 
 
 def test_get_stream_passes_through_and_replays(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytester.makeini(INNER_INI)
-    pytester.makepyfile(test_stream=INNER.format(tests=str(TESTS)))
-    monkeypatch.setenv("MCP_PORT", str(free_port()))
+    project(pytester, monkeypatch, INNER)
     monkeypatch.setenv("MCP_SERVE", "1")
-    pytester.runpytest_inprocess("--agent-record", "-q").assert_outcomes(passed=1)
-    path = pytester.path / "cassettes/test_stream/test_notification_on_the_get_stream.json"
+    run(pytester, "--agent-record").assert_outcomes(passed=1)
+    path = pytester.path / "cassettes/test_inner/test_notification_on_the_get_stream.json"
     cassette = json.loads(path.read_text())
     (stream,) = [i for i in cassette["interactions"] if i["request"]["method"] == "GET"]
     events = stream["response"]["body"]["sse"]  # stored as an event list, not as text
     assert [e["data"]["method"] for e in events] == ["notifications/tools/list_changed"]
     monkeypatch.delenv("MCP_SERVE")
-    pytester.runpytest_inprocess("--agent-replay", "-q").assert_outcomes(passed=1)
+    run(pytester, "--agent-replay").assert_outcomes(passed=1)

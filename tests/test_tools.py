@@ -212,8 +212,20 @@ def test_register_tool_kind_defaults_from_method() -> None:
     assert register_tool("a", method="GET", url="https://a.test/x").kind == "read"
     assert register_tool("b", method="POST", url="https://a.test/y").kind == "write"
     assert register_tool("c", url="https://a.test/z").kind == "write"  # any method: assume it writes
-    with pytest.raises(ValueError, match="url="):
+    with pytest.raises(ValueError, match=r"register_tool\('d'\): give url= .* or matcher= .*mcp.<server>.<tool>"):
         register_tool("d")
+
+
+def test_an_mcp_tool_needs_neither_url_nor_matcher() -> None:
+    """The MCP gate finds it by name: registering gives it preconditions, a risk, or a kind."""
+    plain = register_tool("mcp.weather.get_weather", preconditions=["city_known"])
+    assert (plain.source, plain.url, plain.matcher, plain.preconditions) == ("mcp", None, None, ("city_known",))
+    assert plain.kind_given is False  # the server's readOnlyHint still decides (see test_mcp_gate)
+    assert registry.resolve("POST", "http://127.0.0.1:8000/mcp") is None  # never an HTTP tool
+    kinded = register_tool("mcp.weather.delete_account", kind="write", risk="high")
+    assert (kinded.source, kinded.kind, kinded.kind_given) == ("mcp", "write", True)
+    with pytest.raises(ValueError, match="url="):
+        register_tool("mcpweather.reset")  # only the mcp. prefix
 
 
 def test_registry_replaces_and_reindexes() -> None:

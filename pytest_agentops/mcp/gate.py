@@ -77,10 +77,12 @@ def _call_verdict(guard: Guard, live: LiveRequest, message: Message) -> tuple[Ve
     name = servers.tool_name(live.url, message.tool)
     spec = guard.registry.get(name)
     info = servers.tool_info(live.url, message.tool)
-    # The policy's ``access`` (contract ``safety.tool_access``), then a tool the user registered
+    # The policy's ``access`` (contract ``safety.tool_access``), then the kind a user registered
     # under this name, then the server's annotations; a write when nothing says otherwise.
     access: Kind = _access_override(guard.policy.access, name) or (
-        spec.kind if spec is not None else ("read" if info is not None and info.read_only else "write")
+        spec.kind
+        if spec is not None and spec.kind_given
+        else ("read" if info is not None and info.read_only else "write")
     )
     arguments = message.arguments
     call = Call("tool", name, spec, access, live.method, live.url, live.headers, arguments, arguments, source="mcp")
@@ -137,14 +139,22 @@ def denial_reply(message: Message | MalformedMessage, denial: Denial, tool: str 
     return 200, headers, json.dumps(body).encode()
 
 
-def miss_reply(live: LiveRequest, text: str, recorded: list[Any]) -> dict[str, Any]:
+def unrecorded_tool(live: LiveRequest, recorded: list[Any]) -> str:
+    """For a missed ``tools/call`` of a tool the cassette never saw called, a line saying so and naming
+    the tools it holds (the nearest recorded request alone would be some handshake); else ''."""
+    message = live.mcp
+    if not isinstance(message, Message) or not message.is_call:
+        return ""
+    tools = sorted(_recorded_tools(recorded))
+    if message.tool in tools:
+        return ""
+    shown = ", ".join(tools) or "none"
+    return f"the MCP tool {message.tool!r} was never called while recording (recorded calls: {shown})"
+
+
+def miss_reply(live: LiveRequest, text: str) -> dict[str, Any]:
     """A cassette miss as MCP (the test fails on the miss anyway; the client must not hang or crash)."""
     message = live.mcp
-    if isinstance(message, Message) and message.is_call:
-        tools = sorted(_recorded_tools(recorded))
-        if message.tool not in tools:
-            shown = ", ".join(tools) or "none"
-            text += f"\nthe MCP tool {message.tool!r} was never called while recording (recorded calls: {shown})"
     denial = Denial("cassette_miss", text)
     if isinstance(message, Message) and message.id is not None:
         status, headers, body = denial_reply(message, denial, None)

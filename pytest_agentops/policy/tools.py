@@ -41,7 +41,7 @@ from pytest_agentops.policy.current import use_guard as use_guard
 
 Kind = Literal["read", "write"]
 Risk = Literal["low", "medium", "high", "critical"]
-Source = Literal["python", "http", "simulator"]
+Source = Literal["python", "http", "simulator", "mcp"]
 KINDS: tuple[str, ...] = ("read", "write")
 RISKS: tuple[str, ...] = ("low", "medium", "high", "critical")
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -108,7 +108,8 @@ Matcher = Callable[[str, str], "Mapping[str, str] | None"]
 
 @dataclass(eq=False)
 class ToolSpec:
-    """One tool. ``url`` (a pattern) or ``matcher`` makes it an HTTP tool; ``func`` a Python one."""
+    """One tool. ``url`` (a pattern) or ``matcher`` makes it an HTTP tool; ``func`` a Python one; an
+    ``mcp.<server>.<tool>`` name with neither (``source="mcp"``) an MCP tool, found by name."""
 
     name: str
     kind: Kind
@@ -127,6 +128,9 @@ class ToolSpec:
     # (JSON or flat form body, else the query). Simulators pass their own wire decoding.
     decode: Callable[[str, str, Mapping[str, str], bytes], Any] | None = field(default=None, repr=False)
     func: Callable[..., Any] | None = field(default=None, repr=False)
+    # False when ``register_tool`` chose ``kind`` from the method: an MCP call then goes by the
+    # server's annotations (``readOnlyHint``) instead, so registering a precondition keeps a read a read.
+    kind_given: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -346,9 +350,19 @@ def register_tool(
     source: Source = "http",
 ) -> ToolSpec:
     """Register an HTTP tool by method and URL pattern. ``kind`` defaults to read for GET/HEAD/OPTIONS
-    and write for any other method (or ``*``)."""
+    and write for any other method (or ``*``).
+
+    An MCP tool (``mcp.<server>.<tool>``) needs neither ``url`` nor ``matcher``: the MCP gate finds it
+    by name, to give it a kind, preconditions or a risk; without ``kind`` its server's annotations
+    still decide read or write."""
+    given = kind is not None
     if url is None and matcher is None:
-        raise ValueError(f"register_tool({name!r}): give url= (a pattern) or matcher=")
+        if not name.startswith("mcp."):
+            raise ValueError(
+                f"register_tool({name!r}): give url= (a pattern) or matcher= "
+                "(only an MCP tool, named mcp.<server>.<tool>, needs neither)"
+            )
+        source = "mcp"
     if kind is None:
         kind = "read" if method.upper() in READ_METHODS else "write"
     return registry.add(
@@ -367,6 +381,7 @@ def register_tool(
             aliases=tuple(aliases),
             tenant=tenant,
             decode=decode,
+            kind_given=given,
         )
     )
 

@@ -487,13 +487,18 @@ class Tap:
                 return ended
         self.redactor.headers_dict({k: [v] for k, v in live.headers.items()})  # learn their secrets (echoes)
         detail = self.redactor.text(self.explain_miss(live))
+        if live.mcp is not None:  # a tool never called while recording: the line that tells it all, first
+            from pytest_agentops.mcp.gate import unrecorded_tool
+
+            note = unrecorded_tool(live, self.cassette.interactions)
+            detail = f"{note}\n{detail}" if note else detail
         url = self.redactor.url(live.url)  # the miss text reaches the terminal, the trace and the reports
         self.run.misses.append(Miss(f"{live.method} {url}", str(self.cassette.path), detail))
         message = f"pytest-agentops: no recorded answer for {live.method} {url}\n{detail}"
         if live.mcp is not None:  # MCP's form: the client reads a tool error (or a JSON-RPC error)
             from pytest_agentops.mcp.gate import miss_reply
 
-            return miss_reply(live, message, self.cassette.interactions)
+            return miss_reply(live, message)
         error = {"error": {"type": "agentops_cassette_miss", "code": "cassette_miss", "message": message}}
         headers, body = no_retry(error, ("x-agentops-miss", "1"))
         return {

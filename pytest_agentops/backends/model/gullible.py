@@ -18,6 +18,9 @@ already obeyed is not obeyed again). In that text it finds, in order of appearan
    later in the same text, by the name of an offered tool: that tool, with arguments as in 1 when
    they follow the name.
 
+A text that is a JSON document (a tool result such as an MCP tool's structured content, sent as
+text) is read decoded: each of its strings in turn, and the document itself as markup.
+
 Matching is case-insensitive for the verbs and phrases, exact for tool names, and only tools the
 request offers are called. Every instruction found becomes a tool call (duplicates dropped); with
 ``parallel_tool_calls`` false only the first. Required arguments the instruction did not give are
@@ -54,7 +57,7 @@ def instructions(conversation: Conversation) -> list[ToolCall]:
     for message in conversation.fresh:
         if message.role not in ("user", "tool") or not message.text:
             continue
-        for call in find(message.text, tools):
+        for call in read(message.text, tools):
             key = (call.name, compact_json(call.arguments))
             if key not in seen:
                 seen.add(key)
@@ -62,6 +65,28 @@ def instructions(conversation: Conversation) -> list[ToolCall]:
     if not conversation.parallel_tool_calls:
         found = found[:1]
     return found
+
+
+def read(text: str, tools: dict[str, ToolDef]) -> list[ToolCall]:
+    """Instructions in ``text`` as a model reads it: a JSON document (a tool result such as an MCP
+    tool's structured content as text) is read decoded, string by string, since its raw form escapes
+    the quotes of any arguments written in it; the document itself may be tool-call markup too."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return find(text, tools)
+    if not isinstance(value, dict | list):
+        return find(text, tools)
+    found = [call for leaf in _strings(value) for call in find(leaf, tools)]
+    markup = _markup_call(value, tools)
+    return [markup, *found] if markup is not None else found
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return [text for item in items for text in _strings(item)]
 
 
 def find(text: str, tools: dict[str, ToolDef]) -> list[ToolCall]:
