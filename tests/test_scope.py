@@ -156,3 +156,53 @@ def test_no_agentops_reaches_pytester_sessions_inside(pytester: pytest.Pytester)
         timeout=120,
     )
     assert " 1 passed" in proc.stdout, proc.stdout[-3000:]
+
+
+MOCKED_TESTS = """
+import httpx
+import respx
+
+CLIENT = httpx.Client(transport=httpx.MockTransport(lambda request: httpx.Response(200, json={"ok": True})))
+
+
+def test_mocked_only():
+    assert CLIENT.get("https://svc.example.com/items/1").json() == {"ok": True}
+    with respx.mock(base_url="https://api.example.com") as router:
+        router.get("/users/1").respond(200, json={"id": 1})
+        assert httpx.get("https://api.example.com/users/1").json() == {"id": 1}
+
+
+def test_mocked_model_call():
+    with respx.mock(base_url="https://api.openai.com") as router:
+        router.post("/v1/chat/completions").respond(200, json={"id": "chatcmpl-1"})
+        assert httpx.post("https://api.openai.com/v1/chat/completions", json={}).json()["id"] == "chatcmpl-1"
+"""
+
+
+OPENED = """
+from pytest_agentops.plugin import RUN
+
+
+def pytest_runtest_teardown(item):
+    if RUN in item.stash:
+        with open("opened.txt", "a") as out:
+            out.write(item.nodeid + "\\n")
+"""
+
+
+def test_a_plain_test_whose_requests_it_does_not_govern_leaves_no_run(project: Project) -> None:
+    """As if the plugin were absent: no run, no trace, nothing in the report (its tap never opens)."""
+    import json
+
+    project.pytester.makeini(DEFAULT_INI)
+    project.pytester.makepyfile(test_mocked=MOCKED_TESTS)
+    project.pytester.makeconftest(OPENED)
+    project.run("--agent-report", "report.json", "--agent-trace-dir", "traces").assert_outcomes(passed=2)
+    report = json.loads((project.path / "report.json").read_text())
+    tests = json.dumps(report)
+    assert "test_mocked_model_call" in tests  # a model host is governed in any test: a run, a mock event
+    assert "test_mocked_only" not in tests
+    traces = sorted(path.name for path in (project.path / "traces").rglob("*.jsonl"))
+    assert len(traces) == 1 and "test_mocked_model_call" in traces[0], traces
+    opened = (project.path / "opened.txt").read_text().split()
+    assert opened == ["test_mocked.py::test_mocked_model_call"]  # never built for the other one

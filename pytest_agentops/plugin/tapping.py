@@ -103,7 +103,7 @@ class _Routing:
         from pytest_agentops.policy import current
         from pytest_agentops.tap import current as session
 
-        self._pending = opener.open
+        self._pending = _Pending(opener)
         session.push(self._pending)
         self._guard = current.push_guard(_guard.Opening(opener.open_guard))
 
@@ -113,6 +113,31 @@ class _Routing:
 
         current.pop_guard(self._guard)
         session.pop(self._pending)
+
+
+class _Pending:
+    """What a lazy test leaves on the tap stack: it opens the test's tap for a request it governs."""
+
+    def __init__(self, opener: Opener) -> None:
+        self._opener = opener
+        self._cassette: bool | None = None
+
+    def __call__(self) -> Tap | None:
+        return self._opener.open()
+
+    def wants(self, method: str, url: str) -> bool:
+        """``Tap.governs`` asked before the tap exists: an unopened tap has no mounts to match."""
+        from pytest_agentops.tap.scope import governed_url
+        from pytest_agentops.trace.providers import detect_provider
+
+        opener = self._opener
+        if opener.tap is not None or opener.eager or detect_provider(method, url) or governed_url(method, url):
+            return True
+        if self._cassette is None:  # a test with a cassette is in scope (read when its tap opens)
+            from pytest_agentops.tap.items import cassette_path_for
+
+            self._cassette = cassette_path_for(opener.item, opener.settings).is_file()
+        return self._cassette
 
 
 @contextlib.contextmanager

@@ -86,10 +86,10 @@ def _recorded(response: Any, body: bytes) -> dict[str, Any]:
     return {"status": {"code": response.status, "message": reason}, "headers": headers, "body": {"string": body}}
 
 
-def _tap() -> Any:
-    from pytest_agentops.tap.current import active_tap
+def _tap(request: Any) -> Any:
+    from pytest_agentops.tap.current import tap_for
 
-    return active_tap()
+    return tap_for(*_target(request))
 
 
 def _failed(tap: Any, decision: Decision, exc: Exception) -> None:
@@ -101,7 +101,7 @@ def _failed(tap: Any, decision: Decision, exc: Exception) -> None:
 def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)  # respx checks the name and reads the signature of what it patches
     def handle_request(self: Any, request: Any) -> Any:
-        tap = _tap()
+        tap = _tap(request)
         if tap is None:
             return original(self, request)
         method, url = _target(request)
@@ -133,7 +133,7 @@ def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
 def _async(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     async def handle_async_request(self: Any, request: Any) -> Any:
-        tap = _tap()
+        tap = _tap(request)
         if tap is None:
             return await original(self, request)
         method, url = _target(request)

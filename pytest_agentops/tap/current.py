@@ -26,6 +26,23 @@ def active_tap() -> Tap | None:
     return top() if callable(top) else top  # an opener, or the tap itself
 
 
+def tap_for(method: str, url: str) -> Tap | None:
+    """The tap that answers for this request, or None to let it pass as if the plugin were absent.
+
+    A test outside the scope opens its tap only for a request it governs (an opener's ``wants``):
+    a mock-only test then never builds a run, a guard or a cassette for its mocked requests.
+    """
+    if not _active:
+        return None
+    top = _active[-1]
+    if not callable(top):
+        return top
+    wants = getattr(top, "wants", None)
+    if wants is not None and not wants(method, url):
+        return None
+    return top()
+
+
 def push(entry: Tap | Callable[[], Tap | None]) -> None:
     """From now until ``pop``, ``entry`` answers (a tap), or opens the test's tap on first use (an opener)."""
     _active.append(entry)

@@ -78,9 +78,9 @@ class Dispatch:
         return []
 
     def can_play_response_for(self, request: Any) -> bool:
-        from pytest_agentops.tap.current import active_tap
+        from pytest_agentops.tap.current import tap_for
 
-        tap = active_tap()
+        tap = tap_for(request.method.upper(), request.uri)
         return tap is not None and tap.can_play_response_for(request)
 
     def play_response(self, request: Any) -> dict[str, Any]:
@@ -91,9 +91,9 @@ class Dispatch:
         return tap.play_response(request)
 
     def append(self, request: Any, response: dict[str, Any]) -> None:
-        from pytest_agentops.tap.current import active_tap
+        from pytest_agentops.tap.current import tap_for
 
-        tap = active_tap()
+        tap = tap_for(request.method.upper(), request.uri)
         if tap is not None:
             tap.append(request, response)
 

@@ -49,10 +49,10 @@ def patchers() -> Iterator[Any]:
         yield mock.patch.object(mocker, "_original_send", _requests(original))
 
 
-def _tap() -> Tap | None:
-    from pytest_agentops.tap.current import active_tap
+def _tap(request: Any) -> Tap | None:
+    from pytest_agentops.tap.current import tap_for
 
-    return active_tap()
+    return tap_for(str(request.method).upper(), str(request.url))
 
 
 def _httpx_live(request: Any, body: bytes, library: str) -> LiveRequest:
@@ -173,7 +173,7 @@ def _governed(tap: Tap, live: LiveRequest) -> bool:
 def _sync(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def _send_single_request(self: Any, request: Any) -> Any:
-        tap = _tap()
+        tap = _tap(request)
         if tap is None:
             return original(self, request)
         live = _httpx_live(request, request.read(), lib.__name__)
@@ -198,7 +198,7 @@ def _sync(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
 def _async(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     async def _send_single_request(self: Any, request: Any) -> Any:
-        tap = _tap()
+        tap = _tap(request)
         if tap is None:
             return await original(self, request)
         live = _httpx_live(request, await request.aread(), lib.__name__)
@@ -252,7 +252,7 @@ def _requests_denial(requests: ModuleType, request: Any, decision: Decision) -> 
 def _requests(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def send(self: Any, request: Any, **kwargs: Any) -> Any:
-        tap = _tap()
+        tap = _tap(request)
         if tap is None or hasattr(request.body, "read"):  # a file upload: the boundary reads it
             return original(self, request, **kwargs)
         live = _requests_live(request)
