@@ -27,6 +27,7 @@ ADAPTERS: dict[str, str] = {
     "pydantic_ai.tool_manager": "pydantic_ai",
     "langchain_core.tools.base": "langchain",
     "llama_index.core.tools.function_tool": "llama_index",
+    "strands.tools.executors._executor": "strands",
 }
 _GATE = f"{__name__}.gate"
 
