@@ -86,10 +86,11 @@ FRAMEWORKS: dict[str, Framework] = {
     ),
     "crewai": Framework(
         "CrewAI",
-        ("crewai",),
+        ("crewai", "openai"),
         ("test_crewai",),
         apart="crewai 1.15.30 (the newest) needs openai<3, mcp<2 and pydantic<2.13; the test extra has openai 3, "
         "mcp 2.3 and pydantic 2.14",
+        tox="crewai",
     ),
     "google_genai": Framework("Google Gen AI SDK", ("google-genai",), ("test_google_genai",)),
     "bedrock": Framework("boto3 (Bedrock Converse)", ("boto3",), ("test_boto3_bedrock",), tools=False),

@@ -1,7 +1,7 @@
 """Write the matrix table of docs/frameworks.md from a run's results (``AGENTOPS_MATRIX_JSON``).
 
     AGENTOPS_MATRIX_JSON=tests/frameworks/matrix.json python -m pytest tests/frameworks -n 2
-    tox -e instructor,strands  # the frameworks that cannot install beside the test extra add their rows
+    tox -e instructor,strands,crewai  # the frameworks that cannot install beside the test extra add their rows
     python tests/frameworks/render.py  # [RESULTS.json [PAGE.md]]
 
 Only the part of the page between the two ``matrix`` comments is replaced; tests/frameworks/
