@@ -10,6 +10,7 @@ answers that with a 404, so LiteLLM reads the copy it ships (never the network, 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 import pytest
@@ -18,6 +19,9 @@ from matrix import needs_unshare, record_then_replay
 from pytest_agentops.backends.model import FakeModel
 from pytest_agentops.backends.model.standin import FirstTool
 
+# This module imports litellm while pytest collects, before any tap is open: keep its price-list fetch
+# at import off the network (the inner project below imports it inside a test, where the tap answers it).
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 litellm = pytest.importorskip("litellm", reason="the frameworks extra (pip install -e '.[frameworks]')")
 # litellm's TypedDicts use ReadOnly, which pydantic warns about when it first builds their schemas
 pytestmark = pytest.mark.filterwarnings("ignore:Item .* is using the `ReadOnly` qualifier:UserWarning")
