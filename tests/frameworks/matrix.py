@@ -73,12 +73,12 @@ FRAMEWORKS: dict[str, Framework] = {
         ("openai-agents", "openai"),
         ("test_openai_agents", "test_tools_openai_agents", "test_tools_report"),
     ),
-    "pydantic_ai": Framework("Pydantic AI", ("pydantic-ai-slim",), ("test_tools_pydantic_ai",)),
-    "langgraph": Framework("LangGraph", ("langgraph", "langchain-openai"), ("test_tools_langchain",)),
+    "pydantic_ai": Framework("Pydantic AI", ("pydantic-ai-slim",), ("test_pydantic_ai", "test_tools_pydantic_ai")),
+    "langgraph": Framework("LangGraph", ("langgraph", "langchain-openai"), ("test_langgraph", "test_tools_langchain")),
     "llama_index": Framework(
         "LlamaIndex",
         ("llama-index-core", "llama-index-llms-openai", "llama-index-agent-openai"),
-        ("test_tools_llama_index",),
+        ("test_llama_index", "test_tools_llama_index"),
     ),
     "litellm": Framework("LiteLLM", ("litellm",), ("test_litellm",), tools=False),
     "instructor": Framework(
