@@ -116,7 +116,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini(
         "agentops_telemetry_hosts",
-        "extra SDK telemetry answered locally, never recorded: HOST or HOST/PATH-GLOB (docs/frameworks.md)",
+        "extra SDK telemetry answered locally, never recorded: HOST or HOST/PATH-GLOB (docs/frameworks-model.md)",
         type="linelist",
     )
     parser.addini(

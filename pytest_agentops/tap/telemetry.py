@@ -7,7 +7,7 @@ must not hold them, and replay must not miss on them. So they are answered here,
 each SDK takes as success, in every mode; they are never sent and never recorded, and each one is a
 ``telemetry`` event on the trace (not a tool call, not counted by budgets).
 
-The built-in list is ``DEFAULT_RULES`` (docs/frameworks.md); the ini option
+The built-in list is ``DEFAULT_RULES`` (docs/frameworks-model.md); the ini option
 ``agentops_telemetry_hosts`` adds lines ``HOST[/PATH-GLOB]`` (shell patterns, e.g.
 ``telemetry.example.com`` or ``*.example.com/v1/traces*``).
 """

@@ -1,5 +1,6 @@
 """Shared steps of the framework matrix: record an inner project against a loopback stand-in, then
-replay it offline inside ``unshare -n`` (only loopback up), with the framework's defaults."""
+replay it offline inside ``unshare -n`` (only loopback up), with the framework's defaults; and the
+list of frameworks the matrix covers (the rows of docs/frameworks.md)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -46,3 +48,68 @@ def record_then_replay(pytester: pytest.Pytester, standin_url: str) -> list[dict
 
 
 needs_unshare = pytest.mark.skipif(not can_unshare(), reason="needs `unshare -n` and `ip` (root or user namespaces)")
+
+
+@dataclass(frozen=True)
+class Framework:
+    """One row of the matrix: what it is, which distributions to name, which test modules are its."""
+
+    name: str
+    dists: tuple[str, ...]
+    files: tuple[str, ...]  # test module stems (test_model_side.py's parameter ids count too)
+    tools: bool = True  # has tools of its own (LiteLLM and Instructor hand tool calls back to the caller)
+    apart: str = ""  # why it is not in the frameworks extra: the pin that conflicts with the test extra
+    tox: str = ""  # the tox env that runs it on its own, when it has one
+
+
+_JITER = (
+    "every instructor release pins jiter<0.15 (1.17.0: jiter>=0.6.1,<0.15) and openai 3.4 and later need "
+    "jiter>=0.16, so instructor holds openai at 3.3.0, below the openai 3.60 the test extra resolves to"
+)
+# Keyed by what test_model_side.py and the matrix file use; rows appear on docs/frameworks.md in this order.
+FRAMEWORKS: dict[str, Framework] = {
+    "openai_agents": Framework(
+        "OpenAI Agents SDK",
+        ("openai-agents", "openai"),
+        ("test_openai_agents", "test_tools_openai_agents", "test_tools_report"),
+    ),
+    "pydantic_ai": Framework("Pydantic AI", ("pydantic-ai-slim",), ("test_pydantic_ai", "test_tools_pydantic_ai")),
+    "langgraph": Framework("LangGraph", ("langgraph", "langchain-openai"), ("test_langgraph", "test_tools_langchain")),
+    "llama_index": Framework(
+        "LlamaIndex",
+        ("llama-index-core", "llama-index-llms-openai", "llama-index-agent-openai"),
+        ("test_llama_index", "test_tools_llama_index"),
+    ),
+    "litellm": Framework("LiteLLM", ("litellm",), ("test_litellm",), tools=False),
+    "instructor": Framework(
+        "Instructor", ("instructor", "openai"), ("test_instructor",), tools=False, apart=_JITER, tox="instructor"
+    ),
+    "crewai": Framework(
+        "CrewAI",
+        ("crewai", "openai"),
+        ("test_crewai",),
+        apart="crewai 1.15.30 (the newest) needs openai<3, mcp<2 and pydantic<2.13; the test extra has openai 3, "
+        "mcp 2.3 and pydantic 2.14",
+        tox="crewai",
+    ),
+    "google_genai": Framework("Google Gen AI SDK", ("google-genai",), ("test_google_genai",)),
+    "bedrock": Framework("boto3 (Bedrock Converse)", ("boto3",), ("test_boto3_bedrock",), tools=False),
+    "strands": Framework(
+        "Strands Agents",
+        ("strands-agents", "mcp"),
+        ("test_strands",),
+        apart="strands-agents 1.62.0 (the newest) needs mcp<2.2 (the mcp and examples extras need mcp>=2.3,<3), "
+        "and its openai and litellm extras need openai<3",
+        tox="strands",
+    ),
+}
+
+
+def framework_of(nodeid: str) -> str | None:
+    """The matrix row a test belongs to: by its module, or test_model_side.py's ``[framework]`` id."""
+    path, _, test = nodeid.partition("::")
+    stem = Path(path).stem
+    if stem == "test_model_side" and "[" in test:
+        key = test.rsplit("[", 1)[1].rstrip("]")
+        return key if key in FRAMEWORKS else None
+    return next((key for key, fw in FRAMEWORKS.items() if stem in fw.files), None)

@@ -27,6 +27,9 @@ ADAPTERS: dict[str, str] = {
     "pydantic_ai.tool_manager": "pydantic_ai",
     "langchain_core.tools.base": "langchain",
     "llama_index.core.tools.function_tool": "llama_index",
+    "strands.tools.executors._executor": "strands",
+    "crewai.tools.base_tool": "crewai",
+    "crewai.tools.structured_tool": "crewai",
 }
 _GATE = f"{__name__}.gate"
 
