@@ -183,10 +183,13 @@ def from_pytest(config: pytest.Config) -> Settings:
     workerinput = getattr(config, "workerinput", None)
     if workerinput and "agentops_session" in workerinput:
         settings.session_id = workerinput["agentops_session"]
-    try:
-        settings.match  # noqa: B018  (validate the rules now, not in the first test)
-        settings.redactor  # noqa: B018
-        settings.telemetry  # noqa: B018
+    try:  # the user's rules are checked now, not in the first test; the defaults are built on first use
+        if settings.match_rules:
+            settings.match  # noqa: B018
+        if any(settings.redact.values()):
+            settings.redactor  # noqa: B018
+        if settings.telemetry_rules:
+            settings.telemetry  # noqa: B018
     except (ValueError, re.error) as exc:
         raise UsageError(str(exc)) from exc
     return settings
