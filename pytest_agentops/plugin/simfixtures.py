@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from simulators import REGISTRY
+
 if TYPE_CHECKING:
     from pytest_agentops.backends.sims import SimSet, TappedSimulator
     from simulators.core.registry import Registration
@@ -73,6 +75,4 @@ def uninstall(config: pytest.Config) -> None:
 
 
 def is_simulator_fixture(name: str) -> bool:
-    from simulators import REGISTRY
-
     return name in REGISTRY

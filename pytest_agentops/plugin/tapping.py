@@ -21,7 +21,9 @@ import pytest
 
 from pytest_agentops.cassette.errors import CassetteError
 from pytest_agentops.plugin import gating as _guard
+from pytest_agentops.policy import current as _current_guard
 from pytest_agentops.readers.assertions import AgentRun
+from pytest_agentops.tap import current as _current_tap
 
 if TYPE_CHECKING:
     from pytest_agentops.backends.sims import SimSet
@@ -100,19 +102,13 @@ class _Routing:
     """A lazy test's place in the tap stack and as the ``@tool`` guard, without a context manager each."""
 
     def __init__(self, opener: Opener) -> None:
-        from pytest_agentops.policy import current
-        from pytest_agentops.tap import current as session
-
         self._pending = _Pending(opener)
-        session.push(self._pending)
-        self._guard = current.push_guard(_guard.Opening(opener.open_guard))
+        _current_tap.push(self._pending)
+        self._guard = _current_guard.push_guard(_guard.Opening(opener.open_guard))
 
     def end(self) -> None:
-        from pytest_agentops.policy import current
-        from pytest_agentops.tap import current as session
-
-        current.pop_guard(self._guard)
-        session.pop(self._pending)
+        _current_guard.pop_guard(self._guard)
+        _current_tap.pop(self._pending)
 
 
 class _Pending:
