@@ -13,10 +13,10 @@ import threading
 import time
 import traceback
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import pydantic_core
 from pydantic import BaseModel, ValidationError
@@ -87,6 +87,32 @@ class Context(Transaction):
     def new_int_id(self, resource: str) -> int:
         """The next integer id of ``resource`` (for services whose ids are numbers)."""
         return self.sim.ids.next_int(resource)
+
+
+@dataclass(slots=True)
+class _Call:
+    """One request between the stages of ``Simulator._handle``: what an early stage learns (the
+    caller, the fault drawn, the idempotency key, the decoded parameters) a later one needs."""
+
+    method: str
+    url: SplitResult
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    request_id: str
+    route: Route
+    path_params: dict[str, str]
+    now: float
+    token: TokenInfo | None = None
+    tenant: str = ""
+    fault: FaultDecision | None = None
+    drop_after: bool = False
+    key: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_write(self) -> bool:
+        return self.route.kind == "write"
 
 
 @dataclass(frozen=True)
@@ -301,8 +327,6 @@ class Simulator:
         path = split.path or "/"
         if self._prefix and path.startswith(self._prefix):
             path = path[len(self._prefix) :] or "/"
-        headers = {k.lower(): v for k, v in raw_headers.items()}
-
         if path == "/openapi.json" and method in ("GET", "HEAD"):
             return self._respond(200, self._openapi_payload(), None, None)
         if is_mcp_path(path):
@@ -313,167 +337,190 @@ class Simulator:
             route, path_params = self.router.match(method, path)
         except SimError as err:
             return self._error(err, request_id)
+        headers = {k.lower(): v for k, v in raw_headers.items()}
+        call = _Call(method, split, path, headers, body, request_id, route, path_params, self.clock.now())
+        for stage in (self._authenticate, self._inject_fault, self._decode, self._replay):
+            answer = stage(call)
+            if answer is not None:
+                return answer
+        return self._execute(call)
 
-        now = self.clock.now()
-        is_write = route.kind == "write"
+    def _record(self, call: _Call, outcome: Any, status: int, **extra: Any) -> LedgerEntry:
+        token = call.token
+        return self.ledger.append(
+            at=call.now,
+            tool=call.route.tool,
+            kind=call.route.kind,
+            method=call.method,
+            path=call.path,
+            tenant=token.tenant if token else None,
+            token_id=token.token_id if token else None,
+            status=status,
+            outcome=outcome,
+            request_id=call.request_id,
+            **extra,
+        )
+
+    def _authenticate(self, call: _Call) -> SimResponse | None:
+        """A refused caller is still logged, under its token when the token is known (expired,
+        revoked, short of a scope), so tests can assert on unauthorized attempts."""
+        credential = self.extract_credential(call.headers)
         token: TokenInfo | None = None
-
-        def record(outcome: Any, status: int, **extra: Any) -> LedgerEntry:
-            return self.ledger.append(
-                at=now,
-                tool=route.tool,
-                kind=route.kind,
-                method=method,
-                path=path,
-                tenant=token.tenant if token else None,
-                token_id=token.token_id if token else None,
-                status=status,
-                outcome=outcome,
-                request_id=request_id,
-                **extra,
-            )
-
-        # 1. who is calling, and may they?
         try:
-            token = self.tokens.authenticate(self.extract_credential(headers), now=now)
-            needed = WRITE if is_write else READ
+            token = self.tokens.authenticate(credential, now=call.now)
+            needed = WRITE if call.is_write else READ
             if needed not in token.scopes:
                 raise SimError(
                     "insufficient_permissions",
-                    f"The provided key ({token.masked}) does not have the '{needed}' scope required for {route.tool}.",
+                    f"The provided key ({token.masked}) does not have the '{needed}' scope required for "
+                    f"{call.route.tool}.",
                 )
         except SimError as err:
-            if token is None:
-                known = self.tokens.get(self.extract_credential(headers) or "")
-                if known is not None:
-                    token = known
-            record("unauthorized", err.status, params=None, idempotency_key=None, error_code=err.code)
-            return self._error(err, request_id)
-        tenant = token.tenant
+            call.token = token if token is not None else self.tokens.get(credential or "")
+            self._record(call, "unauthorized", err.status, params=None, idempotency_key=None, error_code=err.code)
+            return self._error(err, call.request_id)
+        call.token = token
+        call.tenant = token.tenant
+        return None
 
-        # 2. injected faults (before anything runs, so they save nothing)
-        fault: FaultDecision | None = self.faults.decide(route.tool, method) if self.faults.rules else None
-        drop_after = False
-        if fault is not None:
-            kind = fault.kind
-            if kind == "commit_then_drop":
-                drop_after = True
-            elif kind is not None:
-                if is_write:
-                    record(
-                        "fault",
-                        0 if kind in ("timeout", "drop") else int(kind),
-                        params=None,
-                        idempotency_key=headers.get("idempotency-key"),
-                        fault=kind,
-                    )
-                if fault.latency:
-                    time.sleep(fault.latency)
-                if kind in ("timeout", "drop"):
-                    return SimResponse(0, {}, b"", fault=kind)  # type: ignore[arg-type]
-                return self._error(_fault_error(kind, fault.retry_after), request_id)
+    def _inject_fault(self, call: _Call) -> SimResponse | None:
+        """Faults strike before anything runs, so a failed call saves nothing; only
+        ``commit_then_drop`` waits, since it loses the answer of a call that did run."""
+        fault = self.faults.decide(call.route.tool, call.method) if self.faults.rules else None
+        call.fault = fault
+        if fault is None or fault.kind is None:
+            return None
+        kind = fault.kind
+        if kind == "commit_then_drop":
+            call.drop_after = True
+            return None
+        if call.is_write:
+            self._record(
+                call,
+                "fault",
+                0 if kind in ("timeout", "drop") else int(kind),
+                params=None,
+                idempotency_key=call.headers.get("idempotency-key"),
+                fault=kind,
+            )
+        if fault.latency:
+            time.sleep(fault.latency)
+        if kind in ("timeout", "drop"):
+            return SimResponse(0, {}, b"", fault=kind)  # type: ignore[arg-type]
+        return self._error(_fault_error(kind, fault.retry_after), call.request_id)
 
-        # 3. decode parameters
-        key = (headers.get("idempotency-key") or None) if route.accepts_idempotency_key else None
+    def _decode(self, call: _Call) -> SimResponse | None:
+        """An unreadable request is refused before it claims its idempotency key."""
+        if call.route.accepts_idempotency_key:
+            call.key = call.headers.get("idempotency-key") or None
         try:
-            if method in self.query_methods:
-                raw: dict[str, Any] = decode_form(split.query)
+            if call.method in self.query_methods:
+                call.raw = decode_form(call.url.query)
             else:
-                raw = decode_body(body, headers.get("content-type"), self.body_format)
+                call.raw = decode_body(call.body, call.headers.get("content-type"), self.body_format)
         except SimError as err:
-            if is_write:
-                record("refused", err.status, params=None, idempotency_key=key, error_code=err.code)
-            return self._error(err, request_id)
+            if call.is_write:
+                self._record(call, "refused", err.status, params=None, idempotency_key=call.key, error_code=err.code)
+            return self._error(err, call.request_id)
+        return None
 
-        # 4. idempotency
-        if key is not None:
-            try:
-                _, saved = self.idempotency.begin(tenant, key, f"{method} {path} {canonical(raw)}", now)
-            except SimError as err:
-                record("refused", err.status, params={**path_params, **raw}, idempotency_key=key, error_code=err.code)
-                return self._error(err, request_id)
-            if saved is not None:
-                record(
-                    "replayed",
-                    saved.status,
-                    params=self._arguments(route, path_params, raw),
-                    idempotency_key=key,
-                    replay_of=saved.ledger_seq,
-                    fault="commit_then_drop" if drop_after else None,
-                )
-                if drop_after:
-                    return SimResponse(0, {}, b"", fault="drop")
-                replay_headers = {**saved.headers, "Idempotent-Replayed": "true", "Request-Id": request_id}
-                if saved.request_id:
-                    replay_headers["Original-Request"] = saved.request_id
-                return SimResponse(saved.status, replay_headers, saved.body)
+    def _replay(self, call: _Call) -> SimResponse | None:
+        """A retry with a used key gets the first call's saved answer, so a client retry never
+        writes twice; a key reused for a different request, or still in flight, is refused."""
+        key = call.key
+        if key is None:
+            return None
+        fingerprint = f"{call.method} {call.path} {canonical(call.raw)}"
+        try:
+            _, saved = self.idempotency.begin(call.tenant, key, fingerprint, call.now)
+        except SimError as err:
+            params = {**call.path_params, **call.raw}
+            self._record(call, "refused", err.status, params=params, idempotency_key=key, error_code=err.code)
+            return self._error(err, call.request_id)
+        if saved is None:
+            return None
+        self._record(
+            call,
+            "replayed",
+            saved.status,
+            params=self._arguments(call.route, call.path_params, call.raw),
+            idempotency_key=key,
+            replay_of=saved.ledger_seq,
+            fault="commit_then_drop" if call.drop_after else None,
+        )
+        if call.drop_after:
+            return SimResponse(0, {}, b"", fault="drop")
+        headers = {**saved.headers, "Idempotent-Replayed": "true", "Request-Id": call.request_id}
+        if saved.request_id:
+            headers["Original-Request"] = saved.request_id
+        return SimResponse(saved.status, headers, saved.body)
 
-        # 5. validate, run, record, save
+    def _execute(self, call: _Call) -> SimResponse:
+        """The key claimed by :meth:`_replay` is freed when the call fails validation (a corrected
+        retry may reuse it) or crashes; otherwise it keeps the saved answer."""
         try:
             try:
-                params = self._validate(route, raw)
+                params = self._validate(call.route, call.raw)
             except SimError as err:
-                if key is not None:
-                    self.idempotency.release(tenant, key)
-                if is_write:
-                    record(
-                        "refused", err.status, params={**path_params, **raw}, idempotency_key=key, error_code=err.code
-                    )
-                return self._error(err, request_id)
-
-            if fault is not None and fault.latency:
+                if call.key is not None:
+                    self.idempotency.release(call.tenant, call.key)
+                if call.is_write:
+                    raw = {**call.path_params, **call.raw}
+                    self._record(call, "refused", err.status, params=raw, idempotency_key=call.key, error_code=err.code)
+                return self._error(err, call.request_id)
+            if call.fault is not None and call.fault.latency:
                 # slow "execution": the idempotency key stays in flight meanwhile
-                time.sleep(fault.latency)
-            error: SimError | None = None
+                time.sleep(call.fault.latency)
             with self._lock:
-                origin = f"{split.scheme}://{split.netloc}{self._prefix}" if split.netloc else None
-                ctx = Context(self, tenant, token, route, path_params, origin)
-                try:
-                    result = route.handler(ctx, params)
-                except SimError as err:
-                    if not err.commit:
-                        ctx.rollback()
-                    error = err
-                except BaseException:
-                    ctx.rollback()
-                    raise
-                changes = tuple(ctx.changes)
-                if error is not None:
-                    response = self._error(error, request_id)
-                else:
-                    status, payload, extra_headers = self._render(result)
-                    response = self._respond(status, payload, request_id, extra_headers)
-                if key is not None:
-                    response.headers["Idempotency-Key"] = key
-                entry = None
-                if is_write:
-                    entry = record(
-                        "applied" if error is None or changes else "refused",
-                        response.status,
-                        params=self._dump_arguments(path_params, params),
-                        idempotency_key=key,
-                        error_code=error.code if error else None,
-                        changes=changes,
-                        fault="commit_then_drop" if drop_after else None,
-                    )
-                if key is not None:
-                    self.idempotency.save(
-                        tenant,
-                        key,
-                        SavedResult(
-                            response.status,
-                            dict(response.headers),
-                            response.body,
-                            request_id,
-                            entry.seq if entry else None,
-                        ),
-                    )
+                response = self._run(call, params)
         except BaseException:
-            if key is not None:
-                self.idempotency.release(tenant, key)
+            if call.key is not None:
+                self.idempotency.release(call.tenant, call.key)
             raise
-        if drop_after:
+        if call.drop_after:
             return SimResponse(0, {}, b"", fault="drop")
+        return response
+
+    def _run(self, call: _Call, params: Any) -> SimResponse:
+        """Called under the lock, so to any other request the handler's writes, its ledger row
+        and the saved idempotent answer happen at once."""
+        split = call.url
+        origin = f"{split.scheme}://{split.netloc}{self._prefix}" if split.netloc else None
+        ctx = Context(self, call.tenant, call.token, call.route, call.path_params, origin)
+        error: SimError | None = None
+        try:
+            result = call.route.handler(ctx, params)
+        except SimError as err:
+            if not err.commit:
+                ctx.rollback()
+            error = err
+        except BaseException:
+            ctx.rollback()
+            raise
+        changes = tuple(ctx.changes)
+        if error is not None:
+            response = self._error(error, call.request_id)
+        else:
+            status, payload, extra_headers = self._render(result)
+            response = self._respond(status, payload, call.request_id, extra_headers)
+        if call.key is not None:
+            response.headers["Idempotency-Key"] = call.key
+        entry = None
+        if call.is_write:
+            entry = self._record(
+                call,
+                "applied" if error is None or changes else "refused",
+                response.status,
+                params=self._dump_arguments(call.path_params, params),
+                idempotency_key=call.key,
+                error_code=error.code if error else None,
+                changes=changes,
+                fault="commit_then_drop" if call.drop_after else None,
+            )
+        if call.key is not None:
+            seq = entry.seq if entry else None
+            saved = SavedResult(response.status, dict(response.headers), response.body, call.request_id, seq)
+            self.idempotency.save(call.tenant, call.key, saved)
         return response
 
     def _validate(self, route: Route, raw: dict[str, Any]) -> Any:
