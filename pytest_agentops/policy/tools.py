@@ -287,81 +287,88 @@ def gated(spec: ToolSpec) -> Callable[..., Any]:
 def _wrap(func: Callable[P, R], spec: ToolSpec, schema: type[BaseModel]) -> Callable[P, R]:
     sig = inspect.signature(func)
 
-    def before(args: Any, kwargs: Any) -> tuple[inspect.BoundArguments, dict[str, Any], ActiveGuard | None]:
-        guard = current_guard()
-        started_at = time.time()
-        try:
-            bound, recorded = _validate(spec, sig, schema, args, kwargs)
-        except ToolArgumentsInvalid as exc:
-            if guard is not None:
-                guard.record_python(
-                    spec,
-                    _raw_arguments(sig, args, kwargs),
-                    started_at=started_at,
-                    duration_s=0.0,
-                    status=exc.denial.status,
-                    denial=exc.denial,
-                )
-            raise
-        if guard is not None:
-            denial = guard.check_python(spec, recorded)
-            if denial is not None:
-                guard.record_python(
-                    spec, recorded, started_at=started_at, duration_s=0.0, status=denial.status, denial=denial
-                )
-                raise ToolDenied(spec.name, denial)
-        return bound, recorded, guard
-
-    def after(
-        guard: ActiveGuard | None,
-        recorded: dict[str, Any],
-        started_at: float,
-        t0: float,
-        exc: BaseException | None,
-        result: Any = None,
-    ) -> None:
-        if guard is None:
-            return
-        guard.record_python(
-            spec,
-            recorded,
-            started_at=started_at,
-            duration_s=time.perf_counter() - t0,
-            status=200 if exc is None else 500,
-            error=None if exc is None else f"{type(exc).__name__}: {exc}",
-            result=result,
-        )
-
     if inspect.iscoroutinefunction(func):
         afunc = typing.cast(Callable[..., Awaitable[Any]], func)
 
         @functools.wraps(func)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            bound, recorded, guard = before(args, kwargs)
+            bound, recorded, guard = _admit(spec, sig, schema, args, kwargs)
             started_at, t0 = time.time(), time.perf_counter()
             try:
                 result = await afunc(*bound.args, **bound.kwargs)
             except BaseException as exc:
-                after(guard, recorded, started_at, t0, exc)
+                _record(spec, guard, recorded, started_at, t0, exc)
                 raise
-            after(guard, recorded, started_at, t0, None, result)
+            _record(spec, guard, recorded, started_at, t0, None, result)
             return result
 
         return typing.cast(Callable[P, R], async_wrapper)
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        bound, recorded, guard = before(args, kwargs)
+        bound, recorded, guard = _admit(spec, sig, schema, args, kwargs)
         started_at, t0 = time.time(), time.perf_counter()
         try:
             result = func(*bound.args, **bound.kwargs)
         except BaseException as exc:
-            after(guard, recorded, started_at, t0, exc)
+            _record(spec, guard, recorded, started_at, t0, exc)
             raise
-        after(guard, recorded, started_at, t0, None, result)
+        _record(spec, guard, recorded, started_at, t0, None, result)
         return result
 
     return wrapper
+
+
+def _admit(
+    spec: ToolSpec, sig: inspect.Signature, schema: type[BaseModel], args: Any, kwargs: Any
+) -> tuple[inspect.BoundArguments, dict[str, Any], ActiveGuard | None]:
+    """Validate, then ask the current guard; a refused call is recorded here, since it never runs."""
+    guard = current_guard()
+    started_at = time.time()
+    try:
+        bound, recorded = _validate(spec, sig, schema, args, kwargs)
+    except ToolArgumentsInvalid as exc:
+        if guard is not None:
+            guard.record_python(
+                spec,
+                _raw_arguments(sig, args, kwargs),
+                started_at=started_at,
+                duration_s=0.0,
+                status=exc.denial.status,
+                denial=exc.denial,
+            )
+        raise
+    if guard is not None:
+        denial = guard.check_python(spec, recorded)
+        if denial is not None:
+            guard.record_python(
+                spec, recorded, started_at=started_at, duration_s=0.0, status=denial.status, denial=denial
+            )
+            raise ToolDenied(spec.name, denial)
+    return bound, recorded, guard
+
+
+def _record(
+    spec: ToolSpec,
+    guard: ActiveGuard | None,
+    recorded: dict[str, Any],
+    started_at: float,
+    t0: float,
+    exc: BaseException | None,
+    result: Any = None,
+) -> None:
+    """The call's event, once it ran: a raised exception is a 500 with its type and message."""
+    if guard is None:
+        return
+    guard.record_python(
+        spec,
+        recorded,
+        started_at=started_at,
+        duration_s=time.perf_counter() - t0,
+        status=200 if exc is None else 500,
+        error=None if exc is None else f"{type(exc).__name__}: {exc}",
+        result=result,
+    )
 
 
 def _raw_arguments(sig: inspect.Signature, args: Any, kwargs: Any) -> Any:
