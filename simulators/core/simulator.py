@@ -10,109 +10,34 @@ from __future__ import annotations
 import copy
 import json
 import threading
-import time
-import traceback
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
-from urllib.parse import SplitResult, urlsplit
+from urllib.parse import urlsplit
 
 import pydantic_core
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from simulators.core import pipeline
 from simulators.core.auth import READ, WRITE, TokenInfo, TokenRegistry, extract_credential
 from simulators.core.clock import SimClock
+from simulators.core.context import Context as Context
+from simulators.core.context import Reply as Reply
 from simulators.core.errors import CORE_ERROR_CODES, SimError, error_from_validation
-from simulators.core.faults import FaultDecision, Faults
-from simulators.core.idempotency import IdempotencyStore, SavedResult
+from simulators.core.faults import Faults
+from simulators.core.idempotency import IdempotencyStore
 from simulators.core.ids import IdFactory
-from simulators.core.ledger import Ledger, LedgerEntry
-from simulators.core.mcp import is_mcp_path
-from simulators.core.mcp import serve_http as serve_mcp
+from simulators.core.ledger import Ledger
 from simulators.core.registry import defaults_for
 from simulators.core.routing import Route, Router
-from simulators.core.state import ResourceSpec, Store, Tables, Transaction
-from simulators.core.wire import SimResponse, canonical, decode_body, decode_form
+from simulators.core.state import ResourceSpec, Store, Tables
+from simulators.core.wire import SimResponse
 
 if TYPE_CHECKING:
     import httpx
 
     from simulators.core.server import SimServer
-
-_JSON = "application/json"
-
-
-@dataclass(slots=True)
-class Reply:
-    """A handler result that needs a status or headers other than 200."""
-
-    body: Any
-    status: int = 200
-    headers: Mapping[str, str] | None = None
-
-
-class Context(Transaction):
-    """What a handler sees: the caller's tenant (all lookups are confined to it), the token,
-    the path parameters, simulated time, and the transaction to write through."""
-
-    __slots__ = ("base_url", "now", "path", "route", "sim", "token")
-
-    def __init__(
-        self,
-        sim: Simulator,
-        tenant: str,
-        token: TokenInfo | None,
-        route: Route,
-        path: dict[str, str],
-        base_url: str | None = None,
-    ) -> None:
-        super().__init__(sim.store, tenant, sim._singular)
-        self.sim = sim
-        self.token = token
-        self.route = route
-        self.path = path
-        self.now = sim.clock.now()
-        #: where the caller reached the simulator (the loopback server's address, or
-        #: ``sim.base_url`` in-process): absolute links in answers (next-page URLs) use it
-        self.base_url = base_url or sim.base_url
-
-    @property
-    def timestamp(self) -> int:
-        return int(self.now)
-
-    def new_id(self, prefix: str) -> str:
-        return self.sim.ids.new(prefix)
-
-    def new_int_id(self, resource: str) -> int:
-        """The next integer id of ``resource`` (for services whose ids are numbers)."""
-        return self.sim.ids.next_int(resource)
-
-
-@dataclass(slots=True)
-class _Call:
-    """One request between the stages of ``Simulator._handle``: what an early stage learns (the
-    caller, the fault drawn, the idempotency key, the decoded parameters) a later one needs."""
-
-    method: str
-    url: SplitResult
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    request_id: str
-    route: Route
-    path_params: dict[str, str]
-    now: float
-    token: TokenInfo | None = None
-    tenant: str = ""
-    fault: FaultDecision | None = None
-    drop_after: bool = False
-    key: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_write(self) -> bool:
-        return self.route.kind == "write"
 
 
 @dataclass(frozen=True)
@@ -299,263 +224,7 @@ class Simulator:
     ) -> SimResponse:
         """Serve one HTTP request in-process. Never raises for bad input, and answers a 500 with
         code ``internal_error`` (recorded in ``internal_errors``) only for simulator bugs."""
-        try:
-            return self._handle(method.upper(), url, headers or {}, body or b"")
-        except Exception:
-            self.internal_errors.append(traceback.format_exc())
-            if self.raise_server_errors:
-                raise
-            return self._error(SimError("internal_error"), None)
-
-    def _respond(
-        self, status: int, payload: bytes, request_id: str | None, headers: Mapping[str, str] | None
-    ) -> SimResponse:
-        out = {"Content-Type": _JSON}
-        if request_id:
-            out["Request-Id"] = request_id
-            out.update(self.extra_headers(request_id))
-        if headers:
-            out.update(headers)
-        return SimResponse(status, out, payload)
-
-    def _error(self, err: SimError, request_id: str | None) -> SimResponse:
-        payload = self.encode(self.error_body(err, request_id))
-        return self._respond(err.status, payload, request_id, err.headers)
-
-    def _handle(self, method: str, url: str, raw_headers: Mapping[str, str], body: bytes) -> SimResponse:
-        split = urlsplit(url)
-        path = split.path or "/"
-        if self._prefix and path.startswith(self._prefix):
-            path = path[len(self._prefix) :] or "/"
-        if path == "/openapi.json" and method in ("GET", "HEAD"):
-            return self._respond(200, self._openapi_payload(), None, None)
-        if is_mcp_path(path):
-            return serve_mcp(self, method, url, raw_headers, body)  # tools/call comes back in through handle()
-
-        request_id = self.ids.new("req")
-        try:
-            route, path_params = self.router.match(method, path)
-        except SimError as err:
-            return self._error(err, request_id)
-        headers = {k.lower(): v for k, v in raw_headers.items()}
-        call = _Call(method, split, path, headers, body, request_id, route, path_params, self.clock.now())
-        for stage in (self._authenticate, self._inject_fault, self._decode, self._replay):
-            answer = stage(call)
-            if answer is not None:
-                return answer
-        return self._execute(call)
-
-    def _record(self, call: _Call, outcome: Any, status: int, **extra: Any) -> LedgerEntry:
-        token = call.token
-        return self.ledger.append(
-            at=call.now,
-            tool=call.route.tool,
-            kind=call.route.kind,
-            method=call.method,
-            path=call.path,
-            tenant=token.tenant if token else None,
-            token_id=token.token_id if token else None,
-            status=status,
-            outcome=outcome,
-            request_id=call.request_id,
-            **extra,
-        )
-
-    def _authenticate(self, call: _Call) -> SimResponse | None:
-        """A refused caller is still logged, under its token when the token is known (expired,
-        revoked, short of a scope), so tests can assert on unauthorized attempts."""
-        credential = self.extract_credential(call.headers)
-        token: TokenInfo | None = None
-        try:
-            token = self.tokens.authenticate(credential, now=call.now)
-            needed = WRITE if call.is_write else READ
-            if needed not in token.scopes:
-                raise SimError(
-                    "insufficient_permissions",
-                    f"The provided key ({token.masked}) does not have the '{needed}' scope required for "
-                    f"{call.route.tool}.",
-                )
-        except SimError as err:
-            call.token = token if token is not None else self.tokens.get(credential or "")
-            self._record(call, "unauthorized", err.status, params=None, idempotency_key=None, error_code=err.code)
-            return self._error(err, call.request_id)
-        call.token = token
-        call.tenant = token.tenant
-        return None
-
-    def _inject_fault(self, call: _Call) -> SimResponse | None:
-        """Faults strike before anything runs, so a failed call saves nothing; only
-        ``commit_then_drop`` waits, since it loses the answer of a call that did run."""
-        fault = self.faults.decide(call.route.tool, call.method) if self.faults.rules else None
-        call.fault = fault
-        if fault is None or fault.kind is None:
-            return None
-        kind = fault.kind
-        if kind == "commit_then_drop":
-            call.drop_after = True
-            return None
-        if call.is_write:
-            self._record(
-                call,
-                "fault",
-                0 if kind in ("timeout", "drop") else int(kind),
-                params=None,
-                idempotency_key=call.headers.get("idempotency-key"),
-                fault=kind,
-            )
-        if fault.latency:
-            time.sleep(fault.latency)
-        if kind in ("timeout", "drop"):
-            return SimResponse(0, {}, b"", fault=kind)  # type: ignore[arg-type]
-        return self._error(_fault_error(kind, fault.retry_after), call.request_id)
-
-    def _decode(self, call: _Call) -> SimResponse | None:
-        """An unreadable request is refused before it claims its idempotency key."""
-        if call.route.accepts_idempotency_key:
-            call.key = call.headers.get("idempotency-key") or None
-        try:
-            if call.method in self.query_methods:
-                call.raw = decode_form(call.url.query)
-            else:
-                call.raw = decode_body(call.body, call.headers.get("content-type"), self.body_format)
-        except SimError as err:
-            if call.is_write:
-                self._record(call, "refused", err.status, params=None, idempotency_key=call.key, error_code=err.code)
-            return self._error(err, call.request_id)
-        return None
-
-    def _replay(self, call: _Call) -> SimResponse | None:
-        """A retry with a used key gets the first call's saved answer, so a client retry never
-        writes twice; a key reused for a different request, or still in flight, is refused."""
-        key = call.key
-        if key is None:
-            return None
-        fingerprint = f"{call.method} {call.path} {canonical(call.raw)}"
-        try:
-            _, saved = self.idempotency.begin(call.tenant, key, fingerprint, call.now)
-        except SimError as err:
-            params = {**call.path_params, **call.raw}
-            self._record(call, "refused", err.status, params=params, idempotency_key=key, error_code=err.code)
-            return self._error(err, call.request_id)
-        if saved is None:
-            return None
-        self._record(
-            call,
-            "replayed",
-            saved.status,
-            params=self._arguments(call.route, call.path_params, call.raw),
-            idempotency_key=key,
-            replay_of=saved.ledger_seq,
-            fault="commit_then_drop" if call.drop_after else None,
-        )
-        if call.drop_after:
-            return SimResponse(0, {}, b"", fault="drop")
-        headers = {**saved.headers, "Idempotent-Replayed": "true", "Request-Id": call.request_id}
-        if saved.request_id:
-            headers["Original-Request"] = saved.request_id
-        return SimResponse(saved.status, headers, saved.body)
-
-    def _execute(self, call: _Call) -> SimResponse:
-        """The key claimed by :meth:`_replay` is freed when the call fails validation (a corrected
-        retry may reuse it) or crashes; otherwise it keeps the saved answer."""
-        try:
-            try:
-                params = self._validate(call.route, call.raw)
-            except SimError as err:
-                if call.key is not None:
-                    self.idempotency.release(call.tenant, call.key)
-                if call.is_write:
-                    raw = {**call.path_params, **call.raw}
-                    self._record(call, "refused", err.status, params=raw, idempotency_key=call.key, error_code=err.code)
-                return self._error(err, call.request_id)
-            if call.fault is not None and call.fault.latency:
-                # slow "execution": the idempotency key stays in flight meanwhile
-                time.sleep(call.fault.latency)
-            with self._lock:
-                response = self._run(call, params)
-        except BaseException:
-            if call.key is not None:
-                self.idempotency.release(call.tenant, call.key)
-            raise
-        if call.drop_after:
-            return SimResponse(0, {}, b"", fault="drop")
-        return response
-
-    def _run(self, call: _Call, params: Any) -> SimResponse:
-        """Called under the lock, so to any other request the handler's writes, its ledger row
-        and the saved idempotent answer happen at once."""
-        split = call.url
-        origin = f"{split.scheme}://{split.netloc}{self._prefix}" if split.netloc else None
-        ctx = Context(self, call.tenant, call.token, call.route, call.path_params, origin)
-        error: SimError | None = None
-        try:
-            result = call.route.handler(ctx, params)
-        except SimError as err:
-            if not err.commit:
-                ctx.rollback()
-            error = err
-        except BaseException:
-            ctx.rollback()
-            raise
-        changes = tuple(ctx.changes)
-        if error is not None:
-            response = self._error(error, call.request_id)
-        else:
-            status, payload, extra_headers = self._render(result)
-            response = self._respond(status, payload, call.request_id, extra_headers)
-        if call.key is not None:
-            response.headers["Idempotency-Key"] = call.key
-        entry = None
-        if call.is_write:
-            entry = self._record(
-                call,
-                "applied" if error is None or changes else "refused",
-                response.status,
-                params=self._dump_arguments(call.path_params, params),
-                idempotency_key=call.key,
-                error_code=error.code if error else None,
-                changes=changes,
-                fault="commit_then_drop" if call.drop_after else None,
-            )
-        if call.key is not None:
-            seq = entry.seq if entry else None
-            saved = SavedResult(response.status, dict(response.headers), response.body, call.request_id, seq)
-            self.idempotency.save(call.tenant, call.key, saved)
-        return response
-
-    def _validate(self, route: Route, raw: dict[str, Any]) -> Any:
-        if route.params is None:
-            if raw:
-                name = next(iter(raw))
-                raise self.validation_error(
-                    SimError("parameter_unknown", f"Received unknown parameter: {name}", param=name)
-                )
-            return None
-        try:
-            return route.params.model_validate(raw)
-        except ValidationError as exc:
-            raise self.validation_error(self.validation_failure(exc)) from None
-
-    @staticmethod
-    def _dump_arguments(path_params: dict[str, str], params: Any) -> dict[str, Any]:
-        """The call as tool arguments (path parameters plus the typed values sent), so a form
-        request and a JSON request with the same meaning log the same thing."""
-        if isinstance(params, BaseModel):
-            return {**path_params, **params.model_dump(mode="json", exclude_unset=True)}
-        return dict(path_params)
-
-    def _arguments(self, route: Route, path_params: dict[str, str], raw: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return self._dump_arguments(path_params, self._validate(route, raw))
-        except SimError:
-            return {**path_params, **raw}
-
-    def _render(self, result: Any) -> tuple[int, bytes, Mapping[str, str] | None]:
-        if isinstance(result, Reply):
-            if result.status == 204:
-                return 204, b"", result.headers
-            return result.status, self.encode(result.body), result.headers
-        return 200, self.encode(result), None
+        return pipeline.handle(self, method, url, headers, body)
 
     # ------------------------------------------------------- direct calls
     def call(
@@ -573,7 +242,7 @@ class Simulator:
         With ``record=True`` the write lands in the ledger like an API call would.
         """
         route = self.router.by_tool(tool)
-        params_obj = self._validate(route, dict(params or {}))
+        params_obj = pipeline.validate(self, route, dict(params or {}))
         tenant = tenant or self.default_tenant
         self.tokens.add_tenant(tenant)
         with self._lock:
@@ -598,7 +267,7 @@ class Simulator:
                     token_id="direct",
                     status=200,
                     outcome="applied",
-                    params=self._dump_arguments(dict(path), params_obj),
+                    params=pipeline.dump_arguments(dict(path), params_obj),
                     idempotency_key=None,
                     changes=tuple(ctx.changes),
                 )
@@ -827,16 +496,3 @@ class Simulator:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.base_url} tenants={self.tenants}>"
-
-
-def _fault_error(kind: str, retry_after: float) -> SimError:
-    if kind == "429":
-        secs = max(0, round(retry_after))
-        return SimError(
-            "rate_limit",
-            "Too many requests hit the API too quickly (injected fault).",
-            headers={"Retry-After": str(secs)},
-        )
-    if kind == "503":
-        return SimError("service_unavailable", "The service is temporarily unavailable (injected fault).")
-    return SimError("service_error", "An error occurred with our connection to the service (injected fault).")
