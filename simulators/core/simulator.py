@@ -1,5 +1,6 @@
 """The simulator base class: one socket-free entry point, ``handle()``, and the plumbing
-every service shares (auth, faults, idempotency, validation, ledger, rendering).
+every service shares (auth, faults, idempotency, validation, ledger, rendering; the request's
+stages are in ``simulators.core.pipeline``).
 
 A service subclasses :class:`Simulator`, sets ``name``, ``router``, ``resources`` and
 ``body_format``, and overrides ``render_error`` / ``format_param`` for its wire conventions.

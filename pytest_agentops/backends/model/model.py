@@ -375,47 +375,58 @@ class FakeModel(Answers):
             return wire.count_tokens_reply(_tokens.input_tokens(normalise("anthropic.messages", parsed)))
         assert provider is not None
         with self._lock:
-            index = len(self.requests)
-            previous = parsed.get("previous_response_id") if provider == "openai.responses" else None
-            history = self._history.get(previous) if isinstance(previous, str) else None
-            if isinstance(previous, str) and history is None:
-                failure = FakeError(400, f"fake model: previous response {previous!r} not found", retry=False)
-                self.requests.append(FakeRequest(index, method, url, None, failure, "invalid", 400, served=served))
-                return wire.error(provider, failure, request_id)
-            if provider == _gemini.PROVIDER:
-                conversation = _gemini.normalise(url, parsed)
-            elif provider == _bedrock.PROVIDER:
-                conversation = _bedrock.normalise(url, parsed)
-            else:
-                conversation = normalise(provider, parsed, history)
-            conversation.index = index
-            turn, source = self._choose(conversation, method, url)
-            if isinstance(turn, FakeError):
-                self.requests.append(
-                    FakeRequest(index, method, url, conversation, turn, source, turn.status, served=served)
-                )
-                return _error(provider, turn, request_id)
-            turn = _shaped(turn)
-            usage = _tokens.usage(conversation, turn)
-            render: dict[str, Callable[[Any, Any, tuple[int, int]], wire.Rendered]] = {
-                "openai.chat": functools.partial(wire.chat, always_usage=self.always_usage),
-                "openai.responses": wire.responses,
-                "anthropic.messages": wire.anthropic,
-            }
-            if provider == _gemini.PROVIDER:
-                rendered = _gemini.render(conversation, turn, usage, sse=_gemini.wants_sse(url))
-            elif provider == _bedrock.PROVIDER:
-                rendered = _bedrock.render(conversation, turn, usage)
-            else:
-                rendered = render[provider](conversation, turn, usage)
-            status, reply_headers, chunks = rendered
-            reply_headers["x-request-id"] = request_id
-            if provider == "openai.responses":
-                self._remember(conversation, turn)
+            return self._answer(provider, method, url, parsed, request_id, served)
+
+    def _answer(
+        self,
+        provider: Provider,
+        method: str,
+        url: str,
+        parsed: dict[str, Any],
+        request_id: str,
+        served: Literal["in-process", "loopback"],
+    ) -> wire.Rendered:
+        """Called under the lock, so a request's index, the script's position and the Responses
+        history move together when calls arrive from several threads."""
+        index = len(self.requests)
+        previous = parsed.get("previous_response_id") if provider == "openai.responses" else None
+        history = self._history.get(previous) if isinstance(previous, str) else None
+        if isinstance(previous, str) and history is None:
+            failure = FakeError(400, f"fake model: previous response {previous!r} not found", retry=False)
+            self.requests.append(FakeRequest(index, method, url, None, failure, "invalid", 400, served=served))
+            return wire.error(provider, failure, request_id)
+        conversation = _conversation(provider, url, parsed, history)
+        conversation.index = index
+        turn, source = self._choose(conversation, method, url)
+        if isinstance(turn, FakeError):
             self.requests.append(
-                FakeRequest(index, method, url, conversation, turn, source, status, usage[0], usage[1], served)
+                FakeRequest(index, method, url, conversation, turn, source, turn.status, served=served)
             )
-            return status, reply_headers, chunks
+            return _error(provider, turn, request_id)
+        turn = _shaped(turn)
+        usage = _tokens.usage(conversation, turn)
+        status, reply_headers, chunks = self._render(provider, url, conversation, turn, usage)
+        reply_headers["x-request-id"] = request_id
+        if provider == "openai.responses":
+            self._remember(conversation, turn)
+        self.requests.append(
+            FakeRequest(index, method, url, conversation, turn, source, status, usage[0], usage[1], served)
+        )
+        return status, reply_headers, chunks
+
+    def _render(
+        self, provider: Provider, url: str, conversation: Conversation, turn: Reply, usage: tuple[int, int]
+    ) -> wire.Rendered:
+        if provider == _gemini.PROVIDER:
+            return _gemini.render(conversation, turn, usage, sse=_gemini.wants_sse(url))
+        if provider == _bedrock.PROVIDER:
+            return _bedrock.render(conversation, turn, usage)
+        render: dict[str, Callable[[Any, Any, tuple[int, int]], wire.Rendered]] = {
+            "openai.chat": functools.partial(wire.chat, always_usage=self.always_usage),
+            "openai.responses": wire.responses,
+            "anthropic.messages": wire.anthropic,
+        }
+        return render[provider](conversation, turn, usage)
 
     def _remember(self, conversation: Conversation, reply: Reply) -> None:
         messages = list(conversation.messages)
@@ -432,6 +443,14 @@ class FakeModel(Answers):
 _NO_CASSETTE = Path("<fake model: no cassette>")
 _RENDER = {"openai.chat": wire.chat, "openai.responses": wire.responses, "anthropic.messages": wire.anthropic}
 _SPOKEN = frozenset({*_RENDER, _gemini.PROVIDER, _bedrock.PROVIDER})
+
+
+def _conversation(provider: Provider, url: str, parsed: dict[str, Any], history: list[Message] | None) -> Conversation:
+    if provider == _gemini.PROVIDER:
+        return _gemini.normalise(url, parsed)
+    if provider == _bedrock.PROVIDER:
+        return _bedrock.normalise(url, parsed)
+    return normalise(provider, parsed, history)
 
 
 def _error(provider: str | None, failure: FakeError, request_id: str) -> wire.Rendered:
