@@ -158,7 +158,6 @@ def render(
     names = [n for n in obfuscations if n != obfuscate.TRANSLATE]
     result = obfuscate.apply(segs, names, seed)
     applied = ((f"translate:{lang}",) if lang != "en" else ()) + result.applied
-    contains = fill(goal.contains, params) if goal.contains else None
     return Payload(
         text=result.text,
         parts=result.parts,
@@ -168,14 +167,20 @@ def render(
         canary=canary,
         language=lang,
         style=style,
-        goal=Goal(
-            kind=goal.kind,
-            tool=goal.tool,
-            function=goal.model_function,
-            arguments=arguments,
-            instruction=fill(instruction, params),
-            canary=canary,
-            match=goal.match,
-            contains=contains,
-        ),
+        goal=_goal(goal, arguments, instruction, params),
+    )
+
+
+def _goal(spec: GoalSpec, arguments: dict[str, Any], instruction: str, params: dict[str, Any]) -> Goal:
+    """The goal as the properties check it: the corpus' placeholders filled with this payload's
+    parameters and canary, so a check looks for exactly what the payload asked for."""
+    return Goal(
+        kind=spec.kind,
+        tool=spec.tool,
+        function=spec.model_function,
+        arguments=arguments,
+        instruction=fill(instruction, params),
+        canary=params["canary"],
+        match=spec.match,
+        contains=fill(spec.contains, params) if spec.contains else None,
     )

@@ -83,6 +83,24 @@ def injections(
     goals = _goal_specs(goal, corp)
     if params:
         goals = [g.with_params(**{k: v for k, v in params.items() if k != "canary"}) for g in goals]
+    by_goal = _templates_by_goal(corp, goals, families, templates)
+    names = _obfuscation_names(obfuscations, max_obfuscations)
+    bad_styles = [x for x in styles if x not in ("natural", "tool_call")]
+    if bad_styles or not styles:
+        raise ValueError(f"styles must be a non-empty subset of ('natural', 'tool_call'), not {list(styles)}")
+    canaries = st.just(canary) if canary is not None else st.integers(0, 0xFFFFFFFF).map(make_canary)
+    return _payloads(by_goal, names, st.sampled_from(list(styles)), canaries, user, model, corp.call_clause)
+
+
+#: per goal, the families (in corpus order) that have a template for it, with those templates
+_Choices = list[tuple[GoalSpec, list[tuple[str, list[Template]]]]]
+
+
+def _templates_by_goal(
+    corp: Corpus, goals: list[GoalSpec], families: Iterable[str] | None, templates: Iterable[str] | None
+) -> _Choices:
+    """Grouped so a draw picks a goal, then a family, then a template: each shrinks on its own to
+    the first (built-in families first, templates in file order)."""
     wanted = list(families) if families is not None else list(corp.families)
     unknown = [f for f in wanted if f not in corp.families]
     if unknown:
@@ -94,9 +112,8 @@ def injections(
         if missing:
             raise CorpusError(f"unknown template id(s) {missing}")
         pool = [t for t in pool if t.id in ids]
-    # family order as in the corpus (built-in families first), templates in file order
     fam_order = [f for f in corp.families if f in wanted]
-    by_goal: list[tuple[GoalSpec, list[tuple[str, list[Template]]]]] = []
+    by_goal: _Choices = []
     for g in goals:
         fams = [(f, [t for t in pool if t.family == f and t.accepts(g)]) for f in fam_order]
         fams = [(f, ts) for f, ts in fams if ts]
@@ -106,13 +123,17 @@ def injections(
         raise CorpusError(
             f"no template of famil{'y' if len(wanted) == 1 else 'ies'} {wanted} fits goal(s) {[g.kind for g in goals]}"
         )
+    return by_goal
+
+
+def _obfuscation_names(obfuscations: Iterable[str] | None, max_obfuscations: int) -> st.SearchStrategy[list[str]]:
+    """``max_obfuscations`` slots, each "none" half of the time or one obfuscation (every one equally
+    likely, so the last in the list turns up as early as the first): a fixed number of choices,
+    each shrinking to "none", so a failing example keeps only the obfuscations it needs."""
     allowed = list(obfuscate.OBFUSCATIONS if obfuscations is None else obfuscations)
     bad = [o for o in allowed if o not in obfuscate.OBFUSCATIONS]
     if bad:
         raise ValueError(f"unknown obfuscation(s) {bad}; known: {', '.join(obfuscate.OBFUSCATIONS)}")
-    # max_obfuscations slots, each "none" half of the time or one obfuscation (every one equally
-    # likely, so the last in the list turns up as early as the first): a fixed number of choices,
-    # each shrinking to "none", so a failing example keeps only the obfuscations it needs.
     slot = st.sampled_from((None,) * len(allowed) + tuple(allowed))
 
     @st.composite
@@ -122,43 +143,49 @@ def injections(
         picked = {draw(slot) for _ in range(max_obfuscations)}
         return [name for name in allowed if name in picked]
 
-    bad_styles = [x for x in styles if x not in ("natural", "tool_call")]
-    if bad_styles or not styles:
-        raise ValueError(f"styles must be a non-empty subset of ('natural', 'tool_call'), not {list(styles)}")
-    style_strategy = st.sampled_from(list(styles))
-    canaries = st.just(canary) if canary is not None else st.integers(0, 0xFFFFFFFF).map(make_canary)
+    return names_strategy()
 
-    @st.composite
-    def payloads(draw: st.DrawFn) -> Payload:
-        style = draw(style_strategy)  # first, so shrinking can move between families and templates freely
-        spec, fams = draw(st.sampled_from(by_goal))
-        _, candidates = draw(st.sampled_from(fams))
-        template = draw(st.sampled_from(candidates))
-        names = draw(names_strategy())
-        language = "en"
-        if obfuscate.TRANSLATE in names:
-            names.remove(obfuscate.TRANSLATE)
-            if template.languages:
-                language = draw(st.sampled_from(template.languages))
-        # Draw every choice on every path (even when unused), so shrinking compares like with like and
-        # goes to the lowest index of each: the first goal, family and template, no obfuscation.
-        seed = draw(st.integers(0, 255))
-        if spec.tool is None or template.requires_tool:
-            style = "natural"
-        return render(
-            template,
-            spec,
-            draw(canaries),
-            language=language,
-            obfuscations=names,
-            seed=seed,
-            user=user,
-            model=model,
-            style=style,
-            call_clause=corp.call_clause,
-        )
 
-    return payloads()
+@st.composite
+def _payloads(
+    draw: st.DrawFn,
+    by_goal: _Choices,
+    names_strategy: st.SearchStrategy[list[str]],
+    style_strategy: st.SearchStrategy[str],
+    canaries: st.SearchStrategy[str],
+    user: str,
+    model: str,
+    call_clause: Mapping[str, str],
+) -> Payload:
+    """The choices are drawn in one fixed order, each from a list simplest first, so a failing
+    example shrinks toward the plainest attack that still works."""
+    style = draw(style_strategy)  # first, so shrinking can move between families and templates freely
+    spec, fams = draw(st.sampled_from(by_goal))
+    _, candidates = draw(st.sampled_from(fams))
+    template = draw(st.sampled_from(candidates))
+    names = draw(names_strategy)
+    language = "en"
+    if obfuscate.TRANSLATE in names:
+        names.remove(obfuscate.TRANSLATE)
+        if template.languages:
+            language = draw(st.sampled_from(template.languages))
+    # Draw every choice on every path (even when unused), so shrinking compares like with like and
+    # goes to the lowest index of each: the first goal, family and template, no obfuscation.
+    seed = draw(st.integers(0, 255))
+    if spec.tool is None or template.requires_tool:
+        style = "natural"
+    return render(
+        template,
+        spec,
+        draw(canaries),
+        language=language,
+        obfuscations=names,
+        seed=seed,
+        user=user,
+        model=model,
+        style=style,
+        call_clause=call_clause,
+    )
 
 
 def payload_texts(**kwargs: Any) -> st.SearchStrategy[str]:

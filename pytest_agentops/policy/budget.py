@@ -314,80 +314,100 @@ def _unknown_usage(limit: str, value: float, calls: tuple[str, ...]) -> Breach:
 
 
 def breaches(budget: Budget, used: Used) -> list[Breach]:
-    out: list[Breach] = []
+    found = (
+        _over_tool_calls(budget, used),
+        _over_tokens(budget, used),
+        _over_cost(budget, used),
+        _over_time(budget, used),
+        _over_repeats(budget, used),
+        _over_simulated_time(budget, used),
+    )
+    return [breach for breach in found if breach is not None]
+
+
+def _over_tool_calls(budget: Budget, used: Used) -> Breach | None:
     if budget.max_tool_calls is not None and used.tool_calls > budget.max_tool_calls:
-        out.append(
-            Breach(
-                "max_tool_calls",
-                budget.max_tool_calls,
-                used.tool_calls,
-                f"max_tool_calls={budget.max_tool_calls}: the agent made {used.tool_calls} tool calls",
-            )
+        return Breach(
+            "max_tool_calls",
+            budget.max_tool_calls,
+            used.tool_calls,
+            f"max_tool_calls={budget.max_tool_calls}: the agent made {used.tool_calls} tool calls",
         )
+    return None
+
+
+def _over_tokens(budget: Budget, used: Used) -> Breach | None:
+    """A call whose usage is unknown breaks a token limit: an unknown count is never under it."""
     if budget.max_tokens_total is not None and used.unknown_usage:
-        out.append(_unknown_usage("max_tokens_total", budget.max_tokens_total, used.unknown_usage))
-    elif budget.max_tokens_total is not None and used.tokens > budget.max_tokens_total:
-        out.append(
-            Breach(
-                "max_tokens_total",
-                budget.max_tokens_total,
-                used.tokens,
-                f"max_tokens_total={budget.max_tokens_total}: the model calls used {used.tokens} tokens",
-            )
+        return _unknown_usage("max_tokens_total", budget.max_tokens_total, used.unknown_usage)
+    if budget.max_tokens_total is not None and used.tokens > budget.max_tokens_total:
+        return Breach(
+            "max_tokens_total",
+            budget.max_tokens_total,
+            used.tokens,
+            f"max_tokens_total={budget.max_tokens_total}: the model calls used {used.tokens} tokens",
         )
-    if budget.max_cost_usd is not None:
-        if used.unknown_usage:
-            out.append(_unknown_usage("max_cost_usd", budget.max_cost_usd, used.unknown_usage))
-        elif used.cost_usd is None:
-            out.append(
-                Breach(
-                    "max_cost_usd",
-                    budget.max_cost_usd,
-                    None,
-                    f"max_cost_usd={budget.max_cost_usd}: the cost is unknown, no price for model(s) "
-                    f"{', '.join(used.unpriced_models)}; add them to [tool.agentops.prices]",
-                )
-            )
-        elif used.cost_usd > budget.max_cost_usd:
-            out.append(
-                Breach(
-                    "max_cost_usd",
-                    budget.max_cost_usd,
-                    used.cost_usd,
-                    f"max_cost_usd={budget.max_cost_usd}: the model calls cost ${used.cost_usd:.6f}",
-                )
-            )
+    return None
+
+
+def _over_cost(budget: Budget, used: Used) -> Breach | None:
+    """An unknown usage or an unpriced model breaks a cost limit: an unknown cost is never under it."""
+    if budget.max_cost_usd is None:
+        return None
+    if used.unknown_usage:
+        return _unknown_usage("max_cost_usd", budget.max_cost_usd, used.unknown_usage)
+    if used.cost_usd is None:
+        return Breach(
+            "max_cost_usd",
+            budget.max_cost_usd,
+            None,
+            f"max_cost_usd={budget.max_cost_usd}: the cost is unknown, no price for model(s) "
+            f"{', '.join(used.unpriced_models)}; add them to [tool.agentops.prices]",
+        )
+    if used.cost_usd > budget.max_cost_usd:
+        return Breach(
+            "max_cost_usd",
+            budget.max_cost_usd,
+            used.cost_usd,
+            f"max_cost_usd={budget.max_cost_usd}: the model calls cost ${used.cost_usd:.6f}",
+        )
+    return None
+
+
+def _over_time(budget: Budget, used: Used) -> Breach | None:
     if budget.timeout_seconds is not None and used.seconds > budget.timeout_seconds:
-        out.append(
-            Breach(
-                "timeout_seconds",
-                budget.timeout_seconds,
-                used.seconds,
-                f"timeout_seconds={budget.timeout_seconds:g}: the run took {used.seconds:.2f}s",
-            )
+        return Breach(
+            "timeout_seconds",
+            budget.timeout_seconds,
+            used.seconds,
+            f"timeout_seconds={budget.timeout_seconds:g}: the run took {used.seconds:.2f}s",
         )
+    return None
+
+
+def _over_repeats(budget: Budget, used: Used) -> Breach | None:
     if budget.max_repeated_calls is not None and used.repeated_calls > budget.max_repeated_calls:
-        out.append(
-            Breach(
-                "max_repeated_calls",
-                budget.max_repeated_calls,
-                used.repeated_calls,
-                f"max_repeated_calls={budget.max_repeated_calls}: the same call was made {used.repeated_calls} "
-                f"times (a loop?): {_short(used.repeated_call or '')}",
-            )
+        return Breach(
+            "max_repeated_calls",
+            budget.max_repeated_calls,
+            used.repeated_calls,
+            f"max_repeated_calls={budget.max_repeated_calls}: the same call was made {used.repeated_calls} "
+            f"times (a loop?): {_short(used.repeated_call or '')}",
         )
+    return None
+
+
+def _over_simulated_time(budget: Budget, used: Used) -> Breach | None:
     limit = budget.max_simulated_seconds
     if limit is not None and used.simulated_seconds > limit:
-        out.append(
-            Breach(
-                "max_simulated_seconds",
-                limit,
-                used.simulated_seconds,
-                f"max_simulated_seconds={limit:g}: simulated time moved {_duration(used.simulated_seconds)} "
-                "during the test",
-            )
+        return Breach(
+            "max_simulated_seconds",
+            limit,
+            used.simulated_seconds,
+            f"max_simulated_seconds={limit:g}: simulated time moved {_duration(used.simulated_seconds)} "
+            "during the test",
         )
-    return out
+    return None
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -1,5 +1,6 @@
 """The simulator base class: one socket-free entry point, ``handle()``, and the plumbing
-every service shares (auth, faults, idempotency, validation, ledger, rendering).
+every service shares (auth, faults, idempotency, validation, ledger, rendering; the request's
+stages are in ``simulators.core.pipeline``).
 
 A service subclasses :class:`Simulator`, sets ``name``, ``router``, ``resources`` and
 ``body_format``, and overrides ``render_error`` / ``format_param`` for its wire conventions.
@@ -10,8 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import threading
-import time
-import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,74 +18,27 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 import pydantic_core
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from simulators.core import pipeline
 from simulators.core.auth import READ, WRITE, TokenInfo, TokenRegistry, extract_credential
 from simulators.core.clock import SimClock
+from simulators.core.context import Context as Context
+from simulators.core.context import Reply as Reply
 from simulators.core.errors import CORE_ERROR_CODES, SimError, error_from_validation
-from simulators.core.faults import FaultDecision, Faults
-from simulators.core.idempotency import IdempotencyStore, SavedResult
+from simulators.core.faults import Faults
+from simulators.core.idempotency import IdempotencyStore
 from simulators.core.ids import IdFactory
-from simulators.core.ledger import Ledger, LedgerEntry
-from simulators.core.mcp import is_mcp_path
-from simulators.core.mcp import serve_http as serve_mcp
+from simulators.core.ledger import Ledger
 from simulators.core.registry import defaults_for
 from simulators.core.routing import Route, Router
-from simulators.core.state import ResourceSpec, Store, Tables, Transaction
-from simulators.core.wire import SimResponse, canonical, decode_body, decode_form
+from simulators.core.state import ResourceSpec, Store, Tables
+from simulators.core.wire import SimResponse
 
 if TYPE_CHECKING:
     import httpx
 
     from simulators.core.server import SimServer
-
-_JSON = "application/json"
-
-
-@dataclass(slots=True)
-class Reply:
-    """A handler result that needs a status or headers other than 200."""
-
-    body: Any
-    status: int = 200
-    headers: Mapping[str, str] | None = None
-
-
-class Context(Transaction):
-    """What a handler sees: the caller's tenant (all lookups are confined to it), the token,
-    the path parameters, simulated time, and the transaction to write through."""
-
-    __slots__ = ("base_url", "now", "path", "route", "sim", "token")
-
-    def __init__(
-        self,
-        sim: Simulator,
-        tenant: str,
-        token: TokenInfo | None,
-        route: Route,
-        path: dict[str, str],
-        base_url: str | None = None,
-    ) -> None:
-        super().__init__(sim.store, tenant, sim._singular)
-        self.sim = sim
-        self.token = token
-        self.route = route
-        self.path = path
-        self.now = sim.clock.now()
-        #: where the caller reached the simulator (the loopback server's address, or
-        #: ``sim.base_url`` in-process): absolute links in answers (next-page URLs) use it
-        self.base_url = base_url or sim.base_url
-
-    @property
-    def timestamp(self) -> int:
-        return int(self.now)
-
-    def new_id(self, prefix: str) -> str:
-        return self.sim.ids.new(prefix)
-
-    def new_int_id(self, resource: str) -> int:
-        """The next integer id of ``resource`` (for services whose ids are numbers)."""
-        return self.sim.ids.next_int(resource)
 
 
 @dataclass(frozen=True)
@@ -273,242 +225,7 @@ class Simulator:
     ) -> SimResponse:
         """Serve one HTTP request in-process. Never raises for bad input, and answers a 500 with
         code ``internal_error`` (recorded in ``internal_errors``) only for simulator bugs."""
-        try:
-            return self._handle(method.upper(), url, headers or {}, body or b"")
-        except Exception:
-            self.internal_errors.append(traceback.format_exc())
-            if self.raise_server_errors:
-                raise
-            return self._error(SimError("internal_error"), None)
-
-    def _respond(
-        self, status: int, payload: bytes, request_id: str | None, headers: Mapping[str, str] | None
-    ) -> SimResponse:
-        out = {"Content-Type": _JSON}
-        if request_id:
-            out["Request-Id"] = request_id
-            out.update(self.extra_headers(request_id))
-        if headers:
-            out.update(headers)
-        return SimResponse(status, out, payload)
-
-    def _error(self, err: SimError, request_id: str | None) -> SimResponse:
-        payload = self.encode(self.error_body(err, request_id))
-        return self._respond(err.status, payload, request_id, err.headers)
-
-    def _handle(self, method: str, url: str, raw_headers: Mapping[str, str], body: bytes) -> SimResponse:
-        split = urlsplit(url)
-        path = split.path or "/"
-        if self._prefix and path.startswith(self._prefix):
-            path = path[len(self._prefix) :] or "/"
-        headers = {k.lower(): v for k, v in raw_headers.items()}
-
-        if path == "/openapi.json" and method in ("GET", "HEAD"):
-            return self._respond(200, self._openapi_payload(), None, None)
-        if is_mcp_path(path):
-            return serve_mcp(self, method, url, raw_headers, body)  # tools/call comes back in through handle()
-
-        request_id = self.ids.new("req")
-        try:
-            route, path_params = self.router.match(method, path)
-        except SimError as err:
-            return self._error(err, request_id)
-
-        now = self.clock.now()
-        is_write = route.kind == "write"
-        token: TokenInfo | None = None
-
-        def record(outcome: Any, status: int, **extra: Any) -> LedgerEntry:
-            return self.ledger.append(
-                at=now,
-                tool=route.tool,
-                kind=route.kind,
-                method=method,
-                path=path,
-                tenant=token.tenant if token else None,
-                token_id=token.token_id if token else None,
-                status=status,
-                outcome=outcome,
-                request_id=request_id,
-                **extra,
-            )
-
-        # 1. who is calling, and may they?
-        try:
-            token = self.tokens.authenticate(self.extract_credential(headers), now=now)
-            needed = WRITE if is_write else READ
-            if needed not in token.scopes:
-                raise SimError(
-                    "insufficient_permissions",
-                    f"The provided key ({token.masked}) does not have the '{needed}' scope required for {route.tool}.",
-                )
-        except SimError as err:
-            if token is None:
-                known = self.tokens.get(self.extract_credential(headers) or "")
-                if known is not None:
-                    token = known
-            record("unauthorized", err.status, params=None, idempotency_key=None, error_code=err.code)
-            return self._error(err, request_id)
-        tenant = token.tenant
-
-        # 2. injected faults (before anything runs, so they save nothing)
-        fault: FaultDecision | None = self.faults.decide(route.tool, method) if self.faults.rules else None
-        drop_after = False
-        if fault is not None:
-            kind = fault.kind
-            if kind == "commit_then_drop":
-                drop_after = True
-            elif kind is not None:
-                if is_write:
-                    record(
-                        "fault",
-                        0 if kind in ("timeout", "drop") else int(kind),
-                        params=None,
-                        idempotency_key=headers.get("idempotency-key"),
-                        fault=kind,
-                    )
-                if fault.latency:
-                    time.sleep(fault.latency)
-                if kind in ("timeout", "drop"):
-                    return SimResponse(0, {}, b"", fault=kind)  # type: ignore[arg-type]
-                return self._error(_fault_error(kind, fault.retry_after), request_id)
-
-        # 3. decode parameters
-        key = (headers.get("idempotency-key") or None) if route.accepts_idempotency_key else None
-        try:
-            if method in self.query_methods:
-                raw: dict[str, Any] = decode_form(split.query)
-            else:
-                raw = decode_body(body, headers.get("content-type"), self.body_format)
-        except SimError as err:
-            if is_write:
-                record("refused", err.status, params=None, idempotency_key=key, error_code=err.code)
-            return self._error(err, request_id)
-
-        # 4. idempotency
-        if key is not None:
-            try:
-                _, saved = self.idempotency.begin(tenant, key, f"{method} {path} {canonical(raw)}", now)
-            except SimError as err:
-                record("refused", err.status, params={**path_params, **raw}, idempotency_key=key, error_code=err.code)
-                return self._error(err, request_id)
-            if saved is not None:
-                record(
-                    "replayed",
-                    saved.status,
-                    params=self._arguments(route, path_params, raw),
-                    idempotency_key=key,
-                    replay_of=saved.ledger_seq,
-                    fault="commit_then_drop" if drop_after else None,
-                )
-                if drop_after:
-                    return SimResponse(0, {}, b"", fault="drop")
-                replay_headers = {**saved.headers, "Idempotent-Replayed": "true", "Request-Id": request_id}
-                if saved.request_id:
-                    replay_headers["Original-Request"] = saved.request_id
-                return SimResponse(saved.status, replay_headers, saved.body)
-
-        # 5. validate, run, record, save
-        try:
-            try:
-                params = self._validate(route, raw)
-            except SimError as err:
-                if key is not None:
-                    self.idempotency.release(tenant, key)
-                if is_write:
-                    record(
-                        "refused", err.status, params={**path_params, **raw}, idempotency_key=key, error_code=err.code
-                    )
-                return self._error(err, request_id)
-
-            if fault is not None and fault.latency:
-                # slow "execution": the idempotency key stays in flight meanwhile
-                time.sleep(fault.latency)
-            error: SimError | None = None
-            with self._lock:
-                origin = f"{split.scheme}://{split.netloc}{self._prefix}" if split.netloc else None
-                ctx = Context(self, tenant, token, route, path_params, origin)
-                try:
-                    result = route.handler(ctx, params)
-                except SimError as err:
-                    if not err.commit:
-                        ctx.rollback()
-                    error = err
-                except BaseException:
-                    ctx.rollback()
-                    raise
-                changes = tuple(ctx.changes)
-                if error is not None:
-                    response = self._error(error, request_id)
-                else:
-                    status, payload, extra_headers = self._render(result)
-                    response = self._respond(status, payload, request_id, extra_headers)
-                if key is not None:
-                    response.headers["Idempotency-Key"] = key
-                entry = None
-                if is_write:
-                    entry = record(
-                        "applied" if error is None or changes else "refused",
-                        response.status,
-                        params=self._dump_arguments(path_params, params),
-                        idempotency_key=key,
-                        error_code=error.code if error else None,
-                        changes=changes,
-                        fault="commit_then_drop" if drop_after else None,
-                    )
-                if key is not None:
-                    self.idempotency.save(
-                        tenant,
-                        key,
-                        SavedResult(
-                            response.status,
-                            dict(response.headers),
-                            response.body,
-                            request_id,
-                            entry.seq if entry else None,
-                        ),
-                    )
-        except BaseException:
-            if key is not None:
-                self.idempotency.release(tenant, key)
-            raise
-        if drop_after:
-            return SimResponse(0, {}, b"", fault="drop")
-        return response
-
-    def _validate(self, route: Route, raw: dict[str, Any]) -> Any:
-        if route.params is None:
-            if raw:
-                name = next(iter(raw))
-                raise self.validation_error(
-                    SimError("parameter_unknown", f"Received unknown parameter: {name}", param=name)
-                )
-            return None
-        try:
-            return route.params.model_validate(raw)
-        except ValidationError as exc:
-            raise self.validation_error(self.validation_failure(exc)) from None
-
-    @staticmethod
-    def _dump_arguments(path_params: dict[str, str], params: Any) -> dict[str, Any]:
-        """The call as tool arguments (path parameters plus the typed values sent), so a form
-        request and a JSON request with the same meaning log the same thing."""
-        if isinstance(params, BaseModel):
-            return {**path_params, **params.model_dump(mode="json", exclude_unset=True)}
-        return dict(path_params)
-
-    def _arguments(self, route: Route, path_params: dict[str, str], raw: dict[str, Any]) -> dict[str, Any]:
-        try:
-            return self._dump_arguments(path_params, self._validate(route, raw))
-        except SimError:
-            return {**path_params, **raw}
-
-    def _render(self, result: Any) -> tuple[int, bytes, Mapping[str, str] | None]:
-        if isinstance(result, Reply):
-            if result.status == 204:
-                return 204, b"", result.headers
-            return result.status, self.encode(result.body), result.headers
-        return 200, self.encode(result), None
+        return pipeline.handle(self, method, url, headers, body)
 
     # ------------------------------------------------------- direct calls
     def call(
@@ -526,7 +243,7 @@ class Simulator:
         With ``record=True`` the write lands in the ledger like an API call would.
         """
         route = self.router.by_tool(tool)
-        params_obj = self._validate(route, dict(params or {}))
+        params_obj = pipeline.validate(self, route, dict(params or {}))
         tenant = tenant or self.default_tenant
         self.tokens.add_tenant(tenant)
         with self._lock:
@@ -551,7 +268,7 @@ class Simulator:
                     token_id="direct",
                     status=200,
                     outcome="applied",
-                    params=self._dump_arguments(dict(path), params_obj),
+                    params=pipeline.dump_arguments(dict(path), params_obj),
                     idempotency_key=None,
                     changes=tuple(ctx.changes),
                 )
@@ -780,16 +497,3 @@ class Simulator:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.base_url} tenants={self.tenants}>"
-
-
-def _fault_error(kind: str, retry_after: float) -> SimError:
-    if kind == "429":
-        secs = max(0, round(retry_after))
-        return SimError(
-            "rate_limit",
-            "Too many requests hit the API too quickly (injected fault).",
-            headers={"Retry-After": str(secs)},
-        )
-    if kind == "503":
-        return SimError("service_unavailable", "The service is temporarily unavailable (injected fault).")
-    return SimError("service_error", "An error occurred with our connection to the service (injected fault).")

@@ -12,7 +12,6 @@ import contextlib
 import functools
 import json
 import os
-import random
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -21,10 +20,12 @@ from urllib.parse import urlsplit
 
 from pytest_agentops.backends.model import bedrock as _bedrock
 from pytest_agentops.backends.model import gemini as _gemini
-from pytest_agentops.backends.model import gullible as _gullible
-from pytest_agentops.backends.model import schema as _schema
 from pytest_agentops.backends.model import tokens as _tokens
 from pytest_agentops.backends.model import wire
+from pytest_agentops.backends.model.answers import Answers
+from pytest_agentops.backends.model.answers import Mode as Mode
+from pytest_agentops.backends.model.answers import Responder as Responder
+from pytest_agentops.backends.model.answers import Variation as Variation
 from pytest_agentops.backends.model.conversation import normalise
 from pytest_agentops.backends.model.types import (
     Conversation,
@@ -33,20 +34,13 @@ from pytest_agentops.backends.model.types import (
     Message,
     Provider,
     Reply,
-    Source,
     ToolCall,
-    Turn,
-    as_turn,
 )
 
 if TYPE_CHECKING:
     from pytest_agentops.backends.model.server import LoopbackServer
     from pytest_agentops.tap.routing import LiveRequest, Tap
     from pytest_agentops.trace.run import Run
-
-Mode = Literal["scripted", "gullible", "adversarial"]
-Responder = Callable[[Conversation], Any]
-Variation = Callable[[Conversation, Turn, random.Random], Any]
 
 OPENAI_HOST = "https://api.openai.com"
 ANTHROPIC_HOST = "https://api.anthropic.com"
@@ -56,7 +50,7 @@ GEMINI_HOST = _gemini.HOST
 FAKE_GEMINI_KEY = "agentops-fake-llm-gemini"
 
 
-class FakeModel:
+class FakeModel(Answers):
     """A deterministic model API for tests. ``fake_llm`` in pytest; ``FakeModel()`` anywhere else.
 
     Each request is answered by the first of these that gives an answer:
@@ -72,7 +66,6 @@ class FakeModel:
     """
 
     DEFAULT_BASE_URL = "https://fake-llm.agentops.local"
-    DEFAULT_TEXT = "Done."
 
     def __init__(self, base_url: str = DEFAULT_BASE_URL, *, run: Run | None = None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -85,16 +78,7 @@ class FakeModel:
         self._bare_tap: Tap | None = None  # writes loopback calls on ``run`` when no tap is attached
         self._server: LoopbackServer | None = None
         self._lock = threading.RLock()
-        self._script: list[Turn] | None = None
-        self._position = 0
-        self._loop = False
-        self._responder: Responder | None = None
-        self._mode: Mode = "scripted"
-        self._adversarial: dict[str, Any] = {}
-        self._fail_rate = 0.0
-        self._fail_seed: int | str = 0
-        self._fail_with: Turn | None = None
-        self._variation: Variation | None = None
+        super().__init__()
         self._history: dict[str, list[Message]] = {}  # Responses: response id -> conversation after it
         self._default_hosts: list[str] = []
         self._saved_env: dict[str, str | None] = {}
@@ -145,109 +129,13 @@ class FakeModel:
         """The fake's tokenizer: words and single punctuation characters (see ``fakes.tokens``)."""
         return _tokens.count_tokens(text)
 
-    # ---- configuring answers -------------------------------------------------------------------
-
-    def script(
-        self,
-        turns: Iterable[Any],
-        *,
-        loop: bool = False,
-        fail_rate: float | None = None,
-        seed: int | str | None = None,
-        fail_with: Any = None,
-    ) -> FakeModel:
-        """Answer the next requests with ``turns``, one each, in order (replaces any earlier script).
-
-        A turn is text, ``tool_call(...)``, a list of tool calls, ``reply(...)``, ``error(...)`` or an
-        HTTP status. ``loop=True`` starts over when the turns run out. ``fail_rate``/``seed``/
-        ``fail_with`` are ``vary(...)``'s.
-        """
-        converted = [as_turn(turn) for turn in turns]
-        with self._lock:
-            self._script, self._position, self._loop = converted, 0, loop
-        if fail_rate is not None or seed is not None or fail_with is not None:
-            self.vary(fail_rate=fail_rate or 0.0, seed=seed if seed is not None else 0, fail_with=fail_with)
-        return self
+    # ---- configuring answers (the script, modes and vary() are in Answers) ---------------------
 
     def always_include_usage(self, on: bool = True) -> FakeModel:
         """End every streamed Chat Completions answer with a usage chunk, as if the client had set
         ``stream_options.include_usage`` (llama-index never does; openai-agents' Chat model and
         ``ChatOpenAI`` do only against api.openai.com), so token and cost budgets have figures."""
         self.always_usage = on
-        return self
-
-    def respond(self, fn: Responder | None) -> FakeModel:
-        """Answer with ``fn(conversation)``: a turn, or None to fall through to the script."""
-        self._responder = fn
-        return self
-
-    def gullible(self) -> FakeModel:
-        """Obey tool-call instructions planted in user messages and tool results (see ``fakes.gullible``)."""
-        self._mode = "gullible"
-        return self
-
-    def adversarial(
-        self,
-        seed: int | str = 0,
-        *,
-        invalid_rate: float = 0.0,
-        max_turns: int = 3,
-        calls_per_turn: int = 1,
-    ) -> FakeModel:
-        """Propose seeded arbitrary tool calls from the offered tools' JSON schemas.
-
-        While the conversation holds fewer than ``max_turns`` assistant turns with tool calls and a
-        tool is offered (and ``tool_choice`` is not ``none``), each answer is ``calls_per_turn``
-        calls (1 when ``parallel_tool_calls`` is false) of tools picked at random, with arguments
-        valid for the schema; a fraction ``invalid_rate`` of them is then broken on purpose
-        (``ToolCall.invalid`` says how). Deterministic for a seed and a sequence of requests.
-        """
-        self._mode = "adversarial"
-        self._adversarial = {
-            "seed": seed,
-            "invalid_rate": invalid_rate,
-            "max_turns": max_turns,
-            "calls_per_turn": max(1, calls_per_turn),
-        }
-        return self
-
-    def scripted(self) -> FakeModel:
-        """Back to plain scripted answers (leave ``gullible``/``adversarial`` mode)."""
-        self._mode = "scripted"
-        return self
-
-    @property
-    def mode(self) -> Mode:
-        return self._mode
-
-    def vary(
-        self,
-        *,
-        fail_rate: float = 0.0,
-        seed: int | str = 0,
-        fail_with: Any = None,
-        hook: Variation | None = None,
-    ) -> FakeModel:
-        """Seeded, reproducible flakiness (for pass^k tests).
-
-        Each request fails with probability ``fail_rate``, drawn from ``Random(f"{seed}:{n}")`` for
-        the n-th request: it is answered with ``fail_with`` (default ``error(500)``; any turn works,
-        e.g. a wrong tool call) and the script does not advance. ``hook(conversation, turn, rng)``
-        may replace any answer (return a turn); its ``rng`` is seeded the same way.
-        """
-        self._fail_rate, self._fail_seed = float(fail_rate), seed
-        self._fail_with = as_turn(fail_with) if fail_with is not None else None
-        self._variation = hook
-        return self
-
-    def reset(self) -> FakeModel:
-        """Forget the script, responder, mode, variation and recorded requests."""
-        with self._lock:
-            self.requests.clear()
-            self._script, self._position, self._loop = None, 0, False
-            self._history.clear()
-        self._responder, self._mode, self._variation = None, "scripted", None
-        self._fail_rate, self._fail_with = 0.0, None
         return self
 
     # ---- what happened -------------------------------------------------------------------------
@@ -257,18 +145,6 @@ class FakeModel:
         if not self.requests:
             raise AssertionError("the fake model has not been called")
         return self.requests[-1]
-
-    @property
-    def remaining(self) -> int:
-        """Scripted turns not used yet (0 with no script)."""
-        return 0 if self._script is None else max(0, len(self._script) - self._position)
-
-    def assert_script_used(self) -> None:
-        """Fail when scripted turns were left unused (the agent stopped earlier than scripted)."""
-        if self._script is not None and not self._loop and self.remaining:
-            raise AssertionError(
-                f"the fake model's script has {len(self._script)} turns; only {self._position} were used"
-            )
 
     # ---- where it is served --------------------------------------------------------------------
 
@@ -499,47 +375,58 @@ class FakeModel:
             return wire.count_tokens_reply(_tokens.input_tokens(normalise("anthropic.messages", parsed)))
         assert provider is not None
         with self._lock:
-            index = len(self.requests)
-            previous = parsed.get("previous_response_id") if provider == "openai.responses" else None
-            history = self._history.get(previous) if isinstance(previous, str) else None
-            if isinstance(previous, str) and history is None:
-                failure = FakeError(400, f"fake model: previous response {previous!r} not found", retry=False)
-                self.requests.append(FakeRequest(index, method, url, None, failure, "invalid", 400, served=served))
-                return wire.error(provider, failure, request_id)
-            if provider == _gemini.PROVIDER:
-                conversation = _gemini.normalise(url, parsed)
-            elif provider == _bedrock.PROVIDER:
-                conversation = _bedrock.normalise(url, parsed)
-            else:
-                conversation = normalise(provider, parsed, history)
-            conversation.index = index
-            turn, source = self._choose(conversation, method, url)
-            if isinstance(turn, FakeError):
-                self.requests.append(
-                    FakeRequest(index, method, url, conversation, turn, source, turn.status, served=served)
-                )
-                return _error(provider, turn, request_id)
-            turn = _shaped(turn)
-            usage = _tokens.usage(conversation, turn)
-            render: dict[str, Callable[[Any, Any, tuple[int, int]], wire.Rendered]] = {
-                "openai.chat": functools.partial(wire.chat, always_usage=self.always_usage),
-                "openai.responses": wire.responses,
-                "anthropic.messages": wire.anthropic,
-            }
-            if provider == _gemini.PROVIDER:
-                rendered = _gemini.render(conversation, turn, usage, sse=_gemini.wants_sse(url))
-            elif provider == _bedrock.PROVIDER:
-                rendered = _bedrock.render(conversation, turn, usage)
-            else:
-                rendered = render[provider](conversation, turn, usage)
-            status, reply_headers, chunks = rendered
-            reply_headers["x-request-id"] = request_id
-            if provider == "openai.responses":
-                self._remember(conversation, turn)
+            return self._answer(provider, method, url, parsed, request_id, served)
+
+    def _answer(
+        self,
+        provider: Provider,
+        method: str,
+        url: str,
+        parsed: dict[str, Any],
+        request_id: str,
+        served: Literal["in-process", "loopback"],
+    ) -> wire.Rendered:
+        """Called under the lock, so a request's index, the script's position and the Responses
+        history move together when calls arrive from several threads."""
+        index = len(self.requests)
+        previous = parsed.get("previous_response_id") if provider == "openai.responses" else None
+        history = self._history.get(previous) if isinstance(previous, str) else None
+        if isinstance(previous, str) and history is None:
+            failure = FakeError(400, f"fake model: previous response {previous!r} not found", retry=False)
+            self.requests.append(FakeRequest(index, method, url, None, failure, "invalid", 400, served=served))
+            return wire.error(provider, failure, request_id)
+        conversation = _conversation(provider, url, parsed, history)
+        conversation.index = index
+        turn, source = self._choose(conversation, method, url)
+        if isinstance(turn, FakeError):
             self.requests.append(
-                FakeRequest(index, method, url, conversation, turn, source, status, usage[0], usage[1], served)
+                FakeRequest(index, method, url, conversation, turn, source, turn.status, served=served)
             )
-            return status, reply_headers, chunks
+            return _error(provider, turn, request_id)
+        turn = _shaped(turn)
+        usage = _tokens.usage(conversation, turn)
+        status, reply_headers, chunks = self._render(provider, url, conversation, turn, usage)
+        reply_headers["x-request-id"] = request_id
+        if provider == "openai.responses":
+            self._remember(conversation, turn)
+        self.requests.append(
+            FakeRequest(index, method, url, conversation, turn, source, status, usage[0], usage[1], served)
+        )
+        return status, reply_headers, chunks
+
+    def _render(
+        self, provider: Provider, url: str, conversation: Conversation, turn: Reply, usage: tuple[int, int]
+    ) -> wire.Rendered:
+        if provider == _gemini.PROVIDER:
+            return _gemini.render(conversation, turn, usage, sse=_gemini.wants_sse(url))
+        if provider == _bedrock.PROVIDER:
+            return _bedrock.render(conversation, turn, usage)
+        render: dict[str, Callable[[Any, Any, tuple[int, int]], wire.Rendered]] = {
+            "openai.chat": functools.partial(wire.chat, always_usage=self.always_usage),
+            "openai.responses": wire.responses,
+            "anthropic.messages": wire.anthropic,
+        }
+        return render[provider](conversation, turn, usage)
 
     def _remember(self, conversation: Conversation, reply: Reply) -> None:
         messages = list(conversation.messages)
@@ -552,85 +439,18 @@ class FakeModel:
         messages.append(Message("assistant", reply.text or "", tool_calls=calls))
         self._history[wire.response_id(conversation)] = messages
 
-    # ---- choosing the answer -------------------------------------------------------------------
-
-    def _choose(self, conversation: Conversation, method: str, url: str) -> tuple[Turn, Source]:
-        index = conversation.index
-        if self._fail_rate and random.Random(f"{self._fail_seed}:{index}").random() < self._fail_rate:
-            failure = self._fail_with or FakeError(500, "fake model: seeded failure (fail_rate)")
-            return failure, "fail"
-        turn: Turn | None = None
-        source: Source = "default"
-        if self._mode == "gullible":
-            calls = _gullible.instructions(conversation)
-            if calls:
-                turn, source = Reply(tool_calls=calls), "gullible"
-        elif self._mode == "adversarial":
-            proposed = self._propose(conversation)
-            if proposed is not None:
-                turn, source = proposed, "adversarial"
-        if turn is None and self._responder is not None:
-            answer = self._responder(conversation)
-            if answer is not None:
-                turn, source = as_turn(answer), "respond"
-        if turn is None and self._script is not None:
-            if self._position >= len(self._script) and self._loop and self._script:
-                self._position = 0
-            if self._position < len(self._script):
-                turn, source = self._script[self._position], "script"
-                self._position += 1
-            else:
-                return self._exhausted(method, url), "exhausted"
-        if turn is None:
-            turn = Reply(self.DEFAULT_TEXT)
-        if self._variation is not None:
-            varied = self._variation(conversation, turn, random.Random(f"{self._fail_seed}:{index}:hook"))
-            if varied is not None:
-                turn = as_turn(varied)
-        return turn, source
-
-    def _exhausted(self, method: str, url: str) -> FakeError:
-        assert self._script is not None
-        detail = (
-            f"the fake model's script has {len(self._script)} turn(s) and all were used; "
-            "the agent called the model once more than scripted.\n"
-            "Add turns to fake_llm.script([...]), or pass loop=True to repeat them."
-        )
-        if self._run is not None:
-            from pytest_agentops.trace.run import Miss
-
-            self._run.misses.append(Miss(f"{method} {url}", "(fake model script)", detail))
-        return FakeError(500, "fake model: " + detail, "server_error", retry=False)
-
-    def _propose(self, conversation: Conversation) -> Reply | None:
-        settings = self._adversarial
-        tools = conversation.tools
-        if conversation.tool_choice not in ("auto", "none", "required"):
-            tools = [t for t in tools if t.name == conversation.tool_choice]
-        if not tools or conversation.tool_choice == "none":
-            return None
-        used = sum(1 for m in conversation.messages if m.role == "assistant" and m.tool_calls)
-        if used >= settings["max_turns"]:
-            return None
-        rng = random.Random(f"adversarial:{settings['seed']}:{conversation.index}")
-        count = settings["calls_per_turn"] if conversation.parallel_tool_calls else 1
-        calls = []
-        for _ in range(count):
-            tool = rng.choice(tools)
-            parameters = tool.parameters or {"type": "object", "properties": {}}
-            arguments = _schema.generate(parameters, rng)
-            if not isinstance(arguments, dict):
-                arguments = {}
-            invalid = None
-            if settings["invalid_rate"] and rng.random() < settings["invalid_rate"]:
-                arguments, invalid = _schema.break_arguments(parameters, arguments, rng)
-            calls.append(ToolCall(tool.name, arguments, invalid=invalid))
-        return Reply(tool_calls=calls)
-
 
 _NO_CASSETTE = Path("<fake model: no cassette>")
 _RENDER = {"openai.chat": wire.chat, "openai.responses": wire.responses, "anthropic.messages": wire.anthropic}
 _SPOKEN = frozenset({*_RENDER, _gemini.PROVIDER, _bedrock.PROVIDER})
+
+
+def _conversation(provider: Provider, url: str, parsed: dict[str, Any], history: list[Message] | None) -> Conversation:
+    if provider == _gemini.PROVIDER:
+        return _gemini.normalise(url, parsed)
+    if provider == _bedrock.PROVIDER:
+        return _bedrock.normalise(url, parsed)
+    return normalise(provider, parsed, history)
 
 
 def _error(provider: str | None, failure: FakeError, request_id: str) -> wire.Rendered:
