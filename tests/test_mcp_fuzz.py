@@ -10,7 +10,7 @@ the same agent under a read-only policy, and an agent that runs only read-only t
 from __future__ import annotations
 
 import pytest
-from mcp_inner import project, run
+from mcp_inner import project
 
 pytest.importorskip("mcp")
 pytest.importorskip("hypothesis")
@@ -98,7 +98,9 @@ def test_a_planted_mcp_tool_result_fails_the_property_naming_the_mcp_tool(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project(pytester, monkeypatch, INNER)
-    result = run(pytester)
+    # A subprocess: schemathesis, once imported by a test of the same worker, blanks hypothesis'
+    # example printing for the whole process (tests/test_fuzz_examples.py does the same).
+    result = pytester.runpytest_subprocess("-q", "-p", "no:schemathesis", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=2, failed=1)
     out = result.stdout.str()
     assert "FAILED test_inner.py::test_gullible_agent" in out
