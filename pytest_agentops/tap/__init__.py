@@ -16,36 +16,35 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_agentops.tap.routing import MISS_STATUS as MISS_STATUS
-    from pytest_agentops.tap.routing import Decision as Decision
+    from pytest_agentops.tap.misses import MISS_STATUS as MISS_STATUS
+    from pytest_agentops.tap.replies import forward as forward
+    from pytest_agentops.tap.replies import staging_path as staging_path
+    from pytest_agentops.tap.request import Decision as Decision
+    from pytest_agentops.tap.request import LiveRequest as LiveRequest
     from pytest_agentops.tap.routing import Gate as Gate
-    from pytest_agentops.tap.routing import LiveRequest as LiveRequest
     from pytest_agentops.tap.routing import LocalHandler as LocalHandler
     from pytest_agentops.tap.routing import RecordMode as RecordMode
     from pytest_agentops.tap.routing import Reply as Reply
     from pytest_agentops.tap.routing import Tap as Tap
-    from pytest_agentops.tap.routing import forward as forward
-    from pytest_agentops.tap.routing import staging_path as staging_path
 
 # Loaded on first use (``from pytest_agentops.tap import Tap``): the plugin imports this package at
 # start-up for its settings and network guard, and most tests never open a tap.
-_ROUTING = frozenset(
-    {
-        "Decision",
-        "Gate",
-        "LiveRequest",
-        "LocalHandler",
-        "MISS_STATUS",
-        "RecordMode",
-        "Reply",
-        "Tap",
-        "forward",
-        "staging_path",
-    }
-)
+_HOMES = {
+    "Decision": "request",
+    "Gate": "routing",
+    "LiveRequest": "request",
+    "LocalHandler": "routing",
+    "MISS_STATUS": "misses",
+    "RecordMode": "routing",
+    "Reply": "routing",
+    "Tap": "routing",
+    "forward": "replies",
+    "staging_path": "replies",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name not in _ROUTING:
+    home = _HOMES.get(name)
+    if home is None:
         raise AttributeError(f"module 'pytest_agentops.tap' has no attribute {name!r}")
-    return getattr(import_module("pytest_agentops.tap.routing"), name)
+    return getattr(import_module(f"pytest_agentops.tap.{home}"), name)

@@ -12,21 +12,32 @@ import http.client
 import json
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
-from urllib.parse import urlsplit
 
 from pytest_agentops.cassette import body as bodies
 from pytest_agentops.cassette.format import Cassette, Interaction, compact_headers, store_request_body
-from pytest_agentops.cassette.matching import body_value, explain, request_key
+from pytest_agentops.cassette.matching import body_value, request_key
 from pytest_agentops.cassette.record import to_interaction
 from pytest_agentops.cassette.redact import Redactor
+from pytest_agentops.tap import misses
 from pytest_agentops.tap.episode import TapEpisode
+from pytest_agentops.tap.misses import MISS_STATUS as MISS_STATUS
+from pytest_agentops.tap.replies import _reason as _reason
+from pytest_agentops.tap.replies import _replay as _replay
+from pytest_agentops.tap.replies import _reply as _reply
+from pytest_agentops.tap.replies import _status_text as _status_text
+from pytest_agentops.tap.replies import forward as forward
+from pytest_agentops.tap.replies import staging_path as staging_path
+from pytest_agentops.tap.request import _HOP_HEADERS as _HOP_HEADERS
+from pytest_agentops.tap.request import Decision as Decision
+from pytest_agentops.tap.request import LiveRequest as LiveRequest
+from pytest_agentops.tap.request import _as_bytes as _as_bytes
+from pytest_agentops.tap.request import _raw_body as _raw_body
+from pytest_agentops.tap.request import _vcr_headers as _vcr_headers
 from pytest_agentops.tap.telemetry import DEFAULT as DEFAULT_TELEMETRY
 from pytest_agentops.tap.telemetry import Telemetry
 from pytest_agentops.trace import providers
-from pytest_agentops.trace.replies import no_retry
-from pytest_agentops.trace.run import Backend, Event, EventKind, Miss, Run, Verdict
+from pytest_agentops.trace.run import Backend, Event, EventKind, Run
 from pytest_agentops.trace.warning import AgentopsWarning
 
 if TYPE_CHECKING:
@@ -38,110 +49,6 @@ RecordMode = Literal["none", "new", "all"]
 Reply = tuple[int, Mapping[str, str], bytes]
 LocalHandler = Callable[["LiveRequest"], "Reply | None"]
 Gate = Callable[["LiveRequest"], "Reply | None"]
-
-_HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "content-encoding", "connection"})
-_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
-
-MISS_STATUS = 404
-_UNPARSED: Any = object()
-
-
-@dataclass(slots=True)
-class LiveRequest:
-    """A request as the tap sees it, computed once per request."""
-
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes
-    started: float = field(default_factory=time.perf_counter)
-    started_at: float = field(default_factory=time.time)
-    value: Any = None  # parsed, redacted body used for matching
-    match_url: str = ""  # redacted URL (and, with a redact hook, the hook's edits) used for matching
-    match_value: Any = None  # ``value`` after the redact hook's edits
-    key: str = ""
-    kind: str = "tool"
-    owner: str = ""  # another recorder (pytest-recording's vcr) serves it: pass it through untouched
-    gated: bool = False  # the gates have been asked (by the first layer that saw the request)
-    done: bool = False  # its one event is written
-    verdict: Verdict | None = None  # the gate's, carried to the one place that writes the event
-    mcp: Any = None  # the MCP message it carries (pytest_agentops.mcp.gate.message_of), parsed once
-    _json: Any = field(default=_UNPARSED, init=False, repr=False)
-
-    def json_object(self) -> dict[str, Any] | None:
-        """The body as a JSON object (as sent, not redacted), parsed once; None when it is not one."""
-        if self._json is _UNPARSED:
-            try:
-                value = json.loads(self.body.decode("utf-8")) if self.body else None
-            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-                value = None
-            self._json = value if isinstance(value, dict) else None
-        return self._json  # type: ignore[no-any-return]
-
-    @property
-    def origin(self) -> str:
-        parts = urlsplit(self.url)
-        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower()  # no userinfo: it is a secret
-
-    @property
-    def is_loopback(self) -> bool:
-        host = (urlsplit(self.url).hostname or "").lower()
-        return host in _LOOPBACK_HOSTS or host.startswith("127.")
-
-
-@dataclass(slots=True)
-class Decision:
-    live: LiveRequest
-    backend: Backend
-    reply: dict[str, Any] | None = None  # the vcr-shaped response to play, when served locally
-    record: bool = False
-    traced: bool = True  # False: not governed (or another recorder's), the tap leaves it alone
-
-
-def _vcr_headers(headers: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    if headers is None:
-        return out
-    if hasattr(headers, "lower_items"):  # vcr's HeadersDict: its items() looks every name up again
-        items = headers.lower_items()
-    else:
-        items = headers.items() if hasattr(headers, "items") else headers
-    for name, value in items:
-        if isinstance(value, list | tuple):
-            value = ", ".join(str(v) for v in value)
-        out[str(name).lower()] = value.decode("latin-1") if isinstance(value, bytes) else str(value)
-    return out
-
-
-def _raw_body(request: Any) -> bytes:
-    try:
-        raw = request.body_bytes if hasattr(type(request), "body_bytes") else request.body
-    except TypeError:  # vcr's body_bytes joins a list body, which fails for aiohttp's json=[...]
-        raw = request.body
-    return _as_bytes(raw)
-
-
-def _as_bytes(raw: Any) -> bytes:
-    """A request body as bytes. vcr's aiohttp stub hands over ``json=``/``data=`` objects unencoded."""
-    from urllib.parse import urlencode
-
-    if raw is None:
-        return b""
-    if isinstance(raw, str):
-        return raw.encode("utf-8")
-    if isinstance(raw, bytes | bytearray | memoryview):
-        return bytes(raw)
-    if hasattr(raw, "read"):
-        return _as_bytes(raw.read())
-    if isinstance(raw, dict):
-        return json.dumps(raw).encode("utf-8")  # as aiohttp serialises json=
-    if isinstance(raw, list | tuple):
-        if raw and all(isinstance(item, bytes | bytearray) for item in raw):
-            return b"".join(raw)
-        if raw and all(isinstance(item, tuple) and len(item) == 2 for item in raw):
-            return urlencode(raw).encode("ascii")  # aiohttp data=[(name, value), ...] is a form
-        return json.dumps(raw).encode("utf-8")
-    return b""  # a payload object (aiohttp FormData, ...) whose bytes are only known when sent
 
 
 class Tap:
@@ -479,63 +386,10 @@ class Tap:
         return self._cassette_origins
 
     def _miss(self, live: LiveRequest) -> dict[str, Any]:
-        if live.mcp is not None:  # an MCP GET stream played out: 405 (no stream) is the spec's answer, not a miss
-            from pytest_agentops.mcp.gate import unplayed_stream
-
-            ended = unplayed_stream(live, self.cassette.recorded_count(live.key))
-            if ended is not None:
-                return ended
-        self.redactor.headers_dict({k: [v] for k, v in live.headers.items()})  # learn their secrets (echoes)
-        detail = self.redactor.text(self.explain_miss(live))
-        if live.mcp is not None:  # a tool never called while recording: the line that tells it all, first
-            from pytest_agentops.mcp.gate import unrecorded_tool
-
-            note = unrecorded_tool(live, self.cassette.interactions)
-            detail = f"{note}\n{detail}" if note else detail
-        url = self.redactor.url(live.url)  # the miss text reaches the terminal, the trace and the reports
-        self.run.misses.append(Miss(f"{live.method} {url}", str(self.cassette.path), detail))
-        message = f"pytest-agentops: no recorded answer for {live.method} {url}\n{detail}"
-        if live.mcp is not None:  # MCP's form: the client reads a tool error (or a JSON-RPC error)
-            from pytest_agentops.mcp.gate import miss_reply
-
-            return miss_reply(live, message)
-        error = {"error": {"type": "agentops_cassette_miss", "code": "cassette_miss", "message": message}}
-        headers, body = no_retry(error, ("x-agentops-miss", "1"))
-        return {
-            "status": {"code": MISS_STATUS, "message": "Not Recorded"},
-            "headers": {name: [value] for name, value in headers.items()},
-            "body": {"string": body},
-        }
+        return misses.reply(self, live)
 
     def explain_miss(self, live: LiveRequest) -> str:
-        cassette = self.cassette
-        if not cassette.existed and not len(cassette):
-            return (
-                f"cassette {cassette.path} does not exist.\n"
-                "Record it with: pytest --agent-record (adds what is missing)."
-            )
-        recorded = cassette.recorded_count(live.key)
-        if recorded:
-            return (
-                f"cassette {cassette.path} holds this request {recorded} time(s) and all were already "
-                f"played; the agent sent it once more than when it was recorded.\n"
-                "Re-record with: pytest --agent-record=all"
-            )
-        from pytest_agentops.cassette.format import request_value
-
-        candidates = (
-            (i, it["request"]["method"], it["request"]["url"], request_value(it["request"].get("body")))
-            for i, it in enumerate(cassette.interactions)
-        )
-        index, lines = explain(live.method, live.match_url, live.match_value, candidates, cassette.config)
-        if index is None:
-            return f"cassette {cassette.path} holds no interactions.\nRecord with: pytest --agent-record"
-        shown = lines[:12] + ([f"... and {len(lines) - 12} more differences"] if len(lines) > 12 else [])
-        return (
-            f"nearest recorded request in {cassette.path} is interactions[{index}]; it differs:\n  "
-            + "\n  ".join(shown)
-            + "\nRe-record with: pytest --agent-record (new requests) or --agent-record=all (everything)."
-        )
+        return misses.explain(self.cassette, live)
 
     def _hooked_request(self, live: LiveRequest) -> tuple[str, Any]:
         """URL and body of ``live`` as the redact hook would store them (it sees no response yet)."""
@@ -624,90 +478,6 @@ class Tap:
         return to_interaction(live, response, self.redactor, self.redact_hook)
 
 
-def forward(live: LiveRequest, base_url: str) -> dict[str, Any]:
-    """Send ``live`` to ``base_url`` with the real, unpatched http.client, and read the whole answer."""
-    import http.client
-
-    from vcr.patch import force_reset
-
-    parts = urlsplit(live.url)
-    target = urlsplit(base_url)
-    path = staging_path(target.path, parts.path) + (f"?{parts.query}" if parts.query else "")
-    headers = {k: v for k, v in live.headers.items() if k not in ("host", "content-length", "accept-encoding")}
-    headers["accept-encoding"] = "identity"
-    with force_reset():
-        conn_cls = http.client.HTTPSConnection if target.scheme == "https" else http.client.HTTPConnection
-        conn = conn_cls(target.hostname or "localhost", target.port, timeout=120)
-        try:
-            conn.request(live.method, path, body=live.body or None, headers=headers)
-            resp = conn.getresponse()
-            data = resp.read()
-            out: dict[str, list[str]] = {}
-            for name, value in resp.getheaders():
-                out.setdefault(name.lower(), []).append(value)
-            status, reason = resp.status, resp.reason
-        finally:
-            conn.close()
-    for hop in _HOP_HEADERS:
-        out.pop(hop, None)
-    out["content-length"] = [str(len(data))]
-    return {"status": {"code": status, "message": reason}, "headers": out, "body": {"string": data}}
-
-
-def staging_path(base: str, path: str) -> str:
-    """``path`` under the staging ``base``, written with or without the SDK's own prefix.
-
-    People copy the SDK's base URL (``http://host/v1`` for openai; ``/v1`` for anthropic, whose SDK
-    puts it in each path), so a ``base`` ending in the segments ``path`` starts with must not repeat
-    them: ``/v1`` + ``/v1/responses`` is ``/v1/responses``, ``/proxy/v1`` + ``/v1/x`` is ``/proxy/v1/x``.
-    """
-    base_parts = [part for part in base.split("/") if part]
-    path_parts = [part for part in (path or "/").split("/") if part]
-    for size in range(min(len(base_parts), len(path_parts)), 0, -1):
-        if base_parts[-size:] == path_parts[:size]:
-            path_parts = path_parts[size:]
-            break
-    joined = "/" + "/".join(base_parts + path_parts)
-    return joined + "/" if path.endswith("/") and len(joined) > 1 else joined
-
-
 def _event_kind(kind: str) -> EventKind:
     named: dict[str, EventKind] = {"model": "model", "mcp": "mcp", "telemetry": "telemetry"}
     return named.get(kind, "tool")
-
-
-def _status_text(response: dict[str, Any]) -> str:
-    status = response["status"]
-    return f"{status['code']} {status.get('message') or _reason(int(status['code']))}".strip()
-
-
-def _reply(status: int, headers: Mapping[str, str], body: bytes) -> dict[str, Any]:
-    out = {k.lower(): [v] for k, v in headers.items() if k.lower() not in _HOP_HEADERS}
-    out["content-length"] = [str(len(body))]
-    return {"status": {"code": status, "message": _reason(status)}, "headers": out, "body": {"string": body}}
-
-
-def _replay(interaction: Interaction) -> dict[str, Any]:
-    response = interaction["response"]
-    raw = bodies.decode(response.get("body"))
-    headers = {
-        k: [v] if isinstance(v, str) else list(v)  # as header_list(v)
-        for k, v in response.get("headers", {}).items()
-        if k.lower() not in _HOP_HEADERS
-    }
-    headers["content-length"] = [str(len(raw))]
-    status = response["status"]
-    return {
-        "status": {"code": status, "message": response.get("reason") or _reason(status)},
-        "headers": headers,
-        "body": {"string": raw},
-    }
-
-
-def _reason(status: int) -> str:
-    from http import HTTPStatus
-
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""

@@ -1,0 +1,119 @@
+"""The one request object every entry point builds (``LiveRequest``) and the tap's routing
+decision for it (``Decision``), with the helpers that read a body from each client's request.
+
+Apart from ``tap.routing`` so that a module that only builds or reads requests imports no cassette
+or redaction code.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from pytest_agentops.trace.run import Backend, Verdict
+
+_HOP_HEADERS = frozenset({"content-length", "transfer-encoding", "content-encoding", "connection"})
+_LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+_UNPARSED: Any = object()
+
+
+@dataclass(slots=True)
+class LiveRequest:
+    """A request as the tap sees it, computed once per request."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    started: float = field(default_factory=time.perf_counter)
+    started_at: float = field(default_factory=time.time)
+    value: Any = None  # parsed, redacted body used for matching
+    match_url: str = ""  # redacted URL (and, with a redact hook, the hook's edits) used for matching
+    match_value: Any = None  # ``value`` after the redact hook's edits
+    key: str = ""
+    kind: str = "tool"
+    owner: str = ""  # another recorder (pytest-recording's vcr) serves it: pass it through untouched
+    gated: bool = False  # the gates have been asked (by the first layer that saw the request)
+    done: bool = False  # its one event is written
+    verdict: Verdict | None = None  # the gate's, carried to the one place that writes the event
+    mcp: Any = None  # the MCP message it carries (pytest_agentops.mcp.gate.message_of), parsed once
+    _json: Any = field(default=_UNPARSED, init=False, repr=False)
+
+    def json_object(self) -> dict[str, Any] | None:
+        """The body as a JSON object (as sent, not redacted), parsed once; None when it is not one."""
+        if self._json is _UNPARSED:
+            try:
+                value = json.loads(self.body.decode("utf-8")) if self.body else None
+            except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+                value = None
+            self._json = value if isinstance(value, dict) else None
+        return self._json  # type: ignore[no-any-return]
+
+    @property
+    def origin(self) -> str:
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}".lower()  # no userinfo: it is a secret
+
+    @property
+    def is_loopback(self) -> bool:
+        host = (urlsplit(self.url).hostname or "").lower()
+        return host in _LOOPBACK_HOSTS or host.startswith("127.")
+
+
+@dataclass(slots=True)
+class Decision:
+    live: LiveRequest
+    backend: Backend
+    reply: dict[str, Any] | None = None  # the vcr-shaped response to play, when served locally
+    record: bool = False
+    traced: bool = True  # False: not governed (or another recorder's), the tap leaves it alone
+
+
+def _vcr_headers(headers: Any) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if headers is None:
+        return out
+    if hasattr(headers, "lower_items"):  # vcr's HeadersDict: its items() looks every name up again
+        items = headers.lower_items()
+    else:
+        items = headers.items() if hasattr(headers, "items") else headers
+    for name, value in items:
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value)
+        out[str(name).lower()] = value.decode("latin-1") if isinstance(value, bytes) else str(value)
+    return out
+
+
+def _raw_body(request: Any) -> bytes:
+    try:
+        raw = request.body_bytes if hasattr(type(request), "body_bytes") else request.body
+    except TypeError:  # vcr's body_bytes joins a list body, which fails for aiohttp's json=[...]
+        raw = request.body
+    return _as_bytes(raw)
+
+
+def _as_bytes(raw: Any) -> bytes:
+    """A request body as bytes. vcr's aiohttp stub hands over ``json=``/``data=`` objects unencoded."""
+    from urllib.parse import urlencode
+
+    if raw is None:
+        return b""
+    if isinstance(raw, str):
+        return raw.encode("utf-8")
+    if isinstance(raw, bytes | bytearray | memoryview):
+        return bytes(raw)
+    if hasattr(raw, "read"):
+        return _as_bytes(raw.read())
+    if isinstance(raw, dict):
+        return json.dumps(raw).encode("utf-8")  # as aiohttp serialises json=
+    if isinstance(raw, list | tuple):
+        if raw and all(isinstance(item, bytes | bytearray) for item in raw):
+            return b"".join(raw)
+        if raw and all(isinstance(item, tuple) and len(item) == 2 for item in raw):
+            return urlencode(raw).encode("ascii")  # aiohttp data=[(name, value), ...] is a form
+        return json.dumps(raw).encode("utf-8")
+    return b""  # a payload object (aiohttp FormData, ...) whose bytes are only known when sent
