@@ -397,6 +397,8 @@ class OutputHooks:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if hasattr(self.config, "workerinput"):
             return  # the xdist controller aggregates
+        if not self._wanted():
+            return  # no agent test, no file, no gate, no sink: nothing would read the report
         from pytest_agentops.readers import baseline as _report
         from pytest_agentops.readers import scorecard
 
@@ -424,7 +426,18 @@ class OutputHooks:
         self.report = built
         self.config.hook.pytest_agentops_report(report=built, config=self.config)
 
+    def _wanted(self) -> bool:
+        settings = self.settings
+        return bool(
+            self.tests
+            or settings.report_path is not None
+            or settings.baseline is not None
+            or self.config.hook.pytest_agentops_report.get_hookimpls()
+        )
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.report is None and self.settings.baseline is None and not self.errors:
+            return
         from pytest_agentops.readers import scorecard
 
         tr = terminalreporter
