@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,3 +114,18 @@ def framework_of(nodeid: str) -> str | None:
         key = test.rsplit("[", 1)[1].rstrip("]")
         return key if key in FRAMEWORKS else None
     return next((key for key, fw in FRAMEWORKS.items() if stem in fw.files), None)
+
+
+def assert_plain_streamed_async(run: Any) -> None:
+    """The model calls of three runs (plain, streamed, async), each a tool call and then an answer:
+    Chat Completions, streamed only in the second run, ``lookup_weather`` asked for once per run."""
+    calls = [e.model_call for e in run.events if e.kind == "model"]
+    assert [(c.provider, c.streamed) for c in calls] == [
+        ("openai.chat", False),
+        ("openai.chat", False),
+        ("openai.chat", True),
+        ("openai.chat", True),
+        ("openai.chat", False),
+        ("openai.chat", False),
+    ]
+    assert [t.name for c in calls for t in c.tool_calls] == ["lookup_weather"] * 3

@@ -6,6 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from matrix import assert_plain_streamed_async
 
 from pytest_agentops.backends.model import FakeModel
 from pytest_agentops.backends.model.standin import FirstTool
@@ -32,14 +33,5 @@ def test_tool_call_chat_streamed_and_async(fake_llm: FakeModel, agent_run: Any) 
     assert str(agent().chat("Paris?")) == "It is sunny."
     assert "".join(agent().stream_chat("Rome?").response_gen) == "It is sunny."
     assert str(asyncio.run(agent().achat("Oslo?"))) == "It is sunny."
-    calls = [e.model_call for e in agent_run.events if e.kind == "model"]
-    assert [(c.provider, c.streamed) for c in calls] == [
-        ("openai.chat", False),
-        ("openai.chat", False),
-        ("openai.chat", True),
-        ("openai.chat", True),
-        ("openai.chat", False),
-        ("openai.chat", False),
-    ]
-    assert [t.name for c in calls for t in c.tool_calls] == ["lookup_weather"] * 3
+    assert_plain_streamed_async(agent_run)
     assert [e.tool for e in agent_run.tool_calls] == ["lookup_weather"] * 3
