@@ -302,9 +302,10 @@ def figures(
     """The figures of one test from its run (``None``: a test that never opened one)."""
     breaches: list[str] = []
     if run is not None and run.guard is not None:
-        from pytest_agentops.policy.budget import status
+        from pytest_agentops.policy.budget import budget_of, status
 
-        breaches = [b.key for b in status(run).breaches]
+        if budget_of(run).limited:  # no limit, no breach (and the status walks the whole trace)
+            breaches = [b.key for b in status(run).breaches]
     empty = {"tokens": dict.fromkeys(TOKEN_KEYS, 0), "cost_usd": 0.0, "unpriced_models": []}
     return figures_of_steps(
         steps_of_events(run.events) if run is not None else [],
