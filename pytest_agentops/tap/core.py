@@ -86,10 +86,10 @@ def _recorded(response: Any, body: bytes) -> dict[str, Any]:
     return {"status": {"code": response.status, "message": reason}, "headers": headers, "body": {"string": body}}
 
 
-def _tap(request: Any) -> Any:
+def _tap(method: str, url: str) -> Any:
     from pytest_agentops.tap.current import tap_for
 
-    return tap_for(*_target(request))
+    return tap_for(method, url)
 
 
 def _failed(tap: Any, decision: Decision, exc: Exception) -> None:
@@ -101,10 +101,10 @@ def _failed(tap: Any, decision: Decision, exc: Exception) -> None:
 def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)  # respx checks the name and reads the signature of what it patches
     def handle_request(self: Any, request: Any) -> Any:
-        tap = _tap(request)
+        method, url = _target(request)
+        tap = _tap(method, url)
         if tap is None:
             return original(self, request)
-        method, url = _target(request)
         live = claimed(method, url) or _new_live(request, method, url, _read_sync(request))
         decision: Decision = tap.decide(live)
         if decision.reply is not None:
@@ -133,10 +133,10 @@ def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
 def _async(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     async def handle_async_request(self: Any, request: Any) -> Any:
-        tap = _tap(request)
+        method, url = _target(request)
+        tap = _tap(method, url)
         if tap is None:
             return await original(self, request)
-        method, url = _target(request)
         live = claimed(method, url) or _new_live(request, method, url, await _read_async(request))
         decision: Decision = tap.decide(live)
         if decision.reply is not None:

@@ -12,8 +12,7 @@ import contextlib
 import importlib.util
 import itertools
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -23,33 +22,10 @@ _patches: contextlib.ExitStack | None = None
 _users = 0
 
 
-@dataclass(frozen=True)
-class _Late:
-    """A client vcr.patch imports at its own import whether or not the process uses it.
-
-    Each is patched when first imported instead (aiohttp alone was a third of a session's
-    start-up): vcrpy's patcher group ``group``, built by ``CassettePatcherBuilder.<builder>`` once
-    ``module`` is imported, and the originals vcr.patch would have saved (its global, the
-    attribute of ``module``), which its stubs use for real requests.
-    """
-
-    package: str
-    group: str
-    module: str
-    builder: str
-    saved: tuple[tuple[str, str], ...]
-
-
-# Not botocore: its classes subclass urllib3's, which vcr's urllib3 patch has replaced by then.
-_LATE = (
-    _Late(
-        "aiohttp",
-        "aiohttp",
-        "aiohttp",
-        "_aiohttp",
-        (("_AiohttpClientSessionRequest", "client.ClientSession._request"),),
-    ),
-)
+# vcr.patch imports these at its own import whether or not the process uses them (aiohttp alone
+# was a third of a session's start-up): each is patched when first imported instead. Not botocore:
+# its classes subclass urllib3's, which vcr's urllib3 patch has replaced by then.
+_LATE = ("aiohttp",)
 
 
 class Dispatch:
@@ -61,7 +37,7 @@ class Dispatch:
     """
 
     custom_patches: tuple[Any, ...] = ()
-    skip_patchers = ("httpx", "httpx2", *(late.group for late in _LATE))
+    skip_patchers = ("httpx", "httpx2", *_LATE)
     rewound = True
     record_mode = "agentops"
     write_protected = False  # never let vcr raise its own error: misses are answered by play_response
@@ -107,7 +83,7 @@ def acquire() -> None:
     _users += 1
     if _users > 1:
         return
-    with _hidden(tuple(late.package for late in _LATE)):
+    with _hidden(_LATE):
         from vcr.patch import CassettePatcherBuilder
 
     from pytest_agentops.tap import observe
@@ -128,17 +104,23 @@ def acquire() -> None:
 
 def _patch_cores(stack: contextlib.ExitStack) -> None:
     """httpcore and httpcore2 now if imported, else when they are (httpx imports them late)."""
-    from pytest_agentops.tap import core, later
-
-    def patch(module: ModuleType) -> None:
-        if _patches is stack:  # still installed
-            for patcher in core.patchers(module):
-                stack.enter_context(patcher)
+    from pytest_agentops.tap import core
 
     for name in core.LIBRARIES:
         if name in sys.modules or importlib.util.find_spec(name) is not None:
-            later.when_imported(name, patch)
-            stack.callback(later.forget, name, patch)
+            _patch_on_import(stack, name, core.patchers)
+
+
+def _patch_on_import(stack: contextlib.ExitStack, name: str, patchers: Callable[[ModuleType], Iterable[Any]]) -> None:
+    """``patchers(module)`` entered on ``stack`` now if ``name`` is imported, and at each import of it."""
+
+    def patch(module: ModuleType) -> None:
+        if _patches is stack:  # still installed
+            for patcher in patchers(module):
+                stack.enter_context(patcher)
+
+    later.when_imported(name, patch)
+    stack.callback(later.forget, name, patch)
 
 
 @contextlib.contextmanager
@@ -156,53 +138,43 @@ def _hidden(names: tuple[str, ...]) -> Iterator[None]:
 
 
 def _patch_late(stack: contextlib.ExitStack) -> None:
-    """Each late client's vcrpy patch when it is imported (now, if it is already)."""
+    """aiohttp's vcrpy patch when aiohttp is imported (now, if it is already)."""
     from vcr.patch import CassettePatcherBuilder
 
-    for late in _LATE:
-        _complete_vcr(late)
-
-        def patch(module: ModuleType, late: _Late = late) -> None:
-            if _patches is stack:  # still installed
-                for patcher in getattr(CassettePatcherBuilder(DISPATCH), late.builder)():
-                    stack.enter_context(patcher)
-
-        later.when_imported(late.module, patch)
-        stack.callback(later.forget, late.module, patch)
+    _complete_vcr()
+    _patch_on_import(stack, "aiohttp", lambda module: CassettePatcherBuilder(DISPATCH)._aiohttp())
 
 
-_completed: dict[str, ModuleType | None] = {}  # per late client: its module when first completed
+_completed: list[ModuleType | None] = []  # the aiohttp there when vcr.patch was first completed
 
 
-def _complete_vcr(late: _Late) -> None:
-    """What vcr.patch saves at its import when ``late`` is there, kept up for every vcrpy user.
+def _complete_vcr() -> None:
+    """What vcr.patch saves at its import when aiohttp is there: its stub calls it for real requests.
 
-    pytest-recording's stubs need them too, so this stays for good. Each import of the client from
-    now on (pytester restores ``sys.modules``, so one may be imported afresh) gives its own
-    originals, read at the import's end, before anything can have patched them.
+    pytest-recording's stubs need it too, so this stays for good. Each aiohttp imported from now on
+    (pytester restores ``sys.modules``, so one may be imported afresh) gives its own original, read
+    at the import's end, before anything can have patched it.
     """
     import vcr.patch
 
-    if late.module in _completed:
+    if _completed:
         return
-    present = sys.modules.get(late.module)
-    if present is not None and not hasattr(vcr.patch, late.saved[0][0]):
-        _save(vcr.patch, late, present)
-    _completed[late.module] = present
+    present = sys.modules.get("aiohttp")
+    if present is not None and not hasattr(vcr.patch, "_AiohttpClientSessionRequest"):
+        _save_original(present)
+    _completed.append(present)
 
     def imported(module: ModuleType) -> None:
-        if module is not _completed[late.module]:
-            _save(vcr.patch, late, module)
+        if module is not _completed[0]:
+            _save_original(module)
 
-    later.when_imported(late.module, imported)
+    later.when_imported("aiohttp", imported)
 
 
-def _save(patch: ModuleType, late: _Late, module: ModuleType) -> None:
-    for name, path in late.saved:
-        value: Any = module
-        for attribute in path.split("."):
-            value = getattr(value, attribute)
-        setattr(patch, name, value)
+def _save_original(aiohttp: ModuleType) -> None:
+    import vcr.patch
+
+    vcr.patch._AiohttpClientSessionRequest = aiohttp.client.ClientSession._request
 
 
 def release() -> None:
