@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -24,6 +25,7 @@ agentops_scope = all
 """
 
 INNER_CONFTEST = '''
+import gc
 import json
 import os
 
@@ -143,3 +145,13 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Proje
     pytester.makeini(INNER_INI)
     pytester.makeconftest(INNER_CONFTEST)
     return Project(pytester, monkeypatch)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what collection made, so the many in-process inner sessions collect only their own garbage.
+
+    pytest collects garbage several times as each session ends (``gc_collect_harder``); in this
+    process that walked every SDK and plugin module the suite imported, half a second a session.
+    """
+    gc.collect()
+    gc.freeze()
