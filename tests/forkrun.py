@@ -126,10 +126,34 @@ class ForkedPytest:
                 os.kill(self.pid, signal.SIGKILL)
 
 
+#: How the suite's tests bring loopback up in a namespace of their own before starting pytest.
+LO_UP = 'ip link set lo up && exec "$0" -m pytest "$@"'
+
+
+def inner_command(cmdargs: tuple[str, ...]) -> tuple[list[str], str | None] | None:
+    """Pytest's arguments and the namespace a command asks for, if it is an inner pytest session.
+
+    ``python -m pytest ARGS`` needs none; ``unshare -n python -m pytest ARGS`` a new network
+    namespace with loopback down (as unshare leaves it), and ``unshare -n sh -c LO_UP python ARGS``
+    one with loopback up. Anything else is not forked.
+    """
+    netns: str | None = None
+    rest = cmdargs
+    if rest[:2] == ("unshare", "-n"):
+        rest, netns = rest[2:], "down"
+        if rest[:3] == ("sh", "-c", LO_UP) and rest[3:4] == (sys.executable,):
+            return list(rest[4:]), "up"
+    if rest[:2] == (sys.executable, "-mpytest"):
+        return list(rest[2:]), netns
+    if rest[:3] == (sys.executable, "-m", "pytest"):
+        return list(rest[3:]), netns
+    return None
+
+
 def _forkable(cmdargs: tuple[str, ...], env: dict[str, str], stdin: object) -> bool:
     if os.environ.get("AGENTOPS_TEST_FORK", "1") == "0" or stdin is not pytest.Pytester.CLOSE_STDIN:
         return False
-    if tuple(cmdargs[:2]) != (sys.executable, "-mpytest"):
+    if inner_command(cmdargs) is None:
         return False
     keys = {k for k in {*env, *_START_ENV} if k.startswith("PYTHON")} - _HANDLED
     return all(env.get(k) == _START_ENV.get(k) for k in keys)
@@ -154,7 +178,9 @@ def install(pytester: pytest.Pytester) -> None:
             return real(cmdargs, stdout=stdout, stderr=stderr, **kw)
         if zygote.shadowed([os.getcwd(), *env["PYTHONPATH"].split(os.pathsep)]):
             return real(cmdargs, stdout=stdout, stderr=stderr, **kw)
-        request = {"args": list(args[2:]), "cwd": os.getcwd(), "env": env, "stdout": files[0], "stderr": files[1]}
+        inner, netns = inner_command(args) or ([], None)
+        request = {"args": inner, "netns": netns, "cwd": os.getcwd(), "env": env}
+        request.update(stdout=files[0], stderr=files[1])
         return ForkedPytest(zygote, request)
 
     pytester.popen = popen  # type: ignore[method-assign,assignment]

@@ -80,3 +80,34 @@ def test_other_commands_are_not_forked() -> None:
     assert not forkrun._forkable((sys.executable, "-c", "pass"), env, pytest.Pytester.CLOSE_STDIN)
     assert not forkrun._forkable((sys.executable, "-mpytest"), env, subprocess.PIPE)
     assert forkrun._forkable((sys.executable, "-mpytest", "-q"), env, pytest.Pytester.CLOSE_STDIN)
+
+
+NETNS_PROBE = """
+import os, socket
+
+def test_ns():
+    with socket.socket() as server, socket.socket() as client:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        loopback = "down" if client.connect_ex(server.getsockname()) else "up"
+    with open("ns.txt", "w") as out:
+        out.write(f"{os.readlink('/proc/self/ns/net')} {os.getppid()} {loopback}")
+"""
+
+
+@pytest.mark.skipif(
+    subprocess.run(["unshare", "-n", "true"], check=False, capture_output=True).returncode != 0,
+    reason="needs `unshare -n` (root or user namespaces)",
+)
+@pytest.mark.parametrize("loopback", ["up", "down"])
+def test_an_unshared_session_forks_into_a_network_namespace_of_its_own(
+    pytester: pytest.Pytester, loopback: str
+) -> None:
+    pytester.makepyfile(test_ns=NETNS_PROBE)
+    python = ("sh", "-c", forkrun.LO_UP, sys.executable) if loopback == "up" else (sys.executable, "-m", "pytest")
+    result = pytester.run("unshare", "-n", *python, "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    namespace, parent, seen = (pytester.path / "ns.txt").read_text().split()
+    assert namespace != os.readlink("/proc/self/ns/net")
+    assert int(parent) != os.getpid()  # a child of the warm interpreter, not of unshare
+    assert seen == loopback

@@ -10,8 +10,9 @@ would have had.
 
 Protocol, one JSON object per line: this process first says ``{"ready", "modules"}`` (the top-level
 modules it holds, so a project that shadows one gets a cold subprocess instead); then the parent
-sends ``{"args", "cwd", "env", "stdout", "stderr"}``; this process answers ``{"pid"}`` when the child
-started and ``{"pid", "code"}`` when it ended.
+sends ``{"args", "netns", "cwd", "env", "stdout", "stderr"}`` (``netns``: none, or a network namespace
+of its own with loopback ``"up"`` or ``"down"``, for a command that ran under ``unshare -n``); this
+process answers ``{"pid"}`` when the child started and ``{"pid", "code"}`` when it ended.
 """
 
 from __future__ import annotations
@@ -101,6 +102,21 @@ def _bytecode_cache(cwd: str) -> None:
         sys.dont_write_bytecode = False
 
 
+def _enter_netns(loopback: str) -> None:
+    """Do in the child what ``unshare -n`` (and ``ip link set lo up``) would have done before exec."""
+    import ctypes
+    import subprocess
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x40000000) != 0:  # CLONE_NEWNET
+        sys.stderr.write(f"unshare: unshare failed: {os.strerror(ctypes.get_errno())}\n")
+        os._exit(1)
+    if loopback == "up":
+        done = subprocess.run(["ip", "link", "set", "lo", "up"], check=False)
+        if done.returncode:
+            os._exit(done.returncode)
+
+
 def _python_path(env: dict[str, str]) -> list[str]:
     return [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
 
@@ -113,6 +129,8 @@ def _child(request: dict[str, Any], base_path: list[str]) -> None:
         os.dup2(null, 0)
         for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
             os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+        if request.get("netns"):
+            _enter_netns(request["netns"])
         env: dict[str, str] = request["env"]
         os.chdir(request["cwd"])
         os.environ.clear()
