@@ -2,7 +2,7 @@
 
 ``install(pytester)`` swaps the one method pytester starts processes with, so every inner session
 the suite runs keeps pytester's own argument building, timeouts and output parsing. A command that is
-not ``python -mpytest``, or an environment whose ``PYTHON*`` variables differ from the warm
+not ``python -mpytest``, or an environment whose ``PYTHON*`` variables (or a warmed framework's settings) differ from the warm
 interpreter's (they act at interpreter start, which a fork skips), or a project folder that shadows
 a module the warm interpreter holds, gets a real subprocess.
 ``AGENTOPS_TEST_FORK=0`` turns the fork off for a run.
@@ -27,6 +27,8 @@ ZYGOTE = Path(__file__).with_name("zygote.py")
 #: Read at interpreter start, so a fork cannot honour a change; PYTHONPATH is applied by the child.
 _HANDLED = {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
 _START_ENV = dict(os.environ)
+#: Variables the warmed frameworks may read at import: a session that changes one starts cold.
+_IMPORT_TIME = ("PYTHON", "OPENAI_AGENTS_", "LANGCHAIN_", "LANGSMITH_", "LLAMA_", "LOGFIRE_", "FASTMCP_")
 
 
 class ForkUnavailable(RuntimeError):
@@ -155,7 +157,7 @@ def _forkable(cmdargs: tuple[str, ...], env: dict[str, str], stdin: object) -> b
         return False
     if inner_command(cmdargs) is None:
         return False
-    keys = {k for k in {*env, *_START_ENV} if k.startswith("PYTHON")} - _HANDLED
+    keys = {k for k in {*env, *_START_ENV} if k.startswith(_IMPORT_TIME)} - _HANDLED
     return all(env.get(k) == _START_ENV.get(k) for k in keys)
 
 

@@ -45,6 +45,19 @@ WARM = (
     "detect_secrets",
     "jsonschema",
     "stripe",
+    # The frameworks and MCP SDKs: seconds of imports each, in every inner session that uses one.
+    # A child sees them imported already, so our adapters patch them at once instead of on import
+    # (the suite's in-process sessions, in a process that imports them later, take the other path).
+    "mcp",
+    "fastmcp",
+    "google.genai",
+    "agents",
+    "pydantic_ai",
+    "langchain_openai",
+    "langchain_anthropic",
+    "langgraph.graph",
+    "llama_index.core",
+    "llama_index.llms.openai",
 )
 #: Not warmed: ours (imported fresh by every session, as under test), and hypothesis with the plugin
 #: that imports it, whose import-time state (profiles, initialisation counters) is per-process.
