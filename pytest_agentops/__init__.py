@@ -23,11 +23,13 @@ if TYPE_CHECKING:
     from pytest_agentops.policy.engine import Policy
     from pytest_agentops.policy.tools import Denial, ToolArgumentsInvalid, ToolDenied, ToolSpec, register_tool, tool
     from pytest_agentops.policy.tools import registry as tool_registry
+    from pytest_agentops.readers.assertions import AgentRun
     from pytest_agentops.trace.prices import Price, PriceTable
     from pytest_agentops.trace.run import Event, ModelCall, Run, ToolCallRequest, Usage
 
 __all__ = [
     "AgentContract",
+    "AgentRun",
     "Budget",
     "Cassette",
     "CassetteError",
@@ -56,6 +58,7 @@ __all__ = [
 
 _LAZY = {
     "AgentContract": "policy.contracts",
+    "AgentRun": "readers.assertions",  # the agent_run fixture's type, for type hints
     "Budget": "policy.budget",
     "ContractError": "policy.contracts",
     "Denial": "policy.tools",

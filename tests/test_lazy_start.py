@@ -104,3 +104,14 @@ def test_the_policy_package_knows_all_its_submodules() -> None:
     """``from pytest_agentops.policy import X`` imports submodule X as itself, never through the engine."""
     folder = Path(policy.__file__).parent
     assert {path.stem for path in folder.glob("*.py") if path.stem != "__init__"} == policy._SUBMODULES
+
+
+def test_agent_run_is_public_and_the_fixtures_type(agent_run: object) -> None:
+    """``from pytest_agentops import AgentRun`` types ``def test_x(agent_run: AgentRun)``; all public names resolve."""
+    import pytest_agentops
+    from pytest_agentops import AgentRun
+    from pytest_agentops.readers.assertions import AgentRun as Defined
+
+    assert AgentRun is Defined and type(agent_run) is AgentRun
+    assert "AgentRun" in pytest_agentops.__all__
+    assert all(getattr(pytest_agentops, name) is not None for name in pytest_agentops.__all__)

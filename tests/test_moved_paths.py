@@ -30,3 +30,19 @@ def test_paths_that_never_moved_are_not_answered() -> None:
     assert _moved.new_path("pytest_agentops.cli") is None
     assert _moved.new_path("pytest_agentops.trace") is None
     assert _moved.new_path("json") is None
+
+
+def test_names_split_into_a_sibling_module_answer_at_their_old_module() -> None:
+    """Issue 12's module splits: the old module keeps answering each moved name (the same object)."""
+    from pytest_agentops.policy import budget, clocks
+    from pytest_agentops.readers import pii, tracefile
+    from simulators.ticketing import models, params
+
+    for name in ("watch_clock", "start_simulated", "observe_freeze", "simulated"):
+        assert getattr(budget, name) is getattr(clocks, name)
+    assert (tracefile.mask_pii, tracefile.mask_pii_text) == (pii.mask_pii, pii.mask_pii_text)
+    from simulators.ticketing.models import ShowParams, Tags, TicketCreateParams  # the old import path
+
+    assert (ShowParams, TicketCreateParams, Tags) == (params.ShowParams, params.TicketCreateParams, params.Tags)
+    with pytest.raises(AttributeError, match="no attribute 'NoSuchParams'"):
+        _ = models.NoSuchParams

@@ -149,3 +149,59 @@ def test_recording_fetches_a_saved_runs_error_answer_again() -> None:
     with tap.episode(Run("episode"), cassette=layered), pytest.warns(AgentopsWarning, match="held a 503 answer"):
         decision = tap.decide(LiveRequest("GET", "https://api.test/x", {}, b""))
     assert (decision.backend, decision.record) == ("network", True)  # asked again, and recorded
+
+
+def test_an_episodes_cassette_answers_instead_of_the_tests_not_before_it() -> None:
+    """docs/fuzzing.md and docs/how-it-works.md: ``cassette=`` replaces the test's for the block.
+
+    A request only the test's cassette holds is a miss inside the block (naming the episode's
+    cassette), and answered from the test's again after it.
+    """
+    from pytest_agentops.cassette.redact import Redactor
+    from pytest_agentops.tap import Tap
+
+    tests = _cassette("test's", _recorded("https://api.test/y", "test's"))
+    tap = Tap(Run("test"), tests, "none", Redactor())
+    with tap.episode(Run("episode"), cassette=_cassette("given", _recorded("https://api.test/x", "given"))):
+        given = tap.decide(LiveRequest("GET", "https://api.test/x", {}, b""))
+        only_the_tests = tap.decide(LiveRequest("GET", "https://api.test/y", {}, b""))
+    after = tap.decide(LiveRequest("GET", "https://api.test/y", {}, b""))
+    assert (given.backend, only_the_tests.backend, after.backend) == ("cassette", "miss", "cassette")
+    assert only_the_tests.reply is not None and b"recorded request in <given>" in only_the_tests.reply["body"]["string"]
+    assert after.reply is not None and after.reply["body"]["string"] == b'{"from":"test\'s"}'
+
+
+FUZZ_CASSETTE_TEST = """
+import httpx
+
+from pytest_agentops import fuzz
+
+PLANTED = {"version": 1, "meta": {}, "interactions": [
+    {"kind": "tool",
+     "request": {"method": "GET", "url": "https://planted.test/x", "headers": {}, "body": None},
+     "response": {"status": 200, "headers": {"content-type": "application/json"},
+                  "body": {"json": {"from": "planted"}}}},
+]}
+
+
+def test_episode_cassette(agent_run):
+    with fuzz.episode(cassette=PLANTED) as ep:
+        assert httpx.get("https://planted.test/x").json() == {"from": "planted"}
+        # Held by the test's cassette only: not answered from it (the sink answers an origin the
+        # episode's cassette never recorded).
+        assert httpx.get("https://kb.test/y").json() == {}
+    assert [e.backend for e in ep.run.events] == ["cassette", "simulator"]
+    assert httpx.get("https://kb.test/y").json() == {"from": "the test's cassette"}
+    assert [e.backend for e in agent_run.events] == ["cassette"]
+"""
+
+
+def test_fuzz_episode_cassette_replaces_the_tests_cassette_for_the_episode(pytester: pytest.Pytester) -> None:
+    """The ``cassette=`` row of docs/fuzzing.md's episode table, in a real test with a cassette file."""
+    pytester.makepyfile(test_inner=FUZZ_CASSETTE_TEST)
+    recorded = _recorded("https://kb.test/y", "the test's cassette")
+    path = pytester.path / "cassettes" / "test_inner" / "test_episode_cassette.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"version": 1, "meta": {}, "interactions": [recorded]}), encoding="utf-8")
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider", "-q")
+    result.assert_outcomes(passed=1)

@@ -9,6 +9,7 @@ to a URL.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -103,7 +104,6 @@ def register_tools(sim: Simulator) -> None:
     (a Stripe error object, not a generic 422), and the refusal is in its ledger.
     """
     from pytest_agentops.policy.tools import ToolSpec, registry
-    from simulators.core.wire import decode_body, decode_form
 
     cls = type(sim)
     first = cls.name not in _MOUNTED
@@ -111,30 +111,8 @@ def register_tools(sim: Simulator) -> None:
     bases.add(sim.base_url.lower())
     if not first and all(route.tool in registry for route in cls.routes):
         return
-
-    def decode(method: str, url: str, headers: Any, body: bytes) -> Any:
-        try:
-            if body and method not in cls.query_methods:
-                return decode_body(body, headers.get("content-type"), cls.body_format)
-            return decode_form(urlsplit(url).query)
-        except Exception:
-            return None  # the simulator answers malformed input itself
-
-    Found = tuple["Route", dict[str, str]] | None
-    last: list[tuple[tuple[str, str, int], Found]] = []  # (method, url, bases), match: the request being resolved
-
-    def routed(method: str, url: str) -> Found:
-        """The simulator's match of this request, computed once for all of its routes' matchers."""
-        mounted = _MOUNTED[cls.name]
-        key = (method, url, len(mounted))  # a new mount (bases only grow) invalidates the memo
-        memo = last[0] if last else None
-        if memo is not None and memo[0] == key:
-            return memo[1]
-        low = url.lower()
-        found = cls.match_route(method, url) if any(low.startswith(b) for b in mounted) else None
-        last[:] = [(key, found)]
-        return found
-
+    decode = _decoder(cls)
+    routed = _router(cls)
     for route in cls.routes:
 
         def matcher(method: str, url: str, route: Any = route) -> dict[str, str] | None:
@@ -157,6 +135,43 @@ def register_tools(sim: Simulator) -> None:
                 decode=decode,
             )
         )
+
+
+def _decoder(cls: type[Simulator]) -> Callable[[str, str, Any, bytes], Any]:
+    """How the policy reads a call's arguments: the body in ``cls``'s wire format, else the query."""
+    from simulators.core.wire import decode_body, decode_form
+
+    def decode(method: str, url: str, headers: Any, body: bytes) -> Any:
+        try:
+            if body and method not in cls.query_methods:
+                return decode_body(body, headers.get("content-type"), cls.body_format)
+            return decode_form(urlsplit(url).query)
+        except Exception:
+            return None  # the simulator answers malformed input itself
+
+    return decode
+
+
+_Found = tuple["Route", dict[str, str]] | None
+
+
+def _router(cls: type[Simulator]) -> Callable[[str, str], _Found]:
+    """``cls``'s match of a request (route, path parameters), shared by all of its routes' matchers."""
+    last: list[tuple[tuple[str, str, int], _Found]] = []  # (method, url, bases), match: the request being resolved
+
+    def routed(method: str, url: str) -> _Found:
+        """The simulator's match of this request, computed once for all of its routes' matchers."""
+        mounted = _MOUNTED[cls.name]
+        key = (method, url, len(mounted))  # a new mount (bases only grow) invalidates the memo
+        memo = last[0] if last else None
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        low = url.lower()
+        found = cls.match_route(method, url) if any(low.startswith(b) for b in mounted) else None
+        last[:] = [(key, found)]
+        return found
+
+    return routed
 
 
 class TappedSimulator:

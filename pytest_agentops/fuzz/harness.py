@@ -223,7 +223,8 @@ def episode(
     ``policy``/``budget``/``contract``/``rules``: the episode's guard; with ``inherit`` (default) they
     refine the current test's (its ``@pytest.mark.agent`` contract, ``agent_policy``...); with none of
     them the guard allows everything but still names each call after its tool for the properties.
-    ``cassette``: a cassette document (e.g. ``Planted.data``) or a cassette file to replay from.
+    ``cassette``: a cassette document (e.g. ``Planted.data``) or a cassette file to replay from,
+    instead of the test's cassette (and of a saved failing run) for the episode.
     ``sink=False`` lets unknown requests reach the test's cassette or record mode as usual.
 
     Recording (``--agent-record``), the final run of a failing example (hypothesis replays the

@@ -11,7 +11,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-_SUBMODULES = frozenset({"budget", "contracts", "current", "engine", "patterns", "registry", "tools"})
+_SUBMODULES = frozenset({"budget", "clocks", "contracts", "current", "engine", "patterns", "registry", "tools"})
 
 
 def __getattr__(name: str) -> Any:

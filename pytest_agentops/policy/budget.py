@@ -20,14 +20,18 @@ What counts:
 
 from __future__ import annotations
 
-import calendar
 import json
-import sys
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+# Simulated time has its own module; its names keep answering here (the sims and the plugin ask).
+from pytest_agentops.policy.clocks import observe_freeze as observe_freeze
+from pytest_agentops.policy.clocks import simulated as simulated
+from pytest_agentops.policy.clocks import start_simulated as start_simulated
+from pytest_agentops.policy.clocks import watch_clock as watch_clock
 
 if TYPE_CHECKING:
     from pytest_agentops.trace.prices import PriceTable
@@ -183,64 +187,6 @@ class Tally:
 def elapsed(run: Run) -> float:
     ended = getattr(run.guard, "ended_at", None)
     return (ended or time.time()) - run.started_at
-
-
-# ---- simulated time ------------------------------------------------------------------------------
-
-
-def watch_clock(run: Run, name: str, clock: Any) -> None:
-    """Measure ``clock`` (a ``SimClock``) for this run from where it is now (the sims call this)."""
-    if name not in run.clocks:
-        run.clocks[name] = (clock, clock.offset)
-
-
-def _frozen_seconds(factory: Any) -> float | None:
-    try:
-        frozen = factory()
-        return float(calendar.timegm(frozen.timetuple()) + frozen.microsecond / 1_000_000)
-    except Exception:  # not a freezegun factory we understand: no simulated time from it
-        return None
-
-
-def observe_freeze(run: Run) -> None:
-    """Note the active freezegun freeze (and its frozen time) the first time this run sees it."""
-    api = sys.modules.get("freezegun.api")
-    factories = getattr(api, "freeze_factories", None) if api is not None else None
-    if not factories:
-        return
-    factory = factories[-1]
-    if any(seen is factory for seen, _ in run.freezes):
-        return
-    start = _frozen_seconds(factory)
-    if start is not None:
-        run.freezes.append((factory, start))
-
-
-def start_simulated(run: Run) -> None:
-    """Measure simulated time from now: the test function starts (moves made by fixtures do not count)."""
-    run.clocks = {name: (clock, clock.offset) for name, (clock, _) in run.clocks.items()}
-    run.freezes = []
-    observe_freeze(run)
-
-
-def simulated(run: Run) -> float:
-    """How far simulated time moved since the test function started (0 at least).
-
-    The largest of: each simulator clock's ``offset`` (what ``advance``/``set`` added) minus its
-    offset when the test function started (or when the simulator was created, if later), and each
-    freezegun freeze's frozen time minus that time when the run first saw the freeze (at the start
-    of the test function, or at a budget check: every request under a simulated-time budget, every
-    ``agent_run.budget``).
-    """
-    observe_freeze(run)
-    moved = 0.0
-    for clock, start in run.clocks.values():
-        moved = max(moved, clock.offset - start)
-    for factory, start in run.freezes:
-        now = _frozen_seconds(factory)
-        if now is not None:
-            moved = max(moved, now - start)
-    return moved
 
 
 def _duration(seconds: float) -> str:
@@ -432,6 +378,17 @@ def exhausted(
     identical call more than ``max_repeated_calls`` times; a model call once the tokens or the cost
     are used up; any call once the time (wall or simulated) is up.
     """
+    found = _time_is_up(run, budget)
+    if found is not None:
+        return found
+    if tally is None:
+        tally = Tally(prices, repeats=budget.max_repeated_calls is not None)
+    tally.update(run)
+    return _model_spent(budget, tally) if model else _tools_spent(budget, tally, key)
+
+
+def _time_is_up(run: Run, budget: Budget) -> tuple[str, str] | None:
+    """Simulated time, then wall time: what refuses any call, model or tool."""
     if budget.max_simulated_seconds is not None:
         moved = simulated(run)
         if moved > budget.max_simulated_seconds:
@@ -447,20 +404,25 @@ def exhausted(
                 "budget.timeout_seconds",
                 f"timeout_seconds={budget.timeout_seconds:g} is used up ({spent:.2f}s since the run started)",
             )
-    if tally is None:
-        tally = Tally(prices, repeats=budget.max_repeated_calls is not None)
-    tally.update(run)
-    if model:
-        tokens = tally.usage.total.total_tokens
-        if budget.max_tokens_total is not None and tokens >= budget.max_tokens_total:
-            return (
-                "budget.max_tokens_total",
-                f"max_tokens_total={budget.max_tokens_total} is used up ({tokens} tokens so far)",
-            )
-        cost = tally.usage.cost_usd
-        if budget.max_cost_usd is not None and cost is not None and cost >= budget.max_cost_usd:
-            return ("budget.max_cost_usd", f"max_cost_usd={budget.max_cost_usd} is used up (${cost:.6f} so far)")
-        return None
+    return None
+
+
+def _model_spent(budget: Budget, tally: Tally) -> tuple[str, str] | None:
+    """Tokens, then cost: what refuses a model call once the tally reaches the limit."""
+    tokens = tally.usage.total.total_tokens
+    if budget.max_tokens_total is not None and tokens >= budget.max_tokens_total:
+        return (
+            "budget.max_tokens_total",
+            f"max_tokens_total={budget.max_tokens_total} is used up ({tokens} tokens so far)",
+        )
+    cost = tally.usage.cost_usd
+    if budget.max_cost_usd is not None and cost is not None and cost >= budget.max_cost_usd:
+        return ("budget.max_cost_usd", f"max_cost_usd={budget.max_cost_usd} is used up (${cost:.6f} so far)")
+    return None
+
+
+def _tools_spent(budget: Budget, tally: Tally, key: str | None) -> tuple[str, str] | None:
+    """Tool calls, then repeats of this identical call (``key``): what refuses a tool call."""
     if budget.max_tool_calls is not None:
         calls = tally.tool_calls
         if calls >= budget.max_tool_calls:

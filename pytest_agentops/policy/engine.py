@@ -192,25 +192,32 @@ class Guard:
     # ---- the rules ----------------------------------------------------------------------------
 
     def check(self, call: Call) -> Denial | None:
-        """The first rule that denies ``call``, or None."""
+        """The first rule that denies ``call``, or None (in the order of the module's table)."""
+        denied = self._model_rules(call) if call.kind == "model" else self._tool_rules(call)
+        return denied if denied is not None else self._plugin_rules(call)
+
+    def _model_rules(self, call: Call) -> Denial | None:
+        """Budgets, then model pinning: the only built-in rules a model call meets."""
+        denied = self._budget_rule(call)
+        if denied is not None:
+            return denied
+        if self._models is None or (call.model and self._models.match(call.model)):
+            return None
         p = self.policy
-        if call.kind == "model":
-            denied = self._budget_rule(call)
-            if denied is not None:
-                return denied
-            if self._models is not None and not (call.model and self._models.match(call.model)):
-                routed = self.contract is not None and list(p.models or []) == self.contract.models
-                # Name where the pin comes from: the contract's model_routing, or models= of a policy.
-                owner = f"contract {self.contract.name!r}" if routed and self.contract else "the policy"
-                source = "model_routing" if routed else "models="
-                shown = repr(call.model) if call.model else "a model call naming no model"
-                return Denial(
-                    "model_pinning",
-                    f"{shown} is not pinned by {owner} ({source} allows: {', '.join(p.models or [])}); "
-                    "no silent model change",
-                    fail_test=True,
-                )
-            return self._plugin_rules(call)
+        routed = self.contract is not None and list(p.models or []) == self.contract.models
+        # Name where the pin comes from: the contract's model_routing, or models= of a policy.
+        owner = f"contract {self.contract.name!r}" if routed and self.contract else "the policy"
+        source = "model_routing" if routed else "models="
+        shown = repr(call.model) if call.model else "a model call naming no model"
+        return Denial(
+            "model_pinning",
+            f"{shown} is not pinned by {owner} ({source} allows: {', '.join(p.models or [])}); no silent model change",
+            fail_test=True,
+        )
+
+    def _tool_rules(self, call: Call) -> Denial | None:
+        """The rules from ``no_writes`` to ``preconditions``, in order, for a tool call."""
+        p = self.policy
         write = call.access == "write"
         if write and self.no_writes:
             return Denial("no_writes", f"{call.label}: writes are switched off (--agent-no-writes)")
@@ -242,18 +249,21 @@ class Guard:
                 return Denial(
                     "tenant", f"{call.label}: writes are scoped to tenant {p.tenant!r}; this one is for {tenant!r}"
                 )
-        required = list(p.writes_require) if write else []
-        if spec is not None:
-            required += [r for r in spec.preconditions if r not in required]
-        if required:
-            missing = [r for r in required if not self.satisfied(r)]
-            if missing:
-                return Denial(
-                    "preconditions",
-                    f"{call.label}: {'write ' if write else ''}needs {', '.join(missing)} first "
-                    f"(call agent_run.satisfy({missing[0]!r}) or run a tool named {missing[0]!r})",
-                )
-        return self._plugin_rules(call)
+        return self._preconditions_rule(call, write)
+
+    def _preconditions_rule(self, call: Call, write: bool) -> Denial | None:
+        """A write needs every ``writes_require`` name, and any call its own tool's ``preconditions``."""
+        required = list(self.policy.writes_require) if write else []
+        if call.spec is not None:
+            required += [r for r in call.spec.preconditions if r not in required]
+        missing = [r for r in required if not self.satisfied(r)]
+        if not missing:
+            return None
+        return Denial(
+            "preconditions",
+            f"{call.label}: {'write ' if write else ''}needs {', '.join(missing)} first "
+            f"(call agent_run.satisfy({missing[0]!r}) or run a tool named {missing[0]!r})",
+        )
 
     def _budget_rule(self, call: Call) -> Denial | None:
         if not self.budget.limited:

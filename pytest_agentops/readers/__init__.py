@@ -1,1 +1,2 @@
-"""Everything that only reads runs or trace files: assertions, figures, scorecard, baseline, trace files, OTel, html."""
+"""Everything that only reads runs or trace files: assertions, figures, scorecard, baseline, trace files,
+PII masking, OTel, html."""

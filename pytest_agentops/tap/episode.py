@@ -3,8 +3,9 @@
 A fuzz episode (``pytest_agentops.fuzz.episode``) runs one hypothesis example inside a test, on
 the test's tap (its interception), yet each example needs a world of its own: its events on its
 own run, its own gates, its simulators and fake model served before the test's, its cassette
-answering first. ``Tap.episode(...)`` swaps those in and yields a ``TapEpisode``; on exit (an
-exception included) the test's are back, and what the episode mounted is gone.
+answering instead of the test's (a ``Layered`` one puts a saved run in front of the test's).
+``Tap.episode(...)`` swaps those in and yields a ``TapEpisode``; on exit (an exception included)
+the test's are back, and what the episode mounted is gone.
 """
 
 from __future__ import annotations

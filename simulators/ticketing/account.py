@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .models import Id, ListParams, Paged, Params, Short, Tags, Text, ZendeskModel
+from .models import Paged, ZendeskModel
+from .params import Id, ListParams, Params, Short, Tags, Text
 
 
 # ----------------------------------------------------------------- resources

@@ -17,6 +17,32 @@ from pytest_agentops.readers.html.timeline import meters
 
 def render_scorecard(entries: Sequence[Entry], report: Mapping[str, Any]) -> str:
     """Totals as tiles, then the per-contract table, budgets, latency, denials and pass^k."""
+    unpriced = as_list(as_dict(report.get("total")).get("unpriced_models"))
+    agents = list(as_dict(report.get("agents")))
+    # One contract: the tiles hold all its figures, so the per-contract table is left out.
+    named = f' <span class="muted">{esc(as_text(agents[0]))}</span>' if len(agents) == 1 else ""
+    out = [f'<section id="scorecard" class="card">\n<h2>Scorecard{named}</h2>\n<div class="tiles">']
+    for label, value, sub, tone in _tiles(entries, report):
+        small = f"<small>{esc(sub)}</small>" if sub else ""
+        out.append(f'<div class="tile {tone}"><b>{esc(value)}</b><span>{esc(label)}</span>{small}</div>')
+    out.append("</div>\n")
+    if len(agents) > 1:
+        out.append(_agents_table(report))
+    if unpriced:
+        out.append(f'<p class="warn">Cost unknown: no price for {esc(", ".join(as_text(m) for m in unpriced))}.</p>')
+    out.append('<div class="cols">')
+    out.append(_budgets_table(entries))
+    out.append(_latency_table(report))
+    out.append(_denials_table(report))
+    out.append(_components_table(report))
+    out.append("</div>")
+    out.append(_pass_k(report))
+    out.append("</section>\n")
+    return "".join(out)
+
+
+def _tiles(entries: Sequence[Entry], report: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """The scorecard's tiles: (label, value, the line under it, tone), from the run's totals."""
     total = as_dict(report.get("total"))
     counts = {group: sum(1 for e in entries if e.group == group) for group in GROUPS}
     incomplete = sum(1 for e in entries if e.trace is not None and not e.trace.complete)
@@ -54,27 +80,7 @@ def render_scorecard(entries: Sequence[Entry], report: Mapping[str, Any]) -> str
         tiles.insert(2, ("incomplete", f"{incomplete:,}", "no footer", "warn"))
     if misses:
         tiles.append(("cassette misses", f"{misses:,}", "", "bad"))
-    agents = list(as_dict(report.get("agents")))
-    # One contract: the tiles hold all its figures, so the per-contract table is left out.
-    named = f' <span class="muted">{esc(as_text(agents[0]))}</span>' if len(agents) == 1 else ""
-    out = [f'<section id="scorecard" class="card">\n<h2>Scorecard{named}</h2>\n<div class="tiles">']
-    for label, value, sub, tone in tiles:
-        small = f"<small>{esc(sub)}</small>" if sub else ""
-        out.append(f'<div class="tile {tone}"><b>{esc(value)}</b><span>{esc(label)}</span>{small}</div>')
-    out.append("</div>\n")
-    if len(agents) > 1:
-        out.append(_agents_table(report))
-    if unpriced:
-        out.append(f'<p class="warn">Cost unknown: no price for {esc(", ".join(as_text(m) for m in unpriced))}.</p>')
-    out.append('<div class="cols">')
-    out.append(_budgets_table(entries))
-    out.append(_latency_table(report))
-    out.append(_denials_table(report))
-    out.append(_components_table(report))
-    out.append("</div>")
-    out.append(_pass_k(report))
-    out.append("</section>\n")
-    return "".join(out)
+    return tiles
 
 
 def _agents_table(report: Mapping[str, Any]) -> str:

@@ -20,16 +20,8 @@ from simulators.core.simulator import Context
 from simulators.core.state import Store
 
 from ..exceptions import invalid
-from ..models import (
-    PRIORITY_ORDER,
-    STATUS_ORDER,
-    Comment,
-    CommentInput,
-    CursorPage,
-    ListParams,
-    Ticket,
-    User,
-)
+from ..models import PRIORITY_ORDER, STATUS_ORDER, Comment, Ticket, User
+from ..params import CommentInput, CursorPage, ListParams
 
 router = Router("ticketing")
 

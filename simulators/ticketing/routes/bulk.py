@@ -10,16 +10,8 @@ from simulators.core.errors import SimError
 from simulators.core.simulator import Context
 
 from ..exceptions import invalid
-from ..models import (
-    JobResult,
-    JobStatus,
-    JobStatusEnvelope,
-    ShowManyParams,
-    Ticket,
-    TicketsEnvelope,
-    TicketUpdateFields,
-    TicketUpdateManyBody,
-)
+from ..models import JobResult, JobStatus, JobStatusEnvelope, Ticket, TicketsEnvelope
+from ..params import ShowManyParams, TicketUpdateFields, TicketUpdateManyBody
 from ._common import WRITE_ERRORS, get_row, router
 from .tickets import apply_update
 

@@ -6,10 +6,8 @@ from typing import Any
 
 from simulators.core.simulator import Context
 
-from ..models import (
-    CommentList,
-    CommentListParams,
-)
+from ..models import CommentList
+from ..params import CommentListParams
 from ._common import (
     paged,
     require_ticket,

@@ -8,7 +8,7 @@ from simulators.core.errors import SimError
 from simulators.core.simulator import Context
 
 from ..account import Group, GroupEnvelope, GroupList
-from ..models import ListParams, ShowParams
+from ..params import ListParams, ShowParams
 from ._common import get_row, int_id, paged, router
 
 

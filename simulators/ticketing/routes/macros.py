@@ -19,7 +19,8 @@ from simulators.core.errors import SimError
 from simulators.core.simulator import Context
 
 from ..account import Macro, MacroApplyEnvelope, MacroEnvelope, MacroList, MacroListParams
-from ..models import ShowParams, Ticket
+from ..models import Ticket
+from ..params import ShowParams
 from ._common import get_row, html_body, int_id, me, normalize_tags, paged, require_ticket, router, user_by_id
 
 _TICKET_FIELDS = {"status", "priority", "type", "group_id", "assignee_id", "subject"}

@@ -16,7 +16,7 @@ from ..account import (
     OrganizationUpdateParams,
 )
 from ..exceptions import invalid
-from ..models import ListParams, ShowParams
+from ..params import ListParams, ShowParams
 from ._common import get_row, int_id, normalize_tags, now_dt, paged, router, without_nulls
 
 _404 = ("resource_missing",)

@@ -6,12 +6,8 @@ from typing import Any
 
 from simulators.core.simulator import Context
 
-from ..models import (
-    Comment,
-    SearchParams,
-    SearchResults,
-    User,
-)
+from ..models import Comment, SearchResults, User
+from ..params import SearchParams
 from ..search import Matcher, parse
 from ._common import (
     me,

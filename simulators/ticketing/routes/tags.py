@@ -6,11 +6,8 @@ from typing import Any
 
 from simulators.core.simulator import Context, Reply
 
-from ..models import (
-    ListParams,
-    TagList,
-    TagsParams,
-)
+from ..models import TagList
+from ..params import ListParams, TagsParams
 from ._common import (
     TICKET_404,
     closed_guard,

@@ -11,7 +11,7 @@ from simulators.core.errors import SimError
 from simulators.core.simulator import Context
 
 from ..account import FieldOption, TicketField, TicketFieldEnvelope, TicketFieldList
-from ..models import ListParams, ShowParams
+from ..params import ListParams, ShowParams
 from ._common import int_id, paged, router
 
 #: (id, type, title, options) of the system fields, in Zendesk's order

@@ -13,17 +13,13 @@ from ..models import (
     Audit,
     Comment,
     CustomField,
-    ShowParams,
     Ticket,
     TicketAuditEnvelope,
-    TicketCreateParams,
     TicketEnvelope,
     TicketList,
-    TicketListParams,
-    TicketUpdateFields,
-    TicketUpdateParams,
     User,
 )
+from ..params import ShowParams, TicketCreateParams, TicketListParams, TicketUpdateFields, TicketUpdateParams
 from ._common import (
     TICKET_404,
     WRITE_ERRORS,

@@ -8,15 +8,12 @@ from simulators.core.errors import SimError
 from simulators.core.simulator import Context, Reply
 
 from ..exceptions import invalid
-from ..models import (
+from ..models import User, UserEnvelope, UserList, UsersEnvelope
+from ..params import (
     ShowParams,
-    User,
     UserCreateParams,
-    UserEnvelope,
-    UserList,
     UserListParams,
     UserSearchParams,
-    UsersEnvelope,
     UserShowManyParams,
     UserUpdateParams,
 )
