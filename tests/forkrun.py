@@ -2,9 +2,9 @@
 
 ``install(pytester)`` swaps the one method pytester starts processes with, so every inner session
 the suite runs keeps pytester's own argument building, timeouts and output parsing. A command that is
-not ``python -mpytest``, or an environment whose ``PYTHON*`` variables (or a warmed framework's settings) differ from the warm
-interpreter's (they act at interpreter start, which a fork skips), or a project folder that shadows
-a module the warm interpreter holds, gets a real subprocess.
+not an inner pytest (``inner_command``), or an environment whose ``PYTHON*`` variables or a warmed
+framework's import-time settings differ from the warm interpreter's (they act at start, which a fork
+skips), or a project folder that shadows a module the warm interpreter holds, gets a real subprocess.
 ``AGENTOPS_TEST_FORK=0`` turns the fork off for a run.
 """
 
