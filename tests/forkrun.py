@@ -21,11 +21,13 @@ import threading
 from pathlib import Path
 from typing import Any, TextIO
 
+import pycache
 import pytest
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 #: Read at interpreter start, so a fork cannot honour a change; PYTHONPATH is applied by the child.
 _HANDLED = {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
+pycache.use_suite_cache()  # before the start environment is taken: the warm interpreter inherits it
 _START_ENV = dict(os.environ)
 #: Variables the warmed frameworks may read at import: a session that changes one starts cold.
 _IMPORT_TIME = ("PYTHON", "OPENAI_AGENTS_", "LANGCHAIN_", "LANGSMITH_", "LLAMA_", "LOGFIRE_", "FASTMCP_")

@@ -22,11 +22,9 @@ import gc
 import json
 import os
 import sys
-import tempfile
 import threading
 import traceback
 from importlib import import_module
-from pathlib import Path
 from typing import Any
 
 #: Packages the inner sessions import anyway; a missing one is simply not warmed.
@@ -92,29 +90,6 @@ def _warm() -> None:
                 module.__doc__ = (module.__doc__ or "") + f"\n{DONT_REWRITE}"
 
 
-def _bytecode_cache(cwd: str) -> None:
-    """Let a child under ``PYTHONDONTWRITEBYTECODE`` keep compiled modules in a cache of the suite's own.
-
-    Without one, every inner session compiles (and assertion-rewrites) each module of ours and of
-    the inner project again: half a second of a session that runs its tests in a tenth of that. The
-    cache lives outside the source tree, so the checkout stays as clean as the variable asks. A
-    compiled file is trusted by its source's mtime in whole seconds and its size, and tests rewrite
-    their project's files between inner runs within the same second: the project's folder, and
-    every folder under pytest's temporary root, are made unwritable in the cache by a file standing
-    where their folder would be, so their modules are compiled afresh every time.
-    """
-    prefix = Path(tempfile.gettempdir()) / f"agentops-test-pycache-{os.getuid()}"
-    project = Path(cwd).resolve()
-    temp_root = next((p for p in (project, *project.parents) if p.name.startswith("pytest-of-")), project)
-    block = prefix.joinpath(*temp_root.parts[1:])
-    with contextlib.suppress(OSError):
-        block.parent.mkdir(parents=True, exist_ok=True)
-        block.touch()
-    if block.is_file():  # else (a folder there, or no cache at all) keep compiling everything
-        sys.pycache_prefix = str(prefix)
-        sys.dont_write_bytecode = False
-
-
 def _enter_netns(loopback: str) -> None:
     """Do in the child what ``unshare -n`` (and ``ip link set lo up``) would have done before exec."""
     import ctypes
@@ -149,8 +124,6 @@ def _child(request: dict[str, Any], base_path: list[str]) -> None:
         os.environ.clear()
         os.environ.update(env)
         sys.dont_write_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE"))
-        if sys.dont_write_bytecode:
-            _bytecode_cache(request["cwd"])
         sys.path[:] = [request["cwd"], *_python_path(env), *base_path]
         sys.argv = [sys.modules["pytest"].__file__ or "pytest", *request["args"]]
         sys.orig_argv = [sys.executable, "-m", "pytest", *request["args"]]
