@@ -36,7 +36,7 @@ def category(nodeid: str) -> str:
     path, _, test = nodeid.partition("::")
     if "replay" in test:
         return "replay"
-    if Path(path).stem.startswith("test_tools_") or "deni" in test:
+    if Path(path).stem.startswith("test_tools_") or "deni" in test or "tool_path" in test:
         return "tools"
     return "model"
 
