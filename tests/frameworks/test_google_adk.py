@@ -9,6 +9,9 @@ and the test extra has google-genai 3, so ``tox -e adk`` runs this module on its
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -95,3 +98,64 @@ def test_function_tool_is_one_event_with_the_agent_and_a_denial_is_adks_error(
     )
     weather, email = gemini.requests[2].conversation.tool_results  # type: ignore[union-attr]
     assert "sunny in Oslo" in str(weather.text) and "rule allowlist" in str(email.text)  # ADK's {"error": ...}
+
+
+INNER = """
+import asyncio
+import os
+
+from google.adk.agents import LlmAgent
+from google.adk.models import Gemini
+from google.adk.runners import InMemoryRunner
+from google.genai import types
+
+
+def get_weather(city: str) -> dict:
+    '''The weather in a city.'''
+    return {"report": f"sunny in {city}"}
+
+
+async def _turn(text):
+    model = Gemini(model="gemini-2.5-flash", base_url=os.environ["GEMINI_STANDIN"])
+    agent = LlmAgent(name="forecaster", model=model, instruction="Tell the weather.", tools=[get_weather])
+    runner = InMemoryRunner(agent=agent, app_name="weather")
+    session = await runner.session_service.create_session(app_name="weather", user_id="u")
+    message = types.Content(role="user", parts=[types.Part(text=text)])
+    return [e async for e in runner.run_async(user_id="u", session_id=session.id, new_message=message)]
+
+
+def test_agent(agent_run):
+    events = asyncio.run(_turn("Weather in Paris?"))
+    assert events[-1].content.parts[0].text == "It is sunny."
+    models = [e for e in agent_run.events if e.kind == "model"]
+    assert [e.backend for e in models] == [EXPECTED] * 2 and not agent_run.misses
+    assert [(e.tool, e.agent) for e in agent_run.tool_calls] == [("get_weather", "forecaster")]
+"""
+
+
+def _standin(conversation: Any) -> Any:
+    if conversation.tool_results:
+        return "It is sunny."
+    return FakeModel.tool_call("get_weather", city="Paris")
+
+
+def test_records_then_replays_in_a_fresh_namespace(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recorded against a loopback stand-in for Gemini, then replayed inside ``unshare -n``."""
+    standin = FakeModel().respond(_standin).serve()
+    try:
+        assert standin.loopback_url is not None
+        monkeypatch.setenv("GEMINI_STANDIN", standin.loopback_url)
+        monkeypatch.setenv("GOOGLE_API_KEY", "test-key")
+        pytester.makeini("[pytest]\nagentops_scope = all\n")
+        pytester.makepyfile(test_inner=INNER.replace("EXPECTED", '"network"'))
+        recorded = pytester.run(sys.executable, "-m", "pytest", "--agent-record", "-q", "-p", "no:cacheprovider")
+        assert recorded.ret == 0, recorded.stdout.str()
+        assert len(standin.requests) == 2
+    finally:
+        standin.close()
+    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "true"], check=False).returncode:
+        pytest.skip("needs `unshare -n` to replay in a namespace with no network")
+    pytester.makepyfile(test_inner=INNER.replace("EXPECTED", '"cassette"'))
+    command = ["unshare", "-n", sys.executable, "-m", "pytest", "--agent-replay", "-q", "-p", "no:cacheprovider"]
+    replayed = pytester.run(*command, timeout=240)
+    assert replayed.ret == 0, replayed.stdout.str()
