@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 _OUTER_ON_BLOCK = pytest.StashKey[Any]()  # a nested session restores the outer session's callback
 _INTERCEPTING = pytest.StashKey[bool]()  # this session holds the process-wide interception
 _ESTIMATE_BEFORE = pytest.StashKey[str]()  # the token estimate in force before this session set its own
+_OUTSIDE = pytest.StashKey[Any]()  # strict offline: SDK telemetry sent outside a test (tap.outside.Outside)
 
 # Using one of these (or an agent* marker) puts a test in scope: all its requests are governed.
 # (and every simulator fixture: ``billing``, ``ticketing``, ``crm``, ... from the simulator registry)
@@ -119,6 +120,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.stash[_OUTER_ON_BLOCK] = netguard.on_block
         netguard.install()
         netguard.on_block = _on_block
+        from pytest_agentops.tap import outside
+
+        config.stash[_OUTSIDE] = outside.start(settings.telemetry)  # collection, between tests, the end
 
 
 def _framework_tools(config: pytest.Config) -> None:
@@ -161,6 +165,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
         install.release()
         config.stash[_INTERCEPTING] = False
+    if config.stash.get(_OUTSIDE, None) is not None:
+        from pytest_agentops.tap import outside
+
+        outside.stop(config.stash[_OUTSIDE])
+        config.stash[_OUTSIDE] = None
     if SETTINGS in config.stash and config.stash[SETTINGS].replay_strict:
         netguard.uninstall()
         netguard.on_block = config.stash.get(_OUTER_ON_BLOCK, None)
@@ -181,6 +190,16 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
     isolated = ", network namespace (loopback only)" if netns.active() else ""
     return _checks.header(config, settings) + isolated
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Telemetry answered outside a test has no test's trace to be on: the session lists it here."""
+    answered = config.stash.get(_OUTSIDE, None)
+    lines = answered.lines() if answered is not None else []
+    if lines:
+        terminalreporter.write_sep("-", f"agentops: {len(lines)} telemetry request(s) outside a test, answered locally")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def _on_block(message: str) -> None:

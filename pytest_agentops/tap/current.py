@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 # The taps intercepting now, innermost last; an opener stands for the tap of a test outside the
 # scope, opened by the first request that needs it (it then pushes the tap above itself).
 _active: list[Tap | Callable[[], Tap | None]] = []
+# While no test's tap is open: the sessions' answerers of SDK telemetry (``tap.outside``), innermost
+# last; each returns its tap for a request it answers, else None.
+_outside: list[Callable[[str, str], Tap | None]] = []
 
 
 def active_tap() -> Tap | None:
@@ -33,7 +36,7 @@ def tap_for(method: str, url: str) -> Tap | None:
     a mock-only test then never builds a run, a guard or a cassette for its mocked requests.
     """
     if not _active:
-        return None
+        return _outside[-1](method, url) if _outside else None
     top = _active[-1]
     if not callable(top):
         return top
@@ -50,6 +53,15 @@ def push(entry: Tap | Callable[[], Tap | None]) -> None:
 
 def pop(entry: Tap | Callable[[], Tap | None]) -> None:
     _active.remove(entry)
+
+
+def push_outside(answer: Callable[[str, str], Tap | None]) -> None:
+    """From now until ``pop_outside``, ``answer`` is asked for requests made while no test's tap is open."""
+    _outside.append(answer)
+
+
+def pop_outside(answer: Callable[[str, str], Tap | None]) -> None:
+    _outside.remove(answer)
 
 
 @contextlib.contextmanager

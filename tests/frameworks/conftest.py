@@ -15,7 +15,7 @@ import os
 import sys
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -55,13 +55,28 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     target = os.environ.get("AGENTOPS_MATRIX_JSON")
     if not target or hasattr(session.config, "workerinput") or not _OUTCOMES:
         return
-    path = Path(target)
-    existing: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {"frameworks": {}}
-    for key, tests in _OUTCOMES.items():
-        existing["frameworks"][key] = {
-            "versions": {d: version(d) for d in FRAMEWORKS[key].dists},
-            "python": sys.version.split()[0],
-            "env": os.environ.get("TOX_ENV_NAME", "test"),
-            "tests": dict(sorted(tests.items())),
-        }
-    path.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+    # .ci/frameworks runs three envs at once into one file: read, add and write under a lock.
+    with open(target, "a+", encoding="utf-8") as file:
+        _lock(file)
+        file.seek(0)
+        text = file.read()
+        existing: dict[str, Any] = json.loads(text) if text.strip() else {"frameworks": {}}
+        for key, tests in _OUTCOMES.items():
+            existing["frameworks"][key] = {
+                "versions": {d: version(d) for d in FRAMEWORKS[key].dists},
+                "python": sys.version.split()[0],
+                "env": os.environ.get("TOX_ENV_NAME", "test"),
+                "tests": dict(sorted(tests.items())),
+            }
+        file.seek(0)
+        file.truncate()
+        file.write(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+
+
+def _lock(file: IO[str]) -> None:
+    """An exclusive lock on ``file`` until it is closed (POSIX; elsewhere the runs are one at a time)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
+    fcntl.flock(file.fileno(), fcntl.LOCK_EX)

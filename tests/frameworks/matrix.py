@@ -94,6 +94,13 @@ FRAMEWORKS: dict[str, Framework] = {
         tox="crewai",
     ),
     "google_genai": Framework("Google Gen AI SDK", ("google-genai",), ("test_google_genai",)),
+    "google_adk": Framework(
+        "Google ADK",
+        ("google-adk", "google-genai"),
+        ("test_google_adk",),
+        apart="google-adk 2.13.0 (the newest) needs google-genai>=2.30,<3; the test extra has google-genai 3.6",
+        tox="adk",
+    ),
     "bedrock": Framework("boto3 (Bedrock Converse)", ("boto3",), ("test_boto3_bedrock",), tools=False),
     "strands": Framework(
         "Strands Agents",

@@ -2,6 +2,7 @@
 
     AGENTOPS_MATRIX_JSON=tests/frameworks/matrix.json python -m pytest tests/frameworks -n 2
     tox -e instructor,strands,crewai  # the frameworks that cannot install beside the test extra add their rows
+    # (or: AGENTOPS_MATRIX_JSON=$PWD/tests/frameworks/matrix.json bash .ci/frameworks, with new envs)
     python tests/frameworks/render.py  # [RESULTS.json [PAGE.md]]
 
 Only the part of the page between the two ``matrix`` comments is replaced; tests/frameworks/
@@ -35,7 +36,7 @@ def category(nodeid: str) -> str:
     path, _, test = nodeid.partition("::")
     if "replay" in test:
         return "replay"
-    if Path(path).stem.startswith("test_tools_") or "deni" in test:
+    if Path(path).stem.startswith("test_tools_") or "deni" in test or "tool_path" in test:
         return "tools"
     return "model"
 

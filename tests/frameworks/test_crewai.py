@@ -58,7 +58,7 @@ def test_tool_call_kickoff_async_and_streamed(fake_llm: FakeModel, agent_run: An
     assert [(c.provider, c.streamed) for c in calls] == [("openai.chat", False)] * 4 + [("openai.chat", True)] * 2
     assert [t.name for c in calls for t in c.tool_calls] == ["get_weather"] * 3
     tools = agent_run.tool_calls
-    assert [(e.tool, e.url) for e in tools] == [("get_weather", "crewai:get_weather")] * 3
+    assert [(e.tool, e.url, e.agent) for e in tools] == [("get_weather", "crewai:get_weather", "forecaster")] * 3
     assert [e.response_body for e in tools] == [f"sunny in {c.tool_calls[0].arguments['city']}" for c in calls[::2]]
     assert all(e.requested_by is not None for e in tools)  # linked to the model's tool call
 
@@ -77,11 +77,75 @@ def test_denial_is_the_tools_error_and_the_crew_goes_on(fake_llm: FakeModel, age
 
     assert _crew(fake_llm, [get_weather, send_email]).kickoff().raw == "I may not send email."
     assert sent == []
-    assert [(d.tool, d.rule, d.arguments) for d in agent_run.denials] == [("send_email", "allowlist", {"to": "a@b.c"})]
+    assert [(d.tool, d.rule, d.arguments, d.agent) for d in agent_run.denials] == [
+        ("send_email", "allowlist", {"to": "a@b.c"}, "forecaster")
+    ]
     [answer] = fake_llm.requests[1].conversation.tool_results  # type: ignore[union-attr]
     assert answer.text.startswith("Error executing tool: ") and "rule allowlist" in answer.text
     with pytest.raises(AssertionError, match="send_email"):
         agent_run.assert_no_unauthorized_writes()
+
+
+REACT = 'Thought: I should look it up.\nAction: get_weather\nAction Input: {"city": "Oslo"}'
+FINAL = "Thought: I now know the final answer\nFinal Answer: It is sunny in Oslo."
+
+
+def _text_only(crew: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The crew's model says it has no native function calling (as an ``o1`` model does), so CrewAI
+    prompts for ReAct text, parses the action and runs the tool through ``CrewStructuredTool.invoke``."""
+    llm = crew.agents[0].llm
+    monkeypatch.setattr(type(llm), "supports_function_calling", lambda self: False)
+    return crew
+
+
+def _said(request: Any) -> str:
+    """Every message of a request to the fake model, as one text."""
+    return "\n".join(str(m.text) for m in request.conversation.messages)
+
+
+def test_text_tool_path_is_one_event_with_the_agents_role(
+    fake_llm: FakeModel, agent_run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    agent_run.capture_io = True
+    fake_llm.script([REACT, FINAL, REACT, FINAL])
+
+    assert _text_only(_crew(fake_llm, [get_weather]), monkeypatch).kickoff().raw == "It is sunny in Oslo."
+    assert asyncio.run(_text_only(_crew(fake_llm, [get_weather]), monkeypatch).kickoff_async()).raw == (
+        "It is sunny in Oslo."
+    )
+
+    calls = [e.model_call for e in agent_run.events if e.kind == "model"]
+    assert len(calls) == 4 and not any(c.tool_calls for c in calls)  # text, not native tool calls
+    tools = agent_run.tool_calls
+    assert [(e.tool, e.url, e.agent, e.arguments) for e in tools] == [
+        ("get_weather", "crewai:get_weather", "forecaster", {"city": "Oslo"})
+    ] * 2
+    assert [e.response_body for e in tools] == ["sunny in Oslo"] * 2
+    assert "Observation: sunny in Oslo" in _said(fake_llm.requests[1])  # the tool's result, as CrewAI words it
+
+
+@pytest.mark.agent_policy(allow=["search"])
+def test_text_tool_path_denial_is_the_observation(
+    fake_llm: FakeModel, agent_run: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ran: list[str] = []
+
+    @tool("get_weather")
+    def weather(city: str) -> str:
+        """The weather in a city."""
+        ran.append(city)
+        return "sunny"
+
+    fake_llm.script([REACT, "Thought: I may not.\nFinal Answer: I may not look up the weather."])
+
+    assert _text_only(_crew(fake_llm, [weather]), monkeypatch).kickoff().raw == "I may not look up the weather."
+    assert ran == []
+    # CrewAI's text path tries a failing tool again (``ToolUsage``: 3 attempts, each calling ``invoke``
+    # a second time with the unfiltered arguments): every try is denied, and each is on the trace.
+    denials = {(d.tool, d.rule, d.agent, tuple(d.arguments.items())) for d in agent_run.denials}
+    assert denials == {("get_weather", "allowlist", "forecaster", (("city", "Oslo"),))}
+    assert len(agent_run.denials) == len([e for e in agent_run.events if e.kind == "tool"])
+    assert "rule allowlist" in _said(fake_llm.requests[1])
 
 
 INNER = """

@@ -30,6 +30,7 @@ ADAPTERS: dict[str, str] = {
     "strands.tools.executors._executor": "strands",
     "crewai.tools.base_tool": "crewai",
     "crewai.tools.structured_tool": "crewai",
+    "google.adk.tools.function_tool": "google_adk",
 }
 _GATE = f"{__name__}.gate"
 

@@ -6,19 +6,21 @@ tool's ``CrewStructuredTool.invoke``/``ainvoke``. The adapter wraps all of them;
 them makes to another (``invoke`` runs ``BaseTool._run``) is the same tool one level down, and the
 gate counts it once. A denial is raised as the tool's error, which CrewAI phrases for the model
 ("Error executing tool: ...") so the crew goes on. The tool is named as the model asks for it
-(CrewAI's sanitised name: ``Get Weather`` is ``get_weather``).
+(CrewAI's sanitised name: ``Get Weather`` is ``get_weather``). The event names the agent by its
+``role``, found as ``_agent`` says.
 """
 
 from __future__ import annotations
 
 import sys
-from types import ModuleType
+from types import FrameType, ModuleType
 from typing import Any
 
 from pytest_agentops.policy.tools import ToolDenied
 from pytest_agentops.tap.frameworks.gate import FrameworkCall, run_async, run_sync
 
 BASE, STRUCTURED = "crewai.tools.base_tool", "crewai.tools.structured_tool"
+AGENT = "crewai.agents.agent_builder.base_agent"
 # module -> (class, sync method, async method, how the method's arguments read)
 TARGETS = (
     (BASE, "BaseTool", "run", "arun", "kwargs"),
@@ -58,7 +60,27 @@ def _call(tool: Any, style: str, args: tuple[Any, ...], kwargs: dict[str, Any]) 
         arguments: Any = given if isinstance(given, dict) else {"input": given}
     else:
         arguments = dict(kwargs) if not args else {"args": list(args), **kwargs}
-    return FrameworkCall("crewai", _name(tool), arguments, None, getattr(tool, "func", None))
+    return FrameworkCall("crewai", _name(tool), arguments, _agent(sys._getframe(2)), getattr(tool, "func", None))
+
+
+def _agent(frame: FrameType | None, depth: int = 40) -> str | None:
+    """The role of the CrewAI agent that runs this tool, or None when no agent is running it.
+
+    CrewAI hands a tool neither its agent nor the role (only a security fingerprint, on the text
+    path), but each path that runs a tool holds the agent a few calls up: the text path's
+    ``ToolUsage`` (``self.agent``) and ``execute_tool_and_check_finality(agent=...)``, the native
+    path's executor (``self.agent``) and its ``agent`` argument. So the caller frames are searched,
+    newest first, for an ``agent`` local or attribute that is a CrewAI agent; reading ``__dict__``
+    and locals runs no user code.
+    """
+    base = getattr(sys.modules.get(AGENT), "BaseAgent", None)
+    while base is not None and frame is not None and depth > 0:
+        local = frame.f_locals
+        for found in (local.get("agent"), getattr(local.get("self"), "__dict__", {}).get("agent")):
+            if isinstance(found, base) and isinstance(getattr(found, "role", None), str):
+                return str(found.role)
+        frame, depth = frame.f_back, depth - 1
+    return None
 
 
 def _raise(exc: ToolDenied) -> Any:

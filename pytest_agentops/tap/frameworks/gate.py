@@ -1,7 +1,7 @@
 """One framework tool call through the same gate as ``@tool``: name, policy, one event, the denial.
 
-A framework (the Agents SDK, pydantic-ai, LangChain, LlamaIndex, Strands, CrewAI) runs its own tools; its
-adapter hands each call here as a ``FrameworkCall`` with a function that runs it and one that
+A framework (the Agents SDK, pydantic-ai, LangChain, LlamaIndex, Strands, CrewAI, ADK) runs its own
+tools; its adapter hands each call here as a ``FrameworkCall`` with a function that runs it and one that
 phrases a denial in the framework's own tool-error form. The call is judged by the test's guard
 (allowlist, budgets, read-only, preconditions, plugin rules), written as one tool event (the
 framework's tool name or its alias, the arguments, the result, the agent), and a denied call never
@@ -123,7 +123,7 @@ def declare_tool(name: str, *, kind: str | None = None, alias: str | None = None
 class FrameworkCall:
     """One call a framework is about to run: its tool's name, the arguments, who asked for it."""
 
-    framework: str  # "openai-agents", "pydantic-ai", "langchain", "llama-index", "strands", "crewai"
+    framework: str  # "openai-agents", "pydantic-ai", "langchain", "llama-index", "strands", "crewai", "google-adk"
     name: str
     arguments: Any
     agent: str | None = None
