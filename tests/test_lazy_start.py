@@ -46,6 +46,43 @@ def test_aiohttp_is_patched_when_imported_not_before() -> None:
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
+LATE_HTTPX = """
+import sys
+
+from pytest_agentops.tap import install
+
+install.acquire()
+assert "httpx" not in sys.modules, "the interception imported httpx itself (and its command line)"
+import httpx
+import vcr.patch
+
+unpatched = httpx.Client.__dict__["_send_single_request"]
+assert unpatched.__wrapped__.__module__ == "httpx._client", "httpx imported after the start is not observed"
+# What vcr.patch reads of httpx at its import, for pytest-recording's stubs: the real transports.
+assert vcr.patch._HttpxHttpTransport_handle_request is httpx.HTTPTransport.handle_request
+assert vcr.patch._HttpxMockTransport_handle_async_request is httpx.MockTransport.handle_async_request
+install.release()
+assert not hasattr(httpx.Client.__dict__["_send_single_request"], "__wrapped__"), "release left the patch"
+
+install.acquire()
+old = httpx
+for name in [m for m in sys.modules if m == "httpx" or m.startswith("httpx.")]:
+    del sys.modules[name]  # what pytester does after an in-process session that imported it
+import httpx
+
+assert httpx is not old
+assert vcr.patch._HttpxHttpTransport_handle_request is httpx.HTTPTransport.handle_request, "vcr kept the old module's"
+assert hasattr(httpx.Client.__dict__["_send_single_request"], "__wrapped__"), "a fresh import is not observed"
+install.release()
+print("ok")
+"""
+
+
+def test_httpx_is_observed_when_imported_not_before() -> None:
+    done = subprocess.run([sys.executable, "-c", LATE_HTTPX], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
 LATE_TEST = """
 import asyncio
 import sys

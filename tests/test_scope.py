@@ -206,3 +206,31 @@ def test_a_plain_test_whose_requests_it_does_not_govern_leaves_no_run(project: P
     assert len(traces) == 1 and "test_mocked_model_call" in traces[0], traces
     opened = (project.path / "opened.txt").read_text().split()
     assert opened == ["test_mocked.py::test_mocked_model_call"]  # never built for the other one
+
+
+KEPT = """
+import json
+
+from pytest_agentops.plugin import OPENER, RUN, SIMS, TAP
+
+
+def pytest_sessionfinish(session):
+    kept = [item.nodeid for item in session.items for key in (OPENER, RUN, SIMS, TAP) if key in item.stash]
+    with open("kept.json", "w") as out:
+        json.dump(kept, out)
+"""
+
+
+def test_a_test_lets_go_of_its_run_and_tap_once_its_reports_are_made(project: Project) -> None:
+    """pytest keeps every item until the session ends: a test's stash must not keep its run, tap and
+    cassette alive with it (a replayed suite's memory grew with it, and so did every full collection)."""
+    import json
+
+    project.pytester.makeini(DEFAULT_INI)
+    project.pytester.makepyfile(test_mocked=MOCKED_TESTS)
+    project.pytester.makeconftest(KEPT)
+    project.run("--agent-report", "report.json", "--agent-trace-dir", "traces").assert_outcomes(passed=2)
+    assert json.loads((project.path / "kept.json").read_text()) == []
+    report = json.loads((project.path / "report.json").read_text())
+    assert "test_mocked_model_call" in json.dumps(report)  # the figures were taken before it let go
+    assert len(list((project.path / "traces").rglob("*.jsonl"))) == 1

@@ -217,6 +217,7 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
         return (yield)
     finally:
         netguard.current_test = outer  # an inner (pytester) session's test ends inside the outer's
+        _tapping.release(item)
 
 
 def _fail_on_misses(item: pytest.Item, when: str) -> Generator[None, object, object]:

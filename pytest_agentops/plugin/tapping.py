@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -51,6 +51,23 @@ def stop(item: pytest.Item) -> None:
     opener = item.stash.get(OPENER, None)
     if opener is not None:
         opener.close()
+
+
+def release(item: pytest.Item) -> None:
+    """The test's reports are all made: let go of its run, tap, cassette, guard and simulators.
+
+    pytest keeps every item until the session ends, so whatever its stash holds stays alive too:
+    a replayed suite kept each test's parsed cassette and trace, which every full garbage
+    collection then walked again (and the memory grew with the suite). Nothing reads them after
+    the teardown report; the figures the session needs were taken from the report by then.
+    """
+    from pytest_agentops.plugin.outputs import PHASES  # (outputs imports this module)
+
+    stash = item.stash
+    keys: tuple[pytest.StashKey[Any], ...] = (OPENER, RUN, TAP, SIMS, _guard.GUARD, PHASES)
+    for key in keys:
+        if key in stash:
+            del stash[key]
 
 
 def opener_of(item: pytest.Item, settings: Settings, *, eager: bool) -> Opener:

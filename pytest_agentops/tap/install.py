@@ -26,6 +26,23 @@ _users = 0
 # was a third of a session's start-up): each is patched when first imported instead. Not botocore:
 # its classes subclass urllib3's, which vcr's urllib3 patch has replaced by then.
 _LATE = ("aiohttp",)
+# Patched when first imported too, as vcrpy's httpx patches are skipped (``Dispatch``): httpx
+# imports its command line (click, rich, pygments) when they are installed, about 0.1 s of a
+# session that never uses httpx. vcr.patch's saved originals are completed at their import.
+_LATE_HTTPX = ("httpx", "httpx2")
+# What vcr.patch saves of each at its import (its patchers, and pytest-recording's, call them).
+_VCR_ORIGINALS = {
+    "httpx": "_Httpx",
+    "httpx2": "_Httpx2",
+}
+_VCR_TRANSPORTS = (
+    ("HttpTransport_handle_request", "HTTPTransport", "handle_request"),
+    ("AsyncHttpTransport_handle_async_request", "AsyncHTTPTransport", "handle_async_request"),
+    ("WsgiTransport_handle_request", "WSGITransport", "handle_request"),
+    ("AsgiTransport_handle_async_request", "ASGITransport", "handle_async_request"),
+    ("MockTransport_handle_request", "MockTransport", "handle_request"),
+    ("MockTransport_handle_async_request", "MockTransport", "handle_async_request"),
+)
 
 
 class Dispatch:
@@ -83,7 +100,7 @@ def acquire() -> None:
     _users += 1
     if _users > 1:
         return
-    with _hidden(_LATE):
+    with _hidden(_LATE + _LATE_HTTPX):
         from vcr.patch import CassettePatcherBuilder
 
     from pytest_agentops.tap import observe
@@ -98,8 +115,48 @@ def acquire() -> None:
         _users -= 1
         raise
     _patches = stack
+    _patch_httpx(stack)
     _patch_cores(stack)
     _patch_late(stack)
+
+
+def _patch_httpx(stack: contextlib.ExitStack) -> None:
+    """The observers of httpx and httpx2 clients now if imported, else when they are."""
+    from pytest_agentops.tap import observe
+
+    _complete_vcr_httpx()
+    for name in observe.HTTPX_LIBRARIES:
+        if name in sys.modules or importlib.util.find_spec(name) is not None:
+            _patch_on_import(stack, name, observe.httpx_patchers)
+
+
+_httpx_completed: list[bool] = []
+
+
+def _complete_vcr_httpx() -> None:
+    """What vcr.patch saves of httpx and httpx2 at its import, for each imported after it (once set up).
+
+    Read when the import ends, before anything can have patched the transports; each one imported
+    afresh (pytester restores ``sys.modules``) gives its own, as vcr.patch would have read it.
+    """
+    if _httpx_completed:
+        return
+    _httpx_completed.append(True)
+    import vcr.patch
+
+    def imported(module: ModuleType) -> None:
+        prefix = _VCR_ORIGINALS[module.__name__]
+        if getattr(vcr.patch, f"_httpx_seen_{module.__name__}", None) is module:
+            return  # vcr.patch read this one itself (imported before it)
+        for suffix, cls, method in _VCR_TRANSPORTS:
+            setattr(vcr.patch, prefix + suffix, getattr(getattr(module, cls), method))
+        setattr(vcr.patch, f"_httpx_seen_{module.__name__}", module)
+
+    for name in _VCR_ORIGINALS:
+        present = sys.modules.get(name)
+        if present is not None and hasattr(vcr.patch, _VCR_ORIGINALS[name] + _VCR_TRANSPORTS[0][0]):
+            setattr(vcr.patch, f"_httpx_seen_{name}", present)  # read by vcr.patch at its own import
+        later.when_imported(name, imported)
 
 
 def _patch_cores(stack: contextlib.ExitStack) -> None:

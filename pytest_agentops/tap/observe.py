@@ -24,19 +24,23 @@ if TYPE_CHECKING:  # loaded by the first request (most tests of a suite make non
     from pytest_agentops.tap.routing import Decision, LiveRequest, Tap
 
 
-def patchers() -> Iterator[Any]:
-    """``mock.patch`` objects for the httpx, httpx2 and requests observers (not started)."""
+HTTPX_LIBRARIES = ("httpx", "httpx2")  # patched when imported (``httpx_patchers``), not up front
+
+
+def httpx_patchers(lib: ModuleType) -> Iterator[Any]:
+    """``mock.patch`` objects for the observer of one httpx flavour's clients (not started)."""
     from unittest import mock
 
-    for name in ("httpx", "httpx2"):
-        try:
-            lib = __import__(name)
-        except ImportError:
-            continue
-        for cls, wrap in ((lib.Client, _sync), (lib.AsyncClient, _async)):
-            original = getattr(cls, "_send_single_request", None)
-            if original is not None:
-                yield mock.patch.object(cls, "_send_single_request", wrap(lib, original))
+    for cls, wrap in ((lib.Client, _sync), (lib.AsyncClient, _async)):
+        original = getattr(cls, "_send_single_request", None)
+        if original is not None:
+            yield mock.patch.object(cls, "_send_single_request", wrap(lib, original))
+
+
+def patchers() -> Iterator[Any]:
+    """``mock.patch`` objects for the requests observers (not started)."""
+    from unittest import mock
+
     try:
         import requests
     except ImportError:
