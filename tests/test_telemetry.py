@@ -76,7 +76,9 @@ def pytest_sessionfinish(session):
 """
 
 
-def test_outside_a_test_telemetry_is_answered_in_strict_offline_mode(pytester: pytest.Pytester) -> None:
+def test_outside_a_test_telemetry_is_answered_in_strict_offline_mode(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """At collection (litellm's price list at import, a trace export), between tests and at the session's end, no
     test's tap is open: ``--agent-replay`` answers the telemetry all the same, lists it, and leaves
     other requests to the guard. Run inside ``unshare -n``, so an answer cannot have come from outside."""
@@ -86,6 +88,8 @@ def test_outside_a_test_telemetry_is_answered_in_strict_offline_mode(pytester: p
 
     if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "true"], check=False).returncode:
         pytest.skip("needs `unshare -n` to run in a namespace with no network")
+    # tests/frameworks/test_litellm.py sets it for its worker at collection: litellm must fetch here
+    monkeypatch.delenv("LITELLM_LOCAL_MODEL_COST_MAP", raising=False)
     pytester.makepyfile(test_at_import=AT_IMPORT)
     pytester.makeconftest(AT_END)
     result = pytester.run("unshare", "-n", sys.executable, "-m", "pytest", "--agent-replay", "-p", "no:cacheprovider")
