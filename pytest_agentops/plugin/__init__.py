@@ -14,6 +14,7 @@ import pytest
 from pytest_agentops.cassette.errors import CassetteError
 from pytest_agentops.plugin import checks as _checks
 from pytest_agentops.plugin import gating as _guard
+from pytest_agentops.plugin import nesting as _nesting
 from pytest_agentops.plugin import options as _options
 from pytest_agentops.plugin import outputs as _outputs
 from pytest_agentops.plugin import simfixtures as _simfixtures
@@ -62,6 +63,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from pytest_agentops.plugin import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
+    _nesting.note_start(pluginmanager)  # the first hook a session calls: before its conftests import
 
 
 def disabled() -> bool:
@@ -91,6 +93,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    _nesting.configure(config)  # an in-process session inside this one leaves no module copies behind
     _simfixtures.install(config, globals())  # the fixtures exist turned off too, and then say so
     if disabled():
         return  # no settings: every hook and fixture of ours steps aside
