@@ -169,6 +169,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         netguard.on_block = config.stash.get(_OUTER_ON_BLOCK, None)
 
 
+def pytest_fixture_post_finalizer(fixturedef: pytest.FixtureDef[Any]) -> None:
+    if fixturedef.argname == "pytester":  # it has just put sys.modules back as the test found it
+        _nesting.forget_dropped_submodules()
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_configure_node(node: Any) -> None:
     """xdist controller: every worker shares one recording session id (merging re-recorded files)."""

@@ -5,13 +5,16 @@ imported, but a package the outer session already held keeps an attribute naming
 submodule. A later ``from package import submodule`` takes that attribute instead of importing
 afresh, so the outer session ends up with two copies of a module (a simulator whose ``pipeline`` is
 the dropped copy does not know its own routes' ``Reply``). When a nested session ends, those
-attributes go, and the next import loads one fresh copy everywhere.
+attributes go, and the next import loads one fresh copy everywhere. The ``pytester`` fixture
+puts ``sys.modules`` back once more when it is torn down (dropping what the test body imported
+itself), and then the attributes naming a module no longer there go too.
 """
 
 from __future__ import annotations
 
 import sys
 import weakref
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -52,4 +55,19 @@ def forget_new_submodules(before: frozenset[str]) -> list[str]:
         if package is not None and package.__dict__.get(child) is module:
             del package.__dict__[child]
             forgotten.append(name)
+    return forgotten
+
+
+def forget_dropped_submodules() -> list[str]:
+    """Delete every package attribute naming a submodule that ``sys.modules`` no longer holds
+    (after a restore); returns the submodules' names."""
+    forgotten = []
+    for name, package in list(sys.modules.items()):
+        if package is None or not hasattr(package, "__path__"):
+            continue
+        for child, value in list(vars(package).items()):
+            full = f"{name}.{child}"
+            if isinstance(value, ModuleType) and value.__name__ == full and sys.modules.get(full) is not value:
+                del package.__dict__[child]
+                forgotten.append(full)
     return forgotten
