@@ -91,3 +91,17 @@ def test_planted_injections_reach_the_agent_through_mcp_tool_results() -> None:
     finally:
         fake.close()
     assert seen and set(seen) == {"mcp"}
+
+
+def test_a_closed_fake_leaves_its_port_to_the_next_server() -> None:
+    """Its name goes with its port: the next server that listens there (ports are reused between
+    tests) is named after what it announces, not after the fake."""
+    from pytest_agentops.backends.mcp import FakeMCP
+    from pytest_agentops.mcp import servers
+
+    fake = FakeMCP("first")
+    url = fake.serve()
+    assert servers.tool_name(url, "search") == "mcp.first.search"
+    fake.close()
+    servers.learn(url, "initialize", {"result": {"serverInfo": {"name": "Second"}}})  # the next server's hello
+    assert servers.tool_name(url, "search") == "mcp.second.search"

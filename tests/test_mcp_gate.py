@@ -15,6 +15,13 @@ from pytest_agentops.trace.run import Run
 URL = "http://127.0.0.1:8931/mcp"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test names the servers itself: a name one test registers for URL (the malformed-message
+    test calls it "weather") would otherwise rename the announced "Weather Service!" in the next."""
+    monkeypatch.setattr(servers, "_known", servers._Known())
+
+
 def _live(body: object, url: str = URL) -> LiveRequest:
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return LiveRequest("POST", url, {"content-type": "application/json"}, raw)

@@ -256,6 +256,25 @@ def test_a_simulator_on_an_agent_sims_port_serves_mcp(agent_sims: Any, crm: Any)
     assert write.tool == "crm.notes.create" and write.outcome == "applied"
 
 
+PORT_AFTER_CLOSE = """
+from pytest_agentops.backends.sims import mcp_simulator
+
+URLS = []
+
+def test_served(agent_sims):
+    URLS.append(agent_sims.crm.base_url + "/mcp")
+    assert mcp_simulator(URLS[0]) == "crm"
+
+def test_after_its_test(agent_sims):
+    assert mcp_simulator(URLS[0]) is None  # the port closed: another server may listen there next
+"""
+
+
+def test_a_simulators_closed_port_is_no_longer_named_as_the_simulator(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_inner=PORT_AFTER_CLOSE)
+    pytester.runpytest_inprocess("-p", "no:cacheprovider", "-p", "no:randomly").assert_outcomes(passed=2)
+
+
 def test_sim_serve_mcp_stdio_serves_the_official_stdio_client(tmp_path: Path) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps({"tokens": [{"scopes": ["read"], "value": "ticketing-read-only"}]}))

@@ -132,6 +132,8 @@ class FakeMCP:
         if self._server is not None:
             self._server.stop()
             self._server = None
+            if self.loopback_url:
+                servers.forget(self.loopback_url)  # the next server on this port is not this fake
 
     def _on_tap(self, live: LiveRequest) -> tuple[int, dict[str, str], bytes]:
         return self.handle(live.method, live.body)

@@ -82,6 +82,24 @@ def handler(sim: Simulator) -> Any:
 
 # simulator name -> the base URLs its instances are mounted at (in-process and loopback)
 _MOUNTED: dict[str, set[str]] = {}
+_changes = [0]  # how many times _MOUNTED changed: the routers' memo is only good for one state
+
+
+def _mount(name: str, base_url: str) -> None:
+    bases = _MOUNTED.setdefault(name, set())
+    if base_url.lower() not in bases:
+        bases.add(base_url.lower())
+        _changes[0] += 1
+
+
+def _unmount(name: str, base_url: str) -> None:
+    """A closed port is no longer the simulator's: the next server on it (a fake MCP server, another
+    test's agent) is named as itself, not as this simulator."""
+    from pytest_agentops.mcp import servers
+
+    _MOUNTED.get(name, set()).discard(base_url.lower())
+    _changes[0] += 1
+    servers.forget(base_url + "/mcp")
 
 
 def mcp_simulator(url: str) -> str | None:
@@ -107,8 +125,7 @@ def register_tools(sim: Simulator) -> None:
 
     cls = type(sim)
     first = cls.name not in _MOUNTED
-    bases = _MOUNTED.setdefault(cls.name, set())
-    bases.add(sim.base_url.lower())
+    _mount(cls.name, sim.base_url)
     if not first and all(route.tool in registry for route in cls.routes):
         return
     decode = _decoder(cls)
@@ -162,7 +179,7 @@ def _router(cls: type[Simulator]) -> Callable[[str, str], _Found]:
     def routed(method: str, url: str) -> _Found:
         """The simulator's match of this request, computed once for all of its routes' matchers."""
         mounted = _MOUNTED[cls.name]
-        key = (method, url, len(mounted))  # a new mount (bases only grow) invalidates the memo
+        key = (method, url, _changes[0])  # a mount or an unmount invalidates the memo
         memo = last[0] if last else None
         if memo is not None and memo[0] == key:
             return memo[1]
@@ -254,11 +271,12 @@ class SimSet:
             self._servers[name] = server
             # In-process clients pointed at the loopback URL are served in-process too, like the rest.
             self.tap.mount(server.base_url, handler(tapped.simulator))
-            _MOUNTED.setdefault(tapped.simulator.name, set()).add(server.base_url.lower())
+            _mount(tapped.simulator.name, server.base_url)
         return TappedSimulator(tapped.simulator, self._servers[name].base_url)
 
     def close(self) -> None:
-        for server in self._servers.values():
+        for name, server in self._servers.items():
+            _unmount(name, server.base_url)  # (read before stop: a stopped server has no address)
             server.stop()
         self._servers.clear()
 

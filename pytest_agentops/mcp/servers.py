@@ -78,6 +78,18 @@ def configure(lines: list[str]) -> None:
         register_mcp_server(name.strip(), url.strip())
 
 
+def forget(url: str) -> None:
+    """Forget what was said about the server at ``url``: its port closed, and the next server that
+    listens there (a port is reused) is another one, with its own name and tools."""
+    k = key(url)
+    with _lock:
+        _known.named.pop(k, None)
+        _known.announced.pop(k, None)
+        _known.tools.pop(k, None)
+        _known.simulators.discard(k)
+        _known.unnamed.discard(k)
+
+
 def is_known(url: str) -> bool:
     k = key(url)
     return k in _known.named or k in _known.announced or k in _known.simulators

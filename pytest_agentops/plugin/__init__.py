@@ -14,6 +14,7 @@ import pytest
 from pytest_agentops.cassette.errors import CassetteError
 from pytest_agentops.plugin import checks as _checks
 from pytest_agentops.plugin import gating as _guard
+from pytest_agentops.plugin import nesting as _nesting
 from pytest_agentops.plugin import options as _options
 from pytest_agentops.plugin import outputs as _outputs
 from pytest_agentops.plugin import simfixtures as _simfixtures
@@ -63,6 +64,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     from pytest_agentops.plugin import hookspecs
 
     pluginmanager.add_hookspecs(hookspecs)
+    _nesting.note_start(pluginmanager)  # the first hook a session calls: before its conftests import
 
 
 def disabled() -> bool:
@@ -92,6 +94,7 @@ def pytest_cmdline_main(config: pytest.Config) -> int | None:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config: pytest.Config) -> None:
+    _nesting.configure(config)  # an in-process session inside this one leaves no module copies behind
     _simfixtures.install(config, globals())  # the fixtures exist turned off too, and then say so
     if disabled():
         return  # no settings: every hook and fixture of ours steps aside
@@ -173,6 +176,11 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if SETTINGS in config.stash and config.stash[SETTINGS].replay_strict:
         netguard.uninstall()
         netguard.on_block = config.stash.get(_OUTER_ON_BLOCK, None)
+
+
+def pytest_fixture_post_finalizer(fixturedef: pytest.FixtureDef[Any]) -> None:
+    if fixturedef.argname == "pytester":  # it has just put sys.modules back as the test found it
+        _nesting.forget_dropped_submodules()
 
 
 @pytest.hookimpl(optionalhook=True)

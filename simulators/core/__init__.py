@@ -2,8 +2,9 @@
 HTTP plumbing, OpenAPI and the simulator registry. Services (billing, ticketing, crm) build on
 :class:`Simulator`.
 
-The names below load on first use: reading the registry (``simulators.core.registry``, which
-pytest reads at startup) must not import pydantic and every simulator module.
+The names below are read from their modules on use (a dictionary lookup once loaded): reading the
+registry (``simulators.core.registry``, which pytest reads at startup) must not import pydantic and
+every simulator module.
 """
 
 from __future__ import annotations
@@ -57,9 +58,9 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'simulators.core' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"simulators.core.{module}"), name)
-    globals()[name] = value
-    return value
+    # Not cached here: a module that has since been dropped from ``sys.modules`` (an in-process
+    # pytest session's, which pytester forgets) would keep answering with its own copy of the class.
+    return getattr(importlib.import_module(f"simulators.core.{module}"), name)
 
 
 __all__ = [
