@@ -26,6 +26,13 @@ workflow = pytest.importorskip(
 from llama_index.core.tools import FunctionTool  # noqa: E402
 from llama_index.llms.openai import OpenAI  # noqa: E402
 
+# llama-index-workflows finds a workflow's steps with inspect.getmembers on the agent, a pydantic
+# model, which reads pydantic's deprecated attributes: ~40 warnings a test, none of them ours.
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince20"),
+    pytest.mark.filterwarnings("ignore::pydantic.warnings.PydanticDeprecatedSince211"),
+]
+
 
 def lookup_weather(city: str) -> str:
     """The weather in a city."""
