@@ -81,6 +81,13 @@ FRAMEWORKS: dict[str, Framework] = {
         ("llama-index-core", "llama-index-llms-openai", "llama-index-agent-openai"),
         ("test_llama_index", "test_tools_llama_index"),
     ),
+    "llama_index_current": Framework(
+        "LlamaIndex (current: workflow agents)",
+        ("llama-index-core", "llama-index-llms-openai", "openai"),
+        ("test_llama_index_current",),
+        apart="llama-index-llms-openai 0.8 (beside llama-index-core 0.14) needs openai<3; the test extra has openai 3",
+        tox="llamaindex",
+    ),
     "litellm": Framework("LiteLLM", ("litellm",), ("test_litellm",), tools=False),
     "instructor": Framework(
         "Instructor", ("instructor", "openai"), ("test_instructor",), tools=False, apart=_JITER, tox="instructor"

@@ -1,7 +1,7 @@
 """Write the matrix table of docs/frameworks.md from a run's results (``AGENTOPS_MATRIX_JSON``).
 
     AGENTOPS_MATRIX_JSON=tests/frameworks/matrix.json python -m pytest tests/frameworks -n 2
-    tox -e instructor,strands,crewai  # the frameworks that cannot install beside the test extra add their rows
+    tox -e instructor,strands,crewai,adk,llamaindex  # frameworks apart from the test extra add their rows
     # (or: AGENTOPS_MATRIX_JSON=$PWD/tests/frameworks/matrix.json bash .ci/frameworks, with new envs)
     python tests/frameworks/render.py  # [RESULTS.json [PAGE.md]]
 

@@ -1,6 +1,8 @@
 """LlamaIndex ``FunctionTool`` through the gate.
 
-``FunctionTool.call``/``acall`` is what LlamaIndex's agents (and ``call_tool``) run. A denial is
+``FunctionTool.call``/``acall`` is what LlamaIndex's agents (and ``call_tool``) run: 0.10's
+``OpenAIAgent`` and agent workers, and 0.14's workflow agents (``FunctionAgent``, ``AgentWorkflow``:
+``await tool.acall(**tool_input)``), so one adapter covers both (tests/frameworks/). A denial is
 LlamaIndex's own error output: a ``ToolOutput`` with ``is_error=True`` and the denial as its
 content, which is what ``call_tool`` hands the model when a tool raises; the agent goes on.
 LlamaIndex passes no agent to a tool call, so these events name no agent.
