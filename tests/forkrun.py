@@ -154,13 +154,14 @@ def inner_command(cmdargs: tuple[str, ...]) -> tuple[list[str], str | None] | No
     return None
 
 
-def _forkable(cmdargs: tuple[str, ...], env: dict[str, str], stdin: object) -> bool:
+def _forkable(cmdargs: tuple[str, ...], env: dict[str, str], stdin: object) -> tuple[list[str], str | None] | None:
+    """``inner_command`` of a command a warm fork can stand in for, else None."""
     if os.environ.get("AGENTOPS_TEST_FORK", "1") == "0" or stdin is not pytest.Pytester.CLOSE_STDIN:
-        return False
-    if inner_command(cmdargs) is None:
-        return False
+        return None
     keys = {k for k in {*env, *_START_ENV} if k.startswith(_IMPORT_TIME)} - _HANDLED
-    return all(env.get(k) == _START_ENV.get(k) for k in keys)
+    if any(env.get(k) != _START_ENV.get(k) for k in keys):
+        return None
+    return inner_command(cmdargs)
 
 
 def install(pytester: pytest.Pytester) -> None:
@@ -174,7 +175,8 @@ def install(pytester: pytest.Pytester) -> None:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [os.getcwd(), env.get("PYTHONPATH", "")]))
         stdin = kw.get("stdin", pytest.Pytester.CLOSE_STDIN)
         files = [getattr(stream, "name", None) for stream in (stdout, stderr)]
-        if not _forkable(args, env, stdin) or not all(isinstance(f, str) for f in files):
+        command = _forkable(args, env, stdin)
+        if command is None or not all(isinstance(f, str) for f in files):
             return real(cmdargs, stdout=stdout, stderr=stderr, **kw)
         try:
             zygote = _warm()
@@ -182,7 +184,7 @@ def install(pytester: pytest.Pytester) -> None:
             return real(cmdargs, stdout=stdout, stderr=stderr, **kw)
         if zygote.shadowed([os.getcwd(), *env["PYTHONPATH"].split(os.pathsep)]):
             return real(cmdargs, stdout=stdout, stderr=stderr, **kw)
-        inner, netns = inner_command(args) or ([], None)
+        inner, netns = command
         request = {"args": inner, "netns": netns, "cwd": os.getcwd(), "env": env}
         request.update(stdout=files[0], stderr=files[1])
         return ForkedPytest(zygote, request)

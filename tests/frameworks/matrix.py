@@ -10,9 +10,14 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from pytest_agentops.backends.model.standin import FirstTool
+
+if TYPE_CHECKING:
+    from pytest_agentops.backends.model import FakeModel
 
 INI = """
 [pytest]
@@ -46,6 +51,29 @@ def record_then_replay(pytester: pytest.Pytester, standin_url: str) -> list[dict
         interactions += json.loads(path.read_text())["interactions"]
     assert interactions, "recording wrote no cassette"
     return interactions
+
+
+def replay_in_a_namespace(pytester: pytest.Pytester) -> pytest.RunResult:
+    """Replay the project with ``--agent-replay`` inside ``unshare -n`` as it is (loopback down too):
+    nothing can answer but the cassette. Skips where the OS refuses a namespace."""
+    if subprocess.run(["unshare", "-n", "true"], capture_output=True, check=False).returncode:
+        pytest.skip("needs `unshare -n` to replay in a namespace with no network")
+    command = ["unshare", "-n", sys.executable, "-m", "pytest", "--agent-replay", "-q", "-p", "no:cacheprovider"]
+    return pytester.run(*command, timeout=240)
+
+
+def record_then_replay_openai(
+    pytester: pytest.Pytester, fake_llm: FakeModel, monkeypatch: pytest.MonkeyPatch, inner: str
+) -> list[str]:
+    """``record_then_replay`` of a project on the framework's default OpenAI client (api.openai.com,
+    a key in the environment, tracing as shipped), the fake answering on its port; the URLs recorded."""
+    fake_llm.respond(FirstTool("It is sunny.")).serve()
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-agentopsmatrix0000000000000000")
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_AGENTS_DISABLE_TRACING", raising=False)
+    pytester.makepyfile(test_agent=inner)
+    interactions = record_then_replay(pytester, f"{fake_llm.loopback_url}/v1")
+    return [str(i["request"]["url"]) for i in interactions]  # type: ignore[index]
 
 
 needs_unshare = pytest.mark.skipif(not can_unshare(), reason="needs `unshare -n` and `ip` (root or user namespaces)")

@@ -9,12 +9,11 @@ and the test extra has google-genai 3, so ``tox -e adk`` runs this module on its
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
 import sys
 from typing import Any
 
 import pytest
+from matrix import replay_in_a_namespace
 
 from pytest_agentops.backends.model import FakeModel
 
@@ -153,9 +152,6 @@ def test_records_then_replays_in_a_fresh_namespace(pytester: pytest.Pytester, mo
         assert len(standin.requests) == 2
     finally:
         standin.close()
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "true"], check=False).returncode:
-        pytest.skip("needs `unshare -n` to replay in a namespace with no network")
     pytester.makepyfile(test_inner=INNER.replace("EXPECTED", '"cassette"'))
-    command = ["unshare", "-n", sys.executable, "-m", "pytest", "--agent-replay", "-q", "-p", "no:cacheprovider"]
-    replayed = pytester.run(*command, timeout=240)
+    replayed = replay_in_a_namespace(pytester)
     assert replayed.ret == 0, replayed.stdout.str()

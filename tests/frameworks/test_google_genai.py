@@ -7,12 +7,10 @@ itself, with its own automatic function calling; these tests check the trace rea
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import sys
 from typing import Any
 
 import pytest
+from matrix import replay_in_a_namespace
 
 from pytest_agentops.backends.model import FakeModel
 
@@ -177,8 +175,5 @@ def test_record_against_a_loopback_standin_then_replay_in_a_fresh_namespace(
         assert len(standin.requests) == 3
     finally:
         standin.close()
-    if shutil.which("unshare") is None or subprocess.run(["unshare", "-n", "true"], check=False).returncode:
-        pytest.skip("needs `unshare -n` to replay in a namespace with no network")
     pytester.makepyfile(test_inner=INNER.replace("EXPECTED", '"cassette"'))
-    command = ["unshare", "-n", sys.executable, "-m", "pytest", "--agent-replay", "-q", "-p", "no:cacheprovider"]
-    pytester.run(*command, timeout=240).assert_outcomes(passed=2)
+    replay_in_a_namespace(pytester).assert_outcomes(passed=2)

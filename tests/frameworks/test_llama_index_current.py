@@ -15,7 +15,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from matrix import assert_plain_streamed_async, needs_unshare, record_then_replay
+from matrix import assert_plain_streamed_async, needs_unshare, record_then_replay_openai
 
 from pytest_agentops.backends.model import FakeModel
 from pytest_agentops.backends.model.standin import FirstTool
@@ -151,10 +151,5 @@ def test_run_and_stream(agent_run):
 def test_records_then_replays_offline_with_the_default_client(
     pytester: pytest.Pytester, fake_llm: FakeModel, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    fake_llm.respond(FirstTool("It is sunny.")).serve()
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-agentopsmatrix0000000000000000")
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    pytester.makepyfile(test_agent=INNER)
-    interactions = record_then_replay(pytester, fake_llm.loopback_url + "/v1")
-    urls = [i["request"]["url"] for i in interactions]
+    urls = record_then_replay_openai(pytester, fake_llm, monkeypatch, INNER)
     assert urls == ["https://api.openai.com/v1/chat/completions"] * 4, urls

@@ -15,9 +15,7 @@ import contextlib
 import importlib
 
 import pytest
-from matrix import needs_unshare, record_then_replay
-
-from pytest_agentops.backends.model.standin import FirstTool
+from matrix import needs_unshare, record_then_replay_openai
 
 TOOL = '''
 import asyncio
@@ -114,12 +112,7 @@ for _module in MODULES.values():
 @pytest.mark.parametrize("framework", list(INNER))
 def test_second_run_replays_the_first(pytester, fake_llm, monkeypatch, framework):
     pytest.importorskip(MODULES[framework], reason="the frameworks extra (pip install -e '.[frameworks]')")
-    fake_llm.respond(FirstTool("It is sunny.")).serve()
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-agentopsmatrix0000000000000000")
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.delenv("OPENAI_AGENTS_DISABLE_TRACING", raising=False)
-    pytester.makepyfile(test_agent=TOOL + INNER[framework])
-    interactions = record_then_replay(pytester, fake_llm.loopback_url + "/v1")
-    urls = {str(i["request"]["url"]) for i in interactions}  # type: ignore[index]
+    recorded = record_then_replay_openai(pytester, fake_llm, monkeypatch, TOOL + INNER[framework])
+    urls = set(recorded)
     assert urls <= {"https://api.openai.com/v1/responses", "https://api.openai.com/v1/chat/completions"}, urls
-    assert len(interactions) >= 4  # two turns (tool call, answer) for each of the two runs
+    assert len(recorded) >= 4  # two turns (tool call, answer) for each of the two runs

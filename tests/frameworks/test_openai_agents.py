@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from matrix import needs_unshare, record_then_replay
+from matrix import needs_unshare, record_then_replay_openai
 
 agents = pytest.importorskip("agents", reason="the frameworks extra (pip install -e '.[frameworks]')")
 from agents import Agent, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner, function_tool  # noqa: E402
@@ -92,12 +92,6 @@ def test_streamed(agent_run):
 
 @needs_unshare
 def test_records_then_replays_offline_with_tracing_on(pytester, fake_llm, monkeypatch):
-    fake_llm.respond(FirstTool("It is sunny.")).serve()
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-agentopsmatrix0000000000000000")
-    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    monkeypatch.delenv("OPENAI_AGENTS_DISABLE_TRACING", raising=False)
-    pytester.makepyfile(test_agent=INNER)
-    interactions = record_then_replay(pytester, fake_llm.loopback_url + "/v1")
-    urls = {i["request"]["url"] for i in interactions}
+    urls = set(record_then_replay_openai(pytester, fake_llm, monkeypatch, INNER))
     assert urls == {"https://api.openai.com/v1/responses"}, urls  # no trace ingest in the cassette
     # openai-agents 0.24 sent no prompt_cache_key here; when it does, matching ignores it by default.
