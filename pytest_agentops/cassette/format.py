@@ -18,7 +18,7 @@ from pytest_agentops._version import __version__
 from pytest_agentops.cassette import body as bodies
 from pytest_agentops.cassette import validate
 from pytest_agentops.cassette.errors import CassetteFormatError
-from pytest_agentops.cassette.matching import MatchConfig, body_value, request_key
+from pytest_agentops.cassette.matching import MatchConfig, body_value, canonical_request, key_of, request_key
 from pytest_agentops.trace.files import file_mode as file_mode  # re-exported: the old home
 from pytest_agentops.trace.files import write_atomic as write_atomic
 
@@ -69,6 +69,7 @@ class Cassette:
         # (METHOD, url, body bytes as httpx sends JSON) -> (request key, parsed body): see exact_match.
         self._exact: dict[tuple[str, str, bytes], tuple[str, Any]] = {}
         self._cursor: dict[str, int] = {}
+        self._hidden: dict[str, Any] = {}  # key -> Hidden, for recorded requests holding placeholders
         self._new: list[Interaction] = []
         self._dropped: list[Interaction] = []  # removed from the file on save (stale error answers, prune)
         self.played: set[int] = set()
@@ -103,7 +104,13 @@ class Cassette:
     def _add_to_index(self, interaction: Interaction) -> int:
         request = interaction["request"]
         value = request_value(request.get("body"))
-        key = request_key(request["method"], request["url"], value, self.config)
+        canonical = canonical_request(request["method"], request["url"], value, self.config)
+        key = key_of(canonical)
+        if "<redacted:" in canonical and key not in self._hidden:
+            from pytest_agentops.cassette.hidden import Hidden, holds_placeholder
+
+            if holds_placeholder(canonical):
+                self._hidden[key] = Hidden(canonical)
         index = len(self.interactions)
         self.interactions.append(interaction)
         self._index.setdefault(key, []).append(index)
@@ -129,6 +136,23 @@ class Cassette:
         self._cursor[key] = cursor + 1
         self.played.add(slots[cursor])
         return self.interactions[slots[cursor]]
+
+    def take_hidden(self, method: str, url: str, value: Any) -> tuple[str, Interaction, list[tuple[str, str]]] | None:
+        """The next unplayed answer whose recorded request is this one but for the secrets its
+        placeholders hide (see ``cassette.hidden``): its key, the answer, and (kind, value) of each
+        secret the live request sent in the clear. Only asked after a miss."""
+        if not self._hidden:
+            return None
+        canonical = canonical_request(method, url, value, self.config)
+        for key, hidden in self._hidden.items():
+            if self._cursor.get(key, 0) >= len(self._index[key]):
+                continue
+            secrets = hidden.secrets(canonical)
+            if secrets is not None:
+                interaction = self.take(key)
+                assert interaction is not None
+                return key, interaction, secrets
+        return None
 
     def fresh_view(self) -> Cassette:
         """A view replaying from the start, with its own play cursors (the recorded data is shared)."""

@@ -46,6 +46,10 @@ class Layered:
         found = self.front.take(key)
         return found if found is not None else self.back.take(key)
 
+    def take_hidden(self, method: str, url: str, value: Any) -> tuple[str, Interaction, list[tuple[str, str]]] | None:
+        found = self.front.take_hidden(method, url, value)
+        return found if found is not None else self.back.take_hidden(method, url, value)
+
     def exact_match(self, method: str, url: str, body: bytes) -> tuple[str, Any] | None:
         found = self.front.exact_match(method, url, body)
         return found if found is not None else self.back.exact_match(method, url, body)

@@ -147,16 +147,20 @@ def _no_jsonrpc_ids(value: Any) -> Any:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def canonical_request(method: str, url: str, body: Any, config: MatchConfig) -> str:
+    """What identifies a request, as text: METHOD, canonical URL and canonical body, NUL-separated."""
+    canon = _no_hash(_CANONICAL.encode(normalise_body(body, config)))
+    return f"{method.upper()}\0{canonical_url(url, config)}\0{canon}"
+
+
+def key_of(canonical: str) -> str:
+    """The index key of a ``canonical_request`` text."""
+    return hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
 def request_key(method: str, url: str, body: Any, config: MatchConfig) -> str:
     """Hash of what identifies a request; equal for requests that should replay the same answer."""
-    canon = _no_hash(_CANONICAL.encode(normalise_body(body, config)))
-    digest = hashlib.blake2b(digest_size=16)
-    digest.update(method.upper().encode())
-    digest.update(b"\0")
-    digest.update(canonical_url(url, config).encode())
-    digest.update(b"\0")
-    digest.update(canon.encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+    return key_of(canonical_request(method, url, body, config))
 
 
 # ---- the slow path: explaining a miss -------------------------------------------------------

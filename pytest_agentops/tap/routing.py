@@ -295,7 +295,27 @@ class Tap:
             interaction = self.cassette.take(live.key)
             if interaction is not None:
                 return self._replayed(live, interaction)
+            hidden = self._take_hidden(live, parsed)
+            if hidden is not None:
+                return self._replayed(live, hidden)
         return self._unrecorded(live)
+
+    def _take_hidden(self, live: LiveRequest, parsed: Any) -> Interaction | None:
+        """A recorded request that hid, as a placeholder, a value this one sends in the clear (the
+        recording had seen it as a secret elsewhere first): its answer, the value now a secret too."""
+        take = getattr(self.cassette, "take_hidden", None)
+        found = take(live.method, live.match_url, live.match_value) if take is not None else None
+        if found is None:
+            return None
+        live.key, interaction, secrets = found
+        for kind, secret in secrets:
+            self.redactor.learn(secret, kind)  # the trace and the output hide it as the recording did
+        if secrets:
+            live.value = self.redactor.request(parsed)
+            live.match_url = self.redactor.url(live.url)
+            if self.redact_hook is None:
+                live.match_value = live.value
+        return interaction  # type: ignore[no-any-return]
 
     def _replayed(self, live: LiveRequest, interaction: Interaction) -> Decision:
         """Replay ``interaction``; but while recording, an upstream error saved earlier is fetched again."""
