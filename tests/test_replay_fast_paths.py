@@ -222,3 +222,45 @@ def test_a_client_imported_afresh_is_patched_again() -> None:
 
     done = subprocess.run([sys.executable, "-c", REIMPORT], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_replayed_answer_gives_the_model_call_its_bytes_give(tmp_path: Path) -> None:
+    """The event reads the stored parsed answer (not its bytes again): same call, and editing the
+    call's tool arguments leaves the cassette's answer as recorded."""
+    import httpx2
+
+    from pytest_agentops.tap.opener import open_tap
+    from pytest_agentops.tap.settings import Settings
+    from pytest_agentops.trace import providers
+    from pytest_agentops.trace.run import Run
+
+    url = "https://api.anthropic.com/v1/messages"
+    request = {"model": "claude-x", "max_tokens": 10, "messages": [{"role": "user", "content": "weather?"}]}
+    answer = {
+        "id": "msg_1",
+        "type": "message",
+        "model": "claude-x",
+        "content": [{"type": "tool_use", "id": "tu_1", "name": "weather", "input": {"city": "Paris"}}],
+        "stop_reason": "tool_use",
+        "usage": {"input_tokens": 7, "output_tokens": 3},
+    }
+    interaction = {
+        "kind": "model",
+        "request": {"method": "POST", "url": url, "body": {"json": request}},
+        "response": {"status": 200, "headers": {"content-type": "application/json"}, "body": {"json": answer}},
+    }
+    path = tmp_path / "c.json"
+    path.write_text(dump({"version": FORMAT_VERSION, "meta": {}, "interactions": [interaction]}))
+    run = Run("t")
+    sent = json.dumps(request, separators=(",", ":")).encode()
+    with open_tap(Settings(), run, path) as tap:
+        response = httpx2.Client().post(url, content=sent, headers={"content-type": "application/json"})
+        stored = tap.cassette.interactions[0]["response"]["body"]["json"]
+    assert response.content == bodies.decode({"json": answer})
+    [event] = run.events
+    assert event.backend == "cassette" and event.model_call is not None
+    from_bytes = providers.parse_model_call("POST", url, sent, 200, {}, response.content)
+    assert event.model_call == from_bytes
+    assert event.model_call.tool_calls[0].arguments == {"city": "Paris"}
+    event.model_call.tool_calls[0].arguments["city"] = "edited"
+    assert stored["content"][0]["input"] == {"city": "Paris"}

@@ -308,7 +308,8 @@ class Tap:
                 reply = replayed(live, reply)
                 if self.record == "new":
                     self._sessions().replayed(live, reply)
-            return Decision(live, "cassette", reply=reply)
+                return Decision(live, "cassette", reply=reply)
+            return Decision(live, "cassette", reply=reply, answer_json=_stored_json(interaction))
         import warnings
 
         for stale in [interaction, *self.cassette.pending(live.key)]:  # the client's retries of it too
@@ -430,7 +431,14 @@ class Tap:
             encoding = headers.get("content-encoding", "")
             plain = bodies.decompress(raw, encoding) if encoding else raw
             model_call = providers.parse_model_call(
-                live.method, live.url, live.body, status, headers, plain or b"", request_json=live.json_object()
+                live.method,
+                live.url,
+                live.body,
+                status,
+                headers,
+                plain or b"",
+                request_json=live.json_object(),
+                response_json=decision.answer_json,
             )
         io: dict[str, Any] = {}
         if live.mcp is not None:  # the tool's result and isError; the server's name and tools, learned
@@ -476,6 +484,13 @@ class Tap:
 
     def _to_interaction(self, live: LiveRequest, response: dict[str, Any]) -> Interaction:
         return to_interaction(live, response, self.redactor, self.redact_hook)
+
+
+def _stored_json(interaction: Interaction) -> dict[str, Any] | None:
+    """The recorded answer's body when the cassette holds it as a JSON object, else None."""
+    body = interaction["response"].get("body")
+    value = body.get("json") if isinstance(body, dict) else None
+    return value if isinstance(value, dict) else None
 
 
 def _event_kind(kind: str) -> EventKind:
