@@ -264,3 +264,33 @@ def test_a_replayed_answer_gives_the_model_call_its_bytes_give(tmp_path: Path) -
     assert event.model_call.tool_calls[0].arguments == {"city": "Paris"}
     event.model_call.tool_calls[0].arguments["city"] = "edited"
     assert stored["content"][0]["input"] == {"city": "Paris"}
+
+
+def test_take_exact_keeps_recorded_order_per_request_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served by position only where that is the key's order: a lone request computes no key; two
+    spellings of one request (key order differs, and request_id is ignored) share the key's order."""
+    from pytest_agentops.cassette import format as cassette_format
+
+    url = "https://api.openai.com/v1/chat/completions"
+    first, second = {"model": "m", "n": 1}, {"n": 1, "model": "m", "request_id": "r"}
+    sent = [json.dumps(v, separators=(",", ":")).encode() for v in (first, second)]
+    computed: list[str] = []
+    real_key = cassette_format.request_key
+    monkeypatch.setattr(cassette_format, "request_key", lambda *a: computed.append("key") or real_key(*a))
+
+    lone = _cassette(tmp_path, [{"json": first}, {"json": first}])
+    found = [lone.take_exact("POST", url, sent[0]) for _ in range(3)]
+    assert [f[0]["response"]["body"]["json"]["n"] if f else None for f in found] == [0, 1, None]
+    assert computed == [] and lone.played == {0, 1}
+
+    shared = _cassette(tmp_path, [{"json": first}, {"json": second}])
+    order = [shared.take_exact("POST", url, sent[1]), shared.take_exact("POST", url, sent[0])]
+    assert [f[0]["response"]["body"]["json"]["n"] if f else None for f in order] == [0, 1]  # the key's order
+    assert computed  # a shared bucket goes through the keys
+
+    # Keys needed after a positional take (another spelling): what was played stays played.
+    mixed = _cassette(tmp_path, [{"json": first}, {"json": first}])
+    assert mixed.take_exact("POST", url, sent[0]) is not None
+    taken = mixed.take(request_key("POST", url, first, mixed.config))
+    assert taken is not None and taken["response"]["body"]["json"]["n"] == 1
+    assert mixed.take_exact("POST", url, sent[0]) is None
