@@ -222,3 +222,75 @@ def test_a_client_imported_afresh_is_patched_again() -> None:
 
     done = subprocess.run([sys.executable, "-c", REIMPORT], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+def test_a_replayed_answer_gives_the_model_call_its_bytes_give(tmp_path: Path) -> None:
+    """The event reads the stored parsed answer (not its bytes again): same call, and editing the
+    call's tool arguments leaves the cassette's answer as recorded."""
+    import httpx2
+
+    from pytest_agentops.tap.opener import open_tap
+    from pytest_agentops.tap.settings import Settings
+    from pytest_agentops.trace import providers
+    from pytest_agentops.trace.run import Run
+
+    url = "https://api.anthropic.com/v1/messages"
+    request = {"model": "claude-x", "max_tokens": 10, "messages": [{"role": "user", "content": "weather?"}]}
+    answer = {
+        "id": "msg_1",
+        "type": "message",
+        "model": "claude-x",
+        "content": [{"type": "tool_use", "id": "tu_1", "name": "weather", "input": {"city": "Paris"}}],
+        "stop_reason": "tool_use",
+        "usage": {"input_tokens": 7, "output_tokens": 3},
+    }
+    interaction = {
+        "kind": "model",
+        "request": {"method": "POST", "url": url, "body": {"json": request}},
+        "response": {"status": 200, "headers": {"content-type": "application/json"}, "body": {"json": answer}},
+    }
+    path = tmp_path / "c.json"
+    path.write_text(dump({"version": FORMAT_VERSION, "meta": {}, "interactions": [interaction]}))
+    run = Run("t")
+    sent = json.dumps(request, separators=(",", ":")).encode()
+    with open_tap(Settings(), run, path) as tap:
+        response = httpx2.Client().post(url, content=sent, headers={"content-type": "application/json"})
+        stored = tap.cassette.interactions[0]["response"]["body"]["json"]
+    assert response.content == bodies.decode({"json": answer})
+    [event] = run.events
+    assert event.backend == "cassette" and event.model_call is not None
+    from_bytes = providers.parse_model_call("POST", url, sent, 200, {}, response.content)
+    assert event.model_call == from_bytes
+    assert event.model_call.tool_calls[0].arguments == {"city": "Paris"}
+    event.model_call.tool_calls[0].arguments["city"] = "edited"
+    assert stored["content"][0]["input"] == {"city": "Paris"}
+
+
+def test_take_exact_keeps_recorded_order_per_request_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Served by position only where that is the key's order: a lone request computes no key; two
+    spellings of one request (key order differs, and request_id is ignored) share the key's order."""
+    from pytest_agentops.cassette import format as cassette_format
+
+    url = "https://api.openai.com/v1/chat/completions"
+    first, second = {"model": "m", "n": 1}, {"n": 1, "model": "m", "request_id": "r"}
+    sent = [json.dumps(v, separators=(",", ":")).encode() for v in (first, second)]
+    computed: list[str] = []
+    real_key = cassette_format.request_key
+    monkeypatch.setattr(cassette_format, "request_key", lambda *a: computed.append("key") or real_key(*a))
+
+    lone = _cassette(tmp_path, [{"json": first}, {"json": first}])
+    found = [lone.take_exact("POST", url, sent[0]) for _ in range(3)]
+    assert [f[0]["response"]["body"]["json"]["n"] if f else None for f in found] == [0, 1, None]
+    assert computed == [] and lone.played == {0, 1}
+
+    shared = _cassette(tmp_path, [{"json": first}, {"json": second}])
+    order = [shared.take_exact("POST", url, sent[1]), shared.take_exact("POST", url, sent[0])]
+    assert [f[0]["response"]["body"]["json"]["n"] if f else None for f in order] == [0, 1]  # the key's order
+    assert computed  # a shared bucket goes through the keys
+
+    # Keys needed after a positional take (another spelling): what was played stays played.
+    mixed = _cassette(tmp_path, [{"json": first}, {"json": first}])
+    assert mixed.take_exact("POST", url, sent[0]) is not None
+    taken = mixed.take(request_key("POST", url, first, mixed.config))
+    assert taken is not None and taken["response"]["body"]["json"]["n"] == 1
+    assert mixed.take_exact("POST", url, sent[0]) is None

@@ -11,6 +11,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from pytest_agentops._version import __version__
 from pytest_agentops.cassette import body as bodies
 from pytest_agentops.cassette import validate
 from pytest_agentops.cassette.errors import CassetteFormatError
-from pytest_agentops.cassette.matching import MatchConfig, body_value, canonical_request, key_of, request_key
+from pytest_agentops.cassette.matching import MatchConfig, body_value, canonical_request, canonical_url, request_key
 from pytest_agentops.trace.files import file_mode as file_mode  # re-exported: the old home
 from pytest_agentops.trace.files import write_atomic as write_atomic
 
@@ -56,6 +57,15 @@ def store_request_body(value: Any) -> bodies.Body:
     return {"json": value}
 
 
+@dataclass(slots=True)
+class _Exact:
+    """Recorded requests with the same method, URL and body bytes: where, parsed, and their bucket."""
+
+    slots: list[int]
+    value: Any
+    bucket: tuple[str, str]
+
+
 class Cassette:
     """Interactions of one cassette file, with an index from request key to recorded answers."""
 
@@ -65,11 +75,16 @@ class Cassette:
         self.meta: dict[str, Any] = {}
         self.interactions: list[Interaction] = []
         self.existed = False
-        self._index: dict[str, list[int]] = {}
-        # (METHOD, url, body bytes as httpx sends JSON) -> (request key, parsed body): see exact_match.
-        self._exact: dict[tuple[str, str, bytes], tuple[str, Any]] = {}
+        # Request keys are computed when first needed (``_key_index``): a request sent as exactly the
+        # bytes of a recorded one is served by position (``take_exact``) without them.
+        self._keys: list[str | None] = []  # per interaction, None until computed
+        self._index: dict[str, list[int]] | None = None  # request key -> slots, once computed
+        # (METHOD, url, body bytes as httpx sends JSON) -> its slots, parsed body and bucket: see take_exact.
+        self._exact: dict[tuple[str, str, bytes], _Exact] = {}
+        self._buckets: dict[tuple[str, str], int] = {}  # (METHOD, canonical URL) -> interactions
         self._cursor: dict[str, int] = {}
-        self._hidden: dict[str, Any] = {}  # key -> Hidden, for recorded requests holding placeholders
+        self._exact_cursor: dict[tuple[str, str, bytes], int] = {}  # used before the keys are computed
+        self._hidden: tuple[int, dict[str, Any]] = (0, {})  # (interactions seen, key -> Hidden): take_hidden
         self._new: list[Interaction] = []
         self._dropped: list[Interaction] = []  # removed from the file on save (stale error answers, prune)
         self.played: set[int] = set()
@@ -103,31 +118,53 @@ class Cassette:
 
     def _add_to_index(self, interaction: Interaction) -> int:
         request = interaction["request"]
+        method, url = str(request["method"]).upper(), str(request["url"])
         value = request_value(request.get("body"))
-        canonical = canonical_request(request["method"], request["url"], value, self.config)
-        key = key_of(canonical)
-        if "<redacted:" in canonical and key not in self._hidden:
-            from pytest_agentops.cassette.hidden import Hidden, holds_placeholder
-
-            if holds_placeholder(canonical):
-                self._hidden[key] = Hidden(canonical)
         index = len(self.interactions)
         self.interactions.append(interaction)
-        self._index.setdefault(key, []).append(index)
+        self._keys.append(None)
+        if self._index is not None:  # keys are in use: this one's too
+            self._index.setdefault(self._key_of(index), []).append(index)
+        bucket = (method, canonical_url(url, self.config))
+        self._buckets[bucket] = self._buckets.get(bucket, 0) + 1
         if isinstance(value, dict | list) and "json" in request["body"]:
             try:
                 sent = _HTTPX_JSON.encode(value).encode("utf-8")
             except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
                 pass  # not text httpx could have sent: only the canonical key can match it
             else:
-                self._exact.setdefault((str(request["method"]).upper(), str(request["url"]), sent), (key, value))
+                group = self._exact.get((method, url, sent))
+                if group is None:
+                    self._exact[(method, url, sent)] = _Exact([index], value, bucket)
+                else:
+                    group.slots.append(index)
         return index
+
+    def _key_of(self, index: int) -> str:
+        key = self._keys[index]
+        if key is None:
+            request = self.interactions[index]["request"]
+            key = request_key(request["method"], request["url"], request_value(request.get("body")), self.config)
+            self._keys[index] = key
+        return key
+
+    def _key_index(self) -> dict[str, list[int]]:
+        """Request key -> slots, computed at the first request that needs keys (a miss of the exact
+        path, a shared bucket, recording); what ``take_exact`` served by position counts as played."""
+        if self._index is None:
+            index: dict[str, list[int]] = {}
+            for slot in range(len(self.interactions)):
+                index.setdefault(self._key_of(slot), []).append(slot)
+            for where, taken in self._exact_cursor.items():
+                self._cursor[self._key_of(self._exact[where].slots[0])] = taken
+            self._index = index
+        return self._index
 
     # ---- replay --------------------------------------------------------------------------------
 
     def take(self, key: str) -> Interaction | None:
         """The next unplayed answer recorded for ``key``, in recorded order."""
-        slots = self._index.get(key)
+        slots = self._key_index().get(key)
         if not slots:
             return None
         cursor = self._cursor.get(key, 0)
@@ -141,23 +178,44 @@ class Cassette:
         """The next unplayed answer whose recorded request is this one but for the secrets its
         placeholders hide (see ``cassette.hidden``): its key, the answer, and (kind, value) of each
         secret the live request sent in the clear. Only asked after a miss."""
-        if not self._hidden:
+        hidden = self._hidden_index()
+        if not hidden:
             return None
         canonical = canonical_request(method, url, value, self.config)
-        for key, hidden in self._hidden.items():
-            if self._cursor.get(key, 0) >= len(self._index[key]):
+        index = self._key_index()
+        for key, pattern in hidden.items():
+            if self._cursor.get(key, 0) >= len(index[key]):
                 continue
-            secrets = hidden.secrets(canonical)
+            secrets = pattern.secrets(canonical)
             if secrets is not None:
                 interaction = self.take(key)
                 assert interaction is not None
                 return key, interaction, secrets
         return None
 
+    def _hidden_index(self) -> dict[str, Any]:
+        """Request key -> ``Hidden`` of each recorded request holding a placeholder, built at the first
+        miss that asks (and again once more were recorded)."""
+        seen, hidden = self._hidden
+        if seen == len(self.interactions):
+            return hidden
+        from pytest_agentops.cassette.hidden import Hidden, holds_placeholder
+
+        hidden = dict(hidden)
+        for slot in range(seen, len(self.interactions)):
+            request = self.interactions[slot]["request"]
+            body = request_value(request.get("body"))
+            canonical = canonical_request(request["method"], request["url"], body, self.config)
+            if holds_placeholder(canonical):
+                hidden.setdefault(self._key_of(slot), Hidden(canonical))
+        self._hidden = (len(self.interactions), hidden)
+        return hidden
+
     def fresh_view(self) -> Cassette:
         """A view replaying from the start, with its own play cursors (the recorded data is shared)."""
         view = copy.copy(self)
         view._cursor = {}
+        view._exact_cursor = {}
         view.played = set()
         view._new = []
         return view
@@ -167,13 +225,36 @@ class Cassette:
 
         httpx (so the openai and anthropic SDKs) sends ``json=`` as compact UTF-8 JSON, which is how
         the index writes each recorded JSON body. Equal bytes parse to an equal body, so a hit has the
-        key ``request_key`` would compute, without parsing, canonicalising and hashing the request; a
-        request sent any other way just misses here and is matched by its canonical key.
+        key ``request_key`` would compute, without parsing and canonicalising the request; a request
+        sent any other way just misses here and is matched by its canonical key.
         """
-        return self._exact.get((method, url, body))
+        group = self._exact.get((method, url, body))
+        return None if group is None else (self._key_of(group.slots[0]), group.value)
+
+    def take_exact(self, method: str, url: str, body: bytes) -> tuple[Interaction, Any] | None:
+        """The next answer for a request sent as exactly a recorded one's bytes, with its parsed
+        body (see ``exact_match``); None when there is none, or none left to play.
+
+        When no other recorded request has the same method and canonical URL, those equal bytes
+        are the whole of their request key's recordings, so they replay in recorded order by
+        position, and no request key is computed; otherwise through the key, as ``take``.
+        """
+        where = (method, url, body)
+        group = self._exact.get(where)
+        if group is None:
+            return None
+        if self._index is None and self._buckets[group.bucket] == len(group.slots):
+            cursor = self._exact_cursor.get(where, 0)
+            if cursor >= len(group.slots):
+                return None
+            self._exact_cursor[where] = cursor + 1
+            self.played.add(group.slots[cursor])
+            return self.interactions[group.slots[cursor]], group.value
+        interaction = self.take(self._key_of(group.slots[0]))
+        return None if interaction is None else (interaction, group.value)
 
     def recorded_count(self, key: str) -> int:
-        return len(self._index.get(key, ()))
+        return len(self._key_index().get(key, ()))
 
     def origins(self) -> set[str]:
         """scheme://host:port of every recorded request (these origins are served by this cassette)."""
@@ -192,16 +273,16 @@ class Cassette:
 
     def add(self, interaction: Interaction) -> None:
         """Append a freshly recorded interaction; it counts as played, so repeats record anew."""
+        self._key_index()
         index = self._add_to_index(interaction)
-        request = interaction["request"]
-        key = request_key(request["method"], request["url"], request_value(request.get("body")), self.config)
+        key = self._key_of(index)
         self._cursor[key] = self._cursor.get(key, 0) + 1
         self.played.add(index)
         self._new.append(interaction)
 
     def pending(self, key: str) -> list[Interaction]:
         """The answers recorded for ``key`` not played yet, in recorded order."""
-        slots = self._index.get(key, [])
+        slots = self._key_index().get(key, [])
         return [self.interactions[i] for i in slots[self._cursor.get(key, 0) :]]
 
     def discard(self, interaction: Interaction) -> None:

@@ -54,6 +54,14 @@ class Layered:
         found = self.front.exact_match(method, url, body)
         return found if found is not None else self.back.exact_match(method, url, body)
 
+    def take_exact(self, method: str, url: str, body: bytes) -> tuple[Interaction, Any] | None:
+        """As ``Cassette.take_exact``, through the key: the front layer answers first."""
+        exact = self.exact_match(method, url, body)
+        if exact is None:
+            return None
+        found = self.take(exact[0])
+        return None if found is None else (found, exact[1])
+
     def recorded_count(self, key: str) -> int:
         return self.front.recorded_count(key) + int(self.back.recorded_count(key))
 

@@ -71,6 +71,9 @@ class Decision:
     reply: dict[str, Any] | None = None  # the vcr-shaped response to play, when served locally
     record: bool = False
     traced: bool = True  # False: not governed (or another recorder's), the tap leaves it alone
+    # The replayed answer's JSON body as the cassette stores it (parsed): its event reads the model
+    # call from it instead of parsing the bytes just written from it. Read only, never edited.
+    answer_json: Any = None
 
 
 def _vcr_headers(headers: Any) -> dict[str, str]:

@@ -265,16 +265,15 @@ class Tap:
     def _from_cassette(self, live: LiveRequest) -> Decision:
         if self.record != "all" and self.redact_hook is None:
             # Fastest path: the body is byte for byte one recorded (as httpx-based SDKs send JSON), so
-            # its canonical key and parsed value are known without parsing or hashing it.
-            exact = self.cassette.exact_match(live.method, live.url, live.body)
+            # its parsed value is known without parsing it, and its request key is computed only if
+            # it is needed (``Cassette.take_exact``).
+            exact = self.cassette.take_exact(live.method, live.url, live.body)
             if exact is not None:
-                interaction = self.cassette.take(exact[0])
-                if interaction is not None:
-                    live.key, live.value = exact
-                    live.match_url, live.match_value = live.url, live.value
-                    if isinstance(live.value, dict):
-                        live._json = live.value
-                    return self._replayed(live, interaction)
+                found, live.value = exact
+                live.match_url, live.match_value = live.url, live.value
+                if isinstance(live.value, dict):
+                    live._json = live.value
+                return self._replayed(live, found)
         parsed = body_value(live.body, live.headers.get("content-type", ""))
         if self.record != "all" and self.redact_hook is None:
             # Fast path: a request holding no secret is its own redacted form, so try it as it is;
@@ -328,9 +327,12 @@ class Tap:
                 reply = replayed(live, reply)
                 if self.record == "new":
                     self._sessions().replayed(live, reply)
-            return Decision(live, "cassette", reply=reply)
+                return Decision(live, "cassette", reply=reply)
+            return Decision(live, "cassette", reply=reply, answer_json=_stored_json(interaction))
         import warnings
 
+        if not live.key:  # served by position (``Cassette.take_exact``): its key was not needed until now
+            live.key = request_key(live.method, live.match_url, live.match_value, self.cassette.config)
         for stale in [interaction, *self.cassette.pending(live.key)]:  # the client's retries of it too
             if isinstance(stale["response"]["status"], int) and stale["response"]["status"] >= 500:
                 self.cassette.discard(stale)
@@ -450,7 +452,14 @@ class Tap:
             encoding = headers.get("content-encoding", "")
             plain = bodies.decompress(raw, encoding) if encoding else raw
             model_call = providers.parse_model_call(
-                live.method, live.url, live.body, status, headers, plain or b"", request_json=live.json_object()
+                live.method,
+                live.url,
+                live.body,
+                status,
+                headers,
+                plain or b"",
+                request_json=live.json_object(),
+                response_json=decision.answer_json,
             )
         io: dict[str, Any] = {}
         if live.mcp is not None:  # the tool's result and isError; the server's name and tools, learned
@@ -496,6 +505,13 @@ class Tap:
 
     def _to_interaction(self, live: LiveRequest, response: dict[str, Any]) -> Interaction:
         return to_interaction(live, response, self.redactor, self.redact_hook)
+
+
+def _stored_json(interaction: Interaction) -> dict[str, Any] | None:
+    """The recorded answer's body when the cassette holds it as a JSON object, else None."""
+    body = interaction["response"].get("body")
+    value = body.get("json") if isinstance(body, dict) else None
+    return value if isinstance(value, dict) else None
 
 
 def _event_kind(kind: str) -> EventKind:

@@ -29,7 +29,8 @@ from pytest_agentops.trace.run import ModelCall
 
 __all__ = ["ProviderParser", "add_parsers", "detect_provider", "is_streamed", "parse_model_call", "remove_parsers"]
 
-Parser = Callable[[dict[str, Any], str, bool], ModelCall]
+# (request JSON, body text, streamed, the body already parsed when the caller has it, else None)
+Parser = Callable[[dict[str, Any], str, bool, dict[str, Any] | None], ModelCall]
 # Formats that name the model in the URL or stream binary frames read the whole exchange instead.
 ExchangeParser = Callable[[str, int, Mapping[str, str], bytes], ModelCall]
 
@@ -136,10 +137,13 @@ def parse_model_call(
     response_body: bytes,
     *,
     request_json: dict[str, Any] | None = None,
+    response_json: dict[str, Any] | None = None,
 ) -> ModelCall | None:
     """The ``ModelCall`` a request/response pair represents; None when it is not a model call.
 
-    ``request_json``: the request body already parsed as a JSON object (so it is not parsed again).
+    ``request_json``: the request body already parsed as a JSON object (so it is not parsed again);
+    ``response_json``: the same for the response body (a replayed answer, stored parsed). Either
+    must be what the bytes parse to: nothing checks it.
     """
     call = _parse(
         method,
@@ -149,6 +153,7 @@ def parse_model_call(
         response_headers,
         response_body,
         request_json=request_json,
+        response_json=response_json,
     )
     if call is not None and not call.usage_known and estimate.active():
         with contextlib.suppress(Exception):  # an estimate must never fail the user's test
@@ -166,6 +171,7 @@ def _parse(
     response_body: bytes,
     *,
     request_json: dict[str, Any] | None = None,
+    response_json: dict[str, Any] | None = None,
 ) -> ModelCall | None:
     """The call as the wire says, usage unknown where the answer carried none."""
     if _EXTRA:
@@ -186,7 +192,9 @@ def _parse(
             return exchange(url, response_status, response_headers, _inflate(response_body))
         except Exception:  # a defect in a parser must not fail the user's test
             return ModelCall(provider=provider, model=None)
-    call = _parse_json_format(provider, request_json, request_body, response_status, response_headers, response_body)
+    call = _parse_json_format(
+        provider, request_json, request_body, response_status, response_headers, response_body, response_json
+    )
     if not call.model:  # an Azure deployment URL names the model when the bodies do not
         call.model = openai_compat.deployment_of(url)
     return call
@@ -199,6 +207,7 @@ def _parse_json_format(
     response_status: int,
     response_headers: Mapping[str, str],
     response_body: bytes,
+    response_json: dict[str, Any] | None = None,
 ) -> ModelCall:
     request_json: dict[str, Any] = {}
     try:
@@ -206,8 +215,10 @@ def _parse_json_format(
         if not 200 <= response_status < 300:
             # Error bodies carry no usage: the call was made but cost nothing countable.
             return ModelCall(provider=provider, model=as_str(request_json.get("model")))
+        if response_json is not None and not is_streamed(response_headers, ""):
+            return _PARSERS[provider](request_json, "", False, response_json)
         text = _decode(response_body)
-        return _PARSERS[provider](request_json, text, is_streamed(response_headers, text))
+        return _PARSERS[provider](request_json, text, is_streamed(response_headers, text), None)
     except Exception:  # a defect in a parser must not fail the user's test
         return ModelCall(provider=provider, model=as_str(request_json.get("model")))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -53,3 +54,9 @@ def parse_arguments(text: str) -> Any:
 def usage_source(usage: object) -> UsageSource:
     """``reported`` when the answer carried a usage object, else ``unknown`` (never counted as 0)."""
     return "reported" if isinstance(usage, dict) and usage else "unknown"
+
+
+def owned(value: object) -> Any:
+    """``value`` for a call to keep: a copy when it is an object or array, as the parsed body may be
+    a cassette's own (a replayed answer), which a later replay of it must find unchanged."""
+    return copy.deepcopy(value) if isinstance(value, dict | list) else value

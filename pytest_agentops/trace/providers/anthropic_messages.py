@@ -12,6 +12,7 @@ from pytest_agentops.trace.providers._json import (
     as_list,
     as_str,
     loads_object,
+    owned,
     parse_arguments,
     usage_source,
 )
@@ -21,9 +22,14 @@ PROVIDER = "anthropic.messages"
 _USAGE_FIELDS = ("input_tokens", "output_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
 
 
-def parse(request_json: dict[str, Any], body_text: str, streamed: bool) -> ModelCall:
-    """A Messages API body (JSON or SSE) as a ``ModelCall``."""
-    call = _parse_stream(body_text) if streamed else _parse_json(loads_object(body_text))
+def parse(
+    request_json: dict[str, Any], body_text: str, streamed: bool, data: dict[str, Any] | None = None
+) -> ModelCall:
+    """A Messages API body (JSON or SSE) as a ``ModelCall``.
+
+    ``data``: the JSON body already parsed when the caller has it (a replayed answer).
+    """
+    call = _parse_stream(body_text) if streamed else _parse_json(data or loads_object(body_text))
     call.model = call.model or as_str(request_json.get("model"))
     return call
 
@@ -54,7 +60,7 @@ def _parse_json(data: dict[str, Any]) -> ModelCall:
 
 
 def _tool_use(block: dict[str, Any]) -> ToolCallRequest:
-    return ToolCallRequest(as_str(block.get("id")), as_str(block.get("name")) or "", block.get("input", {}))
+    return ToolCallRequest(as_str(block.get("id")), as_str(block.get("name")) or "", owned(block.get("input", {})))
 
 
 @dataclass(slots=True)

@@ -15,6 +15,7 @@ from pytest_agentops.trace.providers._json import (
     as_list,
     as_str,
     loads_object,
+    owned,
     parse_arguments,
     usage_source,
 )
@@ -24,9 +25,14 @@ PROVIDER = "openai.chat"
 _LEGACY_FUNCTION = -1  # key of a deprecated ``function_call`` among the streamed tool calls
 
 
-def parse(request_json: dict[str, Any], body_text: str, streamed: bool) -> ModelCall:
-    """A Chat Completions response body (JSON or SSE) as a ``ModelCall``."""
-    call = _parse_stream(body_text) if streamed else _parse_json(loads_object(body_text))
+def parse(
+    request_json: dict[str, Any], body_text: str, streamed: bool, data: dict[str, Any] | None = None
+) -> ModelCall:
+    """A Chat Completions response body (JSON or SSE) as a ``ModelCall``.
+
+    ``data``: the JSON body already parsed when the caller has it (a replayed answer).
+    """
+    call = _parse_stream(body_text) if streamed else _parse_json(data or loads_object(body_text))
     call.model = call.model or as_str(request_json.get("model"))
     return call
 
@@ -70,7 +76,7 @@ def _message_tool_call(raw: dict[str, Any]) -> ToolCallRequest:
     """``type: function`` carries JSON arguments; ``type: custom`` carries free-form ``input`` text."""
     if raw.get("type") == "custom":
         custom = as_dict(raw.get("custom"))
-        return ToolCallRequest(as_str(raw.get("id")), as_str(custom.get("name")) or "", custom.get("input"))
+        return ToolCallRequest(as_str(raw.get("id")), as_str(custom.get("name")) or "", owned(custom.get("input")))
     return _function_call(as_str(raw.get("id")), as_dict(raw.get("function")))
 
 

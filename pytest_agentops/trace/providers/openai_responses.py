@@ -12,6 +12,7 @@ from pytest_agentops.trace.providers._json import (
     as_list,
     as_str,
     loads_object,
+    owned,
     parse_arguments,
     usage_source,
 )
@@ -22,9 +23,14 @@ PROVIDER = "openai.responses"
 _FINAL_EVENTS = frozenset({"response.completed", "response.incomplete", "response.failed"})
 
 
-def parse(request_json: dict[str, Any], body_text: str, streamed: bool) -> ModelCall:
-    """A Responses API body (JSON or SSE) as a ``ModelCall``."""
-    call = _parse_stream(body_text) if streamed else from_response(loads_object(body_text))
+def parse(
+    request_json: dict[str, Any], body_text: str, streamed: bool, data: dict[str, Any] | None = None
+) -> ModelCall:
+    """A Responses API body (JSON or SSE) as a ``ModelCall``.
+
+    ``data``: the JSON body already parsed when the caller has it (a replayed answer).
+    """
+    call = _parse_stream(body_text) if streamed else from_response(data or loads_object(body_text))
     call.model = call.model or as_str(request_json.get("model"))
     return call
 
@@ -66,7 +72,7 @@ def item_tool_call(item: dict[str, Any]) -> ToolCallRequest | None:
         parsed = parse_arguments(arguments) if isinstance(arguments, str) else arguments
         return ToolCallRequest(as_str(item.get("call_id")), as_str(item.get("name")) or "", parsed)
     if kind == "custom_tool_call":
-        return ToolCallRequest(as_str(item.get("call_id")), as_str(item.get("name")) or "", item.get("input"))
+        return ToolCallRequest(as_str(item.get("call_id")), as_str(item.get("name")) or "", owned(item.get("input")))
     return None
 
 
