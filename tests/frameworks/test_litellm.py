@@ -10,6 +10,7 @@ answers that with a 404, so LiteLLM reads the copy it ships (never the network, 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 from typing import Any
 
@@ -19,10 +20,28 @@ from matrix import needs_unshare, record_then_replay
 from pytest_agentops.backends.model import FakeModel
 from pytest_agentops.backends.model.standin import FirstTool
 
-# This module imports litellm while pytest collects, before any tap is open: keep its price-list fetch
-# at import off the network (the inner project below imports it inside a test, where the tap answers it).
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-litellm = pytest.importorskip("litellm", reason="the frameworks extra (pip install -e '.[frameworks]')")
+if importlib.util.find_spec("litellm") is None:
+    pytest.skip("the frameworks extra (pip install -e '.[frameworks]')", allow_module_level=True)
+
+
+def _litellm() -> Any:
+    """litellm, imported at first use rather than at collection (about 4 s, in every xdist worker).
+
+    Its price-list fetch at import stays off the network and off the test's trace: the inner
+    project below imports it inside a test instead, where the tap answers that fetch."""
+    saved = os.environ.get(_LOCAL_PRICES)
+    os.environ[_LOCAL_PRICES] = "True"
+    try:
+        import litellm
+    finally:
+        if saved is None:
+            del os.environ[_LOCAL_PRICES]
+        else:
+            os.environ[_LOCAL_PRICES] = saved
+    return litellm
+
+
+_LOCAL_PRICES = "LITELLM_LOCAL_MODEL_COST_MAP"
 # litellm's TypedDicts use ReadOnly, which pydantic warns about when it first builds their schemas
 pytestmark = pytest.mark.filterwarnings("ignore:Item .* is using the `ReadOnly` qualifier:UserWarning")
 
@@ -44,6 +63,7 @@ def _calls(agent_run: Any) -> list[Any]:
 
 
 def test_tool_call_then_answer_sync_streamed_and_async(fake_llm: FakeModel, agent_run: Any) -> None:
+    litellm = _litellm()
     fake_llm.always_include_usage()
     fake_llm.script([fake_llm.tool_call("get_weather", city="Oslo"), "Cold.", "Cold, 2 C.", "Still cold."])
     openai = {"api_base": fake_llm.openai_base_url, "api_key": "sk-test"}
@@ -75,6 +95,7 @@ def test_tool_call_then_answer_sync_streamed_and_async(fake_llm: FakeModel, agen
 
 
 def test_anthropic_model_through_litellms_own_client_streamed_async(fake_llm: FakeModel, agent_run: Any) -> None:
+    litellm = _litellm()
     fake_llm.script([fake_llm.tool_call("get_weather", city="Rome"), "Warm in Rome."])
     anthropic = {"api_base": fake_llm.anthropic_base_url, "api_key": "sk-ant-test"}
     model = "anthropic/claude-3-5-haiku-20241022"
