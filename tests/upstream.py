@@ -352,6 +352,9 @@ def anthropic_sse(body: dict[str, Any], n: int) -> list[str]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: with Nagle on, each keep-alive answer waited for
+    # the client's delayed ACK, 40 ms a request (the product's loopback servers set it too).
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
