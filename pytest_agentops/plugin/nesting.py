@@ -61,13 +61,20 @@ def forget_new_submodules(before: frozenset[str]) -> list[str]:
 def forget_dropped_submodules() -> list[str]:
     """Delete every package attribute naming a submodule that ``sys.modules`` no longer holds
     (after a restore); returns the submodules' names."""
+    # Run after every test that uses pytester, over every package loaded: the checks are the cheap
+    # ones. The package's own dict, not hasattr (a module ``__getattr__`` would run for each), and
+    # the value's real type, not isinstance (a lazy proxy, such as openai's, answers ``__class__`` by
+    # importing what it stands for; and it is not a submodule to forget).
     forgotten = []
     for name, package in list(sys.modules.items()):
-        if package is None or not hasattr(package, "__path__"):
+        namespace = getattr(package, "__dict__", None)
+        if not isinstance(namespace, dict) or "__path__" not in namespace:
             continue
-        for child, value in list(vars(package).items()):
+        for child, value in list(namespace.items()):
+            if not issubclass(type(value), ModuleType):
+                continue
             full = f"{name}.{child}"
-            if isinstance(value, ModuleType) and value.__name__ == full and sys.modules.get(full) is not value:
-                del package.__dict__[child]
+            if value.__name__ == full and sys.modules.get(full) is not value:
+                del namespace[child]
                 forgotten.append(full)
     return forgotten
