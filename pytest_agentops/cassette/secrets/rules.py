@@ -14,6 +14,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from pytest_agentops.cassette.secrets import derived
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -122,21 +124,14 @@ _DS_SKIPPED = frozenset({"IPPublicDetector"})  # an address is not a credential
 
 @functools.cache
 def detect_secrets_rules() -> tuple[Rule, ...]:
-    """detect-secrets' regex plugins as rules (imported on first use: the import is not free)."""
-    from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-    from detect_secrets.plugins.base import RegexBasedDetector
-
+    """detect-secrets' regex plugins as rules (read through ``derived``: importing it is not free)."""
     out: list[Rule] = []
-    plugins: dict[str, type] = get_mapping_from_secret_type_to_class()
-    for secret_type, cls in sorted(plugins.items()):
-        if not issubclass(cls, RegexBasedDetector) or cls.__name__ in _DS_SKIPPED:
-            continue
+    for secret_type, name, pattern, flags in derived.patterns():
+        if name in _DS_SKIPPED or pattern.startswith("https://hooks"):
+            continue  # a whole webhook URL: OWN_RULES redacts its path, so the URL stays a URL
         kind = "ds-" + re.sub(r"[^a-z0-9]+", "-", secret_type.lower()).strip("-")
-        for regex in cls.denylist:  # type: ignore[attr-defined]  # a class attribute in every plugin
-            if regex.pattern.startswith("https://hooks"):
-                continue  # a whole webhook URL: OWN_RULES redacts its path, so the URL stays a URL
-            group = 1 if regex.groups else 0
-            out.append(Rule(kind, regex, _DS_NEEDLES.get(cls.__name__, ()), group))
+        regex = re.compile(pattern, flags)
+        out.append(Rule(kind, regex, _DS_NEEDLES.get(name, ()), 1 if regex.groups else 0))
     return tuple(out)
 
 
