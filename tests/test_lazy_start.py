@@ -152,3 +152,47 @@ def test_agent_run_is_public_and_the_fixtures_type(agent_run: object) -> None:
     assert AgentRun is Defined and type(agent_run) is AgentRun
     assert "AgentRun" in pytest_agentops.__all__
     assert all(getattr(pytest_agentops, name) is not None for name in pytest_agentops.__all__)
+
+
+LATE_POOLS = """
+import http.client
+import socket
+import sys
+
+from pytest_agentops.tap import install
+
+install.acquire()
+assert not {"urllib3", "requests", "botocore"} & set(sys.modules), "the interception imported urllib3's family"
+import vcr.patch
+
+real_http = vcr.patch._HTTPConnection
+assert http.client.HTTPConnection is not real_http, "http.client is not patched"
+import boto3  # imports botocore and urllib3 while http.client's classes are vcrpy's stubs
+import botocore.awsrequest as aws
+import urllib3.connection as conn
+import urllib3.connectionpool as cpool
+
+assert real_http in conn.HTTPConnection.__mro__ and not any("vcr" in c.__module__ for c in conn.HTTPConnection.__mro__)
+assert not any("vcr" in c.__module__ for c in aws.AWSHTTPConnection.__mro__), aws.AWSHTTPConnection.__mro__
+assert vcr.patch.cpool is cpool and vcr.patch._connHTTPConnection is conn.HTTPConnection
+assert vcr.patch._cpoolBoto3HTTPConnection is aws.AWSHTTPConnection
+assert cpool.HTTPConnectionPool.ConnectionCls is conn.HTTPConnection, "patched before the first connection"
+
+pool = cpool.HTTPConnectionPool("127.0.0.1", 9)
+connection = pool._get_conn()  # the first connection starts vcrpy's urllib3, requests and boto3 patches
+assert type(connection).__module__.startswith("vcr"), type(connection)
+assert cpool.HTTPConnectionPool.ConnectionCls.__module__.startswith("vcr")
+assert aws.AWSHTTPConnectionPool.ConnectionCls.__module__.startswith("vcr")
+assert boto3.client("s3", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+install.release()
+assert cpool.HTTPConnectionPool.ConnectionCls is conn.HTTPConnection, "release left a patch"
+assert aws.AWSHTTPConnectionPool.ConnectionCls is aws.AWSHTTPConnection
+assert cpool.HTTPConnectionPool._get_conn.__module__ == "urllib3.connectionpool", "release left the trigger"
+assert http.client.HTTPConnection is real_http
+print("ok")
+"""
+
+
+def test_urllib3_requests_and_boto3_start_at_the_first_connection_not_at_import() -> None:
+    done = subprocess.run([sys.executable, "-c", LATE_POOLS], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr

@@ -109,3 +109,55 @@ def test_model_call_from_its_cassette(agent_run):
         "version: 1\n"
     )
     suite.run("--record-mode=none", "--agent-replay", "test_old.py").assert_outcomes(passed=1)
+
+
+LATE_MODULE = """
+import os
+import sys
+
+import pytest
+
+UPSTREAM = os.environ["AGENTOPS_TEST_UPSTREAM"]
+YAML = os.path.join(os.path.dirname(__file__), "cassettes", "vcrpy_late.yaml")
+
+
+def test_requests_first_imported_under_a_vcrpy_cassette(agent_run):
+    assert "urllib3" not in sys.modules  # so the interception started with urllib3's patches deferred
+    import requests
+    import vcr
+
+    with vcr.use_cassette(YAML, record_mode=os.environ["VCR_MODE"]):
+        assert requests.post(UPSTREAM + "/echo/late", json={"n": 2}).json()["body"] == {"n": 2}
+    assert [e.backend for e in agent_run.events] == ["vcr"]
+
+
+@pytest.mark.agent_cassette
+def test_then_requests_through_agentops(agent_run, backend):
+    import requests
+
+    assert requests.get(UPSTREAM + "/echo/after").json()["path"] == "/echo/after"
+    assert [e.backend for e in agent_run.events] == [backend]
+"""
+
+
+def test_requests_imported_late_stays_vcrpys_then_is_ours(
+    project: Project, upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """urllib3's patches start at its first connection (``tap.pools``): inside a vcrpy cassette they must not."""
+    monkeypatch.setenv("AGENTOPS_TEST_FORK", "0")  # a cold interpreter, and only our plugin: nothing imports urllib3
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    project.pytester.makeini(INI)
+    project.pytester.makepyfile(test_late=LATE_MODULE)
+    plugin = ("-p", "pytest_agentops.plugin")
+    monkeypatch.setenv("VCR_MODE", "once")
+    project.run(*plugin, "--agent-record").assert_outcomes(passed=2)
+    assert upstream.count == 2
+    yaml = (project.path / "cassettes" / "vcrpy_late.yaml").read_text()
+    ours = project.path / "cassettes" / "test_late" / "test_then_requests_through_agentops.json"
+    assert "/echo/late" in yaml and "/echo/after" not in yaml
+    assert [i["request"]["url"] for i in json.loads(ours.read_text())["interactions"]] == [upstream.url + "/echo/after"]
+    upstream.stop()
+    monkeypatch.setenv("VCR_MODE", "none")
+    for mode in ([], ["--agent-replay"]):
+        project.run(*plugin, *mode).assert_outcomes(passed=2)
+    assert upstream.count == 2

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
 from typing import Any
 
-from pytest_agentops.tap import later
+from pytest_agentops.tap import later, pools
 
 _patches: contextlib.ExitStack | None = None
 _users = 0
@@ -31,6 +30,8 @@ _LATE = ("aiohttp",)
 # session that never uses httpx. vcr.patch's saved originals are completed at their import.
 _LATE_HTTPX = ("httpx", "httpx2")
 # What vcr.patch saves of each at its import (its patchers, and pytest-recording's, call them).
+# vcrpy's groups that ``tap.pools`` starts at urllib3's first connection when it is not imported yet.
+_POOLS = ("requests", "boto3", "urllib3")
 _VCR_ORIGINALS = {
     "httpx": "_Httpx",
     "httpx2": "_Httpx2",
@@ -54,7 +55,7 @@ class Dispatch:
     """
 
     custom_patches: tuple[Any, ...] = ()
-    skip_patchers = ("httpx", "httpx2", *_LATE)
+    skip_patchers: tuple[str, ...] = ("httpx", "httpx2", *_LATE)
     rewound = True
     record_mode = "agentops"
     write_protected = False  # never let vcr raise its own error: misses are answered by play_response
@@ -100,24 +101,36 @@ def acquire() -> None:
     _users += 1
     if _users > 1:
         return
-    with _hidden(_LATE + _LATE_HTTPX):
+    deferred = pools.deferred()
+    with _hidden(_LATE + _LATE_HTTPX + (pools.LIBRARIES if deferred else ())):
         from vcr.patch import CassettePatcherBuilder
-
-    from pytest_agentops.tap import observe
+    pools.complete_vcr()
+    DISPATCH.skip_patchers = Dispatch.skip_patchers + (_POOLS if deferred else ())
 
     global _patches
     stack = contextlib.ExitStack()
     try:  # vcrpy's are context managers (mock patches, and its connection remover)
-        for patcher in itertools.chain(CassettePatcherBuilder(DISPATCH).build(), observe.patchers()):
+        for patcher in CassettePatcherBuilder(DISPATCH).build():
             stack.enter_context(patcher)
     except BaseException:
         stack.close()
         _users -= 1
         raise
     _patches = stack
+    if deferred:
+        pools.arm(stack, DISPATCH)
+    _patch_requests(stack)
     _patch_httpx(stack)
     _patch_cores(stack)
     _patch_late(stack)
+
+
+def _patch_requests(stack: contextlib.ExitStack) -> None:
+    """The requests observer now if requests is imported, else when it is."""
+    from pytest_agentops.tap import observe
+
+    if "requests" in sys.modules or importlib.util.find_spec("requests") is not None:
+        _patch_on_import(stack, "requests", observe.patchers)
 
 
 def _patch_httpx(stack: contextlib.ExitStack) -> None:

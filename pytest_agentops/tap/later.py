@@ -6,6 +6,7 @@ httpcore and httpcore2 up front to patch them was most of the interception's sta
 
 from __future__ import annotations
 
+import contextlib
 import importlib.abc
 import importlib.machinery
 import sys
@@ -14,20 +15,24 @@ from types import ModuleType
 from typing import Any
 
 Then = Callable[[ModuleType], None]
+Around = Callable[[], contextlib.AbstractContextManager[object]]
 
 
 class _Loader(importlib.abc.Loader):
     """The real loader, then the callbacks waiting for the module (run once it is complete)."""
 
-    def __init__(self, loader: Any, callbacks: list[Then]) -> None:
-        self._loader, self._callbacks = loader, callbacks
+    def __init__(self, loader: Any, callbacks: list[Then], around: list[Around]) -> None:
+        self._loader, self._callbacks, self._around = loader, callbacks, around
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         created: ModuleType | None = self._loader.create_module(spec)
         return created
 
     def exec_module(self, module: ModuleType) -> None:
-        self._loader.exec_module(module)
+        with contextlib.ExitStack() as stack:
+            for context in self._around:
+                stack.enter_context(context())
+            self._loader.exec_module(module)
         module.__loader__ = self._loader  # the module keeps its own loader (resources, reloads)
         if module.__spec__ is not None:
             module.__spec__.loader = self._loader
@@ -41,16 +46,17 @@ class _Loader(importlib.abc.Loader):
 class _Finder(importlib.abc.MetaPathFinder):
     def __init__(self) -> None:
         self.waiting: dict[str, list[Then]] = {}
+        self.around: dict[str, list[Around]] = {}
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
     ) -> importlib.machinery.ModuleSpec | None:
-        if fullname not in self.waiting:
+        if fullname not in self.waiting and fullname not in self.around:
             return None
         spec = _others_find(self, fullname, path, target)
         if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
             return spec
-        spec.loader = _Loader(spec.loader, list(self.waiting[fullname]))
+        spec.loader = _Loader(spec.loader, list(self.waiting.get(fullname, ())), list(self.around.get(fullname, ())))
         return spec
 
 
@@ -91,3 +97,22 @@ def forget(name: str, callback: Then) -> None:
         callbacks.remove(callback)
     if not callbacks:
         _FINDER.waiting.pop(name, None)
+
+
+def while_importing(name: str, context: Around) -> None:
+    """Each import of ``name`` from now on runs inside ``context()``, until ``forget_while``.
+
+    For a library that subclasses a patched class at its import (urllib3 subclasses
+    ``http.client.HTTPConnection``): it must see the real one, as if imported before the patches.
+    """
+    _FINDER.around.setdefault(name, []).append(context)
+    if _FINDER not in sys.meta_path:
+        sys.meta_path.insert(0, _FINDER)
+
+
+def forget_while(name: str, context: Around) -> None:
+    contexts = _FINDER.around.get(name, [])
+    if context in contexts:
+        contexts.remove(context)
+    if not contexts:
+        _FINDER.around.pop(name, None)

@@ -37,14 +37,10 @@ def httpx_patchers(lib: ModuleType) -> Iterator[Any]:
             yield mock.patch.object(cls, "_send_single_request", wrap(lib, original))
 
 
-def patchers() -> Iterator[Any]:
+def patchers(requests: ModuleType) -> Iterator[Any]:
     """``mock.patch`` objects for the requests observers (not started)."""
     from unittest import mock
 
-    try:
-        import requests
-    except ImportError:
-        return
     yield mock.patch.object(requests.Session, "send", _requests(requests.Session.send))
     # requests-mock calls the ``Session.send`` it saw at import: imported before us, that was the bare one.
     mocker = sys.modules.get("requests_mock.mocker")
