@@ -189,6 +189,12 @@ assert cpool.HTTPConnectionPool.ConnectionCls is conn.HTTPConnection, "release l
 assert aws.AWSHTTPConnectionPool.ConnectionCls is aws.AWSHTTPConnection
 assert cpool.HTTPConnectionPool._get_conn.__module__ == "urllib3.connectionpool", "release left the trigger"
 assert http.client.HTTPConnection is real_http
+
+install.acquire()  # urllib3 is imported now: its patches start with the others, as vcrpy's own do
+assert cpool.HTTPConnectionPool.ConnectionCls.__module__.startswith("vcr")
+assert aws.AWSHTTPConnectionPool.ConnectionCls.__module__.startswith("vcr")
+install.release()
+assert cpool.HTTPConnectionPool.ConnectionCls is conn.HTTPConnection
 print("ok")
 """
 
