@@ -17,7 +17,6 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, TextIO
@@ -163,53 +162,6 @@ def _forkable(cmdargs: tuple[str, ...], env: dict[str, str], stdin: object) -> t
     if any(env.get(k) != _START_ENV.get(k) for k in keys):
         return None
     return inner_command(cmdargs)
-
-
-def run(cmd: list[str], *, cwd: Path, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
-    """``subprocess.run(cmd, capture_output=True, text=True)``, forked from the warm interpreter when sound.
-
-    For the docs test's cold runs: ``python SCRIPT ARGS`` and ``python -m pytest ARGS``. Anything
-    else, a setting the fork cannot honour, or a folder first on the path that shadows a warm
-    module, runs as a real subprocess.
-    """
-    request = _run_request(cmd, cwd, env)
-    zygote = None
-    if request is not None:
-        with contextlib.suppress(ForkUnavailable):
-            zygote = _warm()
-    if request is None or zygote is None or zygote.shadowed(_first_entries(request, cwd, env)):
-        return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    with tempfile.TemporaryDirectory(prefix="agentops-forkrun-") as tmp:
-        request.update(stdout=os.path.join(tmp, "out"), stderr=os.path.join(tmp, "err"))
-        child = ForkedPytest(zygote, request)
-        try:
-            code = child.wait(timeout)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-            raise subprocess.TimeoutExpired(cmd, timeout) from None
-        out, err = (Path(request[name]).read_text(errors="replace") for name in ("stdout", "stderr"))
-    return subprocess.CompletedProcess(cmd, code, out, err)
-
-
-def _run_request(cmd: list[str], cwd: Path, env: dict[str, str]) -> dict[str, Any] | None:
-    args = tuple(os.fspath(arg) for arg in cmd)
-    pytest_command = _forkable(args, env, pytest.Pytester.CLOSE_STDIN)
-    if pytest_command is not None:
-        inner, netns = pytest_command
-        return {"args": inner, "netns": netns, "cwd": str(cwd), "env": env}
-    script = args[1:2]
-    if args[:1] != (sys.executable,) or not script or script[0].startswith("-") or not script[0].endswith(".py"):
-        return None
-    if _forkable((sys.executable, "-m", "pytest"), env, pytest.Pytester.CLOSE_STDIN) is None:
-        return None  # the same settings check as for a pytest command
-    path = str(Path(cwd, script[0]))
-    return {"args": list(args[2:]), "netns": None, "cwd": str(cwd), "env": env, "script": path}
-
-
-def _first_entries(request: dict[str, Any], cwd: Path, env: dict[str, str]) -> list[str]:
-    first = os.path.dirname(request["script"]) if request.get("script") else str(cwd)
-    return [first, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
 
 
 def install(pytester: pytest.Pytester) -> None:

@@ -10,10 +10,9 @@ block                      what the test does
 ``python`` with ``def      a test module: run in an inner pytest session (in-process, ``pytester``,
 test_...`` or ``<!--       with the plugin) with the directive's arguments; every test must pass, or
 pytest: ARGS -->``         the outcome must be exactly ``<!-- outcome: passed=1 failed=1 -->``
-other ``python``           run as a script in a new process (outside any pytest test, as a reader
-                           would run it: forked from the suite's warm interpreter, ``forkrun.run``,
-                           or a fresh one when a fork cannot stand in), in a fresh folder holding
-                           the page's project files; what it prints is its output
+other ``python``           run as a script in a fresh interpreter (a subprocess: outside any pytest
+                           test, as a reader would run it), in a fresh folder holding the page's
+                           project files; what it prints is its output
 ``toml``                   parsed; ``[tool.agentops...]`` is loaded by the plugin's own contract,
                            price and baseline loaders, and pytest (``--strict-config``) must accept
                            the file as a project's ``pyproject.toml``
@@ -55,7 +54,7 @@ Other directives:
 - ``<!-- subprocess -->`` on a test module: run the inner session in a subprocess (for blocks that
   set process-wide state, such as OpenTelemetry's global tracer provider).
 - ``<!-- excerpt: PATH -->``: the block is an excerpt of the repository's file PATH (its lines in
-  order, a ``...`` line skipping any number); an excerpt of a test module runs in a new process from
+  order, a ``...`` line skipping any number); an excerpt of a test module runs in a subprocess from
   the repository root with ``<!-- pytest: ARGS -->`` (default: PATH), and its output blocks compare.
 - ``<!-- quote: docs/PAGE.md -->``: the same block (language and text) is on that page, where it runs.
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import forkrun
 import pytest
@@ -112,64 +111,3 @@ def test_an_unshared_session_forks_into_a_network_namespace_of_its_own(
     assert namespace != os.readlink("/proc/self/ns/net")
     assert int(parent) != os.getpid()  # a child of the warm interpreter, not of unshare
     assert seen == loopback
-
-
-SCRIPT = """
-import atexit, os, sys, threading, time
-
-with open(os.environ["PROBE_OUT"], "w") as out:
-    out.write(str(os.getppid()))
-print("argv", sys.argv[1:], "name", __name__, "first", sys.path[0] == os.path.dirname(os.path.abspath(__file__)))
-print("to stderr", file=sys.stderr)
-atexit.register(lambda: print("atexit ran after the thread:", DONE))
-DONE = []
-threading.Thread(target=lambda: (time.sleep(0.2), DONE.append(1))).start()
-how = sys.argv[1]
-if how == "code":
-    sys.exit(3)
-if how == "text":
-    sys.exit("stopped with a message")
-if how == "raise":
-    def inner():
-        raise ValueError("from the script")
-    inner()
-"""
-
-
-def _script(
-    tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch, *, cold: bool
-) -> tuple[subprocess.CompletedProcess[str], int]:
-    script = tmp_path / "block.py"
-    script.write_text(SCRIPT, encoding="utf-8")
-    out = tmp_path / "ppid.txt"
-    monkeypatch.setenv("AGENTOPS_TEST_FORK", "0" if cold else "1")
-    env = {**os.environ, "PROBE_OUT": str(out)}
-    done = forkrun.run([sys.executable, str(script), how], cwd=tmp_path, env=env, timeout=60)
-    return done, int(out.read_text())
-
-
-@pytest.mark.parametrize("how", ["end", "code", "text", "raise"])
-def test_a_forked_script_exits_as_a_cold_interpreter_does(
-    tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    forked, forked_parent = _script(tmp_path, how, monkeypatch, cold=False)
-    cold, cold_parent = _script(tmp_path, how, monkeypatch, cold=True)
-    assert forked_parent != os.getpid() and cold_parent == os.getpid()  # forked, then really cold
-    assert (forked.returncode, forked.stdout, forked.stderr) == (cold.returncode, cold.stdout, cold.stderr)
-    assert forked.returncode == {"end": 0, "code": 3, "text": 1, "raise": 1}[how]
-    expected = [f"argv ['{how}'] name __main__ first True", "atexit ran after the thread: [1]"]
-    assert forked.stdout.splitlines() == expected
-    if how == "raise":
-        assert forked.stderr.startswith("to stderr\nTraceback (most recent call last):\n")
-        assert forked.stderr.endswith("ValueError: from the script\n") and "runpy" not in forked.stderr
-    elif how == "text":
-        assert forked.stderr == "to stderr\nstopped with a message\n"
-
-
-def test_a_script_beside_a_module_the_warm_interpreter_holds_runs_cold(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "openai.py").write_text("SHADOW = True\n", encoding="utf-8")
-    done, parent = _script(tmp_path, "end", monkeypatch, cold=False)
-    assert done.returncode == 0, done.stderr
-    assert parent == os.getpid()

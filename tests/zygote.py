@@ -11,8 +11,7 @@ would have had.
 Protocol, one JSON object per line: this process first says ``{"ready", "modules"}`` (the top-level
 modules it holds, so a project that shadows one gets a cold subprocess instead); then the parent
 sends ``{"args", "netns", "cwd", "env", "stdout", "stderr"}`` (``netns``: none, or a network namespace
-of its own with loopback ``"up"`` or ``"down"``, for a command that ran under ``unshare -n``; with
-``"script"``, the child is ``python SCRIPT ARGS`` instead of ``python -m pytest ARGS``); this
+of its own with loopback ``"up"`` or ``"down"``, for a command that ran under ``unshare -n``); this
 process answers ``{"pid"}`` when the child started and ``{"pid", "code"}`` when it ended.
 """
 
@@ -111,9 +110,8 @@ def _python_path(env: dict[str, str]) -> list[str]:
 
 
 def _child(request: dict[str, Any], base_path: list[str]) -> None:
-    """Become ``python -m pytest ARGS`` (or ``python SCRIPT ARGS``) in CWD with ENV; never returns."""
+    """Become ``python -m pytest ARGS`` in CWD with ENV, writing to the two files; never returns."""
     code: object = 1
-    script = request.get("script")
     try:
         null = os.open(os.devnull, os.O_RDONLY)
         os.dup2(null, 0)
@@ -126,64 +124,21 @@ def _child(request: dict[str, Any], base_path: list[str]) -> None:
         os.environ.clear()
         os.environ.update(env)
         sys.dont_write_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE"))
-        first = os.path.dirname(os.path.abspath(script)) if script else request["cwd"]
-        sys.path[:] = [first, *_python_path(env), *base_path]
-        code = _run_script(script, request["args"]) if script else _run_pytest(request["args"])
+        sys.path[:] = [request["cwd"], *_python_path(env), *base_path]
+        sys.argv = [sys.modules["pytest"].__file__ or "pytest", *request["args"]]
+        sys.orig_argv = [sys.executable, "-m", "pytest", *request["args"]]
+        import pytest
+
+        code = pytest.console_main()
     except SystemExit as exc:
         code = exc.code
     except BaseException:
         traceback.print_exc()
     finally:
-        if script:
-            code = _exit_as_python(code)
         for stream in (sys.stdout, sys.stderr):
             with contextlib.suppress(Exception):
                 stream.flush()
         os._exit(code if isinstance(code, int) else (0 if code is None else 1))
-
-
-def _run_pytest(args: list[str]) -> object:
-    sys.argv = [sys.modules["pytest"].__file__ or "pytest", *args]
-    sys.orig_argv = [sys.executable, "-m", "pytest", *args]
-    import pytest
-
-    return pytest.console_main()
-
-
-def _run_script(script: str, args: list[str]) -> object:
-    """The script as ``__main__``; an uncaught exception is printed as the interpreter prints it."""
-    import runpy
-
-    sys.argv = [script, *args]
-    sys.orig_argv = [sys.executable, script, *args]
-    try:
-        runpy.run_path(script, run_name="__main__")
-    except SystemExit:
-        raise
-    except BaseException as exc:
-        tb = exc.__traceback__
-        while tb is not None and tb.tb_frame.f_code.co_filename != script:
-            tb = tb.tb_next  # from the script's own frame on, as the interpreter shows it (not runpy's)
-        if tb is not None:
-            exc.__traceback__ = tb  # the hook prints the exception's own traceback
-        sys.excepthook(type(exc), exc, exc.__traceback__)
-        return 1
-    return 0
-
-
-def _exit_as_python(code: object) -> int:
-    """What the interpreter does at exit: a message for a non-integer code, threads, atexit."""
-    if code is not None and not isinstance(code, int):
-        with contextlib.suppress(Exception):
-            sys.stderr.write(f"{code}\n")
-        code = 1
-    with contextlib.suppress(BaseException):
-        threading._shutdown()  # type: ignore[attr-defined]  # waits for non-daemon threads, as at exit
-    import atexit
-
-    with contextlib.suppress(BaseException):
-        atexit._run_exitfuncs()
-    return 0 if code is None else int(code)
 
 
 def _reply(message: dict[str, Any]) -> None:
