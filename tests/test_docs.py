@@ -70,12 +70,14 @@ and error code, and that the fuzzing page shows every attack family and obfuscat
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import forkrun
 import pytest
 from docs_blocks.blocks import REPO, Block, DocsError, all_blocks
 from docs_blocks.runners import Context, check
@@ -149,12 +151,18 @@ def test_every_page_is_in_the_nav() -> None:
 
 
 def _mkdocs(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config), "--site-dir", str(site)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "--strict",
+        "--config-file",
+        str(config),
+        "--site-dir",
+        str(site),
+    ]
+    return forkrun.run(command, cwd=os.getcwd(), env=dict(os.environ), timeout=120)
 
 
 def test_mkdocs_build_strict(tmp_path: Path) -> None:
