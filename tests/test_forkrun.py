@@ -192,3 +192,32 @@ def test_a_hung_script_times_out_and_is_killed(tmp_path: Path) -> None:
         with pytest.raises(ProcessLookupError):
             os.kill(int(printed), 0)
     assert _parent(tmp_path, dict(os.environ)) != os.getpid()  # the warm interpreter serves the next run
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import warnings\nprint(warnings.filters)\n",  # a fresh interpreter's filters, not the warmed packages'
+        "import sys\nprint(sys.argv, __name__, __file__, __spec__)\nsys.exit(300)\n",  # exit status 300 & 0xFF
+        "raise KeyboardInterrupt\n",  # the interpreter ends by SIGINT: -2
+    ],
+)
+def test_a_forked_script_sees_and_ends_as_a_cold_one(tmp_path: Path, code: str) -> None:
+    (tmp_path / "probe.py").write_text(code)
+    command = [sys.executable, "probe.py", "an argument"]
+    forked = forkrun.run(command, cwd=tmp_path, env=dict(os.environ), timeout=60)
+    cold = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert (forked.returncode, forked.stdout, forked.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+
+
+def test_only_plain_scripts_and_top_level_modules_fork() -> None:
+    python = sys.executable
+    assert forkrun.main_of([python, "x.py", "-q"]) == (["script", "x.py"], ["-q"])
+    assert forkrun.main_of([python, "-m", "mkdocs", "build"]) == (["module", "mkdocs"], ["build"])
+    for cold in (
+        [python, "-m", "json.tool"],
+        [python, "-c", "pass"],
+        [python, "-X", "dev", "x.py"],
+        ["python", "x.py"],
+    ):
+        assert forkrun.main_of(cold) is None
