@@ -6,17 +6,22 @@ not an inner pytest (``inner_command``), or an environment whose ``PYTHON*`` var
 framework's import-time settings differ from the warm interpreter's (they act at start, which a fork
 skips), or a project folder that shadows a module the warm interpreter holds, gets a real subprocess.
 ``AGENTOPS_TEST_FORK=0`` turns the fork off for a run.
+
+``run(cmd, cwd=, env=, timeout=)`` does the same for the suite's other Python commands (the docs
+test's scripts, ``-m pytest`` and ``-m mkdocs``): a script or module forks and runs as ``__main__``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import locale
 import os
 import select
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any, TextIO
@@ -158,8 +163,7 @@ def _forkable(cmdargs: tuple[str, ...], env: dict[str, str], stdin: object) -> t
     """``inner_command`` of a command a warm fork can stand in for, else None."""
     if os.environ.get("AGENTOPS_TEST_FORK", "1") == "0" or stdin is not pytest.Pytester.CLOSE_STDIN:
         return None
-    keys = {k for k in {*env, *_START_ENV} if k.startswith(_IMPORT_TIME)} - _HANDLED
-    if any(env.get(k) != _START_ENV.get(k) for k in keys):
+    if _changes_start(env):
         return None
     return inner_command(cmdargs)
 
@@ -190,3 +194,70 @@ def install(pytester: pytest.Pytester) -> None:
         return ForkedPytest(zygote, request)
 
     pytester.popen = popen  # type: ignore[method-assign,assignment]
+
+
+def main_of(cmd: list[str]) -> tuple[list[str], list[str]] | None:
+    """``(["script", PATH] | ["module", NAME], its arguments)`` for ``python PATH ...``/``python -m NAME ...``.
+
+    Only this interpreter with no options of its own; ``-m`` only for a top-level name (runpy warns
+    when a dotted module is already imported, as the warm interpreter may have it). Else None.
+    """
+    if len(cmd) < 2 or cmd[0] != sys.executable:
+        return None
+    if cmd[1] == "-m" and len(cmd) > 2 and cmd[2].isidentifier():
+        return ["module", cmd[2]], cmd[3:]
+    if cmd[1].endswith(".py") and not cmd[1].startswith("-"):
+        return ["script", cmd[1]], cmd[2:]
+    return None
+
+
+def _changes_start(env: dict[str, str]) -> bool:
+    """Whether ENV differs from the warm interpreter's in a variable read only as a process starts."""
+    keys = {k for k in {*env, *_START_ENV} if k.startswith(_IMPORT_TIME)} - _HANDLED
+    return any(env.get(k) != _START_ENV.get(k) for k in keys)
+
+
+def _cold(cmd: list[str], cwd: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def run(
+    cmd: list[str], *, cwd: str | os.PathLike[str], env: dict[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run(cmd, capture_output=True, text=True)`` with stdin closed, forked when it soundly can.
+
+    A script or ``-m`` module (``main_of``) forks from the warm interpreter unless forking is off, ENV
+    changes a start-time variable, or the script's folder or a ``PYTHONPATH`` entry shadows a warm
+    module; anything else, or a warm interpreter that cannot start, runs as a real subprocess.
+    """
+    cwd = os.fspath(cwd)
+    main = main_of(cmd)
+    if main is None or os.environ.get("AGENTOPS_TEST_FORK", "1") == "0" or _changes_start(env):
+        return _cold(cmd, cwd, env, timeout)
+    try:
+        zygote = _warm()
+    except ForkUnavailable:
+        return _cold(cmd, cwd, env, timeout)
+    (kind, target), argv = main
+    path0 = os.path.dirname(os.path.realpath(os.path.join(cwd, target))) if kind == "script" else cwd
+    if zygote.shadowed([path0, *(e for e in env.get("PYTHONPATH", "").split(os.pathsep) if e)]):
+        return _cold(cmd, cwd, env, timeout)
+    with tempfile.TemporaryDirectory(prefix="forkrun-") as folder:
+        out, err = os.path.join(folder, "stdout"), os.path.join(folder, "stderr")
+        request = {"main": [kind, target], "argv": argv, "cwd": cwd, "env": env, "stdout": out, "stderr": err}
+        child = ForkedPytest(zygote, request)
+        try:
+            code = child.wait(timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+            raise subprocess.TimeoutExpired(cmd, timeout, _text(out), _text(err)) from None
+        return subprocess.CompletedProcess(cmd, code, _text(out), _text(err))
+
+
+def _text(path: str) -> str:
+    """A captured stream as ``text=True`` decodes it: the locale's encoding, universal newlines."""
+    with open(path, encoding=locale.getpreferredencoding(False)) as stream:
+        return stream.read()

@@ -10,8 +10,9 @@ block                      what the test does
 ``python`` with ``def      a test module: run in an inner pytest session (in-process, ``pytester``,
 test_...`` or ``<!--       with the plugin) with the directive's arguments; every test must pass, or
 pytest: ARGS -->``         the outcome must be exactly ``<!-- outcome: passed=1 failed=1 -->``
-other ``python``           run as a script in a fresh interpreter (a subprocess: outside any pytest
-                           test, as a reader would run it), in a fresh folder holding the page's
+other ``python``           run as a script in a fresh interpreter (a process of its own, outside
+                           any pytest test, as a reader would run it: forked from the warm
+                           interpreter, ``forkrun.run``), in a fresh folder holding the page's
                            project files; what it prints is its output
 ``toml``                   parsed; ``[tool.agentops...]`` is loaded by the plugin's own contract,
                            price and baseline loaders, and pytest (``--strict-config``) must accept
@@ -54,28 +55,32 @@ Other directives:
 - ``<!-- subprocess -->`` on a test module: run the inner session in a subprocess (for blocks that
   set process-wide state, such as OpenTelemetry's global tracer provider).
 - ``<!-- excerpt: PATH -->``: the block is an excerpt of the repository's file PATH (its lines in
-  order, a ``...`` line skipping any number); an excerpt of a test module runs in a subprocess from
-  the repository root with ``<!-- pytest: ARGS -->`` (default: PATH), and its output blocks compare.
+  order, a ``...`` line skipping any number); an excerpt of a test module runs in a process of its
+  own (``forkrun.run``) from the repository root with ``<!-- pytest: ARGS -->`` (default: PATH),
+  and its output blocks compare.
 - ``<!-- quote: docs/PAGE.md -->``: the same block (language and text) is on that page, where it runs.
 
 The conventions are also in docs/index.md ("Writing docs"). Inner pytest sessions run in-process
 (``pytester.runpytest_inprocess``) so the whole file stays fast (about 20 s with ``-n 2``): the
 tool registry is isolated per block, and the heavy SDKs are imported once (``PRELOAD``). Besides
 the blocks, the tests below check that the site builds with ``mkdocs build --strict`` (and that a
-broken link fails it), that docs/reference.md names every option, ini key, marker, fixture, hook,
-``agentops`` command and config key the plugin has, that the simulators page lists every endpoint
-and error code, and that the fuzzing page shows every attack family and obfuscation.
+broken link fails it; ``python -m mkdocs``, forked too), that docs/reference.md names every option,
+ini key, marker, fixture, hook, ``agentops`` command and config key the plugin has, that the
+simulators page lists every endpoint and error code, and that the fuzzing page shows every attack
+family and obfuscation.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import forkrun
 import pytest
 from docs_blocks.blocks import REPO, Block, DocsError, all_blocks
 from docs_blocks.runners import Context, check
@@ -149,12 +154,18 @@ def test_every_page_is_in_the_nav() -> None:
 
 
 def _mkdocs(config: Path, site: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--config-file", str(config), "--site-dir", str(site)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    command = [
+        sys.executable,
+        "-m",
+        "mkdocs",
+        "build",
+        "--strict",
+        "--config-file",
+        str(config),
+        "--site-dir",
+        str(site),
+    ]
+    return forkrun.run(command, cwd=os.getcwd(), env=dict(os.environ), timeout=120)
 
 
 def test_mkdocs_build_strict(tmp_path: Path) -> None:

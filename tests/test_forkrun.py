@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import forkrun
 import pytest
@@ -111,3 +112,112 @@ def test_an_unshared_session_forks_into_a_network_namespace_of_its_own(
     assert namespace != os.readlink("/proc/self/ns/net")
     assert int(parent) != os.getpid()  # a child of the warm interpreter, not of unshare
     assert seen == loopback
+
+
+SCRIPT = """
+import atexit, os, sys, threading, time
+print("argv", sys.argv[1:], "path0", sys.path[0], "cwd", os.getcwd(), "value", os.environ.get("PROBE_VALUE"))
+print("to stderr", file=sys.stderr)
+atexit.register(lambda: print("atexit ran"))
+threading.Thread(target=lambda: (time.sleep(0.2), print("thread finished"))).start()
+how = sys.argv[1]
+if how == "exit3":
+    sys.exit(3)
+if how == "exit-text":
+    sys.exit("a message")
+if how == "raise":
+    raise ValueError("boom")
+print("pid", os.getpid(), "parent", os.getppid())
+"""
+
+
+@pytest.mark.parametrize("how", ["return", "exit3", "exit-text", "raise"])
+def test_a_forked_script_exits_as_a_cold_one(tmp_path: Path, how: str) -> None:
+    (tmp_path / "project").mkdir()
+    script = tmp_path / "project" / "probe.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "PROBE_VALUE": "seen"}
+    command = [sys.executable, str(script), how]
+    forked = forkrun.run(command, cwd=tmp_path, env=env, timeout=60)
+    cold = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert (forked.returncode, forked.stderr) == (cold.returncode, cold.stderr)
+    assert forked.returncode == {"return": 0, "exit3": 3, "exit-text": 1, "raise": 1}[how]
+    first = f"argv [{how!r}] path0 {script.parent} cwd {tmp_path} value seen"
+    # The non-daemon thread is joined, then atexit handlers run: in both, in that order.
+    assert forked.stdout.splitlines()[0] == first
+    assert forked.stdout.splitlines()[-2:] == ["thread finished", "atexit ran"]
+    if how == "return":  # a child of the warm interpreter, not of this process
+        _, _, _, parent = forked.stdout.splitlines()[-3].split()
+        assert int(parent) != os.getpid()
+        assert forked.stdout.splitlines()[:-3] == cold.stdout.splitlines()[:-3]
+    else:
+        assert forked.stdout == cold.stdout
+
+
+def test_a_forked_module_runs_as_python_m(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "pytest", "--version"]
+    forked = forkrun.run(command, cwd=tmp_path, env=dict(os.environ), timeout=60)
+    cold = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert (forked.returncode, forked.stdout, forked.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+    assert forked.returncode == 0 and "pytest" in forked.stdout + forked.stderr
+
+
+PARENT = "import os, sys\nprint(os.getppid())\n"
+
+
+def _parent(tmp_path: Path, env: dict[str, str]) -> int:
+    (tmp_path / "probe.py").write_text(PARENT)
+    done = forkrun.run([sys.executable, str(tmp_path / "probe.py")], cwd=tmp_path, env=env, timeout=60)
+    assert done.returncode == 0, done.stderr
+    return int(done.stdout)
+
+
+def test_a_script_that_cannot_fork_soundly_runs_cold(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = dict(os.environ)
+    assert _parent(tmp_path, env) != os.getpid()  # forked
+    assert _parent(tmp_path, {**env, "PYTHONHASHSEED": "7"}) == os.getpid()  # a start-time setting
+    (tmp_path / "yaml.py").write_text("")  # shadows a module the warm interpreter holds
+    assert _parent(tmp_path, env) == os.getpid()
+    (tmp_path / "yaml.py").unlink()
+    monkeypatch.setenv("AGENTOPS_TEST_FORK", "0")
+    assert _parent(tmp_path, env) == os.getpid()
+
+
+def test_a_hung_script_times_out_and_is_killed(tmp_path: Path) -> None:
+    (tmp_path / "hang.py").write_text("import os, time\nprint(os.getpid(), flush=True)\ntime.sleep(60)\n")
+    with pytest.raises(subprocess.TimeoutExpired) as raised:
+        forkrun.run([sys.executable, str(tmp_path / "hang.py")], cwd=tmp_path, env=dict(os.environ), timeout=3)
+    printed = raised.value.output
+    if printed:
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(printed), 0)
+    assert _parent(tmp_path, dict(os.environ)) != os.getpid()  # the warm interpreter serves the next run
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import warnings\nprint(warnings.filters)\n",  # a fresh interpreter's filters, not the warmed packages'
+        "import sys\nprint(sys.argv, __name__, __file__, __spec__)\nsys.exit(300)\n",  # exit status 300 & 0xFF
+        "raise KeyboardInterrupt\n",  # the interpreter ends by SIGINT: -2
+    ],
+)
+def test_a_forked_script_sees_and_ends_as_a_cold_one(tmp_path: Path, code: str) -> None:
+    (tmp_path / "probe.py").write_text(code)
+    command = [sys.executable, "probe.py", "an argument"]
+    forked = forkrun.run(command, cwd=tmp_path, env=dict(os.environ), timeout=60)
+    cold = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False)
+    assert (forked.returncode, forked.stdout, forked.stderr) == (cold.returncode, cold.stdout, cold.stderr)
+
+
+def test_only_plain_scripts_and_top_level_modules_fork() -> None:
+    python = sys.executable
+    assert forkrun.main_of([python, "x.py", "-q"]) == (["script", "x.py"], ["-q"])
+    assert forkrun.main_of([python, "-m", "mkdocs", "build"]) == (["module", "mkdocs"], ["build"])
+    for cold in (
+        [python, "-m", "json.tool"],
+        [python, "-c", "pass"],
+        [python, "-X", "dev", "x.py"],
+        ["python", "x.py"],
+    ):
+        assert forkrun.main_of(cold) is None

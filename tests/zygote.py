@@ -12,19 +12,28 @@ Protocol, one JSON object per line: this process first says ``{"ready", "modules
 modules it holds, so a project that shadows one gets a cold subprocess instead); then the parent
 sends ``{"args", "netns", "cwd", "env", "stdout", "stderr"}`` (``netns``: none, or a network namespace
 of its own with loopback ``"up"`` or ``"down"``, for a command that ran under ``unshare -n``); this
-process answers ``{"pid"}`` when the child started and ``{"pid", "code"}`` when it ended.
+process answers ``{"pid"}`` when the child started and ``{"pid", "code"}`` when it ended. A request
+with ``"main"`` instead of ``"args"`` (``{"main": ["script", PATH] | ["module", NAME], "argv", "cwd",
+"env", "stdout", "stderr"}``) becomes ``python PATH ARGV...`` or ``python -m NAME ARGV...`` instead:
+the script or module runs as a fresh ``__main__`` and the child exits as an interpreter would.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import json
 import os
+import runpy
+import signal
 import sys
 import threading
 import traceback
+import types
+import warnings
 from importlib import import_module
+from importlib.machinery import SourceFileLoader
 from typing import Any
 
 #: Packages the inner sessions import anyway; a missing one is simply not warmed.
@@ -141,6 +150,92 @@ def _child(request: dict[str, Any], base_path: list[str]) -> None:
         os._exit(code if isinstance(code, int) else (0 if code is None else 1))
 
 
+def _enter(request: dict[str, Any], path0: str, base_path: list[str]) -> dict[str, str]:
+    """Point file descriptors 0-2, the working directory, environment and path where the command would."""
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
+        os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+    env: dict[str, str] = request["env"]
+    os.chdir(request["cwd"])
+    os.environ.clear()
+    os.environ.update(env)
+    sys.dont_write_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE"))
+    sys.path[:] = [path0, *_python_path(env), *base_path]
+    return env
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """What the interpreter makes of an uncaught ``SystemExit``: None 0, an int itself, else printed and 1."""
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    with contextlib.suppress(Exception):
+        sys.stderr.write(f"{exc.code}\n")
+    return 1
+
+
+def _report(exc: BaseException) -> None:
+    """``sys.excepthook`` with the traceback a fresh interpreter would show: none of this file's frames."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    sys.excepthook(type(exc), exc.with_traceback(tb), tb)  # the hook prints the exception's own
+
+
+def _main_child(request: dict[str, Any], base_path: list[str], filters: list[Any]) -> None:
+    """Become ``python SCRIPT ARGV`` or ``python -m MODULE ARGV``; exit as the interpreter would."""
+    code = 1
+    try:
+        kind, target = request["main"]
+        script = os.path.join(request["cwd"], target) if kind == "script" else ""
+        _enter(request, os.path.dirname(os.path.realpath(script)) if script else request["cwd"], base_path)
+        # What the warmed packages did to the warning filters a fresh interpreter would not have.
+        warnings.filters[:] = filters
+        warnings._filters_mutated()  # type: ignore[attr-defined]
+        main = types.ModuleType("__main__")
+        sys.modules["__main__"] = main
+        if kind == "script":
+            sys.argv = [target, *request["argv"]]
+            sys.orig_argv = [sys.executable, target, *request["argv"]]
+            path = os.path.abspath(target)  # __file__ and tracebacks: absolute, as since Python 3.9
+            main.__dict__.update(__file__=path, __loader__=SourceFileLoader("__main__", path))
+            main.__dict__.update(__builtins__=__builtins__, __spec__=None, __package__=None)
+            with open(path, "rb") as source:
+                compiled = compile(source.read(), path, "exec")
+            exec(compiled, main.__dict__)
+        else:
+            sys.argv = ["-m", *request["argv"]]
+            sys.orig_argv = [sys.executable, "-m", target, *request["argv"]]
+            runpy._run_module_as_main(target, alter_argv=True)  # type: ignore[attr-defined] # what -m runs
+        code = 0
+    except SystemExit as exc:
+        code = _exit_code(exc)
+    except KeyboardInterrupt as exc:  # the interpreter re-raises it as the signal: exit -SIGINT
+        _report(exc)
+        _finish()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    except BaseException as exc:
+        _report(exc)
+    try:
+        _finish()
+    except SystemExit as exc:  # sys.exit() in a non-daemon thread's join or an atexit handler
+        code = _exit_code(exc)
+    os._exit(code & 0xFF)
+
+
+def _finish() -> None:
+    """Py_FinalizeEx's visible part: wait for non-daemon threads, run atexit handlers, flush stdio."""
+    with contextlib.suppress(Exception):
+        threading._shutdown()  # type: ignore[attr-defined]
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
 def _reply(message: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
@@ -148,6 +243,7 @@ def _reply(message: dict[str, Any]) -> None:
 
 def main() -> None:
     start_env = dict(os.environ)
+    filters = list(warnings.filters)
     base_path = [entry for entry in sys.path if entry and entry not in _python_path(start_env)]
     _warm()
     if threading.active_count() != 1:  # forking a process with threads is not safe: say so, serve nothing
@@ -167,6 +263,8 @@ def main() -> None:
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:
+            if "main" in request:
+                _main_child(request, base_path, filters)
             _child(request, base_path)
         _reply({"pid": pid})
         _, status = os.waitpid(pid, 0)

@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import shlex
-import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import forkrun
 import pytest
 import yaml
 
@@ -173,9 +173,8 @@ def run_python(ctx: Context) -> None:
     for word in shlex.split(block.get("env")):
         name, _, value = word.partition("=")
         env[name] = value
-    result = subprocess.run(
-        [sys.executable, str(script)], cwd=ctx.root, env=env, capture_output=True, text=True, timeout=120
-    )
+    # Forked from the warm interpreter when that is sound (forkrun.run), else a real subprocess.
+    result = forkrun.run([sys.executable, str(script)], cwd=ctx.root, env=env, timeout=120)
     if result.returncode != 0:
         raise DocsError(
             f"the block failed (exit {result.returncode}; line numbers are the page's):\n{result.stdout[-3000:]}"
@@ -300,13 +299,8 @@ def run_excerpt(ctx: Context) -> None:
     env.pop("PYTEST_CURRENT_TEST", None)
     # Nothing written into the repository: no cache; traces (if asked for) go to the test's folder.
     args = [a.replace("{tmp}", str(ctx.root)) for a in args]
-    result = subprocess.run(
-        [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    result = forkrun.run(
+        [sys.executable, "-m", "pytest", *args, "-p", "no:cacheprovider"], cwd=REPO, env=env, timeout=300
     )
     ctx.outputs["terminal"] = result.stdout + "\n" + result.stderr
     if result.returncode != 0:
