@@ -186,7 +186,7 @@ def test_a_script_that_cannot_fork_soundly_runs_cold(tmp_path: Path, monkeypatch
 def test_a_hung_script_times_out_and_is_killed(tmp_path: Path) -> None:
     (tmp_path / "hang.py").write_text("import os, time\nprint(os.getpid(), flush=True)\ntime.sleep(60)\n")
     with pytest.raises(subprocess.TimeoutExpired) as raised:
-        forkrun.run([sys.executable, str(tmp_path / "hang.py")], cwd=tmp_path, env=dict(os.environ), timeout=3)
+        forkrun.run([sys.executable, str(tmp_path / "hang.py")], cwd=tmp_path, env=dict(os.environ), timeout=1)
     printed = raised.value.output
     if printed:
         with pytest.raises(ProcessLookupError):
