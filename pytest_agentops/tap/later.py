@@ -92,11 +92,7 @@ def when_imported(name: str, callback: Then) -> None:
 
 def forget(name: str, callback: Then) -> None:
     """Stop waiting (the interception stopped before the library was imported)."""
-    callbacks = _FINDER.waiting.get(name, [])
-    if callback in callbacks:
-        callbacks.remove(callback)
-    if not callbacks:
-        _FINDER.waiting.pop(name, None)
+    _remove(_FINDER.waiting, name, callback)
 
 
 def while_importing(name: str, context: Around) -> None:
@@ -111,8 +107,12 @@ def while_importing(name: str, context: Around) -> None:
 
 
 def forget_while(name: str, context: Around) -> None:
-    contexts = _FINDER.around.get(name, [])
-    if context in contexts:
-        contexts.remove(context)
-    if not contexts:
-        _FINDER.around.pop(name, None)
+    _remove(_FINDER.around, name, context)
+
+
+def _remove(table: dict[str, list[Any]], name: str, entry: object) -> None:
+    entries = table.get(name, [])
+    if entry in entries:
+        entries.remove(entry)
+    if not entries:
+        table.pop(name, None)
