@@ -66,7 +66,7 @@ def test_a_hung_session_times_out_and_is_killed(pytester: pytest.Pytester) -> No
         "import os, time\ndef test_hang():\n    open('pid', 'w').write(str(os.getpid()))\n    time.sleep(60)\n"
     )
     with pytest.raises(pytester.TimeoutExpired):
-        pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=4)
+        pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=2)
     started = pytester.path / "pid"
     if started.exists():  # on a loaded machine the session may not have reached its test in time
         with pytest.raises(ProcessLookupError):
