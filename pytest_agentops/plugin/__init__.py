@@ -180,7 +180,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 def pytest_fixture_post_finalizer(fixturedef: pytest.FixtureDef[Any]) -> None:
     if fixturedef.argname == "pytester":  # it has just put sys.modules back as the test found it
-        _nesting.forget_dropped_submodules()
+        _nesting.forget_dropped_submodules(fixturedef)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -311,11 +311,15 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
     return result
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Generator[None, object, object]:
     """Before the test's first function-scoped fixture (session fixtures run before the per-test tap)."""
     if fixturedef.scope == "function" and isinstance(request.node, pytest.Item):
         _start_tap(request.node)
+    result = yield
+    if fixturedef.argname == "pytester":  # runs first at teardown: before pytester puts sys.modules back
+        fixturedef.addfinalizer(lambda: _nesting.hold(fixturedef))
+    return result
 
 
 @pytest.hookimpl(wrapper=True)

@@ -7,7 +7,7 @@ afresh, so the outer session ends up with two copies of a module (a simulator wh
 the dropped copy does not know its own routes' ``Reply``). When a nested session ends, those
 attributes go, and the next import loads one fresh copy everywhere. The ``pytester`` fixture
 puts ``sys.modules`` back once more when it is torn down (dropping what the test body imported
-itself), and then the attributes naming a module no longer there go too.
+itself): what it held just before is noted, and the attributes naming a module it dropped go too.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ import pytest
 _KEPT = ("zope", "readline")
 _BEFORE: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
 _SESSIONS: list[pytest.Config] = []
+#: What ``sys.modules`` held as each pytester fixture began its teardown.
+_HELD: dict[object, dict[str, ModuleType]] = {}
 
 
 def note_start(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -58,23 +60,24 @@ def forget_new_submodules(before: frozenset[str]) -> list[str]:
     return forgotten
 
 
-def forget_dropped_submodules() -> list[str]:
-    """Delete every package attribute naming a submodule that ``sys.modules`` no longer holds
-    (after a restore); returns the submodules' names."""
-    # Run after every test that uses pytester, over every package loaded: the checks are the cheap
-    # ones. The package's own dict, not hasattr (a module ``__getattr__`` would run for each), and
-    # the value's real type, not isinstance (a lazy proxy, such as openai's, answers ``__class__`` by
-    # importing what it stands for; and it is not a submodule to forget).
+def hold(owner: object) -> None:
+    """Note the modules ``sys.modules`` holds as ``owner`` (a pytester fixture) starts its teardown."""
+    _HELD[owner] = dict(sys.modules)
+
+
+def forget_dropped_submodules(owner: object) -> list[str]:
+    """Delete the package attributes naming a submodule that ``sys.modules`` held at ``hold(owner)``
+    and no longer holds (after a restore); returns the submodules' names."""
+    # Only the dropped modules' parents are looked at, not every package loaded: this runs after every
+    # test that uses pytester. The package's own dict, not getattr (a module ``__getattr__``, such as
+    # openai's lazy one, would run and import for each).
     forgotten = []
-    for name, package in list(sys.modules.items()):
-        namespace = getattr(package, "__dict__", None)
-        if not isinstance(namespace, dict) or "__path__" not in namespace:
+    for name, module in _HELD.pop(owner, {}).items():
+        if sys.modules.get(name) is module:
             continue
-        for child, value in list(namespace.items()):
-            if not issubclass(type(value), ModuleType):
-                continue
-            full = f"{name}.{child}"
-            if value.__name__ == full and sys.modules.get(full) is not value:
-                del namespace[child]
-                forgotten.append(full)
+        parent, _, child = name.rpartition(".")
+        namespace = getattr(sys.modules.get(parent), "__dict__", None)
+        if isinstance(namespace, dict) and namespace.get(child) is module:
+            del namespace[child]
+            forgotten.append(name)
     return forgotten
