@@ -36,7 +36,7 @@ Names = Annotated[list[PropName], BeforeValidator(_names), Field(max_length=200)
 
 
 class HubSpotModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # ----------------------------------------------------------------- resources
@@ -214,7 +214,7 @@ class AssociationPageV3(BaseModel):
 
 # -------------------------------------------------------------------- params
 class Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class ReadParams(Params):

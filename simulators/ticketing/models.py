@@ -27,7 +27,7 @@ CUSTOM_STATUS_IDS: dict[str, int] = {"new": 1, "open": 2, "pending": 3, "hold": 
 
 
 class ZendeskModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 # ----------------------------------------------------------------- resources

@@ -31,7 +31,7 @@ Tags = Annotated[list[Annotated[str, Field(max_length=255)]], BeforeValidator(_t
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class ShowParams(Params):

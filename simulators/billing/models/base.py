@@ -55,13 +55,13 @@ Loose = dict[str, Any] | None
 class StripeModel(BaseModel):
     """Request parameters and their nested objects: unknown names are refused."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
 
 class StripeObject(BaseModel):
     """A resource or a nested part of one: undeclared fields are kept as seeded (see the module)."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", defer_build=True)
 
 
 class Sparse(StripeObject):
