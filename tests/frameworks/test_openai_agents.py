@@ -15,7 +15,8 @@ from matrix import needs_unshare, record_then_replay_openai
 agents = pytest.importorskip("agents", reason="the frameworks extra (pip install -e '.[frameworks]')")
 from agents import Agent, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner, function_tool  # noqa: E402
 from openai import AsyncOpenAI  # noqa: E402
-from pytest_agentops.fakes.standin import FirstTool  # noqa: E402
+
+from pytest_agentops.backends.model.standin import FirstTool  # noqa: E402
 
 
 @function_tool
