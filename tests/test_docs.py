@@ -57,7 +57,8 @@ Other directives:
 - ``<!-- excerpt: PATH -->``: the block is an excerpt of the repository's file PATH (its lines in
   order, a ``...`` line skipping any number); an excerpt of a test module runs in a process of its
   own (``forkrun.run``) from the repository root with ``<!-- pytest: ARGS -->`` (default: PATH),
-  and its output blocks compare.
+  and its output blocks compare (an excerpt of a module under tests/ with neither is only checked
+  against the file: this suite runs that module itself).
 - ``<!-- quote: docs/PAGE.md -->``: the same block (language and text) is on that page, where it runs.
 
 The conventions are also in docs/index.md ("Writing docs"). Inner pytest sessions run in-process
@@ -381,6 +382,14 @@ def test_an_excerpt_must_be_in_the_file_as_written() -> None:
         check_excerpt(_block("\n".join([lines[later], "...", lines[start]]), excerpt=path))
     with pytest.raises(DocsError, match=r"no file examples/nope\.py"):
         check_excerpt(_block("x = 1", excerpt="examples/nope.py"))
+
+
+def test_only_an_excerpt_of_this_suite_s_own_modules_is_not_run_again() -> None:
+    from docs_blocks.runners import _run_by_the_suite
+
+    assert _run_by_the_suite(REPO / "tests/test_sim_mcp.py")
+    assert not _run_by_the_suite(REPO / "examples/support_triage/test_triage.py")  # the README's: it runs
+    assert not _run_by_the_suite(REPO / "tests/conftest.toml")
 
 
 def test_a_quote_must_match_a_block_of_the_page() -> None:
