@@ -82,10 +82,17 @@ def claude():
 '''
 
 
+#: Our development tools' plugins that no inner session is about, turned off as this suite's own
+#: pyproject turns them off: schemathesis's imports hypothesis in every inner session (0.3-0.4 s of
+#: CPU each, cold in a forked one and again in-process, where pytester forgets it after each test).
+INNER_ADDOPTS = "-p no:schemathesis"
+
+
 @pytest.fixture
-def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
     """Inner sessions fork from a warm interpreter instead of starting cold (``forkrun.py``)."""
     forkrun.install(pytester)
+    monkeypatch.setenv("PYTEST_ADDOPTS", INNER_ADDOPTS)  # pytester has just cleared the user's
     return pytester
 
 
