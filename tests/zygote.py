@@ -39,6 +39,9 @@ from typing import Any
 #: Packages the inner sessions import anyway; a missing one is simply not warmed.
 WARM = (
     "openai",
+    # what the openai client imports lazily at its first ``client.chat`` / ``client.responses``
+    "openai.resources.chat",
+    "openai.resources.responses",
     "anthropic",
     "httpx",
     "httpx2",
@@ -57,9 +60,11 @@ WARM = (
     # (the suite's in-process sessions, in a process that imports them later, take the other path).
     "mcp",
     "fastmcp",
+    "fastmcp.client",
     "google.genai",
     "agents",
     "pydantic_ai",
+    "pydantic_ai.mcp",
     "langchain_openai",
     "langchain_anthropic",
     "langgraph.graph",
