@@ -83,7 +83,7 @@ def claude():
 
 
 #: Our development tools' plugins that no inner session is about, turned off as this suite's own
-#: pyproject turns them off: schemathesis's imports hypothesis in every inner session (0.3-0.4 s of
+#: pyproject turns them off: schemathesis's plugin imports hypothesis in every inner session (0.3-0.4 s of
 #: CPU each, cold in a forked one and again in-process, where pytester forgets it after each test).
 INNER_ADDOPTS = "-p no:schemathesis"
 

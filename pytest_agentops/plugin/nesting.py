@@ -23,8 +23,9 @@ import pytest
 _KEPT = ("zope", "readline")
 _BEFORE: weakref.WeakKeyDictionary[Any, frozenset[str]] = weakref.WeakKeyDictionary()
 _SESSIONS: list[pytest.Config] = []
-#: What ``sys.modules`` held as each pytester fixture began its teardown.
-_HELD: dict[object, dict[str, ModuleType]] = {}
+#: What ``sys.modules`` held as each pytester fixture began its teardown (gone with the fixture, so a
+#: teardown that never reaches ``forget_dropped_submodules`` keeps no copy of ``sys.modules`` alive).
+_HELD: weakref.WeakKeyDictionary[Any, dict[str, ModuleType]] = weakref.WeakKeyDictionary()
 
 
 def note_start(pluginmanager: pytest.PytestPluginManager) -> None:
