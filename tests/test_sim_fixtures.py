@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import subprocess
 import sys
 from typing import Any
@@ -61,6 +62,22 @@ def test_async_client_goes_through_the_tap(billing: Any, agent_run: Any) -> None
     response = asyncio.run(_async_create(billing))
     assert response.status_code == 200
     assert agent_run.events[-1].backend == "simulator"
+
+
+def _tls_of(client: Any) -> ssl.SSLContext:
+    context: ssl.SSLContext = client._transport._pool._ssl_context  # httpcore's connection pool
+    return context
+
+
+def test_fixture_clients_share_one_verified_tls_context_unless_told_otherwise(billing: Any) -> None:
+    with billing.client() as first, billing.client("sk_test_other") as second:
+        assert _tls_of(first) is _tls_of(second)
+        assert _tls_of(first).verify_mode == ssl.CERT_REQUIRED and _tls_of(first).check_hostname
+    asynchronous = billing.async_client()
+    assert _tls_of(asynchronous) is _tls_of(first)
+    with billing.client(verify=False) as unverified, billing.client(trust_env=False) as own:
+        assert _tls_of(unverified).verify_mode == ssl.CERT_NONE
+        assert _tls_of(own) is not _tls_of(first)
 
 
 def test_dropped_connection_fault_is_each_clients_own_error(billing: Any) -> None:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
+    import ssl
+
     import httpx
 
     from pytest_agentops.tap.routing import LiveRequest, Reply, Tap
@@ -191,6 +193,25 @@ def _router(cls: type[Simulator]) -> Callable[[str, str], _Found]:
     return routed
 
 
+@functools.cache
+def _default_tls() -> ssl.SSLContext:
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+def _with_tls(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The client's arguments, sharing one default TLS context when the caller chose none.
+
+    httpx builds a context for every client and loads the CA bundle into it: about 18 ms, the
+    larger part of making a client. One verified context serves any number of clients (httpx's
+    own advice for code that makes many); a caller's ``verify``, ``cert`` or ``trust_env`` is kept.
+    """
+    if {"verify", "cert", "trust_env"} & kwargs.keys():
+        return kwargs
+    return {**kwargs, "verify": _default_tls()}
+
+
 class TappedSimulator:
     """The fixture object: the simulator itself, with clients that go through the tap.
 
@@ -210,13 +231,13 @@ class TappedSimulator:
         import httpx
 
         headers = {**self._sim.auth_headers(token), **kwargs.pop("headers", {})}
-        return httpx.Client(base_url=self.base_url, headers=headers, **kwargs)
+        return httpx.Client(base_url=self.base_url, headers=headers, **_with_tls(kwargs))
 
     def async_client(self, token: str | None = None, **kwargs: Any) -> httpx.AsyncClient:
         import httpx
 
         headers = {**self._sim.auth_headers(token), **kwargs.pop("headers", {})}
-        return httpx.AsyncClient(base_url=self.base_url, headers=headers, **kwargs)
+        return httpx.AsyncClient(base_url=self.base_url, headers=headers, **_with_tls(kwargs))
 
     @property
     def simulator(self) -> Simulator:
