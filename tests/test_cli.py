@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import forkrun
 import pytest
 
 from pytest_agentops.cassette.format import Cassette, build_meta, dump
@@ -722,13 +723,10 @@ def test_changed_prompt_is_not_served():
 def vcr_recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     folder = tmp_path_factory.mktemp("vcr")
     cassette = folder / "test_agent.yaml"
-    done = subprocess.run(
-        [sys.executable, "-c", VCR_RECORDER, str(cassette), json.dumps(PROMPT)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-    )
+    script = folder / "record_with_vcr.py"
+    script.write_text("import warnings\nwarnings.simplefilter('ignore')\n" + VCR_RECORDER, encoding="utf-8")
+    command = [sys.executable, str(script), str(cassette), json.dumps(PROMPT)]
+    done = forkrun.run(command, cwd=folder, env=dict(os.environ), timeout=120)
     assert done.returncode == 0, done.stderr
     return cassette, json.loads(done.stdout)
 

@@ -91,8 +91,10 @@ def test_signup(fake_llm, billing, agent_run):
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """One real inner session writing traces, the JSON report and OTel spans; (its folder, its stdout)."""
-    import subprocess
+    import os
     import sys
+
+    import forkrun
 
     pytest.importorskip("opentelemetry.sdk")
     root = tmp_path_factory.mktemp("agree")
@@ -100,10 +102,10 @@ def session(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     (root / "conftest.py").write_text(CONFTEST)
     (root / "pyproject.toml").write_text("[tool.agentops.agents.triage]\nbudgets = { max_tool_calls = 10 }\n")
     (root / "test_agent.py").write_text(TESTS)
-    done = subprocess.run(
+    done = forkrun.run(
         [sys.executable, "-m", "pytest", "-p", "no:xdist", "--agent-trace-dir=traces", "--agent-report=report.json",
          "--agent-otel", "-q"],
-        cwd=root, capture_output=True, text=True, timeout=180,
+        cwd=root, env=dict(os.environ), timeout=180,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     return root, done.stdout

@@ -9,9 +9,9 @@ installed. ``agentops_scope = all`` governs every request of every test.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
+import forkrun
 import pytest
 from conftest import INNER_INI, Project
 from upstream import Upstream
@@ -133,12 +133,10 @@ def test_inner_session(pytester):
 def test_agentops_disable_turns_it_off_in_the_session(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_uses=USES_AGENT_RUN)
     env = {**os.environ, "AGENTOPS_DISABLE": "1"}
-    proc = subprocess.run(
+    proc = forkrun.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(pytester.path / "test_uses.py")],
         cwd=pytester.path,
         env=env,
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert "pytest-agentops is turned off (AGENTOPS_DISABLE=1 or -p no:agentops): no agent_run fixture" in proc.stdout
@@ -148,11 +146,10 @@ def test_agentops_disable_turns_it_off_in_the_session(pytester: pytest.Pytester)
 def test_no_agentops_reaches_pytester_sessions_inside(pytester: pytest.Pytester) -> None:
     """pytester clears PYTEST_ADDOPTS, but an outer ``-p no:agentops`` still turns the inner plugin off."""
     pytester.makepyfile(test_nested=NESTED)
-    proc = subprocess.run(
+    proc = forkrun.run(
         [sys.executable, "-m", "pytest", "-p", "no:agentops", "-p", "no:cacheprovider", "test_nested.py"],
         cwd=pytester.path,
-        capture_output=True,
-        text=True,
+        env=dict(os.environ),
         timeout=120,
     )
     assert " 1 passed" in proc.stdout, proc.stdout[-3000:]
