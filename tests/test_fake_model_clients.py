@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 from typing import Any
 
+import forkrun
 import pytest
 
 from pytest_agentops.backends.model import FakeModel
@@ -54,12 +56,15 @@ SUBPROCESS_AGENT = textwrap.dedent(
 
 
 def run_python(code: str, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run CODE as an agent in a process of its own (forked from the warm interpreter: its SDKs are imported)."""
     environment = {**os.environ, **(env or {}), "PYTHONPATH": ROOT}
     for name in ("OPENAI_BASE_URL", "ANTHROPIC_BASE_URL") if env is None else ():
         environment.pop(name, None)
-    done = subprocess.run(
-        [sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=60, check=False
-    )
+    with tempfile.TemporaryDirectory(prefix="agent-") as folder:
+        script = os.path.join(folder, "agent.py")
+        with open(script, "w", encoding="utf-8") as fh:
+            fh.write(code)
+        done = forkrun.run([sys.executable, script], cwd=folder, env=environment, timeout=60)
     assert done.returncode == 0, done.stderr
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
