@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from pytest_agentops.cassette.errors import CassetteFormatError
@@ -158,8 +158,24 @@ def _exercise(cassette: Cassette, folder: Path) -> None:
     assert json.dumps(again.interactions) == json.dumps(cassette.interactions)
 
 
+NULL_HEADERS = json.dumps(
+    {
+        "version": 1,
+        "meta": {"models": []},
+        "interactions": [
+            {
+                "kind": "model",
+                "response": {"status": 100, "reason": "", "headers": None, "body": None},
+                "request": {"method": "GET", "url": "https://api.openai.com/v1/responses", "headers": {}, "body": None},
+            }
+        ],
+    }
+).encode()
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=mutated())
+@example(data=NULL_HEADERS)  # found by this test: the loader took null headers and replay then crashed
 def test_only_cassette_format_error_escapes_the_loader(data: bytes) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "fuzzed.json"

@@ -79,7 +79,7 @@ def _replay(interaction: Interaction) -> dict[str, Any]:
     raw = bodies.decode(response.get("body"))
     headers = {
         k: [v] if isinstance(v, str) else list(v)  # as header_list(v)
-        for k, v in response.get("headers", {}).items()
+        for k, v in (response.get("headers") or {}).items()  # null: none, as the loader allows
         if k.lower() not in _HOP_HEADERS
     }
     headers["content-length"] = [str(len(raw))]
