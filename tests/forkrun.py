@@ -5,7 +5,9 @@ the suite runs keeps pytester's own argument building, timeouts and output parsi
 not an inner pytest (``inner_command``), or an environment whose ``PYTHON*`` variables or a warmed
 framework's import-time settings differ from the warm interpreter's (they act at start, which a fork
 skips), or a project folder that shadows a module the warm interpreter holds, gets a real subprocess.
-``AGENTOPS_TEST_FORK=0`` turns the fork off for a run.
+An inner session run with ``-n`` has its xdist workers forked by the same warm interpreter, unless
+the session changed what a worker starts from (its folder, ``PYTHONPATH``: ``--agent-replay`` puts
+its offline site there). ``AGENTOPS_TEST_FORK=0`` turns the fork off for a run.
 
 ``run(cmd, cwd=, env=, timeout=)`` does the same for the suite's other Python commands (the docs
 test's scripts, ``-m pytest`` and ``-m mkdocs``): a script or module forks and runs as ``__main__``.
@@ -13,6 +15,7 @@ test's scripts, ``-m pytest`` and ``-m mkdocs``): a script or module forks and r
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import locale
@@ -28,14 +31,11 @@ from typing import Any, TextIO
 
 import pycache
 import pytest
+import zygote
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
-#: Read at interpreter start, so a fork cannot honour a change; PYTHONPATH is applied by the child.
-_HANDLED = {"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
 pycache.use_suite_cache()  # before the start environment is taken: the warm interpreter inherits it
 _START_ENV = dict(os.environ)
-#: Variables the warmed frameworks may read at import: a session that changes one starts cold.
-_IMPORT_TIME = ("PYTHON", "OPENAI_AGENTS_", "LANGCHAIN_", "LANGSMITH_", "LLAMA_", "LOGFIRE_", "FASTMCP_")
 
 
 class ForkUnavailable(RuntimeError):
@@ -85,6 +85,18 @@ class Zygote:
         answer: dict[str, Any] = json.loads(line)
         return answer
 
+    def close(self) -> None:
+        """End the warm interpreter: it stops serving when its stdin closes."""
+        for stream in (self.process.stdin, self.process.stdout, self.log):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
     def start(self, request: dict[str, Any]) -> int:
         stdin = self.process.stdin
         assert stdin is not None
@@ -101,6 +113,7 @@ def _warm() -> Zygote:
     global _zygote
     if _zygote is None or _zygote.process.poll() is not None:
         _zygote = Zygote()
+        atexit.register(_zygote.close)
     return _zygote
 
 
@@ -213,8 +226,7 @@ def main_of(cmd: list[str]) -> tuple[list[str], list[str]] | None:
 
 def _changes_start(env: dict[str, str]) -> bool:
     """Whether ENV differs from the warm interpreter's in a variable read only as a process starts."""
-    keys = {k for k in {*env, *_START_ENV} if k.startswith(_IMPORT_TIME)} - _HANDLED
-    return any(env.get(k) != _START_ENV.get(k) for k in keys)
+    return zygote.changes_start(env, _START_ENV)
 
 
 def _cold(cmd: list[str], cwd: str, env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:

@@ -76,6 +76,49 @@ def test_a_hung_session_times_out_and_is_killed(pytester: pytest.Pytester) -> No
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
+WORKERS_CONFTEST = """
+import os
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):
+        os.environ["PROBE_CONTROLLER"] = str(os.getpid())
+        if "PROBE_SITE" in os.environ:  # as --agent-replay adds its offline site for the workers
+            os.environ["PYTHONPATH"] = os.environ["PROBE_SITE"]
+"""
+
+WORKERS_PROBE = """
+import os, sys
+
+def test_{n}():
+    started = "forked" if os.getppid() != int(os.environ["PROBE_CONTROLLER"]) else "cold"
+    with open(f"worker-{{os.environ['PYTEST_XDIST_WORKER']}}.txt", "w") as out:
+        out.write(f"{{started}} {{sys.flags.dont_write_bytecode}} {{os.getcwd()}}")
+    assert {n} % 3
+"""
+
+
+def _workers(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, set[str]]:
+    pytester.makeconftest(WORKERS_CONFTEST)
+    pytester.makepyfile(**{f"test_w{n}": WORKERS_PROBE.format(n=n) for n in range(1, 7)})
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-n", "2", *args)
+    seen = {path.read_text() for path in pytester.path.glob("worker-*.txt")}
+    for path in pytester.path.glob("worker-*.txt"):
+        path.unlink()
+    return result, seen
+
+
+def test_an_inner_sessions_xdist_workers_fork_too(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    forked, seen = _workers(pytester)
+    forked.assert_outcomes(passed=4, failed=2)
+    assert seen == {f"forked 0 {pytester.path}"}  # both workers, in the session's folder
+
+    # The session changed the path its workers start with (a sitecustomize there must run): cold.
+    monkeypatch.setenv("PROBE_SITE", str(pytester.path / "site"))
+    cold, seen = _workers(pytester)
+    assert seen == {f"cold 0 {pytester.path}"}
+    assert cold.parseoutcomes() == forked.parseoutcomes()
+
+
 def test_other_commands_are_not_forked() -> None:
     env = dict(os.environ)
     assert not forkrun._forkable((sys.executable, "-c", "pass"), env, pytest.Pytester.CLOSE_STDIN)

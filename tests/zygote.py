@@ -16,18 +16,29 @@ process answers ``{"pid"}`` when the child started and ``{"pid", "code"}`` when 
 with ``"main"`` instead of ``"args"`` (``{"main": ["script", PATH] | ["module", NAME], "argv", "cwd",
 "env", "stdout", "stderr"}``) becomes ``python PATH ARGV...`` or ``python -m NAME ARGV...`` instead:
 the script or module runs as a fresh ``__main__`` and the child exits as an interpreter would.
+
+An inner session's xdist workers fork from here too: a child's execnet asks on a Unix socket (its
+path kept in the child) with ``{"main": ["command", BOOTSTRAP], "flags", "argv", "cwd", "env"}`` and
+the worker's stdin, stdout and stderr passed along (``SCM_RIGHTS``); the answers are the same two,
+one datagram each.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import gc
+import io
 import json
 import os
 import runpy
+import select
+import shutil
 import signal
+import socket
 import sys
+import tempfile
 import threading
 import traceback
 import types
@@ -71,10 +82,20 @@ WARM = (
     "llama_index.core",
     "llama_index.llms.openai",
 )
+#: Read at interpreter start, so a fork cannot honour a change; PYTHONPATH is applied by the child.
+HANDLED = frozenset({"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"})
+#: Variables the warmed frameworks may read at import: a process that changes one starts cold.
+IMPORT_TIME = ("PYTHON", "OPENAI_AGENTS_", "LANGCHAIN_", "LANGSMITH_", "LLAMA_", "LOGFIRE_", "FASTMCP_")
 #: Not warmed: ours (imported fresh by every session, as under test), and hypothesis with the plugin
 #: that imports it, whose import-time state (profiles, initialisation counters) is per-process.
 COLD = {"pytest-agentops", "hypothesis", "schemathesis"}
 DONT_REWRITE = "PYTEST_DONT_REWRITE"
+
+
+def changes_start(env: dict[str, str], start: dict[str, str]) -> bool:
+    """Whether ENV differs from START (the warm interpreter's) in a variable read only as a process starts."""
+    keys = {k for k in {*env, *start} if k.startswith(IMPORT_TIME)} - HANDLED
+    return any(env.get(k) != start.get(k) for k in keys)
 
 
 def _warm() -> None:
@@ -127,20 +148,12 @@ def _child(request: dict[str, Any], base_path: list[str]) -> None:
     """Become ``python -m pytest ARGS`` in CWD with ENV, writing to the two files; never returns."""
     code: object = 1
     try:
-        null = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(null, 0)
-        for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
-            os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+        env = _enter(request, request["cwd"], base_path, [])
         if request.get("netns"):
             _enter_netns(request["netns"])
-        env: dict[str, str] = request["env"]
-        os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(env)
-        sys.dont_write_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE"))
-        sys.path[:] = [request["cwd"], *_python_path(env), *base_path]
         sys.argv = [sys.modules["pytest"].__file__ or "pytest", *request["args"]]
         sys.orig_argv = [sys.executable, "-m", "pytest", *request["args"]]
+        _fork_execnet_workers(request["cwd"], env)
         import pytest
 
         code = pytest.console_main()
@@ -155,12 +168,97 @@ def _child(request: dict[str, Any], base_path: list[str]) -> None:
         os._exit(code if isinstance(code, int) else (0 if code is None else 1))
 
 
-def _enter(request: dict[str, Any], path0: str, base_path: list[str]) -> dict[str, str]:
-    """Point file descriptors 0-2, the working directory, environment and path where the command would."""
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
-        os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), fd)
+class _ForkedWorker:
+    """Enough of ``subprocess.Popen`` for execnet's ``Popen2IOMaster``: ``stdin``, ``stdout``, ``wait()``, ``kill()``.
+
+    The worker is ``python -u -c BOOTSTRAP`` forked by the warm interpreter, on two pipes of ours and
+    our stderr, in this process's working directory and environment, as execnet would have started it.
+    """
+
+    def __init__(self, start: _Start, flags: list[str], code: str) -> None:
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.server.connect(start.workers)
+        to_worker, from_worker = os.pipe(), os.pipe()
+        request = {"main": ["command", code], "flags": flags, "argv": [], "cwd": os.getcwd(), "env": dict(os.environ)}
+        socket.send_fds(self.server, [json.dumps(request).encode()], [to_worker[0], from_worker[1], 2])
+        os.close(to_worker[0])
+        os.close(from_worker[1])
+        self.stdin = open(to_worker[1], "wb")  # noqa: SIM115 - execnet closes them
+        self.stdout = open(from_worker[0], "rb")  # noqa: SIM115
+        self.pid: int = self._answer()["pid"]
+        self.returncode: int | None = None
+
+    def _answer(self) -> dict[str, Any]:
+        message = self.server.recv(1 << 16)
+        if not message:
+            raise OSError("the warm interpreter went away")
+        answer: dict[str, Any] = json.loads(message)
+        return answer
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            self.returncode = int(self._answer()["code"])
+            self.server.close()
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
+def _fork_execnet_workers(cwd: str, env: dict[str, str]) -> None:
+    """Let this inner session's xdist workers (execnet ``popen`` gateways) fork from the warm interpreter.
+
+    A worker started cold imports the SDKs and plugins again (about a second of CPU); forked, it has
+    them. Only the plain ``python -u [-B] -c BOOTSTRAP`` execnet builds for this interpreter is forked,
+    and only while the session's working directory, network namespace, path and start-time variables
+    are still those it was forked with; any other gateway starts as execnet starts it.
+    """
+    start = _START
+    try:
+        from execnet import gateway_base, gateway_io
+    except ImportError:
+        return
+    if start is None or not start.workers:
+        return
+    real = gateway_io.Popen2IOMaster.__init__
+    line = gateway_io.popen_bootstrapline
+
+    def sound(args: list[str]) -> list[str] | None:
+        flags = args[1:-2]
+        if args[:1] != [sys.executable] or args[-2:] != ["-c", line] or not set(flags) <= {"-u", "-B"}:
+            return None
+        if os.getcwd() != cwd or os.environ.get("PYTHONPATH") != env.get("PYTHONPATH"):
+            return None
+        if os.stat("/proc/self/ns/net").st_ino != start.netns or changes_start(dict(os.environ), start.env):
+            return None
+        return flags
+
+    def init(self: Any, args: list[str], execmodel: Any) -> None:
+        flags = sound(list(args)) if execmodel.backend in ("thread", "main_thread_only") else None
+        if flags is None:
+            real(self, args, execmodel)
+            return
+        self.popen = worker = _ForkedWorker(start, flags, line)
+        gateway_base.Popen2IO.__init__(self, worker.stdin, worker.stdout, execmodel=execmodel)
+
+    gateway_io.Popen2IOMaster.__init__ = init
+
+
+def _enter(request: dict[str, Any], path0: str, base_path: list[str], fds: list[int]) -> dict[str, str]:
+    """Point file descriptors 0-2, the working directory, environment and path where the command would.
+
+    FDS are the caller's own three (an execnet worker's pipes); else stdin is /dev/null and stdout and
+    stderr are the request's two files.
+    """
+    if not fds:
+        files = (os.open(request[key], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644) for key in ("stdout", "stderr"))
+        fds = [os.open(os.devnull, os.O_RDONLY), *files]
+    for target, fd in enumerate(fds):
+        os.dup2(fd, target)
+    for fd in set(fds) - {0, 1, 2}:
+        os.close(fd)
     env: dict[str, str] = request["env"]
     os.chdir(request["cwd"])
     os.environ.clear()
@@ -189,13 +287,16 @@ def _report(exc: BaseException) -> None:
     sys.excepthook(type(exc), exc.with_traceback(tb), tb)  # the hook prints the exception's own
 
 
-def _main_child(request: dict[str, Any], base_path: list[str], filters: list[Any]) -> None:
-    """Become ``python SCRIPT ARGV`` or ``python -m MODULE ARGV``; exit as the interpreter would."""
+def _main_child(request: dict[str, Any], base_path: list[str], filters: list[Any], fds: list[int]) -> None:
+    """Become ``python SCRIPT ARGV``, ``python -m MODULE ARGV`` or ``python [-u] [-B] -c CODE``; exit as the
+    interpreter would."""
     code = 1
     try:
         kind, target = request["main"]
-        script = os.path.join(request["cwd"], target) if kind == "script" else ""
-        _enter(request, os.path.dirname(os.path.realpath(script)) if script else request["cwd"], base_path)
+        path0 = "" if kind == "command" else request["cwd"]  # python -c: the working directory, as ""
+        if kind == "script":
+            path0 = os.path.dirname(os.path.realpath(os.path.join(request["cwd"], target)))
+        _enter(request, path0, base_path, fds)
         # What the warmed packages did to the warning filters a fresh interpreter would not have.
         warnings.filters[:] = filters
         warnings._filters_mutated()  # type: ignore[attr-defined]
@@ -210,6 +311,8 @@ def _main_child(request: dict[str, Any], base_path: list[str], filters: list[Any
             with open(path, "rb") as source:
                 compiled = compile(source.read(), path, "exec")
             exec(compiled, main.__dict__)
+        elif kind == "command":
+            _command(main, target, request)
         else:
             sys.argv = ["-m", *request["argv"]]
             sys.orig_argv = [sys.executable, "-m", target, *request["argv"]]
@@ -231,6 +334,24 @@ def _main_child(request: dict[str, Any], base_path: list[str], filters: list[Any
     os._exit(code & 0xFF)
 
 
+def _command(main: types.ModuleType, code: str, request: dict[str, Any]) -> None:
+    """Run CODE as ``python [-u] [-B] -c CODE`` would: fresh standard streams on fds 0-2, argv ``["-c"]``."""
+    flags: list[str] = request.get("flags", [])
+    sys.argv = ["-c", *request["argv"]]
+    sys.orig_argv = [sys.executable, *flags, "-c", code, *request["argv"]]
+    sys.dont_write_bytecode = sys.dont_write_bytecode or "-B" in flags
+    sys.stdin = open(0, closefd=False)  # noqa: SIM115 - the interpreter's own, as long as the process
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        errors = "backslashreplace" if fd == 2 else None
+        if "-u" in flags:  # unbuffered: no buffer under the text layer, every write goes straight out
+            stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), errors=errors, write_through=True)
+        else:
+            stream = open(fd, "w", closefd=False, errors=errors)  # noqa: SIM115
+        setattr(sys, name, stream)
+    main.__dict__.update(__builtins__=__builtins__, __spec__=None, __package__=None)
+    exec(compile(code, "<string>", "exec"), main.__dict__)
+
+
 def _finish() -> None:
     """Py_FinalizeEx's visible part: wait for non-daemon threads, run atexit handlers, flush stdio."""
     with contextlib.suppress(Exception):
@@ -246,10 +367,115 @@ def _reply(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+class _Start:
+    """What a fork starts from: the warm interpreter's environment, warning filters and path."""
+
+    def __init__(self) -> None:
+        self.env = dict(os.environ)
+        self.filters = list(warnings.filters)
+        self.path = [entry for entry in sys.path if entry and entry not in _python_path(self.env)]
+        self.workers = ""  # the socket an inner session's execnet asks for its workers on
+        self.netns = os.stat("/proc/self/ns/net").st_ino
+
+
+_START: _Start | None = None
+
+
+class _Server:
+    """The parent's requests on stdin and execnet workers' on a socket, each child answered when it ends."""
+
+    def __init__(self, start: _Start) -> None:
+        self.start = start
+        self.folder = tempfile.mkdtemp(prefix="zygote-")
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.listener.bind(os.path.join(self.folder, "workers"))
+        self.listener.listen()
+        start.workers = self.listener.getsockname()
+        self.clients: set[socket.socket] = set()
+        self.children: dict[int, tuple[int, Any]] = {}  # pidfd -> (pid, how to answer its end)
+        self.pending = b""
+
+    def serve(self) -> None:
+        try:
+            while self._step():
+                pass
+        finally:
+            self.listener.close()
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def _step(self) -> bool:
+        readable, _, _ = select.select([0, self.listener, *self.clients, *self.children], [], [])
+        for ready in readable:
+            if ready == 0 and not self._from_parent():
+                return False
+            if ready is self.listener:
+                self.clients.add(self.listener.accept()[0])
+            elif ready in self.clients:
+                self._from_client(ready)
+            elif ready in self.children:
+                self._ended(ready)
+        return True
+
+    def _from_parent(self) -> bool:
+        """Fork for each whole line the parent sent; False once it closed stdin."""
+        data = os.read(0, 1 << 16)
+        if not data:
+            return False
+        *lines, self.pending = (self.pending + data).split(b"\n")
+        for line in lines:
+            pid = self._fork(json.loads(line), [])
+            _reply({"pid": pid})
+            self._watch(pid, _reply)
+        return True
+
+    def _from_client(self, client: socket.socket) -> None:
+        try:
+            message, fds, _, _ = socket.recv_fds(client, 1 << 20, 3)
+        except OSError:
+            message, fds = b"", []
+        if not message:
+            self.clients.discard(client)
+            client.close()
+            return
+        pid = self._fork(json.loads(message), fds)
+        for fd in fds:
+            os.close(fd)
+        answer = functools.partial(_send, client)
+        answer({"pid": pid})
+        self._watch(pid, answer)
+
+    def _fork(self, request: dict[str, Any], fds: list[int]) -> int:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            for held in (self.listener, *self.clients):
+                held.close()
+            for pidfd in self.children:
+                os.close(pidfd)
+            if "main" in request:
+                _main_child(request, self.start.path, self.start.filters, fds)
+            _child(request, self.start.path)
+        return pid
+
+    def _watch(self, pid: int, answer: Any) -> None:
+        self.children[os.pidfd_open(pid)] = (pid, answer)
+
+    def _ended(self, pidfd: int) -> None:
+        pid, answer = self.children.pop(pidfd)
+        os.close(pidfd)
+        _, status = os.waitpid(pid, 0)
+        with contextlib.suppress(OSError):  # a client that went away first hears nothing
+            answer({"pid": pid, "code": os.waitstatus_to_exitcode(status)})
+
+
+def _send(client: socket.socket, message: dict[str, Any]) -> None:
+    client.send(json.dumps(message).encode())
+
+
 def main() -> None:
-    start_env = dict(os.environ)
-    filters = list(warnings.filters)
-    base_path = [entry for entry in sys.path if entry and entry not in _python_path(start_env)]
+    global _START
+    _START = start = _Start()
     _warm()
     if threading.active_count() != 1:  # forking a process with threads is not safe: say so, serve nothing
         _reply({"ready": False, "why": f"{threading.active_count()} threads after warming"})
@@ -261,19 +487,9 @@ def main() -> None:
     # times at exit: half a second a session); frozen, they walk only what the child made.
     gc.collect()
     gc.freeze()
+    server = _Server(start)
     _reply({"ready": True, "modules": sorted({name.partition(".")[0] for name in sys.modules})})
-    for line in sys.stdin:
-        request = json.loads(line)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:
-            if "main" in request:
-                _main_child(request, base_path, filters)
-            _child(request, base_path)
-        _reply({"pid": pid})
-        _, status = os.waitpid(pid, 0)
-        _reply({"pid": pid, "code": os.waitstatus_to_exitcode(status)})
+    server.serve()
 
 
 if __name__ == "__main__":
