@@ -45,6 +45,7 @@ import types
 import warnings
 from importlib import import_module
 from importlib.machinery import SourceFileLoader
+from pathlib import Path
 from typing import Any
 
 #: Packages the inner sessions import anyway; a missing one is simply not warmed.
@@ -82,20 +83,55 @@ WARM = (
     "llama_index.core",
     "llama_index.llms.openai",
 )
+#: After the plugins (hypothesis's plugin first, see ``_warm``): its terminal summary imports hypothesis
+#: in every session, a tenth of a second of a trivial one.
+AFTER_PLUGINS = ("hypothesis", "hypothesis.internal.observability")
 #: Read at interpreter start, so a fork cannot honour a change; PYTHONPATH is applied by the child.
 HANDLED = frozenset({"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"})
 #: Variables the warmed frameworks may read at import: a process that changes one starts cold.
-IMPORT_TIME = ("PYTHON", "OPENAI_AGENTS_", "LANGCHAIN_", "LANGSMITH_", "LLAMA_", "LOGFIRE_", "FASTMCP_")
-#: Not warmed: ours (imported fresh by every session, as under test), and hypothesis with the plugin
-#: that imports it, whose import-time state (profiles, initialisation counters) is per-process.
-COLD = {"pytest-agentops", "hypothesis", "schemathesis"}
+IMPORT_TIME = (
+    "PYTHON",
+    "OPENAI_AGENTS_",
+    "LANGCHAIN_",
+    "LANGSMITH_",
+    "LLAMA_",
+    "LOGFIRE_",
+    "FASTMCP_",
+    "HYPOTHESIS_",
+    "SCHEMATHESIS_",
+)
+#: Not warmed: ours, imported fresh by every session, as under test, and schemathesis, which patches
+#: hypothesis as it is imported (the inner sessions turn its plugin off, which a warm import would defeat).
+COLD = {"pytest-agentops", "schemathesis"}
 DONT_REWRITE = "PYTEST_DONT_REWRITE"
 
 
 def changes_start(env: dict[str, str], start: dict[str, str]) -> bool:
     """Whether ENV differs from START (the warm interpreter's) in a variable read only as a process starts."""
     keys = {k for k in {*env, *start} if k.startswith(IMPORT_TIME)} - HANDLED
-    return any(env.get(k) != start.get(k) for k in keys)
+    return any(env.get(k) != start.get(k) for k in keys) or _in_ci(env) != _in_ci(start)
+
+
+def _in_ci(env: dict[str, str]) -> bool:
+    """hypothesis's ``is_in_ci()`` for ENV: read at import, it picks the settings profile ("ci" or "default")."""
+    from hypothesis._settings import _CI_VARS
+
+    return any(key in env and (value is None or env[key] == value) for key, value in _CI_VARS.items())
+
+
+def _hypothesis_home() -> None:
+    """Point hypothesis's default example database at this working directory, as a fresh import would.
+
+    hypothesis takes ``Path.cwd() / ".hypothesis"`` once, at import, and the warm interpreter imported
+    it in another folder.
+    """
+    configuration = sys.modules.get("hypothesis.configuration")
+    if configuration is None:
+        return
+    key = "__hypothesis_home_directory_default"
+    if key not in vars(configuration):  # a hypothesis that keeps it elsewhere: fail, never write elsewhere
+        raise RuntimeError(f"hypothesis.configuration has no {key}: tests/zygote.py must learn the new place")
+    setattr(configuration, key, Path.cwd() / ".hypothesis")
 
 
 def _warm() -> None:
@@ -109,17 +145,27 @@ def _warm() -> None:
         # A package this venv lacks, or one that fails to import: the child finds out itself.
         with contextlib.suppress(Exception):
             import_module(name)
-    for point in entry_points(group="pytest11"):
+    # hypothesis's plugin before anything imports hypothesis, as when pytest loads it first: else the
+    # plugin, seeing hypothesis imported already, scans every module loaded so far (this file too)
+    # for constants to try in generated examples.
+    points = sorted(entry_points(group="pytest11"), key=lambda point: point.name != "hypothesispytest")
+    loaded = []
+    for point in points:
         if point.dist is None or point.dist.name in COLD:
             continue
         try:
             point.load()
         except Exception:
             continue
-        # pytest marks a plugin distribution's modules for assertion rewriting and warns when one is
-        # already imported; a fresh interpreter would have rewritten them. Their own asserts are not
-        # what the suite tests, so mark them the way pytest marks its own pre-imported pytester.
-        for module_name in _iter_rewritable_modules([str(f) for f in point.dist.files or []]):
+        loaded.append(point.dist)
+    for name in AFTER_PLUGINS:
+        with contextlib.suppress(Exception):
+            import_module(name)
+    # pytest marks a plugin distribution's modules for assertion rewriting and warns when one is
+    # already imported; a fresh interpreter would have rewritten them. Their own asserts are not
+    # what the suite tests, so mark them the way pytest marks its own pre-imported pytester.
+    for dist in loaded:
+        for module_name in _iter_rewritable_modules([str(f) for f in dist.files or []]):
             module = sys.modules.get(module_name)
             if module is not None and DONT_REWRITE not in (module.__doc__ or ""):
                 module.__doc__ = (module.__doc__ or "") + f"\n{DONT_REWRITE}"
@@ -265,6 +311,7 @@ def _enter(request: dict[str, Any], path0: str, base_path: list[str], fds: list[
     os.environ.update(env)
     sys.dont_write_bytecode = bool(env.get("PYTHONDONTWRITEBYTECODE"))
     sys.path[:] = [path0, *_python_path(env), *base_path]
+    _hypothesis_home()
     return env
 
 
@@ -480,7 +527,7 @@ def main() -> None:
     if threading.active_count() != 1:  # forking a process with threads is not safe: say so, serve nothing
         _reply({"ready": False, "why": f"{threading.active_count()} threads after warming"})
         return
-    if "hypothesis" in sys.modules or "pytest_agentops" in sys.modules:
+    if "pytest_agentops" in sys.modules:
         _reply({"ready": False, "why": "a cold package was imported while warming"})
         return
     # Every child's garbage collections would walk the warmed heap again (pytest collects several
