@@ -9,6 +9,7 @@ from pathlib import Path
 
 import forkrun
 import pytest
+import zygote
 
 PROBE = """
 import os, sys
@@ -264,3 +265,42 @@ def test_only_plain_scripts_and_top_level_modules_fork() -> None:
         ["python", "x.py"],
     ):
         assert forkrun.main_of(cold) is None
+
+
+HYPOTHESIS_PROBE = """
+import os
+from hypothesis import given, settings, strategies as st
+
+def test_where():
+    with open(os.environ["PROBE_OUT"], "w") as out:
+        out.write(f"{os.getppid()} {settings._current_profile} {settings.default.database}")
+
+@given(st.integers())
+def test_finds(n):
+    assert n < 10
+"""
+CI_VARS = ("CI", "TF_BUILD", "GITHUB_ACTIONS", "CODEBUILD_BUILD_ID", "BUILDKITE", "CIRCLECI", "TRAVIS")
+
+
+@pytest.mark.parametrize("ci", [False, True])
+def test_a_forked_session_keeps_hypothesis_s_state_its_own(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, ci: bool
+) -> None:
+    # hypothesis (warmed) takes its database folder and its CI profile at import: a session must still
+    # save examples in its own folder, and one whose CI detection differs from the suite's starts cold.
+    suite_in_ci = zygote._in_ci(dict(os.environ))
+    pytester.makepyfile(test_hyp=HYPOTHESIS_PROBE)
+    out = pytester.path / "probe.txt"
+    monkeypatch.setenv("PROBE_OUT", str(out))
+    for key in CI_VARS:
+        monkeypatch.delenv(key, raising=False)
+    if ci:
+        monkeypatch.setenv("CI", "true")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:schemathesis")
+    result.assert_outcomes(passed=1, failed=1)
+    parent, profile, database = out.read_text().split(" ", 2)
+    assert (int(parent) != os.getpid()) == (ci == suite_in_ci)  # forked only when hypothesis would agree
+    assert profile == ("ci" if ci else "default")
+    if not ci:  # the ci profile keeps no database
+        assert str(pytester.path / ".hypothesis") in database
+        assert (pytester.path / ".hypothesis" / "examples").is_dir()
