@@ -14,6 +14,7 @@ from collections.abc import Callable
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
+from pytest_agentops.cassette.matching import body_value
 from pytest_agentops.trace import sse
 
 Body = dict[str, Any] | None  # {"json": ...} | {"sse": [...]} | {"text": "..."} | {"base64": "..."}
@@ -155,6 +156,34 @@ def _scalar(value: Any, encode: Callable[[str], str]) -> str:
             return "-Infinity"
         return float.__repr__(value)
     raise _NotPlain
+
+
+def request_value(stored: Body) -> Any:
+    """The comparable value of a stored request body (the inverse of ``store_request_body``)."""
+    if not stored:
+        return None
+    if "json" in stored:
+        return stored["json"]
+    if "form" in stored:
+        return {"__form__": [tuple(pair) for pair in stored["form"]]}
+    if "text" in stored:
+        return stored["text"]
+    if "base64" in stored:
+        return body_value(decode(stored))
+    return None
+
+
+def store_request_body(value: Any) -> Body:
+    """Request bodies are stored for matching and reading, never replayed, so no byte fidelity."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and "__form__" in value:
+        return {"form": [list(pair) for pair in value["__form__"]]}
+    if isinstance(value, dict) and "__bytes_sha256__" in value:
+        return {"sha256": value["__bytes_sha256__"]}
+    if isinstance(value, str):
+        return {"text": value}
+    return {"json": value}
 
 
 def as_value(body: Body) -> Any:

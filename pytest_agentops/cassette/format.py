@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import datetime as _dt
 import hashlib
 import json
 import os
@@ -15,11 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_agentops._version import __version__
-from pytest_agentops.cassette import body as bodies
 from pytest_agentops.cassette import validate
+from pytest_agentops.cassette.body import request_value as request_value  # re-exported: the old home
+from pytest_agentops.cassette.body import store_request_body as store_request_body
 from pytest_agentops.cassette.errors import CassetteFormatError
-from pytest_agentops.cassette.matching import MatchConfig, body_value, canonical_request, canonical_url, request_key
+from pytest_agentops.cassette.matching import MatchConfig, canonical_request, canonical_url, request_key
+from pytest_agentops.cassette.meta import build_meta as build_meta
 from pytest_agentops.trace.files import file_mode as file_mode  # re-exported: the old home
 from pytest_agentops.trace.files import write_atomic as write_atomic
 
@@ -27,34 +27,6 @@ FORMAT_VERSION = 1
 # How httpx encodes ``json=`` (json.dumps(..., ensure_ascii=False, separators=(",", ":"))), built once.
 _HTTPX_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 Interaction = dict[str, Any]
-
-
-def request_value(stored: bodies.Body) -> Any:
-    """The comparable value of a stored request body (the inverse of ``store_request_body``)."""
-    if not stored:
-        return None
-    if "json" in stored:
-        return stored["json"]
-    if "form" in stored:
-        return {"__form__": [tuple(pair) for pair in stored["form"]]}
-    if "text" in stored:
-        return stored["text"]
-    if "base64" in stored:
-        return body_value(bodies.decode(stored))
-    return None
-
-
-def store_request_body(value: Any) -> bodies.Body:
-    """Request bodies are stored for matching and reading, never replayed, so no byte fidelity."""
-    if value is None:
-        return None
-    if isinstance(value, dict) and "__form__" in value:
-        return {"form": [list(pair) for pair in value["__form__"]]}
-    if isinstance(value, dict) and "__bytes_sha256__" in value:
-        return {"sha256": value["__bytes_sha256__"]}
-    if isinstance(value, str):
-        return {"text": value}
-    return {"json": value}
 
 
 @dataclass(slots=True)
@@ -418,53 +390,3 @@ def _lock_file(fd: int, lock: bool) -> None:
     import fcntl
 
     fcntl.flock(fd, fcntl.LOCK_EX if lock else fcntl.LOCK_UN)
-
-
-def _hash(value: Any) -> str:
-    canon = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return "sha256:" + hashlib.sha256(canon.encode("utf-8")).hexdigest()[:16]
-
-
-def build_meta(interactions: list[Interaction]) -> dict[str, Any]:
-    """When and with what the cassette was recorded: models, prompt and tool-schema hashes."""
-    models: set[str] = set()
-    prompts: set[str] = set()
-    tools: dict[str, str] = {}
-    for interaction in interactions:
-        if interaction.get("kind") != "model":
-            continue
-        body = request_value(interaction["request"].get("body"))
-        if not isinstance(body, dict):
-            continue
-        if isinstance(body.get("model"), str):
-            models.add(body["model"])
-        for prompt in _system_prompts(body):
-            prompts.add(_hash(prompt))
-        tools_sent = body.get("tools")
-        for tool in tools_sent if isinstance(tools_sent, list) else []:
-            if isinstance(tool, dict):
-                function = tool.get("function")
-                name = tool.get("name") or (function.get("name") if isinstance(function, dict) else None)
-                if isinstance(name, str):
-                    tools[name] = _hash(tool)
-    return {
-        "recorded_at": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
-        "recorded_with": f"pytest-agentops {__version__}",
-        "interaction_count": len(interactions),
-        "models": sorted(models),
-        "prompt_hashes": sorted(prompts),
-        "tool_schema_hashes": dict(sorted(tools.items())),
-    }
-
-
-def _system_prompts(body: dict[str, Any]) -> list[Any]:
-    found: list[Any] = []
-    if "system" in body:  # anthropic messages
-        found.append(body["system"])
-    if "instructions" in body:  # openai responses
-        found.append(body["instructions"])
-    messages = body.get("messages") or body.get("input")
-    for message in messages if isinstance(messages, list) else []:
-        if isinstance(message, dict) and message.get("role") in ("system", "developer"):
-            found.append(message.get("content"))
-    return found
