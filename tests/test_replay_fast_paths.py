@@ -294,3 +294,76 @@ def test_take_exact_keeps_recorded_order_per_request_key(tmp_path: Path, monkeyp
     taken = mixed.take(request_key("POST", url, first, mixed.config))
     assert taken is not None and taken["response"]["body"]["json"]["n"] == 1
     assert mixed.take_exact("POST", url, sent[0]) is None
+
+
+def test_take_exact_in_a_shared_bucket_computes_only_the_keys_it_must(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Requests to one URL (every chat completion) replay by position when no other recording can
+    share their key: a different canonical shape needs no key; an equal shape (the same bytes in
+    another order) has its mates' keys computed, and equal keys keep the key's recorded order."""
+    from pytest_agentops.cassette import format as cassette_format
+
+    url = "https://api.openai.com/v1/chat/completions"
+    computed: list[Any] = []
+    real_key = cassette_format.request_key
+    monkeypatch.setattr(cassette_format, "request_key", lambda *a: computed.append(a[2]) or real_key(*a))
+
+    def send(value: Any) -> bytes:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+    turns = [{"model": "m", "messages": ["hi" * i]} for i in range(1, 4)]  # three shapes
+    distinct = _cassette(tmp_path, [{"json": t} for t in turns])
+    answers = [distinct.take_exact("POST", url, send(t)) for t in reversed(turns)]
+    assert [a[0]["response"]["body"]["json"]["n"] if a else None for a in answers] == [2, 1, 0]
+    assert computed == [] and distinct._index is None
+
+    ab, ba = {"model": "m", "messages": ["ab"]}, {"model": "m", "messages": ["ba"]}  # one shape, two keys
+    anagrams = _cassette(tmp_path, [{"json": ab}, {"json": ba}, {"json": {"model": "m", "messages": []}}])
+    assert anagrams.take_exact("POST", url, send(ba)) is not None
+    assert sorted(map(json.dumps, computed)) == sorted(map(json.dumps, [ab, ba]))  # only the two mates
+    assert anagrams._index is None  # still by position: the keys differ
+
+    computed.clear()
+    first, second = {"model": "m", "n": 1}, {"n": 1, "model": "m"}  # one key, two spellings
+    spellings = _cassette(tmp_path, [{"json": first}, {"json": {"model": "x"}}, {"json": second}])
+    order = [spellings.take_exact("POST", url, send(second)), spellings.take_exact("POST", url, send(first))]
+    assert [a[0]["response"]["body"]["json"]["n"] if a else None for a in order] == [0, 2]  # the key's order
+    assert spellings._index is not None
+
+
+# Bodies built to collide: equal keys in two spellings, equal shapes under different keys (anagrams),
+# an ignored field, and a placeholder whose hash a key drops.
+_COLLIDING = [
+    {"model": "m", "messages": ["ab"]},
+    {"messages": ["ab"], "model": "m"},
+    {"model": "m", "messages": ["ba"]},
+    {"model": "m", "messages": ["ab"], "request_id": "r1"},
+    {"model": "m", "messages": ["<redacted:api_key:1a2b3c4d>"]},
+    {"model": "m", "messages": ["<redacted:api_key:9f8e7d6c>"]},
+    {"model": "m", "messages": ["a"]},
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    recorded=st.lists(st.sampled_from(range(len(_COLLIDING))), min_size=1, max_size=8),
+    sent=st.lists(st.sampled_from(range(len(_COLLIDING))), max_size=10),
+)
+def test_take_exact_answers_what_the_key_answers(recorded: list[int], sent: list[int]) -> None:
+    """Whatever it serves by position, ``take_exact`` gives the answers ``take`` gives by request key,
+    in the same order, however the recordings share buckets, shapes and keys."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        fast = _cassette(Path(tmp), [{"json": _COLLIDING[i]} for i in recorded])
+        slow = Cassette.load(fast.path, MatchConfig())
+    url = "https://api.openai.com/v1/chat/completions"
+    for i in sent:
+        body = json.dumps(_COLLIDING[i], separators=(",", ":")).encode()
+        exact = fast.take_exact("POST", url, body)
+        by_key = slow.take(request_key("POST", url, _COLLIDING[i], slow.config))
+        # None: not sent as any recorded bytes, or none left: the key may still answer.
+        answer = exact[0] if exact is not None else fast.take(request_key("POST", url, _COLLIDING[i], fast.config))
+        assert answer == by_key
+    assert fast.played == slow.played

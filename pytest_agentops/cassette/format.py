@@ -18,7 +18,13 @@ from pytest_agentops.cassette import validate
 from pytest_agentops.cassette.body import request_value as request_value  # re-exported: the old home
 from pytest_agentops.cassette.body import store_request_body as store_request_body
 from pytest_agentops.cassette.errors import CassetteFormatError
-from pytest_agentops.cassette.matching import MatchConfig, canonical_request, canonical_url, request_key
+from pytest_agentops.cassette.matching import (
+    MatchConfig,
+    canonical_request,
+    canonical_shape,
+    canonical_url,
+    request_key,
+)
 from pytest_agentops.cassette.meta import build_meta as build_meta
 from pytest_agentops.trace.files import file_mode as file_mode  # re-exported: the old home
 from pytest_agentops.trace.files import write_atomic as write_atomic
@@ -56,6 +62,11 @@ class Cassette:
         self._buckets: dict[tuple[str, str], int] = {}  # (METHOD, canonical URL) -> interactions
         self._cursor: dict[str, int] = {}
         self._exact_cursor: dict[tuple[str, str, bytes], int] = {}  # used before the keys are computed
+        self._sent: list[bytes | None] = []  # per interaction: its JSON body as httpx sends it, if any
+        self._bucket_of: list[tuple[str, str]] = []  # per interaction: (METHOD, canonical URL)
+        self._shapes: dict[tuple[str, str], dict[tuple[int, int], list[int]]] = {}  # bucket -> shape -> slots
+        self._shape_of: dict[int, tuple[int, int]] = {}  # slot -> its canonical shape, once computed
+        self._alone: dict[tuple[str, str, bytes], bool] = {}  # see ``_by_position``
         self._hidden: tuple[int, dict[str, Any]] = (0, {})  # (interactions seen, key -> Hidden): take_hidden
         self._new: list[Interaction] = []
         self._dropped: list[Interaction] = []  # removed from the file on save (stale error answers, prune)
@@ -99,6 +110,10 @@ class Cassette:
             self._index.setdefault(self._key_of(index), []).append(index)
         bucket = (method, canonical_url(url, self.config))
         self._buckets[bucket] = self._buckets.get(bucket, 0) + 1
+        self._bucket_of.append(bucket)
+        self._shapes.pop(bucket, None)
+        self._alone.clear()
+        sent = None
         if isinstance(value, dict | list) and "json" in request["body"]:
             try:
                 sent = _HTTPX_JSON.encode(value).encode("utf-8")
@@ -110,6 +125,7 @@ class Cassette:
                     self._exact[(method, url, sent)] = _Exact([index], value, bucket)
                 else:
                     group.slots.append(index)
+        self._sent.append(sent)
         return index
 
     def _key_of(self, index: int) -> str:
@@ -207,15 +223,16 @@ class Cassette:
         """The next answer for a request sent as exactly a recorded one's bytes, with its parsed
         body (see ``exact_match``); None when there is none, or none left to play.
 
-        When no other recorded request has the same method and canonical URL, those equal bytes
-        are the whole of their request key's recordings, so they replay in recorded order by
-        position, and no request key is computed; otherwise through the key, as ``take``.
+        When no other recorded request can have the same request key (``_keyless``: none has the
+        same method, canonical URL and canonical body shape, or those that do have other keys), those
+        equal bytes are the whole of their key's recordings, so they replay in recorded order by
+        position, and the key index is never built; otherwise through the key, as ``take``.
         """
         where = (method, url, body)
         group = self._exact.get(where)
         if group is None:
             return None
-        if self._index is None and self._buckets[group.bucket] == len(group.slots):
+        if self._by_position(where, group):
             cursor = self._exact_cursor.get(where, 0)
             if cursor >= len(group.slots):
                 return None
@@ -224,6 +241,42 @@ class Cassette:
             return self.interactions[group.slots[cursor]], group.value
         interaction = self.take(self._key_of(group.slots[0]))
         return None if interaction is None else (interaction, group.value)
+
+    def _by_position(self, where: tuple[str, str, bytes], group: _Exact) -> bool:
+        """Whether ``group`` replays by position: the keys are not in use yet, and no other recorded
+        request can share its request key (then its slots are the whole of that key's recordings)."""
+        if self._index is not None:
+            return False
+        alone = self._alone.get(where)
+        if alone is None:
+            alone = self._alone[where] = self._keyless(group)
+        return alone
+
+    def _keyless(self, group: _Exact) -> bool:
+        """No other recorded request shares ``group``'s key, told apart as cheaply as possible: it is
+        alone in its bucket, or among the bucket's requests of its canonical shape (no key is
+        computed), or else among those by key (only their keys are computed)."""
+        if self._buckets[group.bucket] == len(group.slots):
+            return True
+        mates = self._shaped(group.bucket)[self._shape_of[group.slots[0]]]
+        if len(mates) == len(group.slots):
+            return True
+        key, own = self._key_of(group.slots[0]), set(group.slots)
+        return not any(self._key_of(slot) == key for slot in mates if slot not in own)
+
+    def _shaped(self, bucket: tuple[str, str]) -> dict[tuple[int, int], list[int]]:
+        """Canonical shape -> slots of the requests recorded in ``bucket`` (computed once per bucket)."""
+        shaped = self._shapes.get(bucket)
+        if shaped is None:
+            shaped = self._shapes[bucket] = {}
+            for slot, interaction in enumerate(self.interactions):
+                if self._bucket_of[slot] == bucket:
+                    shape = self._shape_of.get(slot)
+                    if shape is None:
+                        value = request_value(interaction["request"].get("body"))
+                        shape = self._shape_of[slot] = canonical_shape(value, self._sent[slot], self.config)
+                    shaped.setdefault(shape, []).append(slot)
+        return shaped
 
     def recorded_count(self, key: str) -> int:
         return len(self._key_index().get(key, ()))

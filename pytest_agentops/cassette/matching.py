@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,10 +148,28 @@ def _no_jsonrpc_ids(value: Any) -> Any:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def canonical_body(body: Any, config: MatchConfig) -> str:
+    """The part of ``canonical_request`` that comes from the body."""
+    return _no_hash(_CANONICAL.encode(normalise_body(body, config)))
+
+
 def canonical_request(method: str, url: str, body: Any, config: MatchConfig) -> str:
     """What identifies a request, as text: METHOD, canonical URL and canonical body, NUL-separated."""
-    canon = _no_hash(_CANONICAL.encode(normalise_body(body, config)))
-    return f"{method.upper()}\0{canonical_url(url, config)}\0{canon}"
+    return f"{method.upper()}\0{canonical_url(url, config)}\0{canonical_body(body, config)}"
+
+
+def canonical_shape(body: Any, sent: bytes | None, config: MatchConfig) -> tuple[int, int]:
+    """Length and byte sum (mod 65521) of ``canonical_body(body)`` in UTF-8: a key order does not
+    change them, so requests of different shapes never share a key.
+
+    ``sent`` is the body as httpx sends it (compact JSON in insertion order), or None. When
+    normalising drops nothing and no placeholder is in it, the canonical text holds the same tokens
+    in another key order, so it has the same shape as ``sent`` and is not built. The byte sum is
+    the low half of Adler-32, which sums the bytes in C.
+    """
+    if sent is None or b"<redacted:" in sent or normalise_body(body, config) is not body:
+        sent = canonical_body(body, config).encode("utf-8", "surrogatepass")
+    return len(sent), zlib.adler32(sent) & 0xFFFF
 
 
 def key_of(canonical: str) -> str:
