@@ -58,8 +58,11 @@ import vcr.patch
 
 unpatched = httpx.Client.__dict__["_send_single_request"]
 assert unpatched.__wrapped__.__module__ == "httpx._client", "httpx imported after the start is not observed"
-# What vcr.patch reads of httpx at its import, for pytest-recording's stubs: the real transports.
-assert vcr.patch._HttpxHttpTransport_handle_request is httpx.HTTPTransport.handle_request
+# What vcr.patch reads of httpx at its import, for pytest-recording's stubs: the real transports
+# (the default ones are observed too, so the real one is what the tap's patch wraps).
+real = httpx.HTTPTransport.__dict__["handle_request"].__wrapped__
+assert real.__module__ == "httpx._transports.default"
+assert vcr.patch._HttpxHttpTransport_handle_request is real
 assert vcr.patch._HttpxMockTransport_handle_async_request is httpx.MockTransport.handle_async_request
 install.release()
 assert not hasattr(httpx.Client.__dict__["_send_single_request"], "__wrapped__"), "release left the patch"
@@ -71,7 +74,8 @@ for name in [m for m in sys.modules if m == "httpx" or m.startswith("httpx.")]:
 import httpx
 
 assert httpx is not old
-assert vcr.patch._HttpxHttpTransport_handle_request is httpx.HTTPTransport.handle_request, "vcr kept the old module's"
+real = httpx.HTTPTransport.__dict__["handle_request"].__wrapped__
+assert vcr.patch._HttpxHttpTransport_handle_request is real, "vcr kept the old module's"
 assert hasattr(httpx.Client.__dict__["_send_single_request"], "__wrapped__"), "a fresh import is not observed"
 install.release()
 print("ok")

@@ -12,29 +12,60 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pytest_agentops.tap.routing import LiveRequest
+    from pytest_agentops.tap.routing import Decision, LiveRequest, Tap
 
-_claimed: ContextVar[LiveRequest | None] = ContextVar("agentops_claimed", default=None)
+
+@dataclass(slots=True)
+class Claim:
+    """The request an upper layer is sending: its ``LiveRequest``, the tap it asked, the client's own
+    request object it was built from, and the tap's decision once a layer below took one."""
+
+    live: LiveRequest
+    tap: Tap | None = None
+    carrier: Any = None
+    decision: Decision | None = None
+
+
+_claimed: ContextVar[Claim | None] = ContextVar("agentops_claimed", default=None)
 
 
 @contextlib.contextmanager
-def claim(live: LiveRequest) -> Iterator[None]:
-    token = _claimed.set(live)
+def claim(live: LiveRequest, tap: Tap | None = None, carrier: Any = None) -> Iterator[Claim]:
+    token = _claimed.set(held := Claim(live, tap, carrier))
     try:
-        yield
+        yield held
     finally:
         _claimed.reset(token)
 
 
 def claimed(method: str, url: str) -> LiveRequest | None:
     """The request an upper layer is sending, if ``method``/``url`` is it and no boundary took it yet."""
-    live = _claimed.get()
-    if live is None or live.done or live.method != method or not _same_target(live.url, url):
+    held = _claimed.get()
+    if held is None:
+        return None
+    live = held.live
+    if live.done or live.method != method or not _same_target(live.url, url):
         return None
     return live
+
+
+def claim_of(carrier: Any) -> Claim | None:
+    """The claim on the client's request object ``carrier`` itself, while no boundary took it yet."""
+    held = _claimed.get()
+    if held is None or held.carrier is not carrier or held.live.done:
+        return None
+    return held
+
+
+def decided(live: LiveRequest) -> Decision | None:
+    """The decision a layer above the boundary already took for ``live`` (then the boundary only
+    carries it out: a second ``Tap.decide`` would take another recorded answer)."""
+    held = _claimed.get()
+    return held.decision if held is not None and held.live is live else None
 
 
 def _same_target(a: str, b: str) -> bool:

@@ -10,12 +10,13 @@ reaches the tap here.
 from __future__ import annotations
 
 import functools
+import weakref
 from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pytest_agentops.tap import streams
-from pytest_agentops.tap.claim import claimed
+from pytest_agentops.tap.claim import claimed, decided
 
 if TYPE_CHECKING:  # loaded by the first request (most tests of a suite make none)
     from pytest_agentops.tap.routing import Decision, LiveRequest
@@ -24,6 +25,8 @@ _DEFAULT_PORTS = {b"http": 80, b"https": 443}
 
 
 LIBRARIES = ("httpcore", "httpcore2")
+# The pool methods of ours installed now or before (``tap.transport`` asks whether a pool runs one).
+BOUNDARIES: weakref.WeakSet[Callable[..., Any]] = weakref.WeakSet()
 
 
 def patchers(core: ModuleType) -> Iterator[Any]:
@@ -106,7 +109,7 @@ def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
         if tap is None:
             return original(self, request)
         live = claimed(method, url) or _new_live(request, method, url, _read_sync(request))
-        decision: Decision = tap.decide(live)
+        decision: Decision = decided(live) or tap.decide(live)
         if decision.reply is not None:
             tap.answer(decision, decision.reply)
             return _response(core, decision.reply)
@@ -127,6 +130,7 @@ def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
         tap.answer(decision, reply)
         return _response(core, reply)
 
+    BOUNDARIES.add(handle_request)
     return handle_request
 
 
@@ -138,7 +142,7 @@ def _async(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]
         if tap is None:
             return await original(self, request)
         live = claimed(method, url) or _new_live(request, method, url, await _read_async(request))
-        decision: Decision = tap.decide(live)
+        decision: Decision = decided(live) or tap.decide(live)
         if decision.reply is not None:
             tap.answer(decision, decision.reply)
             return _response(core, decision.reply)
@@ -159,6 +163,7 @@ def _async(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]
         tap.answer(decision, reply)
         return _response(core, reply)
 
+    BOUNDARIES.add(handle_async_request)
     return handle_async_request
 
 

@@ -35,6 +35,10 @@ def httpx_patchers(lib: ModuleType) -> Iterator[Any]:
         original = getattr(cls, "_send_single_request", None)
         if original is not None:
             yield mock.patch.object(cls, "_send_single_request", wrap(lib, original))
+    if hasattr(lib, "HTTPTransport") and hasattr(lib, "ByteStream"):
+        from pytest_agentops.tap import transport
+
+        yield from transport.patchers(lib)
 
 
 def patchers(requests: ModuleType) -> Iterator[Any]:
@@ -183,7 +187,7 @@ def _sync(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
         if denied is not None:
             tap.answer(denied, denied.reply or {})
             return _httpx_denial(lib, request, denied)
-        with claim(live):
+        with claim(live, tap, request):
             try:
                 response = original(self, request)
             except BaseException as exc:
@@ -208,7 +212,7 @@ def _async(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
         if denied is not None:
             tap.answer(denied, denied.reply or {})
             return _httpx_denial(lib, request, denied)
-        with claim(live):
+        with claim(live, tap, request):
             try:
                 response = await original(self, request)
             except BaseException as exc:
