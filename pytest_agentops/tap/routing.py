@@ -210,7 +210,7 @@ class Tap:
             return Decision(live, "passthrough", traced=False)
         if not live.gated:
             live.gated = True
-            denied = self.gate(live)
+            denied = self._refusal(live)  # not telemetry: asked above
             if denied is not None:
                 return denied
         return self.serve(live)
@@ -236,6 +236,9 @@ class Tap:
         """A denial decision from the first gate that refuses ``live``, or None."""
         if live.kind == "telemetry" or self.telemetry_answer(live) is not None:
             return None  # not the agent's work: no policy applies to it
+        return self._refusal(live)
+
+    def _refusal(self, live: LiveRequest) -> Decision | None:
         for gate in self.gates:
             denied = gate(live)
             if denied is not None:
