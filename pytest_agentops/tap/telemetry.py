@@ -15,9 +15,8 @@ The built-in list is ``DEFAULT_RULES`` (docs/frameworks-model.md); the ini optio
 from __future__ import annotations
 
 import fnmatch
-import functools
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 # The bytes an SDK takes as success for each kind of upload.
@@ -90,13 +89,22 @@ class Telemetry:
     """The rules in force for a session (the defaults, then the ini lines)."""
 
     rules: tuple[Rule, ...] = DEFAULT_RULES
+    # url -> its rule, for this session's handful of URLs (a cache keyed by the rules tuple too
+    # hashed every rule again at every request).
+    _known: dict[str, Rule | None] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @classmethod
     def from_lines(cls, lines: Iterable[str]) -> Telemetry:
         return cls((*DEFAULT_RULES, *(parse_rule(line) for line in lines if line.strip())))
 
     def rule_for(self, url: str) -> Rule | None:
-        return _rule_for(self.rules, url)
+        known = self._known
+        if url in known:
+            return known[url]
+        rule = _rule_for(self.rules, url)
+        if len(known) < 1024:
+            known[url] = rule
+        return rule
 
     def answer(self, url: str) -> tuple[int, dict[str, str], bytes] | None:
         """The local answer for ``url`` when it is telemetry, else None."""
@@ -108,7 +116,6 @@ class Telemetry:
         return rule.status, headers, rule.body
 
 
-@functools.lru_cache(maxsize=512)  # asked for every governed request, for a handful of URLs
 def _rule_for(rules: tuple[Rule, ...], url: str) -> Rule | None:
     try:
         parts = urlsplit(url)
