@@ -12,6 +12,7 @@ import httpx
 import pytest
 import requests
 import stripe
+from json_upstream import json_upstream
 
 
 def test_stripe_sdk_reaches_the_billing_fixture_in_process(billing: Any, agent_run: Any) -> None:
@@ -132,26 +133,8 @@ def test_agent_sims_serve_the_same_instance_on_loopback_to_a_subprocess(agent_si
 
 def test_staging_records_simulator_traffic_under_its_own_url(pytester: pytest.Pytester) -> None:
     """--agent-staging billing=URL: record from a real service, replay from the cassette, no simulator."""
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
     hits: list[str] = []
-
-    class Staging(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits.append(self.path)
-            body = json.dumps({"object": "list", "data": [{"id": "cus_staging1"}], "has_more": False}).encode()
-            self.send_response(200)
-            self.send_header("content-type", "application/json")
-            self.send_header("content-length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Staging)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    answer = {"object": "list", "data": [{"id": "cus_staging1"}], "has_more": False}
     pytester.makepyfile(
         """
         def test_list(billing, agent_run):
@@ -161,12 +144,8 @@ def test_staging_records_simulator_traffic_under_its_own_url(pytester: pytest.Py
             print("BACKENDS", ",".join(e.backend for e in agent_run.events))
         """
     )
-    staging = f"billing=http://127.0.0.1:{server.server_address[1]}"
-    try:
-        recorded = pytester.runpytest_subprocess("-s", "--agent-record", f"--agent-staging={staging}")
-    finally:
-        server.shutdown()
-        server.server_close()
+    with json_upstream(answer, hits) as base:
+        recorded = pytester.runpytest_subprocess("-s", "--agent-record", f"--agent-staging=billing={base}")
     recorded.assert_outcomes(passed=1)
     recorded.stdout.fnmatch_lines(["*BACKENDS network"])
     assert hits == ["/v1/customers"]

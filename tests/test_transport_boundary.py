@@ -4,9 +4,7 @@ it the same (``tap/transport.py``), and each request is decided once, whichever 
 from __future__ import annotations
 
 import asyncio
-import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -17,6 +15,7 @@ import httpcore2
 import httpx
 import httpx2
 import pytest
+from json_upstream import json_upstream
 
 from pytest_agentops.cassette.format import FORMAT_VERSION, Cassette, dump
 from pytest_agentops.tap import core, transport
@@ -153,29 +152,10 @@ def test_the_transport_answers_as_the_pool_would(
         assert all(e.model_call is not None and e.model_call.usage.input_tokens == 2 for e in run.events)
 
 
-class _Upstream(http.server.BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["content-length"]))
-        body = json.dumps(ANSWER).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
 def upstream() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Upstream)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/v1/chat/completions"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with json_upstream(ANSWER) as base:
+        yield f"{base}/v1/chat/completions"
 
 
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])

@@ -70,14 +70,19 @@ def _new_live(request: Any, method: str, url: str, body: bytes) -> LiveRequest:
     return live
 
 
-def _response(core: ModuleType, reply: dict[str, Any]) -> Any:
+def answer_parts(reply: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes, dict[str, Any]]:
+    """Status, raw headers, body and extensions of a vcr-shaped reply, as httpcore and httpx take them."""
     body = reply["body"]["string"] or b""
     if isinstance(body, str):
         body = body.encode("utf-8")
     headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, vs in reply["headers"].items() for v in vs]
     reason = str(reply["status"].get("message") or "").encode("latin-1")
-    extensions = {"http_version": b"HTTP/1.1", "reason_phrase": reason}
-    return core.Response(int(reply["status"]["code"]), headers=headers, content=body, extensions=extensions)
+    return int(reply["status"]["code"]), headers, body, {"http_version": b"HTTP/1.1", "reason_phrase": reason}
+
+
+def _response(core: ModuleType, reply: dict[str, Any]) -> Any:
+    status, headers, body, extensions = answer_parts(reply)
+    return core.Response(status, headers=headers, content=body, extensions=extensions)
 
 
 def _recorded(response: Any, body: bytes) -> dict[str, Any]:

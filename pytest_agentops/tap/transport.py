@@ -18,7 +18,7 @@ from types import ModuleType
 from typing import Any
 
 from pytest_agentops.tap.claim import Claim, claim_of
-from pytest_agentops.tap.core import BOUNDARIES
+from pytest_agentops.tap.core import BOUNDARIES, answer_parts
 
 
 def patchers(lib: ModuleType) -> Iterator[Any]:
@@ -41,15 +41,8 @@ def _held(transport: Any, request: Any, method: str) -> Claim | None:
 
 def _response(lib: ModuleType, reply: dict[str, Any]) -> Any:
     """The ``lib.Response`` the transport makes of the boundary's httpcore answer (``core._response``)."""
-    body = reply["body"]["string"] or b""
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, vs in reply["headers"].items() for v in vs]
-    reason = str(reply["status"].get("message") or "").encode("latin-1")
-    extensions = {"http_version": b"HTTP/1.1", "reason_phrase": reason}
-    return lib.Response(
-        int(reply["status"]["code"]), headers=headers, stream=lib.ByteStream(body), extensions=extensions
-    )
+    status, headers, body, extensions = answer_parts(reply)
+    return lib.Response(status, headers=headers, stream=lib.ByteStream(body), extensions=extensions)
 
 
 def _sync(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
