@@ -81,6 +81,14 @@ def test_respx_mocks_a_model_call(agent_run):
         assert event.model_call is not None and event.model_call.usage.input_tokens == 5
 
 
+def test_respx_swaps_the_transport(agent_run):
+    # respx's "httpx" mocker answers above the transport, then passes the rest through to it.
+    with respx.mock(using="httpx") as router:
+        router.get("https://api.example.com/plans").respond(200, json=["basic"])
+        with httpx.Client() as client:
+            assert client.get("https://api.example.com/plans").json() == ["basic"]
+
+
 def test_httpx_mock_transport(agent_run):
     transport = httpx.MockTransport(lambda request: httpx.Response(200, json={"path": request.url.path}))
     with httpx.Client(transport=transport) as client:
