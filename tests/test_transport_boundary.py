@@ -97,37 +97,25 @@ def _seen(response: Any) -> tuple[Any, ...]:
     )
 
 
-@pytest.fixture
-def below_the_transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def _below_the_transport(monkeypatch: pytest.MonkeyPatch) -> None:
     """What respx does to the pools: a method of its own over the tap's, calling it on."""
+    for pools in (httpcore, httpcore2):
+        sync, asynchronous = pools.ConnectionPool.handle_request, pools.AsyncConnectionPool.handle_async_request
 
-    def over(cls: type, name: str) -> None:
-        ours = getattr(cls, name)
-        if name == "handle_request":
+        def over(self: Any, request: Any, ours: Any = sync) -> Any:
+            return ours(self, request)
 
-            def sync(self: Any, request: Any) -> Any:
-                return ours(self, request)
+        async def over_async(self: Any, request: Any, ours: Any = asynchronous) -> Any:
+            return await ours(self, request)
 
-            monkeypatch.setattr(cls, name, sync)
-        else:
-
-            async def asynchronous(self: Any, request: Any) -> Any:
-                return await ours(self, request)
-
-            monkeypatch.setattr(cls, name, asynchronous)
-
-    def install() -> None:
-        for pools in (httpcore, httpcore2):
-            over(pools.ConnectionPool, "handle_request")
-            over(pools.AsyncConnectionPool, "handle_async_request")
-
-    yield install
+        monkeypatch.setattr(pools.ConnectionPool, "handle_request", over)
+        monkeypatch.setattr(pools.AsyncConnectionPool, "handle_async_request", over_async)
 
 
 @pytest.mark.parametrize("asynchronous", [False, True], ids=["sync", "async"])
 @pytest.mark.parametrize("name", sorted(LIBS))
 def test_the_transport_answers_as_the_pool_would(
-    tmp_path: Path, spies: dict[str, int], below_the_transport: Any, name: str, asynchronous: bool
+    tmp_path: Path, spies: dict[str, int], monkeypatch: pytest.MonkeyPatch, name: str, asynchronous: bool
 ) -> None:
     lib, _ = LIBS[name]
     bodies = [{"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi" * i}]} for i in range(1, 4)]
@@ -139,7 +127,7 @@ def test_the_transport_answers_as_the_pool_would(
     assert spies == {"transport": 3, "pool": 0, "decide": 3}
 
     spies.update(transport=0, pool=0, decide=0)
-    below_the_transport()  # something of the test's sits below the transport: the pool answers
+    _below_the_transport(monkeypatch)  # something of the test's sits below the transport: the pool answers
     below = Run("below")
     with open_tap(Settings(), below, path):
         at_pool = [_seen(r) for r in _send(lib, asynchronous, bodies)]

@@ -527,8 +527,9 @@ def main() -> None:
     if threading.active_count() != 1:  # forking a process with threads is not safe: say so, serve nothing
         _reply({"ready": False, "why": f"{threading.active_count()} threads after warming"})
         return
-    if "pytest_agentops" in sys.modules:
-        _reply({"ready": False, "why": "a cold package was imported while warming"})
+    cold = sorted(name for name in (dist.replace("-", "_") for dist in COLD) if name in sys.modules)
+    if cold:
+        _reply({"ready": False, "why": f"a cold package was imported while warming: {', '.join(cold)}"})
         return
     # Every child's garbage collections would walk the warmed heap again (pytest collects several
     # times at exit: half a second a session); frozen, they walk only what the child made.
