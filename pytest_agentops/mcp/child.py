@@ -46,6 +46,7 @@ class Child:
         self._lock = threading.Lock()
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
         self._ended = False  # its stdout closed: no answer will come
+        self._drainer: threading.Thread | None = None
 
     @property
     def started(self) -> bool:
@@ -61,7 +62,8 @@ class Child:
             raise ChildFailed(f"cannot start the stdio MCP server {self._shown()}: {exc.strerror or exc}") from None
         assert self._process.stdout is not None and self._process.stderr is not None
         threading.Thread(target=self._read, args=(self._process.stdout,), daemon=True).start()
-        threading.Thread(target=self._drain, args=(self._process.stderr,), daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, args=(self._process.stderr,), daemon=True)
+        self._drainer.start()
 
     def request(self, line: bytes, message_id: Any) -> tuple[bytes, list[bytes]]:
         """Send a request and wait for its answer; also the lines that arrived meanwhile."""
@@ -143,6 +145,8 @@ class Child:
         if process is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 code = process.wait(timeout=1)
+        if code is not None and self._drainer is not None:
+            self._drainer.join(timeout=1)  # it exited: what it wrote last is still in the pipe
         how = f"exited with code {code}" if code is not None else "stopped answering"
         tail = "\n".join(self._stderr)
         return f"the stdio MCP server {self._shown()} {how} {when}" + (f"; its stderr:\n{tail}" if tail else "")
