@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -90,11 +91,30 @@ INNER_ADDOPTS = "-p no:schemathesis -p no:langsmith_plugin -p no:benchmark"
 
 
 @pytest.fixture
-def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.Pytester:
+def pytester(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.Pytester]:
     """Inner sessions fork from a warm interpreter instead of starting cold (``forkrun.py``)."""
     forkrun.install(pytester)
     monkeypatch.setenv("PYTEST_ADDOPTS", INNER_ADDOPTS)  # pytester has just cleared the user's
-    return pytester
+    with import_hooks_kept():
+        yield pytester
+
+
+@contextlib.contextmanager
+def import_hooks_kept() -> Iterator[None]:
+    """Undo the path hooks an in-process inner session installed, as pytester undoes its ``sys.meta_path``.
+
+    pytester forgets the modules an inner session imported, but not an import hook they added: a
+    session that imports fastmcp imports py-key-value, whose ``beartype_this_package()`` puts beartype's
+    loader in ``sys.path_hooks`` for good, so every later import in this worker went through it and
+    each inner session imported about 370 beartype modules again (forgotten again at its end).
+    """
+    hooks = list(sys.path_hooks)
+    try:
+        yield
+    finally:
+        if sys.path_hooks != hooks:
+            sys.path_hooks[:] = hooks
+            sys.path_importer_cache.clear()  # its finders were made by the hooks just removed
 
 
 @pytest.fixture
