@@ -177,6 +177,9 @@ def project(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> Proje
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     """No cyclic gc while collecting: importing the SDKs made about 15 full collections, each longer."""
+    config = session.config
+    if config.getoption("dist", "no") != "no" and not hasattr(config, "workerinput"):
+        return  # xdist's controller collects nothing (and would run with gc off to the end)
     gc.disable()
 
 
