@@ -329,7 +329,10 @@ class Guard:
     def judge(self, live: LiveRequest) -> tuple[Verdict, Denial | None]:
         """The verdict on ``live`` (and the denial behind it, to build the reply). Writes nothing."""
         if live.kind == "model":
-            call = Call("model", None, None, None, live.method, live.url, live.headers, model=self._model_of(live))
+            # The body is parsed for its model only when a rule reads it: a model pin or a plugin rule.
+            # Otherwise a replayed request is never parsed (its cassette hit carries the parsed body).
+            model = self._model_of(live) if self._models is not None or self.rules else None
+            call = Call("model", None, None, None, live.method, live.url, live.headers, model=model)
             denial = self.check(call)
             return _verdict(None, None, None, denial), denial
         from pytest_agentops.mcp import gate as mcp
