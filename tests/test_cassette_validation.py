@@ -277,3 +277,20 @@ def test_bodies_exactly_max_depth_deep_load(tmp_path: Path, escaped: bool) -> No
     file.write_text(json.dumps(doc, ensure_ascii=escaped))
     with pytest.raises(CassetteFormatError, match=f"nested deeper than {MAX_DEPTH} levels"):
         Cassette.load(file)
+
+
+def test_a_file_with_few_brackets_skips_the_depth_walk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value n levels deep needs n brackets in the text, so a file opening at most MAX_DEPTH of them
+    needs no depth walk; one opening more (here a body exactly MAX_DEPTH deep) gets the walk."""
+    from pytest_agentops.cassette import validate
+
+    walked: list[Any] = []
+    real = validate._shallow
+    monkeypatch.setattr(validate, "_shallow", lambda value: walked.append(value) or real(value))
+    file = tmp_path / "x.json"
+    file.write_text(json.dumps(GOOD))
+    Cassette.load(file)
+    assert walked == []
+    file.write_text(json.dumps(_set(GOOD, "interactions/0/response/body/json", _nested(MAX_DEPTH))))
+    Cassette.load(file)
+    assert _nested(MAX_DEPTH) in walked

@@ -28,6 +28,9 @@ _SSE_FIELDS = ("event", "id", "retry")
 # A lone surrogate can only come from an escape (the file was decoded as strict UTF-8).
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _PARSED_CLEAN: ContextVar[bool] = ContextVar("agentops_cassette_parsed_clean", default=False)
+# Set with _PARSED_CLEAN when the whole text opens at most MAX_DEPTH brackets: a value n levels deep
+# needs n of them, so no value in it can be too deep and no depth walk is needed.
+_SHALLOW_TEXT: ContextVar[bool] = ContextVar("agentops_cassette_shallow_text", default=False)
 _META_TYPES: dict[str, tuple[type, ...]] = {
     "recorded_at": (str,),
     "recorded_with": (str,),
@@ -57,11 +60,13 @@ def check_document(path: Path, data: dict[str, Any], text: str) -> None:
     surrogate, none of its strings can hold one, so its bodies need only their depth checked."""
     clean = _SURROGATE_ESCAPE.search(text) is None
     token = _PARSED_CLEAN.set(clean)
+    shallow = _SHALLOW_TEXT.set(clean and text.count("{") + text.count("[") <= MAX_DEPTH)
     try:
         check_meta(path, data.get("meta"))
         for i, interaction in enumerate(data["interactions"]):
             check_interaction(path, i, interaction)
     finally:
+        _SHALLOW_TEXT.reset(shallow)
         _PARSED_CLEAN.reset(token)
     if not clean:  # keys and fields no check reads are saved again too: no lone surrogate anywhere
         _raise_for(path, _unicode_everywhere, data, "")
@@ -249,6 +254,8 @@ def _json(value: Any, where: str) -> None:
     value that fails is walked again, by ``_explain``, to name the path at fault.
     """
     if _PARSED_CLEAN.get():
+        if _SHALLOW_TEXT.get():
+            return
         if (value.__class__ is dict or value.__class__ is list) and not _shallow(value):
             _explain(value, where)
     elif not _plain_json(value):
