@@ -294,3 +294,7 @@ def test_a_file_with_few_brackets_skips_the_depth_walk(tmp_path: Path, monkeypat
     file.write_text(json.dumps(_set(GOOD, "interactions/0/response/body/json", _nested(MAX_DEPTH))))
     Cassette.load(file)
     assert _nested(MAX_DEPTH) in walked
+    walked.clear()  # a long text is not counted (it almost always opens more): walked as before
+    file.write_text(json.dumps(_set(GOOD, "interactions/0/response/body/json", {"text": "x" * 40_000})))
+    Cassette.load(file)
+    assert {"text": "x" * 40_000} in walked

@@ -29,8 +29,11 @@ _SSE_FIELDS = ("event", "id", "retry")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _PARSED_CLEAN: ContextVar[bool] = ContextVar("agentops_cassette_parsed_clean", default=False)
 # Set with _PARSED_CLEAN when the whole text opens at most MAX_DEPTH brackets: a value n levels deep
-# needs n of them, so no value in it can be too deep and no depth walk is needed.
+# needs n of them, so no value in it can be too deep and no depth walk is needed. Counted only in a
+# short text (a cassette of a few calls): a long one almost always opens more, and counting them
+# would cost about as much as the walk it might save.
 _SHALLOW_TEXT: ContextVar[bool] = ContextVar("agentops_cassette_shallow_text", default=False)
+_SHALLOW_SCAN_LIMIT = 32_768  # characters
 _META_TYPES: dict[str, tuple[type, ...]] = {
     "recorded_at": (str,),
     "recorded_with": (str,),
@@ -60,7 +63,8 @@ def check_document(path: Path, data: dict[str, Any], text: str) -> None:
     surrogate, none of its strings can hold one, so its bodies need only their depth checked."""
     clean = _SURROGATE_ESCAPE.search(text) is None
     token = _PARSED_CLEAN.set(clean)
-    shallow = _SHALLOW_TEXT.set(clean and text.count("{") + text.count("[") <= MAX_DEPTH)
+    short = len(text) <= _SHALLOW_SCAN_LIMIT
+    shallow = _SHALLOW_TEXT.set(clean and short and text.count("{") + text.count("[") <= MAX_DEPTH)
     try:
         check_meta(path, data.get("meta"))
         for i, interaction in enumerate(data["interactions"]):
