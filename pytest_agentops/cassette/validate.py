@@ -257,9 +257,9 @@ def _json(value: Any, where: str) -> None:
     The walk keeps no paths (it runs over every body of every cassette a test loads); only a
     value that fails is walked again, by ``_explain``, to name the path at fault.
     """
+    if _SHALLOW_TEXT.get():  # (set only with _PARSED_CLEAN)
+        return
     if _PARSED_CLEAN.get():
-        if _SHALLOW_TEXT.get():
-            return
         if (value.__class__ is dict or value.__class__ is list) and not _shallow(value):
             _explain(value, where)
     elif not _plain_json(value):
