@@ -219,7 +219,7 @@ class Hello(http.server.BaseHTTPRequestHandler):
 
 def test_call():
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         httpx.get(f"http://127.0.0.1:{server.server_address[1]}/x")
     finally:

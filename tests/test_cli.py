@@ -672,7 +672,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(200, "application/json", json.dumps(answer).encode())
 
 server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
+threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 base = f"http://127.0.0.1:{server.server_address[1]}"
 cassette_path, prompt = sys.argv[1], json.loads(sys.argv[2])
 headers = {"Authorization": "Bearer sk-proj-RealLookingKey0123456789abcd"}

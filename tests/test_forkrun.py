@@ -68,7 +68,7 @@ def test_a_hung_session_times_out_and_is_killed(pytester: pytest.Pytester) -> No
         "import os, time\ndef test_hang():\n    open('pid', 'w').write(str(os.getpid()))\n    time.sleep(60)\n"
     )
     with pytest.raises(pytester.TimeoutExpired):
-        pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=2)
+        pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=1)
     started = pytester.path / "pid"
     if started.exists():  # on a loaded machine the session may not have reached its test in time
         with pytest.raises(ProcessLookupError):
@@ -164,7 +164,7 @@ import atexit, os, sys, threading, time
 print("argv", sys.argv[1:], "path0", sys.path[0], "cwd", os.getcwd(), "value", os.environ.get("PROBE_VALUE"))
 print("to stderr", file=sys.stderr)
 atexit.register(lambda: print("atexit ran"))
-threading.Thread(target=lambda: (time.sleep(0.2), print("thread finished"))).start()
+threading.Thread(target=lambda: (time.sleep(0.05), print("thread finished"))).start()
 how = sys.argv[1]
 if how == "exit3":
     sys.exit(3)
@@ -231,7 +231,7 @@ def test_a_script_that_cannot_fork_soundly_runs_cold(tmp_path: Path, monkeypatch
 def test_a_hung_script_times_out_and_is_killed(tmp_path: Path) -> None:
     (tmp_path / "hang.py").write_text("import os, time\nprint(os.getpid(), flush=True)\ntime.sleep(60)\n")
     with pytest.raises(subprocess.TimeoutExpired) as raised:
-        forkrun.run([sys.executable, str(tmp_path / "hang.py")], cwd=tmp_path, env=dict(os.environ), timeout=1)
+        forkrun.run([sys.executable, str(tmp_path / "hang.py")], cwd=tmp_path, env=dict(os.environ), timeout=0.5)
     printed = raised.value.output
     if printed:
         with pytest.raises(ProcessLookupError):

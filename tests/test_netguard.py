@@ -106,7 +106,7 @@ def test_loopback_still_works():
     import requests
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         port = server.server_address[1]
         socket.create_connection(("127.0.0.1", port), timeout=3).close()
