@@ -1,6 +1,6 @@
 """What the plugin costs a whole suite that does not use it: trivial tests, and tests that only use mocks.
 
-Usage: python benchmarks/bench_suite.py [--quick]
+Usage: python benchmarks/bench_suite.py [--quick] [--only trivial|mocks] [--instructions]
 
 Two generated suites of N tests (2,000; --quick 500), each run in a fresh ``python -m pytest``
 process, plugin on (as installed) against plugin off (``-p no:agentops``, the floor), alternating,
@@ -14,6 +14,10 @@ machine disturbs less than wall time):
 
 The per-test figure is (on - off) / N. Targets ("One path for every request"): at most 100 µs per
 test that makes no request; a mock-only test stays within the same order.
+
+``--instructions`` adds one valgrind run of each (``_instructions``): the instructions the plugin
+adds per test, the same count whatever the machine's load, and that count in µs at the rate the
+floor's timed runs executed instructions (the floor's median CPU seconds over its count).
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _instructions
 
 TRIVIAL = "import pytest\n\n\n@pytest.mark.parametrize('n', range({n}))\ndef test_trivial(n):\n    assert n + 1\n"
 MOCKS = """\
@@ -67,7 +75,7 @@ def run(folder: Path, extra: list[str], env: dict[str, str] | None = None) -> tu
     return wall, cpu
 
 
-def measure(name: str, source: str, n: int, runs: int) -> dict[str, float]:
+def measure(name: str, source: str, n: int, runs: int, *, instructions: bool = False) -> dict[str, float]:
     folder = Path(tempfile.mkdtemp(prefix=f"agentops-bench-{name}-"))
     (folder / "pytest.ini").write_text(INI)
     (folder / f"test_{name}.py").write_text(source.format(n=n))
@@ -83,6 +91,16 @@ def measure(name: str, source: str, n: int, runs: int) -> dict[str, float]:
         b = statistics.median(x[index] for x in off)
         result[label] = (a - b) / n * 1e6
         print(f"  {name:8} {label:4}: on {a:6.2f} s  off {b:6.2f} s  ratio {a / b:4.2f}x  {result[label]:7.1f} µs/test")
+    if instructions:
+        counted = _instructions.count_all(folder, {"on": ([], {}), "off": (["-p", "no:agentops"], {})})
+        seconds_per_instruction = statistics.median(x[1] for x in off) / counted["off"]
+        added = (counted["on"] - counted["off"]) / n
+        result["instructions"] = added * seconds_per_instruction * 1e6
+        on_count, off_count = counted["on"], counted["off"]
+        print(
+            f"  {name:8} instr: on {on_count:,}  off {off_count:,}  ratio {on_count / off_count:.3f}x"
+            f"  {added:,.0f} a test, {result['instructions']:.1f} µs/test at the floor's rate"
+        )
     return result
 
 
@@ -90,15 +108,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--only", choices=("trivial", "mocks"), help="run one suite")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions (valgrind)")
     args = parser.parse_args()
+    if args.instructions and (why := _instructions.available()):
+        raise SystemExit(why)
     n, runs = (500, 3) if args.quick else (2000, 3)
     print(f"{n} tests per suite, {runs} alternating runs each (median), plugin on vs -p no:agentops")
     if args.only != "mocks":
-        trivial = measure("trivial", TRIVIAL, n, runs)
+        trivial = measure("trivial", TRIVIAL, n, runs, instructions=args.instructions)
         verdict = "PASS" if trivial["cpu"] <= 100 else "FAIL"
         print(f"[{verdict}] a test that makes no request costs {trivial['cpu']:.0f} µs of CPU (target <= 100 µs)")
+        if args.instructions:
+            counted = trivial["instructions"]
+            verdict = "PASS" if counted <= 100 else "FAIL"
+            print(f"[{verdict}] by instructions: {counted:.0f} µs a test at the floor's rate (target <= 100 µs)")
     if args.only != "trivial":
-        mocks = measure("mocks", MOCKS, n, runs)
+        mocks = measure("mocks", MOCKS, n, runs, instructions=args.instructions)
         print(f"[INFO] a mock-only test (2 mocked requests) costs {mocks['cpu']:.0f} µs of CPU")
 
 

@@ -1,6 +1,6 @@
 """A whole suite of agent tests replayed: N tests with one openai SDK call each, three ways.
 
-Usage: python benchmarks/bench_suite_sdk.py [--quick] [--runs R]
+Usage: python benchmarks/bench_suite_sdk.py [--quick] [--runs R] [--instructions]
 
 The suite a team has once it adopted cassettes: N tests (2,000; --quick 500), each sending one
 distinct chat completion through the official openai SDK (one client for the module, as a fixture
@@ -22,6 +22,9 @@ add the same start-up to each variant and hide the ratios.
 Reported: CPU seconds (user+system of the pytest process; less disturbed by other load than wall
 time) and wall seconds, medians of the runs, and the ratios. Targets ("One path for every
 request"): ours at most 1.2x the floor, and at least 1.5x faster than pytest-recording +body.
+
+``--instructions`` counts instead what each variant executes, with valgrind (``_instructions``):
+one run each, the same count whatever the machine's load, and the same two ratios by that count.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as C
+import _instructions
 from bench_suite import run
 
 INI = """\
@@ -117,7 +121,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind), not seconds")
     args = parser.parse_args()
+    if args.instructions and (why := _instructions.available()):
+        raise SystemExit(why)
     n = 500 if args.quick else 2000
     folder = Path(tempfile.mkdtemp(prefix="agentops-bench-sdk-suite-"))
     build(folder, n)
@@ -129,6 +136,9 @@ def main() -> None:
     }
     for extra, env in variants.values():
         run(folder, extra, env)  # warm-up, and a check that every test passes
+    if args.instructions:
+        report_instructions(n, _instructions.count_all(folder, variants))
+        return
     times: dict[str, list[tuple[float, float]]] = {label: [] for label in variants}
     for _ in range(args.runs):
         for label, (extra, env) in variants.items():
@@ -142,8 +152,22 @@ def main() -> None:
         print(f"  {label:10} {cpu[label]:8.2f} {wall[label]:8.2f} {cpu[label] / cpu['floor']:11.2f}x {over:18.0f}")
     ratio = cpu["ours"] / cpu["floor"]
     speedup = cpu["vcr+body"] / cpu["ours"]
-    print(f"[{'PASS' if ratio <= 1.2 else 'FAIL'}] ours {ratio:.2f}x the suite with no interception (target <= 1.2x)")
-    print(f"[{'PASS' if speedup >= 1.5 else 'FAIL'}] ours {speedup:.2f}x faster than pytest-recording +body (>= 1.5x)")
+    verdicts(ratio, speedup, "CPU time")
+
+
+def report_instructions(n: int, counted: dict[str, int]) -> None:
+    print(f"{n} tests, one openai SDK call each, replayed; instructions executed, one valgrind run each")
+    print(f"  {'':10} {'instructions':>14} {'x floor':>8} {'per test over floor':>20}")
+    for label, value in counted.items():
+        over = (value - counted["floor"]) / n
+        print(f"  {label:10} {value:14,} {value / counted['floor']:7.3f}x {over:20,.0f}")
+    verdicts(counted["ours"] / counted["floor"], counted["vcr+body"] / counted["ours"], "instructions")
+
+
+def verdicts(ratio: float, speedup: float, by: str) -> None:
+    floor, recording = ("PASS" if ratio <= 1.2 else "FAIL"), ("PASS" if speedup >= 1.5 else "FAIL")
+    print(f"[{floor}] by {by}: ours {ratio:.2f}x the suite with no interception (target <= 1.2x)")
+    print(f"[{recording}] by {by}: ours {speedup:.2f}x faster than pytest-recording +body (target >= 1.5x)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,64 @@
+"""Shared by the suite benchmarks: what a pytest process costs in instructions, counted by valgrind.
+
+On a shared machine the same run's CPU time moves by a third from one minute to the next (a
+neighbour's load, frequency changes), so a ratio near its target can read as a pass or a fail
+depending on the hour. valgrind's callgrind counts the instructions the process executes instead:
+the same count every time for the same program, input and environment, whatever else the machine
+is doing. Instructions are not time (a cache miss costs more than an add), so the benchmarks print
+both; a change that adds work shows in the count, undisturbed.
+
+Each variant runs once, under ``valgrind --tool=callgrind`` (about 50 times slower than without),
+with ``PYTHONHASHSEED=0`` so that dict and set orders, and so the count, repeat. Two variants run at
+a time: counts do not depend on the other core's load.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+_COLLECTED = re.compile(r"Collected : (\d+)")
+
+
+def available() -> str | None:
+    """Why instructions cannot be counted here, or None."""
+    return None if shutil.which("valgrind") else "--instructions needs valgrind (Debian: apt install valgrind)"
+
+
+def count(folder: Path, extra: Sequence[str], env: Mapping[str, str]) -> int:
+    """Instructions executed by one ``python -m pytest EXTRA`` in ``folder`` (which must pass)."""
+    environ = {**os.environ, **env, "PYTHONHASHSEED": "0"}
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as bench_suite.run: compiled modules are kept
+    with tempfile.TemporaryDirectory(prefix="agentops-bench-valgrind-") as scratch:
+        log = Path(scratch) / "valgrind.log"
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            f"--callgrind-out-file={Path(scratch) / 'callgrind.out'}",
+            f"--log-file={log}",
+            sys.executable,
+            "-m",
+            "pytest",
+            *extra,
+        ]
+        proc = subprocess.run(command, cwd=folder, capture_output=True, text=True, env=environ)
+        if proc.returncode != 0:
+            raise SystemExit(f"pytest {' '.join(extra)} failed under valgrind in {folder}:\n{proc.stdout[-3000:]}")
+        found = _COLLECTED.search(log.read_text(encoding="utf-8"))
+    if found is None:
+        raise SystemExit(f"valgrind printed no instruction count for pytest {' '.join(extra)} in {folder}")
+    return int(found.group(1))
+
+
+def count_all(folder: Path, variants: Mapping[str, tuple[list[str], dict[str, str]]]) -> dict[str, int]:
+    """``count`` for each variant, two at a time."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {label: pool.submit(count, folder, extra, env) for label, (extra, env) in variants.items()}
+        return {label: future.result() for label, future in futures.items()}
