@@ -23,7 +23,7 @@ Reported: CPU seconds (user+system of the pytest process; less disturbed by othe
 time) and wall seconds, medians of the runs, and the ratios. Targets ("One path for every
 request"): ours at most 1.2x the floor, and at least 1.5x faster than pytest-recording +body.
 
-``--instructions`` counts instead what each variant executes, with valgrind (``_instructions``):
+``--instructions`` then also counts what each variant executes, with valgrind (``_instructions``):
 one run each, the same count whatever the machine's load, and the same two ratios by that count.
 """
 
@@ -121,7 +121,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--instructions", action="store_true", help="count instructions (valgrind), not seconds")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions (valgrind)")
     args = parser.parse_args()
     if args.instructions and (why := _instructions.available()):
         raise SystemExit(why)
@@ -136,9 +136,6 @@ def main() -> None:
     }
     for extra, env in variants.values():
         run(folder, extra, env)  # warm-up, and a check that every test passes
-    if args.instructions:
-        report_instructions(n, _instructions.count_all(folder, variants))
-        return
     times: dict[str, list[tuple[float, float]]] = {label: [] for label in variants}
     for _ in range(args.runs):
         for label, (extra, env) in variants.items():
@@ -153,6 +150,8 @@ def main() -> None:
     ratio = cpu["ours"] / cpu["floor"]
     speedup = cpu["vcr+body"] / cpu["ours"]
     verdicts(ratio, speedup, "CPU time")
+    if args.instructions:
+        report_instructions(n, _instructions.count_all(folder, variants))
 
 
 def report_instructions(n: int, counted: dict[str, int]) -> None:
