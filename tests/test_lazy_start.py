@@ -206,3 +206,19 @@ print("ok")
 def test_urllib3_requests_and_boto3_start_at_the_first_connection_not_at_import() -> None:
     done = subprocess.run([sys.executable, "-c", LATE_POOLS], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+NETNS_CHECK = """
+import sys
+
+from pytest_agentops.tap import netns
+
+assert not netns.active()
+print(sorted({"ctypes", "_ctypes"} & set(sys.modules)))
+"""
+
+
+def test_asking_whether_the_session_is_isolated_imports_no_ctypes() -> None:
+    """Every session asks (``--agent-netns`` or not); only entering a namespace needs ctypes (~3 ms)."""
+    done = subprocess.run([sys.executable, "-c", NETNS_CHECK], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr

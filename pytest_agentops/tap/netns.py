@@ -13,7 +13,6 @@ its exit status becomes the session's.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import socket
 import struct
@@ -57,6 +56,8 @@ def rerun(args: Sequence[str], cwd: str) -> int:
 
 def enter() -> None:
     """Move this (single-threaded) process into a new network namespace with ``lo`` up."""
+    import ctypes  # here: every session imports this module (``active``), ctypes costs ~3 ms to import
+
     libc = ctypes.CDLL(None, use_errno=True)
     attempts = [CLONE_NEWNET] if os.geteuid() == 0 else []
     attempts.append(CLONE_NEWUSER | CLONE_NEWNET)  # unprivileged, or root without CAP_SYS_ADMIN
