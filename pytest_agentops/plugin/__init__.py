@@ -23,17 +23,17 @@ from pytest_agentops.plugin.tapping import OPENER as OPENER  # the stash keys' o
 from pytest_agentops.plugin.tapping import RUN as RUN
 from pytest_agentops.plugin.tapping import SIMS as SIMS
 from pytest_agentops.plugin.tapping import TAP as TAP
-from pytest_agentops.readers.assertions import AgentRun
 from pytest_agentops.tap import offline as netguard
 from pytest_agentops.tap import settings as _config
 from pytest_agentops.tap.items import SETTINGS as SETTINGS  # (the settings' key and path: the CLI asks them too)
 from pytest_agentops.tap.items import cassette_path_for as cassette_path_for
-from pytest_agentops.trace.run import Miss, Run
 
 if TYPE_CHECKING:
     from pytest_agentops.backends.sims import AgentSims, SimSet
     from pytest_agentops.cassette.format import Cassette
+    from pytest_agentops.readers.assertions import AgentRun
     from pytest_agentops.tap.routing import Tap
+    from pytest_agentops.trace.run import Miss, Run
 
 _OUTER_ON_BLOCK = pytest.StashKey[Any]()  # a nested session restores the outer session's callback
 _INTERCEPTING = pytest.StashKey[bool]()  # this session holds the process-wide interception
@@ -212,6 +212,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 def _on_block(message: str) -> None:
     from pytest_agentops.tap.current import active_tap
+    from pytest_agentops.trace.run import Miss
 
     tap = active_tap()  # opens the tap of a test outside the scope: its blocked socket fails it too
     if tap is not None:

@@ -22,11 +22,11 @@ import pytest
 from pytest_agentops.cassette.errors import CassetteError
 from pytest_agentops.plugin import gating as _guard
 from pytest_agentops.policy import current as _current_guard
-from pytest_agentops.readers.assertions import AgentRun
 from pytest_agentops.tap import current as _current_tap
 
 if TYPE_CHECKING:
     from pytest_agentops.backends.sims import SimSet
+    from pytest_agentops.readers.assertions import AgentRun
     from pytest_agentops.tap.routing import Tap
     from pytest_agentops.tap.settings import Settings
 
@@ -162,6 +162,7 @@ def _test_tap(item: pytest.Item, settings: Settings, *, eager: bool) -> Iterator
     from pytest_agentops.backends.sims import SimSet as Sims
     from pytest_agentops.plugin import cassette_fix
     from pytest_agentops.plugin.outputs import start_run
+    from pytest_agentops.readers.assertions import AgentRun
     from pytest_agentops.tap.items import cassette_path_for
     from pytest_agentops.tap.opener import open_tap
 
