@@ -88,6 +88,17 @@ def _pyproject(config: pytest.Config) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def _ini_prices(settings: GuardSettings, lines: list[str]) -> None:
+    from pytest_agentops.trace.prices import PriceError, parse_ini_line
+
+    try:
+        for line in lines:
+            model, price = parse_ini_line(line)
+            settings.ini_prices[model] = price
+    except PriceError as exc:
+        raise pytest.UsageError(f"pytest-agentops: {exc}") from None
+
+
 def _has_agentops_table(path: Path | None) -> bool:
     if path is None:
         return False
@@ -103,8 +114,6 @@ def _has_agentops_table(path: Path | None) -> bool:
 
 def configure(config: pytest.Config) -> None:
     """Read the kill switch, prices and contracts now, so a bad contract is a usage error."""
-    from pytest_agentops.trace.prices import PriceError, parse_ini_line
-
     no_writes = config.getoption("agent_no_writes", default=None)
     if no_writes is None:
         no_writes = bool(config.getini("agentops_no_writes"))
@@ -114,19 +123,19 @@ def configure(config: pytest.Config) -> None:
         pyproject=_pyproject(config),
         contracts_file=config.getoption("agent_contracts", default=None) or config.getini("agentops_contracts") or None,
     )
-    try:
-        for line in config.getini("agentops_prices"):
-            model, price = parse_ini_line(line)
-            settings.ini_prices[model] = price
-        if settings.contracts_file or _has_agentops_table(settings.pyproject):
-            from pytest_agentops.policy.contracts import ContractError, load
+    lines = config.getini("agentops_prices")
+    if lines:  # the price table's module loads only for a session that sets prices
+        _ini_prices(settings, lines)
+    if settings.contracts_file or _has_agentops_table(settings.pyproject):
+        from pytest_agentops.policy.contracts import ContractError, load
+        from pytest_agentops.trace.prices import PriceError
 
-            try:
-                settings._contracts = load(settings.rootdir, settings.pyproject, settings.contracts_file)
-            except ContractError as exc:
-                raise pytest.UsageError(f"pytest-agentops: invalid agent contract:\n{exc}") from None
-    except PriceError as exc:
-        raise pytest.UsageError(f"pytest-agentops: {exc}") from None
+        try:
+            settings._contracts = load(settings.rootdir, settings.pyproject, settings.contracts_file)
+        except ContractError as exc:
+            raise pytest.UsageError(f"pytest-agentops: invalid agent contract:\n{exc}") from None
+        except PriceError as exc:
+            raise pytest.UsageError(f"pytest-agentops: {exc}") from None
     mcp_servers = config.getini("agentops_mcp_servers")
     if mcp_servers:
         from pytest_agentops.mcp.servers import configure as name_mcp_servers
