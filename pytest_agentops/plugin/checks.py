@@ -64,12 +64,12 @@ def warn_staging_outside_record(config: pytest.Config, settings: Settings) -> No
 
 def unknown_markers(item: pytest.Item | pytest.Collector, known: set[str]) -> list[str]:
     """One line per ``agent*`` marker on ``item`` (or its class/module) that nothing registered."""
-    ours = sorted(name for name in known if name.startswith("agent"))
-    lines = []
+    lines: list[str] = []
     if isinstance(item, pytest.Class):
         getattr(item, "obj", None)  # a class reads its own marks when its object is first asked for
     for mark in item.iter_markers():
         if mark.name.startswith("agent") and mark.name not in known:
+            ours = sorted(name for name in known if name.startswith("agent"))  # for the message only
             hint = did_you_mean(mark.name, ours, "@pytest.mark.{}")
             lines.append(
                 f"{item.nodeid}: unknown marker @pytest.mark.{mark.name}{hint} "
@@ -132,11 +132,15 @@ def allow_patterns(item: pytest.Item) -> list[tuple[str, str]]:
     from pytest_agentops.plugin import gating as guard
 
     found: list[tuple[str, str]] = []
-    marker = item.get_closest_marker("agent_policy")
+    closest: dict[str, pytest.Mark] = {}
+    for mark in item.iter_markers():  # one walk up the node chain for both (each test is checked)
+        if mark.name in ("agent_policy", "agent"):
+            closest.setdefault(mark.name, mark)
+    marker = closest.get("agent_policy")
     allow = marker.kwargs.get("allow") if marker is not None else None
     if isinstance(allow, list | tuple):
         found += [(str(p), "@pytest.mark.agent_policy") for p in allow]
-    marker = item.get_closest_marker("agent")
+    marker = closest.get("agent")
     settings = item.config.stash.get(guard.SETTINGS, None)
     if marker is not None and marker.args and isinstance(marker.args[0], str) and settings is not None:
         contract = settings.contracts.get(marker.args[0])
