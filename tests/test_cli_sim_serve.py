@@ -42,6 +42,27 @@ def test_serve_seeded_billing_answers_over_http(tmp_path: Path) -> None:
         assert proc.wait(timeout=10) == 0
 
 
+KILLED_AT_ONCE = """
+import os, signal, sys
+
+from pytest_agentops.cli.common import serve_until_stopped
+
+
+def announce():
+    print("ready", flush=True)
+    os.kill(os.getpid(), signal.SIGTERM)  # what a CI job does as soon as it reads the line
+
+
+sys.exit(serve_until_stopped(lambda: print("stopped", flush=True), announce))
+"""
+
+
+def test_a_server_killed_as_soon_as_it_says_ready_stops_cleanly() -> None:
+    """SIGTERM is handled before the ready line is printed: the kill stops the server, exit 0."""
+    done = subprocess.run([sys.executable, "-c", KILLED_AT_ONCE], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "ready\nstopped\n"), done.stderr
+
+
 def test_bad_seed_file_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text("[1, 2]")

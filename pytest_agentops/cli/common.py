@@ -21,14 +21,19 @@ def error(message: str) -> None:
     print(f"{PROG}: error: {message}", file=sys.stderr)
 
 
-def serve_until_stopped(stop_serving: Callable[[], object]) -> int:
-    """Block until Ctrl-C or SIGTERM (a CI job's kill), then stop the server cleanly."""
+def serve_until_stopped(stop_serving: Callable[[], object], announce: Callable[[], object]) -> int:
+    """Block until Ctrl-C or SIGTERM (a CI job's kill), then stop the server cleanly.
+
+    ``announce`` prints the ready line only once SIGTERM is handled: a job that kills the server as
+    soon as it reads that line gets a clean exit (0), never the signal's default (-15).
+    """
     import signal
     import threading
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
+        announce()
         stop.wait()
     except KeyboardInterrupt:
         pass

@@ -36,9 +36,12 @@ def cmd_model_serve(args: argparse.Namespace) -> int:
         error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
         return EXIT_ERROR
     url = fake.loopback_url
-    print(f"fake model on {url}: {how}", flush=True)
-    print(f"  record with: pytest --agent-record --agent-staging openai={url}  (or anthropic={url})", flush=True)
-    return serve_until_stopped(fake.close)
+
+    def announce() -> None:
+        print(f"fake model on {url}: {how}", flush=True)
+        print(f"  record with: pytest --agent-record --agent-staging openai={url}  (or anthropic={url})", flush=True)
+
+    return serve_until_stopped(fake.close, announce)
 
 
 # ---- parser ------------------------------------------------------------------------------------

@@ -46,10 +46,13 @@ def cmd_sim_serve(args: argparse.Namespace) -> int:
     except OSError as exc:
         error(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}")
         return EXIT_ERROR
-    print(f"{args.name} simulator on {server.base_url}  (API key: {sim.api_key})", flush=True)
-    if args.mcp:
-        print(f"MCP (streamable HTTP): {server.base_url}/mcp", flush=True)
-    return serve_until_stopped(server.stop)
+
+    def announce() -> None:
+        print(f"{args.name} simulator on {server.base_url}  (API key: {sim.api_key})", flush=True)
+        if args.mcp:
+            print(f"MCP (streamable HTTP): {server.base_url}/mcp", flush=True)
+
+    return serve_until_stopped(server.stop, announce)
 
 
 def _sim_serve_stdio(sim: Any, args: argparse.Namespace) -> int:
