@@ -118,8 +118,7 @@ def test_trivial(n):
 def test_last():
     heavy = {"pytest_agentops.policy.engine", "pytest_agentops.policy.tools", "pytest_agentops.tap.routing"}
     heavy |= {"pytest_agentops.trace.run", "pytest_agentops.readers.assertions", "pytest_agentops.trace.prices"}
-    heavy.add("ctypes")  # no test's run opened, no price set, no namespace entered
-    loaded = (heavy | {"aiohttp"}) & set(sys.modules)
+    loaded = (heavy | {"aiohttp", "ctypes"}) & set(sys.modules)  # no run opened, no price set, no namespace entered
     assert not loaded, loaded
 """
 

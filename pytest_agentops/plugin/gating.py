@@ -88,13 +88,21 @@ def _pyproject(config: pytest.Config) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
-def _ini_prices(settings: GuardSettings, lines: list[str]) -> None:
+def _prices_and_contracts(settings: GuardSettings, lines: list[str], contracted: bool) -> None:
+    """The ini's price lines, then the contracts; their modules load only for a session that has either."""
     from pytest_agentops.trace.prices import PriceError, parse_ini_line
 
     try:
         for line in lines:
             model, price = parse_ini_line(line)
             settings.ini_prices[model] = price
+        if contracted:
+            from pytest_agentops.policy.contracts import ContractError, load
+
+            try:
+                settings._contracts = load(settings.rootdir, settings.pyproject, settings.contracts_file)
+            except ContractError as exc:
+                raise pytest.UsageError(f"pytest-agentops: invalid agent contract:\n{exc}") from None
     except PriceError as exc:
         raise pytest.UsageError(f"pytest-agentops: {exc}") from None
 
@@ -124,18 +132,9 @@ def configure(config: pytest.Config) -> None:
         contracts_file=config.getoption("agent_contracts", default=None) or config.getini("agentops_contracts") or None,
     )
     lines = config.getini("agentops_prices")
-    if lines:  # the price table's module loads only for a session that sets prices
-        _ini_prices(settings, lines)
-    if settings.contracts_file or _has_agentops_table(settings.pyproject):
-        from pytest_agentops.policy.contracts import ContractError, load
-        from pytest_agentops.trace.prices import PriceError
-
-        try:
-            settings._contracts = load(settings.rootdir, settings.pyproject, settings.contracts_file)
-        except ContractError as exc:
-            raise pytest.UsageError(f"pytest-agentops: invalid agent contract:\n{exc}") from None
-        except PriceError as exc:
-            raise pytest.UsageError(f"pytest-agentops: {exc}") from None
+    contracted = bool(settings.contracts_file) or _has_agentops_table(settings.pyproject)
+    if lines or contracted:
+        _prices_and_contracts(settings, lines, contracted)
     mcp_servers = config.getini("agentops_mcp_servers")
     if mcp_servers:
         from pytest_agentops.mcp.servers import configure as name_mcp_servers
