@@ -118,6 +118,7 @@ def test_trivial(n):
 def test_last():
     heavy = {"pytest_agentops.policy.engine", "pytest_agentops.policy.tools", "pytest_agentops.tap.routing"}
     heavy |= {"pytest_agentops.trace.run", "pytest_agentops.readers.assertions", "pytest_agentops.trace.prices"}
+    heavy |= {"vcr.config", "vcr.cassette"}  # vcrpy's own cassette machinery: the tap uses its patches only
     loaded = (heavy | {"aiohttp", "ctypes"}) & set(sys.modules)  # no run opened, no price set, no namespace entered
     assert not loaded, loaded
 """
@@ -207,6 +208,71 @@ print("ok")
 def test_urllib3_requests_and_boto3_start_at_the_first_connection_not_at_import() -> None:
     done = subprocess.run([sys.executable, "-c", LATE_POOLS], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+
+
+LATE_VCR = """
+import sys
+
+from pytest_agentops.tap import install
+
+install.acquire()
+assert "vcr.patch" in sys.modules
+early = {"vcr.config", "vcr.cassette", "vcr.serializers.yamlserializer", "wrapt"} & set(sys.modules)
+assert not early, f"the interception ran vcr's package start-up: {sorted(early)}"
+import vcr  # as pytest-recording and vcrpy's own users do, after the interception started
+
+from vcr import VCR, use_cassette
+
+assert "vcr.cassette" in sys.modules and isinstance(vcr.default_vcr, VCR) and vcr.__version__
+assert vcr.use_cassette is use_cassette and vcr.patch is sys.modules["vcr.patch"]
+assert not hasattr(vcr, "no_such_name")
+with use_cassette(sys.argv[1], record_mode="none") as cassette:  # vcrpy's own cassette, above ours
+    assert len(cassette) == 0
+install.release()
+print("ok")
+"""
+
+
+def test_vcr_package_start_up_runs_only_when_someone_uses_vcrpy_itself(tmp_path: Path) -> None:
+    """The tap needs vcr.patch only; ``import vcr`` afterwards still gives all of vcrpy."""
+    cassette = str(tmp_path / "empty.yaml")
+    done = subprocess.run([sys.executable, "-c", LATE_VCR, cassette], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
+
+
+LATE_BOTO3 = """
+import sys
+
+import urllib3  # imported before the interception starts, as in most environments
+
+from pytest_agentops.tap import install
+
+install.acquire()
+assert "botocore" not in sys.modules, "the interception imported botocore"
+import boto3
+import botocore.awsrequest as aws
+import vcr.patch
+
+assert not any("vcr" in c.__module__ for c in aws.AWSHTTPConnection.__mro__), aws.AWSHTTPConnection.__mro__
+assert vcr.patch._cpoolBoto3HTTPConnection is aws.AWSHTTPConnection
+assert aws.AWSHTTPConnectionPool.ConnectionCls.__module__.startswith("vcr"), "botocore imported later is not patched"
+connection = aws.AWSHTTPConnectionPool("127.0.0.1", 9)._get_conn()
+assert type(connection).__module__.startswith("vcr"), type(connection)
+assert boto3.client("s3", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
+install.release()
+assert aws.AWSHTTPConnectionPool.ConnectionCls is aws.AWSHTTPConnection, "release left the patch"
+
+install.acquire()  # botocore is imported now: its patches start with the others, as vcrpy's own do
+assert aws.AWSHTTPConnectionPool.ConnectionCls.__module__.startswith("vcr")
+install.release()
+assert aws.AWSHTTPConnectionPool.ConnectionCls is aws.AWSHTTPConnection
+print("ok")
+"""
+
+
+def test_boto3_patches_start_when_botocore_is_imported_not_before() -> None:
+    done = subprocess.run([sys.executable, "-c", LATE_BOTO3], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
 
 
 NETNS_CHECK = """

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
 from typing import Any
 
-from pytest_agentops.tap import later, pools
+from pytest_agentops.tap import later, pools, vcrpkg
 
 _patches: contextlib.ExitStack | None = None
 _users = 0
@@ -101,11 +101,12 @@ def acquire() -> None:
     _users += 1
     if _users > 1:
         return
-    deferred = pools.deferred()
-    with _hidden(_LATE + _LATE_HTTPX + (pools.LIBRARIES if deferred else ())):
-        from vcr.patch import CassettePatcherBuilder
+    deferred, boto3_late = pools.deferred(), pools.boto3_late()
+    hidden = _LATE + _LATE_HTTPX + (pools.LIBRARIES if deferred else ()) + (("botocore",) if boto3_late else ())
+    with _hidden(hidden):
+        CassettePatcherBuilder = vcrpkg.patch_module().CassettePatcherBuilder
     pools.complete_vcr()
-    DISPATCH.skip_patchers = Dispatch.skip_patchers + (_POOLS if deferred else ())
+    DISPATCH.skip_patchers = Dispatch.skip_patchers + (_POOLS if deferred else ()) + (("boto3",) if boto3_late else ())
 
     global _patches
     stack = contextlib.ExitStack()
@@ -119,6 +120,8 @@ def acquire() -> None:
     _patches = stack
     if deferred:
         pools.arm(stack, DISPATCH)
+    if boto3_late:
+        pools.arm_boto3(stack, DISPATCH)
     _patch_requests(stack)
     _patch_httpx(stack)
     _patch_cores(stack)

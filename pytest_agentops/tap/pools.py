@@ -10,8 +10,9 @@ then takes the connection through them.
 Why at the first connection and not when urllib3's import ends: the patches replace urllib3's
 connection classes in its modules, and a library imported after them (botocore, which urllib3's
 import is often part of; urllib3's own SOCKS support, imported by requests) would subclass the
-stubs. By the first connection those imports have ended, and botocore is imported before the
-patches if installed, as vcr.patch would have done.
+stubs. By the first connection those imports have ended. botocore's own patches (its pools'
+connection class) start when it is imported, whenever that is (``arm_boto3``): a session that
+never loads it never imports it.
 """
 
 from __future__ import annotations
@@ -43,10 +44,38 @@ def arm(stack: contextlib.ExitStack, dispatch: Any) -> None:
 
     later.when_imported("urllib3", imported)
     stack.callback(later.forget, "urllib3", imported)
-    for name in ("urllib3", "botocore.awsrequest"):
-        later.while_importing(name, real_classes)
-        stack.callback(later.forget_while, name, real_classes)
+    later.while_importing("urllib3", real_classes)
+    stack.callback(later.forget_while, "urllib3", real_classes)
     stack.callback(closed.append, True)  # runs first: a trigger still referenced starts nothing
+
+
+def boto3_late() -> bool:
+    """botocore is installed and not imported: vcrpy's boto3 patches can wait for its import."""
+    return "botocore" not in sys.modules and importlib.util.find_spec("botocore") is not None
+
+
+def arm_boto3(stack: contextlib.ExitStack, dispatch: Any) -> None:
+    """vcrpy's boto3 patches at each import of botocore from now on (while ``stack`` is open).
+
+    vcr.patch imported botocore (and dateutil) in every session, a third of what starting the
+    interception cost when urllib3 was already imported, though most suites never load it. The
+    patches set only its pools' ``ConnectionCls``, so starting them when its import ends is what
+    vcrpy's own order gives; while it imports, it sees the real urllib3 classes (``real_classes``).
+    """
+    closed: list[bool] = []
+
+    def imported(module: ModuleType) -> None:
+        if not closed:
+            from vcr.patch import CassettePatcherBuilder
+
+            for patcher in CassettePatcherBuilder(dispatch)._boto3():
+                stack.enter_context(patcher)
+
+    later.while_importing("botocore.awsrequest", real_classes)
+    later.when_imported("botocore.awsrequest", imported)
+    stack.callback(later.forget_while, "botocore.awsrequest", real_classes)
+    stack.callback(later.forget, "botocore.awsrequest", imported)
+    stack.callback(closed.append, True)
 
 
 @contextlib.contextmanager
@@ -106,11 +135,11 @@ def _trigger(stack: contextlib.ExitStack, urllib3: ModuleType, dispatch: Any, cl
 
 
 def _start(stack: contextlib.ExitStack, dispatch: Any) -> None:
-    """vcrpy's urllib3-family patches, in vcr's own order, botocore imported before them."""
+    """vcrpy's urllib3 and requests patches, in vcr's own order (boto3's start at botocore's import)."""
     from vcr.patch import CassettePatcherBuilder
 
     builder = CassettePatcherBuilder(dispatch)
-    patchers = list(itertools.chain(builder._requests(), builder._boto3(), builder._urllib3()))
+    patchers = list(itertools.chain(builder._requests(), builder._urllib3()))
     for patcher in patchers:
         stack.enter_context(patcher)
 
