@@ -249,6 +249,8 @@ def _fail_on_misses(item: pytest.Item, when: str) -> Generator[None, object, obj
             item.add_report_section(when, "agentops", text)
         raise
     netguard.collect_subprocess_reports()
+    if run is None and RUN not in item.stash:  # no run before or now (most tests): nothing to report
+        return result
     text = _problems(item, run, before, tap, errors_before)
     if text:
         pytest.fail(text, pytrace=False)
@@ -294,7 +296,7 @@ def _upstream_text(errors: list[str]) -> str:
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    return (yield from _fail_on_misses(item, "call"))
+    return (yield from _guard.call_phase(item, _fail_on_misses(item, "call")))
 
 
 def _start_tap(item: pytest.Item) -> None:
@@ -372,10 +374,16 @@ def asks_for_agentops(item: pytest.Item, settings: _config.Settings) -> bool:
     """
     if settings.scope == "all":
         return True
-    if any(mark.name.startswith("agent") for mark in item.iter_markers()):
-        return True
     names = getattr(item, "fixturenames", ())
-    return not SCOPE_FIXTURES.isdisjoint(names) or any(map(_simfixtures.is_simulator_fixture, names))
+    if not SCOPE_FIXTURES.isdisjoint(names) or any(map(_simfixtures.is_simulator_fixture, names)):
+        return True
+    node: pytest.Item | pytest.Collector | None = item
+    while node is not None:  # what item.iter_markers() walks, without its two generators (every test asks)
+        for mark in node.own_markers:
+            if mark.name.startswith("agent"):
+                return True
+        node = node.parent
+    return False
 
 
 def _enter_scope(request: pytest.FixtureRequest) -> Tap:

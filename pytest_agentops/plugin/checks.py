@@ -62,12 +62,22 @@ def warn_staging_outside_record(config: pytest.Config, settings: Settings) -> No
         )
 
 
+def marks_of(node: pytest.Item | pytest.Collector) -> list[pytest.Mark]:
+    """What ``node.iter_markers()`` yields, closest first, without its two generators a node (each test asks)."""
+    marks: list[pytest.Mark] = []
+    current: pytest.Item | pytest.Collector | None = node
+    while current is not None:
+        marks += current.own_markers
+        current = current.parent
+    return marks
+
+
 def unknown_markers(item: pytest.Item | pytest.Collector, known: set[str]) -> list[str]:
     """One line per ``agent*`` marker on ``item`` (or its class/module) that nothing registered."""
     lines: list[str] = []
     if isinstance(item, pytest.Class):
         getattr(item, "obj", None)  # a class reads its own marks when its object is first asked for
-    for mark in item.iter_markers():
+    for mark in marks_of(item):
         if mark.name.startswith("agent") and mark.name not in known:
             ours = sorted(name for name in known if name.startswith("agent"))  # for the message only
             hint = did_you_mean(mark.name, ours, "@pytest.mark.{}")
@@ -133,7 +143,7 @@ def allow_patterns(item: pytest.Item) -> list[tuple[str, str]]:
 
     found: list[tuple[str, str]] = []
     closest: dict[str, pytest.Mark] = {}
-    for mark in item.iter_markers():  # one walk up the node chain for both (each test is checked)
+    for mark in marks_of(item):  # one walk up the node chain for both (each test is checked)
         if mark.name in ("agent_policy", "agent"):
             closest.setdefault(mark.name, mark)
     marker = closest.get("agent_policy")

@@ -358,33 +358,38 @@ def failure_text(guard: Guard, lines: list[str]) -> str:
     )
 
 
-class GuardHooks:
-    """Fails a test whose run broke its budget or a failing policy rule (model pinning)."""
+def call_phase(item: pytest.Item, inner: Generator[None, object, object]) -> Generator[None, object, object]:
+    """The test's call around ``inner``: a run that broke its budget or a failing rule (model pinning) fails it.
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, object, object]:
-        guard = item.stash.get(GUARD, None)
-        if guard is not None:
-            from pytest_agentops.policy.budget import start_simulated
+    One wrapper with the plugin's own (the miss check is ``inner``): every test pays for each hook
+    wrapper pluggy calls, and most tests never build a guard.
+    """
+    guard = item.stash.get(GUARD, None)
+    if guard is not None:
+        from pytest_agentops.policy.budget import start_simulated
 
-            start_simulated(guard.run)  # simulated time counts from here, not from the fixtures
-        try:
-            result = yield
-        except BaseException:
-            guard = item.stash.get(GUARD, None)  # a deferred guard may have been built meanwhile
-            if guard is not None:
-                guard.ended_at = time.time()
-                lines = guard.failures()
-                if lines:
-                    item.add_report_section("call", "agentops", failure_text(guard, lines))
-            raise
-        guard = item.stash.get(GUARD, None)
+        start_simulated(guard.run)  # simulated time counts from here, not from the fixtures
+    try:
+        result = yield from inner
+    except BaseException:
+        guard = item.stash.get(GUARD, None)  # a deferred guard may have been built meanwhile
         if guard is not None:
             guard.ended_at = time.time()
             lines = guard.failures()
             if lines:
-                pytest.fail(failure_text(guard, lines), pytrace=False)
-        return result
+                item.add_report_section("call", "agentops", failure_text(guard, lines))
+        raise
+    guard = item.stash.get(GUARD, None)
+    if guard is not None:
+        guard.ended_at = time.time()
+        lines = guard.failures()
+        if lines:
+            pytest.fail(failure_text(guard, lines), pytrace=False)
+    return result
+
+
+class GuardHooks:
+    """The session's end: the providers this session's settings added are removed again."""
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         settings = config.stash.get(SETTINGS, None)

@@ -61,9 +61,13 @@ def release(item: pytest.Item) -> None:
     collection then walked again (and the memory grew with the suite). Nothing reads them after
     the teardown report; the figures the session needs were taken from the report by then.
     """
+    stash = item.stash
+    opener = stash.get(OPENER, None)
+    if opener is not None and opener.untouched:  # most tests: nothing but the opener was stashed
+        del stash[OPENER]
+        return
     from pytest_agentops.plugin.outputs import PHASES  # (outputs imports this module)
 
-    stash = item.stash
     keys: tuple[pytest.StashKey[Any], ...] = (OPENER, RUN, TAP, SIMS, _guard.GUARD, PHASES)
     for key in keys:
         if key in stash:
@@ -100,6 +104,11 @@ class Opener:
             finally:
                 self._opening = False
         return self.tap
+
+    @property
+    def untouched(self) -> bool:
+        """Never asked to open: the test stashed no run, tap, simulators, guard or report figures."""
+        return self._stack is None
 
     def open_guard(self) -> _guard.Deferred | None:
         self.open()

@@ -120,6 +120,9 @@ class Registry(Mapping[str, Registration]):
     def __getitem__(self, name: str) -> Registration:
         return self._entries[name]
 
+    def __contains__(self, name: object) -> bool:  # Mapping's asks __getitem__ and catches its KeyError
+        return name in self._entries
+
     def __iter__(self) -> Iterator[str]:
         return iter(list(self._entries))
 
