@@ -275,6 +275,55 @@ def test_boto3_patches_start_when_botocore_is_imported_not_before() -> None:
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
 
 
+LATE_RESET = """
+import http.server
+import sys
+import threading
+
+import requests
+
+from pytest_agentops.tap import install
+
+
+class Hello(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+install.acquire()
+import vcr.patch
+
+with vcr.patch.force_reset():
+    pass
+late = {"httpx", "httpx2", "botocore"}
+assert not late & set(sys.modules), f"vcrpy's reset imported {sorted(late & set(sys.modules))}"
+server = http.server.HTTPServer(("127.0.0.1", 0), Hello)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+answer = requests.get(f"http://127.0.0.1:{server.server_port}/", timeout=30)  # vcrpy's stub, reset around it
+assert answer.status_code == 200 and answer.text == "ok", answer
+assert not late & set(sys.modules), f"a real connection imported {sorted(late & set(sys.modules))}"
+import httpx  # only a reset running in this thread keeps it out
+
+with vcr.patch.force_reset():  # httpx imported now: reset as vcrpy resets it
+    assert httpx.HTTPTransport.handle_request is vcr.patch._HttpxHttpTransport_handle_request
+server.shutdown()
+install.release()
+print("ok")
+"""
+
+
+def test_vcr_reset_around_a_real_connection_imports_no_client() -> None:
+    """vcrpy's reset tried to import every client it knows, per real connection (httpx, botocore too)."""
+    done = subprocess.run([sys.executable, "-c", LATE_RESET], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
+
+
 NETNS_CHECK = """
 import sys
 

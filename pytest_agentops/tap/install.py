@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from types import ModuleType
 from typing import Any
 
-from pytest_agentops.tap import later, pools, vcrpkg
+from pytest_agentops.tap import later, pools, reset, vcrpkg
 
 _patches: contextlib.ExitStack | None = None
 _users = 0
@@ -126,6 +126,7 @@ def acquire() -> None:
     _patch_httpx(stack)
     _patch_cores(stack)
     _patch_late(stack)
+    reset.install(stack)
 
 
 def _patch_requests(stack: contextlib.ExitStack) -> None:
