@@ -62,3 +62,37 @@ def count_all(folder: Path, variants: Mapping[str, tuple[list[str], dict[str, st
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {label: pool.submit(count, folder, extra, env) for label, (extra, env) in variants.items()}
         return {label: future.result() for label, future in futures.items()}
+
+
+# ---- one region of a process ------------------------------------------------------------------
+#
+# For a per-request figure, the process's start-up and the cassette's load must not count: the
+# child zeroes callgrind's counters just before the region and dumps them just after
+# (``callgrind_control``, which the child runs on itself), and the dump holds the region alone.
+
+REGION_ENV = "AGENTOPS_BENCH_REGION"
+
+
+def mark(flag: str) -> None:
+    """In a child under ``count_region``: ``-z`` zeroes the counters, ``-d`` dumps them; else nothing."""
+    if os.environ.get(REGION_ENV):
+        subprocess.run(["callgrind_control", flag, str(os.getpid())], capture_output=True, check=False)
+
+
+def count_region(argv: Sequence[str], cwd: Path) -> int:
+    """Instructions between the child's ``mark("-z")`` and ``mark("-d")`` in ``python ARGV``."""
+    environ = {**os.environ, "PYTHONHASHSEED": "0", REGION_ENV: "1"}
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    with tempfile.TemporaryDirectory(prefix="agentops-bench-valgrind-") as scratch:
+        out = Path(scratch) / "callgrind.out"
+        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", f"--log-file={out}.log"]
+        proc = subprocess.run([*command, sys.executable, *argv], cwd=cwd, capture_output=True, text=True, env=environ)
+        if proc.returncode != 0:
+            raise SystemExit(
+                f"python {' '.join(argv)} failed under valgrind:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+            )
+        dump = Path(f"{out}.1")
+        found = re.search(r"^totals: (\d+)", dump.read_text(encoding="utf-8"), re.M) if dump.is_file() else None
+    if found is None:
+        raise SystemExit(f"no region was counted in python {' '.join(argv)} (is callgrind_control installed?)")
+    return int(found.group(1))

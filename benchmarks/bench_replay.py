@@ -1,11 +1,16 @@
 """Replay cost per request: pytest-agentops' tap vs vcrpy as pytest-recording configures it, same run.
 
-Usage: python benchmarks/bench_replay.py [--quick]
+Usage: python benchmarks/bench_replay.py [--quick] [--instructions]
 
 Both cassettes hold the same N OpenAI chat completions (POST https://api.openai.com/v1/chat/completions,
 every request body distinct). Each replay sends all N requests in recorded order through a real
 httpx2 client whose transport the library patches, and checks every answer is the recorded one.
 See benchmarks/README.md for what is measured and how vcrpy's slow cases are sampled.
+
+``--instructions`` also counts, with valgrind (``_instructions.count_region``), the instructions
+of the 1,000 requests alone (not the process's start-up or the cassette's load), through the tap
+and through the floor: the tap's overhead a request in instructions, the same on every run however
+loaded the machine is, and in µs at the rate this run's timed floor executed them.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import collections
 import gc
 import json
 import os
+import pickle
 import sys
 import tempfile
 import time
@@ -24,6 +30,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as C
+import _instructions
 
 DEFAULT_MATCH_ON = ("method", "scheme", "host", "port", "path", "query")  # vcrpy's, which pytest-recording keeps
 BODY_MATCH_ON = (*DEFAULT_MATCH_ON, "body")
@@ -34,12 +41,15 @@ def send_all(client: Any, captured: list[C.Captured], indexes: range | list[int]
     """Send the captured requests at ``indexes`` through ``client``; seconds; checks every answer."""
     items = [(captured[i], [(k, v) for k, v in captured[i].headers if k not in SKIP_HEADERS]) for i in indexes]
     gc.collect()
+    _instructions.mark("-z")
     start = time.perf_counter()
     for c, headers in items:
         response = client.post(c.url, content=c.body, headers=headers)
         if response.status_code != 200 or json.loads(response.content)["id"] != c.response_id:
             raise AssertionError(f"wrong answer for {c.response_id}: {response.status_code} {response.content[:200]!r}")
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    _instructions.mark("-d")
+    return elapsed
 
 
 def sdk_all(client: Any, exchanges: list[C.Exchange], n: int) -> float:
@@ -156,10 +166,64 @@ def vcr_replay(
 # ---- main --------------------------------------------------------------------------------------
 
 
+# ---- instructions ------------------------------------------------------------------------------
+
+COUNTED = 1000  # requests in the counted region
+
+
+def child(variant: str, folder: Path) -> int:
+    """One warm-up replay, then the counted one (``send_all`` marks the region)."""
+    with open(folder / "captured.pickle", "rb") as fh:
+        captured = pickle.load(fh)  # written by this script's parent a moment ago
+    path = folder / f"ours-{COUNTED}.json"
+
+    def once() -> float:
+        return ours_replay(path, captured, COUNTED) if variant == "ours" else floor(captured, COUNTED)
+
+    region = os.environ.pop(_instructions.REGION_ENV, "")
+    once()  # first-use costs (lazy imports, caches) are not a request's
+    os.environ[_instructions.REGION_ENV] = region
+    once()
+    return 0
+
+
+def count_requests(folder: Path, captured: list[C.Captured]) -> dict[str, int]:
+    """Instructions of ``COUNTED`` requests through the tap and through the floor, two at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with open(folder / "captured.pickle", "wb") as fh:
+        pickle.dump(captured[:COUNTED], fh)
+    script = str(Path(__file__).resolve())
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            variant: pool.submit(_instructions.count_region, [script, "--child", variant, str(folder)], folder)
+            for variant in ("ours", "floor")
+        }
+        return {variant: future.result() for variant, future in futures.items()}
+
+
+def report_instructions(counted: dict[str, int], floor_s: float) -> None:
+    per = {variant: n / COUNTED for variant, n in counted.items()}
+    over = per["ours"] - per["floor"]
+    rate = floor_s / per["floor"]  # seconds an instruction, as this run's timed floor executed them
+    print(f"\nInstructions, {COUNTED:,} requests (one valgrind run each, start-up and cassette load excluded)")
+    print(f"  floor {per['floor']:,.0f} a request, ours {per['ours']:,.0f}: the tap adds {over:,.0f} a request")
+    print(
+        f"  [{'PASS' if over * rate <= 40e-6 else 'FAIL'}] by instructions: the tap's overhead at the floor's rate "
+        f"({rate * 1e9:.2f} ns an instruction) is {over * rate * 1e6:.0f} us a request (target <= 40 us)"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100 and 1,000 interactions only, fewer samples")
+    parser.add_argument("--instructions", action="store_true", help="also count instructions (valgrind)")
+    parser.add_argument("--child", nargs=2, metavar=("VARIANT", "FOLDER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        return child(args.child[0], Path(args.child[1]))
+    if args.instructions and (why := _instructions.available()):
+        raise SystemExit(why)
     sizes = [100, 1000] if args.quick else [100, 1000, 5000]
     repeats = 2 if args.quick else 3
     wall = time.perf_counter()
@@ -214,6 +278,8 @@ def main() -> int:
             load_b, row["vcr_body"], row["vcr_body_how"] = vcr_replay(vcr_path, captured, n, BODY_MATCH_ON, *plan)
             row["vcr_load"] = (load_d + load_b) / 2
             rows.append(row)
+            if args.instructions and n == COUNTED:
+                counted = count_requests(Path(tmp), captured)
             print(
                 f"  N={n:>5,}: ours {C.fmt_us(row['ours'])} us/req, vcrpy {C.fmt_us(row['vcr'])} us/req, "
                 f"vcrpy+body {C.fmt_us(row['vcr_body'])} us/req  ({time.perf_counter() - wall:.0f} s elapsed)",
@@ -284,6 +350,8 @@ def main() -> int:
         f"  [{'PASS' if over <= 40e-6 else 'FAIL'}] N=1,000: the tap's overhead over the bare httpx2 client "
         f"at most 40 us per request: {C.fmt_us(over)} us"
     )
+    if args.instructions:
+        report_instructions(counted, r1000["floor"])
     print(f"\ntotal {time.perf_counter() - wall:.0f} s")
     return 0
 
