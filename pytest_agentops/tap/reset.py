@@ -4,9 +4,9 @@ vcrpy puts the real connection classes back around every real connection its stu
 (``vcr.patch.force_reset``: a loopback simulator or upstream reached through requests, urllib3 or
 http.client, and each request forwarded while recording). Its ``reset_patchers`` imports every
 client it knows to reset it: one that is not installed (httplib2, tornado, httpx_curl_cffi here)
-searched every ``sys.path`` entry again on each call, about 2 ms a request under a profiler in a
-schemathesis run against a simulator, and one installed but not imported yet (httpx, botocore)
-was imported by the first real connection, undoing the interception's late patching.
+searched every ``sys.path`` entry again on each call, and one installed but not imported yet
+(httpx, httpx2, botocore) was imported by the first real connection, undoing the interception's
+late patching. ``force_reset`` took 360 µs a call that way, 93 µs wrapped (timeit, here).
 
 A client that is not imported has nothing patched to reset. While ``reset_patchers`` runs, the
 wrapped one makes those imports fail at once, in its own thread only (``_NotImported``), so no

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import threading
 from types import ModuleType
 from typing import Any
 
@@ -33,10 +34,17 @@ def _defer_init() -> None:
         return  # not installed (or not a package): the import below says so, as it always did
     loader = spec.loader
     package = importlib.util.module_from_spec(spec)
+    lock = threading.RLock()
+    started: list[bool] = []
 
     def complete(name: str) -> Any:
-        if package.__dict__.pop("__getattr__", None) is complete:  # once, and never from inside it
-            loader.exec_module(package)
+        with lock:  # another thread asking meanwhile waits for the whole start-up, as an import would
+            if not started:  # once; a name asked while it runs (same thread) is missing, as in any import
+                started.append(True)
+                try:
+                    loader.exec_module(package)
+                finally:
+                    package.__dict__.pop("__getattr__", None)
         try:
             return package.__dict__[name]
         except KeyError:
