@@ -13,6 +13,18 @@ from pathlib import Path
 
 import pytest_agentops.policy as policy
 
+
+def run_script(source: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -c source``: a fresh interpreter, so that what is imported is what the code imports."""
+    return subprocess.run([sys.executable, "-c", source, *args], capture_output=True, text=True, timeout=120)
+
+
+def script_ok(source: str, *args: str) -> None:
+    """The script ran to its last line, which prints "ok"."""
+    done = run_script(source, *args)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
+
+
 LATE_AIOHTTP = """
 import sys
 
@@ -42,8 +54,7 @@ print("ok")
 
 
 def test_aiohttp_is_patched_when_imported_not_before() -> None:
-    done = subprocess.run([sys.executable, "-c", LATE_AIOHTTP], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    script_ok(LATE_AIOHTTP)
 
 
 LATE_HTTPX = """
@@ -83,8 +94,7 @@ print("ok")
 
 
 def test_httpx_is_observed_when_imported_not_before() -> None:
-    done = subprocess.run([sys.executable, "-c", LATE_HTTPX], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    script_ok(LATE_HTTPX)
 
 
 LATE_TEST = """
@@ -206,8 +216,7 @@ print("ok")
 
 
 def test_urllib3_requests_and_boto3_start_at_the_first_connection_not_at_import() -> None:
-    done = subprocess.run([sys.executable, "-c", LATE_POOLS], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
+    script_ok(LATE_POOLS)
 
 
 LATE_VCR = """
@@ -236,8 +245,7 @@ print("ok")
 def test_vcr_package_start_up_runs_only_when_someone_uses_vcrpy_itself(tmp_path: Path) -> None:
     """The tap needs vcr.patch only; ``import vcr`` afterwards still gives all of vcrpy."""
     cassette = str(tmp_path / "empty.yaml")
-    done = subprocess.run([sys.executable, "-c", LATE_VCR, cassette], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
+    script_ok(LATE_VCR, cassette)
 
 
 LATE_BOTO3 = """
@@ -261,18 +269,12 @@ assert type(connection).__module__.startswith("vcr"), type(connection)
 assert boto3.client("s3", region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b")
 install.release()
 assert aws.AWSHTTPConnectionPool.ConnectionCls is aws.AWSHTTPConnection, "release left the patch"
-
-install.acquire()  # botocore is imported now: its patches start with the others, as vcrpy's own do
-assert aws.AWSHTTPConnectionPool.ConnectionCls.__module__.startswith("vcr")
-install.release()
-assert aws.AWSHTTPConnectionPool.ConnectionCls is aws.AWSHTTPConnection
-print("ok")
+print("ok")  # (with botocore imported before the start, LATE_POOLS's second start checks its patches)
 """
 
 
 def test_boto3_patches_start_when_botocore_is_imported_not_before() -> None:
-    done = subprocess.run([sys.executable, "-c", LATE_BOTO3], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
+    script_ok(LATE_BOTO3)
 
 
 LATE_RESET = """
@@ -320,8 +322,7 @@ print("ok")
 
 def test_vcr_reset_around_a_real_connection_imports_no_client() -> None:
     """vcrpy's reset tried to import every client it knows, per real connection (httpx, botocore too)."""
-    done = subprocess.run([sys.executable, "-c", LATE_RESET], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stdout + done.stderr
+    script_ok(LATE_RESET)
 
 
 NETNS_CHECK = """
@@ -336,5 +337,5 @@ print(sorted({"ctypes", "_ctypes"} & set(sys.modules)))
 
 def test_asking_whether_the_session_is_isolated_imports_no_ctypes() -> None:
     """Every session asks (``--agent-netns`` or not); only entering a namespace needs ctypes (~3 ms)."""
-    done = subprocess.run([sys.executable, "-c", NETNS_CHECK], capture_output=True, text=True, timeout=60)
+    done = run_script(NETNS_CHECK)
     assert done.returncode == 0 and done.stdout.strip() == "[]", done.stdout + done.stderr
