@@ -34,27 +34,25 @@ def available() -> str | None:
 
 def count(folder: Path, extra: Sequence[str], env: Mapping[str, str]) -> int:
     """Instructions executed by one ``python -m pytest EXTRA`` in ``folder`` (which must pass)."""
-    environ = {**os.environ, **env, "PYTHONHASHSEED": "0"}
-    environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as bench_suite.run: compiled modules are kept
     with tempfile.TemporaryDirectory(prefix="agentops-bench-valgrind-") as scratch:
-        log = Path(scratch) / "valgrind.log"
-        command = [
-            "valgrind",
-            "--tool=callgrind",
-            f"--callgrind-out-file={Path(scratch) / 'callgrind.out'}",
-            f"--log-file={log}",
-            sys.executable,
-            "-m",
-            "pytest",
-            *extra,
-        ]
-        proc = subprocess.run(command, cwd=folder, capture_output=True, text=True, env=environ)
-        if proc.returncode != 0:
-            raise SystemExit(f"pytest {' '.join(extra)} failed under valgrind in {folder}:\n{proc.stdout[-3000:]}")
-        found = _COLLECTED.search(log.read_text(encoding="utf-8"))
+        out = _callgrind(["-m", "pytest", *extra], folder, env, Path(scratch))
+        found = _COLLECTED.search(Path(f"{out}.log").read_text(encoding="utf-8"))
     if found is None:
         raise SystemExit(f"valgrind printed no instruction count for pytest {' '.join(extra)} in {folder}")
     return int(found.group(1))
+
+
+def _callgrind(argv: Sequence[str], cwd: Path, env: Mapping[str, str], scratch: Path) -> Path:
+    """Run ``python ARGV`` under callgrind (which must pass); its output file (the log beside it, ``.log``)."""
+    environ = {**os.environ, **env, "PYTHONHASHSEED": "0"}
+    environ.pop("PYTHONDONTWRITEBYTECODE", None)  # as bench_suite.run: compiled modules are kept
+    out = scratch / "callgrind.out"
+    command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", f"--log-file={out}.log"]
+    proc = subprocess.run([*command, sys.executable, *argv], cwd=cwd, capture_output=True, text=True, env=environ)
+    if proc.returncode != 0:
+        tail = proc.stdout[-2000:] + proc.stderr[-2000:]
+        raise SystemExit(f"python {' '.join(argv)} failed under valgrind in {cwd}:\n{tail}")
+    return out
 
 
 def count_all(folder: Path, variants: Mapping[str, tuple[list[str], dict[str, str]]]) -> dict[str, int]:
@@ -81,17 +79,8 @@ def mark(flag: str) -> None:
 
 def count_region(argv: Sequence[str], cwd: Path) -> int:
     """Instructions between the child's ``mark("-z")`` and ``mark("-d")`` in ``python ARGV``."""
-    environ = {**os.environ, "PYTHONHASHSEED": "0", REGION_ENV: "1"}
-    environ.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory(prefix="agentops-bench-valgrind-") as scratch:
-        out = Path(scratch) / "callgrind.out"
-        command = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", f"--log-file={out}.log"]
-        proc = subprocess.run([*command, sys.executable, *argv], cwd=cwd, capture_output=True, text=True, env=environ)
-        if proc.returncode != 0:
-            raise SystemExit(
-                f"python {' '.join(argv)} failed under valgrind:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
-            )
-        dump = Path(f"{out}.1")
+        dump = Path(f"{_callgrind(argv, cwd, {REGION_ENV: '1'}, Path(scratch))}.1")
         found = re.search(r"^totals: (\d+)", dump.read_text(encoding="utf-8"), re.M) if dump.is_file() else None
     if found is None:
         raise SystemExit(f"no region was counted in python {' '.join(argv)} (is callgrind_control installed?)")

@@ -163,9 +163,6 @@ def vcr_replay(
         context.__exit__(None, None, None)
 
 
-# ---- main --------------------------------------------------------------------------------------
-
-
 # ---- instructions ------------------------------------------------------------------------------
 
 COUNTED = 1000  # requests in the counted region
@@ -212,6 +209,9 @@ def report_instructions(counted: dict[str, int], floor_s: float) -> None:
         f"  [{'PASS' if over * rate <= 40e-6 else 'FAIL'}] by instructions: the tap's overhead at the floor's rate "
         f"({rate * 1e9:.2f} ns an instruction) is {over * rate * 1e6:.0f} us a request (target <= 40 us)"
     )
+
+
+# ---- main --------------------------------------------------------------------------------------
 
 
 def main() -> int:
