@@ -6,6 +6,7 @@ never at plugin import, so pytest start-up stays fast.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
@@ -134,8 +135,19 @@ def _framework_tools(config: pytest.Config) -> None:
         return
     from pytest_agentops.tap import frameworks
 
+    lines = config.getini("agentops_tool_names")
+    gate = sys.modules.get("pytest_agentops.tap.frameworks.gate")
+    if gate is not None or lines:  # else no session declared any name: nothing to keep apart
+        from pytest_agentops.tap.frameworks.gate import names
+
+        outer = names.swap({})  # this session's names only, the outer session's back at its end
+
+        def restore() -> None:
+            names.swap(outer)
+
+        config.add_cleanup(restore)
     try:
-        frameworks.parse_names(config.getini("agentops_tool_names"))
+        frameworks.parse_names(lines)
     except ValueError as exc:
         raise pytest.UsageError(f"pytest-agentops: {exc}") from None
     frameworks.enable()

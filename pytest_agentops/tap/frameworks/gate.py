@@ -74,6 +74,14 @@ class Names:
         with self._lock:
             return set(self._declared) | {d.name for d in self._declared.values() if d.name}
 
+    def swap(self, declared: dict[str, Declared]) -> dict[str, Declared]:
+        """Put ``declared`` in place and return what was: a session nested in this process (pytester's
+        in-process runs) declares its own names, and the outer session's come back when it ends."""
+        with self._lock:
+            before, self._declared = self._declared, dict(declared)
+            self._version += 1
+        return before
+
     def forget(self) -> None:
         with self._lock:
             self._declared.clear()
