@@ -330,11 +330,23 @@ def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
 def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Generator[None, object, object]:
     """Before the test's first function-scoped fixture (session fixtures run before the per-test tap)."""
     if fixturedef.scope == "function" and isinstance(request.node, pytest.Item):
-        _start_tap(request.node)
+        try:
+            _start_tap(request.node)
+        except BaseException as exc:
+            _failed_setup(fixturedef, request, exc)
+            raise
     result = yield
     if fixturedef.argname == "pytester":  # runs first at teardown: before pytester puts sys.modules back
         fixturedef.addfinalizer(lambda: _nesting.hold(fixturedef))
     return result
+
+
+def _failed_setup(fixturedef: Any, request: pytest.FixtureRequest, exc: BaseException) -> None:
+    """Leave ``fixturedef`` as pytest's own setup leaves a fixture that raised: its result cached as
+    the error, so its teardown runs and clears what pytest registered for it. The tap failed to
+    start before the fixture ran; without this the fixture kept a finalizer, and the next test
+    that used it failed at setup on pytest's bare ``assert not self._finalizers``."""
+    fixturedef.cached_result = (None, fixturedef.cache_key(request), (exc, exc.__traceback__))
 
 
 @pytest.hookimpl(wrapper=True)
