@@ -18,8 +18,9 @@ import pytest
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
+    from pytest_agentops.policy.budget import Budget
     from pytest_agentops.policy.contracts import AgentContract, Contracts
-    from pytest_agentops.policy.engine import Guard, Rule
+    from pytest_agentops.policy.engine import Guard, Policy, Rule
     from pytest_agentops.policy.tools import Denial, ToolSpec
     from pytest_agentops.tap.routing import LiveRequest, Reply, Tap
     from pytest_agentops.trace.prices import Price, PriceTable
@@ -39,6 +40,8 @@ class GuardSettings:
     _prices: PriceTable | None = None
     _rules: dict[Any, tuple[Rule, ...]] = field(default_factory=dict)  # test folder -> its conftests' rules
     _providers: tuple[Any, ...] | None = None  # model-API parsers from pytest_agentops_providers hooks
+    # (id of each closest marker, test folder) -> (those markers, what build_guard made of them): see _terms
+    _terms: dict[tuple[int, int, int, Path], tuple[tuple[Any, ...], _Terms]] = field(default_factory=dict)
 
     @property
     def contracts(self) -> Contracts:
@@ -237,36 +240,72 @@ def contract_for(item: pytest.Item, settings: GuardSettings) -> AgentContract | 
     return contract
 
 
+@dataclass(frozen=True)
+class _Terms:
+    """What a test's guard is built from, decided by its markers and folder alone."""
+
+    contract: AgentContract | None
+    policy: Policy
+    budget: Budget
+    rules: tuple[Rule, ...]
+
+
+_MARKERS = ("agent", "agent_budget", "agent_policy")
+
+
 def build_guard(item: pytest.Item, run: Run) -> Guard:
     """The guard for ``item``: its contract, then the ``agent_budget``/``agent_policy`` overrides."""
-    from pytest_agentops.policy.budget import Budget
-    from pytest_agentops.policy.engine import Guard, Policy
+    from pytest_agentops.policy.engine import Guard
 
-    config = item.config
-    settings = config.stash[SETTINGS]
-    contract = contract_for(item, settings)
+    settings = item.config.stash[SETTINGS]
+    terms = _terms(item, settings)
+    contract = terms.contract
     if contract is not None and contract.mcp.servers:
         from pytest_agentops.mcp import servers
 
         for name, url in contract.mcp.servers.items():
             servers.register_mcp_server(name, url)
-    budget = contract.budgets if contract is not None else Budget()
-    policy = contract.policy if contract is not None else Policy()
-    marker = item.get_closest_marker("agent_budget")
-    if marker is not None:
-        budget = budget.merged(_marker_model(item, marker, Budget, "agent_budget"))
-    marker = item.get_closest_marker("agent_policy")
-    if marker is not None:
-        policy = policy.merged(_marker_model(item, marker, Policy, "agent_policy"))
     return Guard(
         run,
-        policy=policy,
-        budget=budget,
+        policy=terms.policy,
+        budget=terms.budget,
         contract=contract,
-        prices=_prices(config, settings),
+        prices=_prices(item.config, settings),
         no_writes=settings.no_writes,
-        rules=_rules(item, settings),
+        rules=terms.rules,
     )
+
+
+def _terms(item: pytest.Item, settings: GuardSettings) -> _Terms:
+    """The test's terms, merged and validated once for each set of markers (most tests of a suite share
+    theirs: none, or a module's ``pytestmark``); the markers are kept with them, so an id reused by
+    a later marker object can never find another's terms."""
+    closest: dict[str, pytest.Mark] = {}
+    for mark in item.iter_markers():  # one walk up the node chain for the three names
+        if mark.name in _MARKERS:
+            closest.setdefault(mark.name, mark)
+    marks = tuple(closest.get(name) for name in _MARKERS)
+    key = (id(marks[0]), id(marks[1]), id(marks[2]), item.path.parent)
+    found = settings._terms.get(key)
+    if found is not None and all(a is b for a, b in zip(found[0], marks, strict=True)):
+        return found[1]
+    terms = _merge(item, settings, marks)
+    settings._terms[key] = (marks, terms)
+    return terms
+
+
+def _merge(item: pytest.Item, settings: GuardSettings, marks: tuple[pytest.Mark | None, ...]) -> _Terms:
+    from pytest_agentops.policy.budget import Budget
+    from pytest_agentops.policy.engine import Policy
+
+    contract = contract_for(item, settings)
+    budget = contract.budgets if contract is not None else Budget()
+    policy = contract.policy if contract is not None else Policy()
+    if marks[1] is not None:
+        budget = budget.merged(_marker_model(item, marks[1], Budget, "agent_budget"))
+    if marks[2] is not None:
+        policy = policy.merged(_marker_model(item, marks[2], Policy, "agent_policy"))
+    return _Terms(contract, policy, budget, _rules(item, settings))
 
 
 @contextlib.contextmanager
