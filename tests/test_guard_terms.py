@@ -60,31 +60,3 @@ def test_each_test_gets_its_own_markers_terms(pytester: pytest.Pytester) -> None
     pytester.makepyfile(test_terms=TESTS)
     result = pytester.runpytest("-p", "no:cacheprovider", "-v")
     result.assert_outcomes(passed=6)
-
-
-def test_a_bad_marker_fails_each_test_that_has_it(pytester: pytest.Pytester) -> None:
-    """Terms that fail to merge are not kept: every test with the bad marker errors with the marker's
-    fault (the second one once failed on pytest's own ``assert not self._finalizers`` instead, as
-    the first left a fixture half set up), and the tests after them run as usual."""
-    pytester.makepyfile(
-        test_good="""
-        def test_after(agent_run):
-            assert agent_run.events == []
-        """,
-        test_bad="""
-        import pytest
-
-        pytestmark = pytest.mark.agent_policy(allow_typo=["x"])
-
-
-        def test_one(agent_run):
-            pass
-
-
-        def test_two(agent_run):
-            pass
-        """,
-    )
-    result = pytester.runpytest("-p", "no:cacheprovider", "test_bad.py", "test_good.py")
-    result.assert_outcomes(errors=2, passed=1)
-    assert result.stdout.str().count("@pytest.mark.agent_policy: allow_typo: unknown key") == 2
