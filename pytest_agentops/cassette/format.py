@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pytest_agentops.cassette import validate
+from pytest_agentops.cassette import jsontext, validate
 from pytest_agentops.cassette.body import request_value as request_value  # re-exported: the old home
 from pytest_agentops.cassette.body import store_request_body as store_request_body
 from pytest_agentops.cassette.errors import CassetteFormatError
@@ -117,7 +117,7 @@ class Cassette:
         sent = None
         if isinstance(value, dict | list) and "json" in request["body"]:
             try:
-                sent = _HTTPX_JSON.encode(value).encode("utf-8")
+                sent = jsontext.dumps(value) or _HTTPX_JSON.encode(value).encode("utf-8")
             except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
                 pass  # not text httpx could have sent: only the canonical key can match it
             else:

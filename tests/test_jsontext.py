@@ -1,0 +1,129 @@
+"""``cassette.jsontext.dumps`` is json.dumps's exact text or None, never other bytes: replay is byte
+for byte, and the cassette index keys requests by the bytes httpx sends."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pytest_agentops.cassette import body, jsontext
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()  # beyond 64 bits too
+    | st.floats()  # NaN, the infinities, subnormals, -0.0
+    | st.text()  # lone surrogates, control characters, non-ASCII
+)
+VALUES = st.recursive(
+    SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4), max_leaves=25
+)
+CONTAINERS = st.one_of(st.lists(VALUES, max_size=4), st.dictionaries(st.text(), VALUES, max_size=4))
+
+
+def stdlib(value: Any, indent2: bool, ascii_only: bool) -> bytes | None:
+    try:
+        if indent2:
+            return json.dumps(value, indent=2, ensure_ascii=ascii_only).encode("utf-8")
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=ascii_only).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: no UTF-8 text at all
+        return None
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=CONTAINERS, indent2=st.booleans(), ascii_only=st.booleans())
+def test_the_fast_text_is_json_dumps_text_or_nothing(value: Any, indent2: bool, ascii_only: bool) -> None:
+    fast = jsontext.dumps(value, indent2=indent2, ascii_only=ascii_only)
+    if fast is not None:
+        assert fast == stdlib(value, indent2, ascii_only)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [1e-07],
+        [2.5e-05],
+        {"x": float("nan")},
+        [float("inf"), None],
+        [-math.inf],
+        [2**64],
+        [-(2**63) - 1],
+        {"\ud800": 1},
+        ["\udfff"],
+    ],
+    ids=["1e-07", "2.5e-05", "nan", "inf", "-inf", "2**64", "below int64", "surrogate key", "surrogate"],
+)
+def test_what_orjson_writes_otherwise_falls_back(value: Any) -> None:
+    """The cases orjson writes differently or cannot write: the caller writes them with json."""
+    assert jsontext.dumps(value) is None
+    assert jsontext.dumps(value, indent2=True) is None
+
+
+def test_a_recorded_chat_completion_takes_the_fast_path() -> None:
+    """Model answers are where the time goes: they must not fall back (ints, strings, nulls, 0.5)."""
+    answer = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1765100000,
+        "model": "gpt-4o-mini-2024-07-18",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "Bonjour, ça va ?", "refusal": None, "annotations": []},
+                "logprobs": None,
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 12, "completion_tokens": 5, "total_tokens": 17, "temperature": 0.5},
+        "service_tier": "default",
+    }
+    for indent2 in (False, True):
+        fast = jsontext.dumps(answer, indent2=indent2)
+        assert fast is not None
+        assert fast == stdlib(answer, indent2, False)
+    assert jsontext.dumps(answer, ascii_only=True) is None  # "ça": json.dumps would escape it
+
+
+@pytest.mark.parametrize("style", ["indent2", "indent2+nl", "compact", "compact+ascii", "spaced", "indent2+ascii+nl"])
+def test_replayed_bytes_are_the_recorded_bytes(style: str) -> None:
+    """``body.decode`` (the fast path or not) writes back exactly what ``body.encode`` stored."""
+    value = {"a": [1, 2.5, None, True], "b": {"c": 'é\n\t"', "d": 1e-09}, "e": []}
+    base, *flags = style.split("+")
+    kwargs: dict[str, Any] = {"indent": 2} if base == "indent2" else {}
+    if base == "compact":
+        kwargs["separators"] = (",", ":")
+    raw = (json.dumps(value, ensure_ascii="ascii" in flags, **kwargs) + ("\n" if "nl" in flags else "")).encode()
+    stored = body.encode(raw, "application/json")
+    assert stored is not None and stored.get("style") == style
+    assert body.decode(stored) == raw
+    stored["json"]["b"].pop("d")  # now with no small float: the fast path when orjson can write it
+    expected = json.dumps(stored["json"], ensure_ascii="ascii" in flags, **kwargs) + ("\n" if "nl" in flags else "")
+    assert body.decode(stored) == expected.encode()
+
+
+def test_every_shipped_cassette_replays_the_bytes_json_dumps_writes() -> None:
+    """The example and project cassettes, written by real recordings: what replay sends for each
+    JSON answer is json.dumps's text in its recorded style."""
+    root = Path(__file__).resolve().parents[1]
+    seen = 0
+    for path in sorted([*root.glob("examples/**/cassettes/**/*.json"), *root.glob("cassettes/**/*.json")]):
+        for interaction in json.loads(path.read_text(encoding="utf-8")).get("interactions", []):
+            stored = interaction["response"].get("body")
+            if stored and "json" in stored:
+                seen += 1
+                assert body.decode(stored) == _stdlib_decode(stored), path
+    assert seen > 0
+
+
+def _stdlib_decode(stored: dict[str, Any]) -> bytes:
+    base, *flags = str(stored.get("style", "compact")).split("+")
+    separators = {"indent2": None, "spaced": (", ", ": ")}.get(base, (",", ":"))
+    indent = 2 if base == "indent2" else None
+    text = json.dumps(stored["json"], indent=indent, separators=separators, ensure_ascii="ascii" in flags)
+    return (text + ("\n" if "nl" in flags else "")).encode("utf-8")
