@@ -48,24 +48,17 @@ def _url(request: Any) -> str:
     return f"{scheme}://{host}{port}{url.target.decode('latin-1')}"
 
 
-def _headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in raw:
-        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    return headers
-
-
 def _target(request: Any) -> tuple[str, str]:
     return request.method.decode("ascii").upper(), _url(request)
 
 
 def _new_live(request: Any, method: str, url: str, body: bytes) -> LiveRequest:
     """A request no observer of ours claimed (a client with no observer, or httpcore used directly)."""
+    from pytest_agentops.tap.request import raw_headers
     from pytest_agentops.tap.routing import LiveRequest
     from pytest_agentops.trace import providers
 
-    live = LiveRequest(method, url, _headers(request.headers), body)
+    live = LiveRequest(method, url, raw_headers(request.headers), body)
     live.kind = "model" if providers.detect_provider(method, url) else "tool"
     return live
 

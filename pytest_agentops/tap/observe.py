@@ -60,14 +60,11 @@ def _tap(request: Any) -> Tap | None:
 
 
 def _httpx_live(request: Any, body: bytes, library: str) -> LiveRequest:
+    from pytest_agentops.tap.request import raw_headers
     from pytest_agentops.tap.routing import LiveRequest
     from pytest_agentops.trace import providers
 
-    headers: dict[str, str] = {}
-    for raw_name, raw_value in request.headers.raw:
-        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
-        headers[name] = f"{headers[name]}, {value}" if name in headers else value
-    live = LiveRequest(request.method.upper(), str(request.url), headers, body)
+    live = LiveRequest(request.method.upper(), str(request.url), raw_headers(request.headers.raw), body)
     live.kind = "model" if providers.detect_provider(live.method, live.url) else "tool"
     live.owner = vcr_owner(library)
     return live

@@ -21,6 +21,15 @@ _LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 _UNPARSED: Any = object()
 
 
+def raw_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    """httpx's and httpcore's raw header pairs as one lower-cased dict; repeated names joined by ", "."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw:
+        name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
+        headers[name] = f"{headers[name]}, {value}" if name in headers else value
+    return headers
+
+
 @dataclass(slots=True)
 class LiveRequest:
     """A request as the tap sees it, computed once per request."""
