@@ -118,11 +118,13 @@ def _meta(meta: Any) -> None:
         if wanted is not None:
             _expect(value, wanted, where)
         if key in ("models", "prompt_hashes"):
-            for i, item in enumerate(value):
-                _expect(item, str, f"{where}[{i}]")
+            if not all(item.__class__ is str for item in value):  # else no path is built for each
+                for i, item in enumerate(value):
+                    _expect(item, str, f"{where}[{i}]")
         elif key == "tool_schema_hashes":
-            for name, item in value.items():
-                _expect(item, str, f"{where}.{name}")
+            if not all(item.__class__ is str for item in value.values()):
+                for name, item in value.items():
+                    _expect(item, str, f"{where}.{name}")
         else:
             _json(value, where)
 
@@ -143,8 +145,10 @@ def _request(request: dict[str, Any], where: str) -> None:
     for key in ("method", "url"):
         if key not in request:
             raise _missing(f"{where}.{key}")
-        _expect(request[key], str, f"{where}.{key}")
-        _text(request[key], f"{where}.{key}")
+        value = request[key]
+        if value.__class__ is not str or not value.isascii():  # the common case decided without a path
+            _expect(value, str, f"{where}.{key}")
+            _text(value, f"{where}.{key}")
     if not request["method"].strip():
         raise _at(f"{where}.method", "is empty")
     try:
