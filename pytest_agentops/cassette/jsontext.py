@@ -1,16 +1,16 @@
 """JSON text exactly as ``json.dumps`` writes it, from orjson wherever orjson writes the same bytes.
 
 Replay writes every recorded JSON answer back to its bytes (indent 2 for the model APIs), and the
-cassette index writes every recorded JSON request as httpx sends it (compact): in a replayed suite
-these were a tenth of the plugin's time a test, and orjson writes both 20-50 times faster.
+cassette index writes every recorded JSON request as httpx sends it (compact): in a replayed SDK
+suite the two took about 60 µs of a test's 800 over no plugin at all, and orjson writes both 20-50
+times faster than ``json.dumps``.
 
 For what ``json.loads`` returns, orjson's text differs from ``json.dumps``'s in two cases only:
 a float below 1e-4 in magnitude (orjson writes ``1e-7`` and ``0.000025`` where ``repr`` writes
 ``1e-07`` and ``2.5e-05``), and NaN or an infinity (orjson writes ``null``). Its output is checked
-for both (``0.0000``, or ``e-`` after a digit, anywhere; or a ``null`` that does not read back as
-the value), and
-an integer beyond 64 bits or anything but JSON types makes it raise: each of these, or a false
-alarm such as ``e-mail`` in a string, gives None, and the caller writes the text the slow way.
+for both (``0.0000``, or ``e-`` after a digit; a ``null`` that does not read back as the value),
+and an integer beyond 64 bits or anything but JSON types makes it raise. Each of these, or a false
+alarm such as ``"v2e-3"`` in a string, gives None, and the caller writes the text the slow way.
 """
 
 from __future__ import annotations

@@ -345,7 +345,8 @@ def _failed_setup(fixturedef: Any, request: pytest.FixtureRequest, exc: BaseExce
     """Leave ``fixturedef`` as pytest's own setup leaves a fixture that raised: its result cached as
     the error, so its teardown runs and clears what pytest registered for it. The tap failed to
     start before the fixture ran; without this the fixture kept a finalizer, and the next test
-    that used it failed at setup on pytest's bare ``assert not self._finalizers``."""
+    that used it failed at setup on pytest's bare ``assert not self._finalizers``. (The error is
+    stored as pytest 8.2+ stores it; nothing reads it back: the test's setup has failed.)"""
     fixturedef.cached_result = (None, fixturedef.cache_key(request), (exc, exc.__traceback__))
 
 
