@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_agentops.cassette import body as bodies
+from pytest_agentops.cassette import jsontext
 from pytest_agentops.cassette.format import FORMAT_VERSION, Cassette, dump
 from pytest_agentops.cassette.matching import MatchConfig, body_value, request_key
 
@@ -26,7 +27,7 @@ json_values = st.recursive(
 @settings(max_examples=300, deadline=None)
 @given(json_values, st.booleans())
 def test_dumps_indent2_is_json_dumps_indent2(value: Any, ascii_only: bool) -> None:
-    assert bodies.dumps_indent2(value, ascii_only) == json.dumps(value, indent=2, ensure_ascii=ascii_only)
+    assert jsontext.dumps_indent2(value, ascii_only) == json.dumps(value, indent=2, ensure_ascii=ascii_only)
 
 
 def test_dumps_indent2_hands_other_types_to_json() -> None:
@@ -41,7 +42,7 @@ def test_dumps_indent2_hands_other_types_to_json() -> None:
         {"deep": [[[{}]], [], {"x": "\u00e9\n\ud800"}]},
     ):
         for ascii_only in (False, True):
-            assert bodies.dumps_indent2(value, ascii_only) == json.dumps(value, indent=2, ensure_ascii=ascii_only)
+            assert jsontext.dumps_indent2(value, ascii_only) == json.dumps(value, indent=2, ensure_ascii=ascii_only)
 
 
 def test_indent2_bodies_replay_byte_for_byte() -> None:

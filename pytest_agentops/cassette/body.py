@@ -10,8 +10,6 @@ import base64
 import gzip
 import json
 import zlib
-from collections.abc import Callable
-from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
 
 from pytest_agentops.cassette import jsontext
@@ -69,23 +67,13 @@ def decode(body: Body) -> bytes:
     if not body:
         return b""
     if "json" in body:
-        style = str(body.get("style", "compact"))
-        base, *flags = style.split("+")
+        base, *flags = str(body.get("style", "compact")).split("+")
         ascii_only = "ascii" in flags
-        if base == "indent2":
-            fast = jsontext.dumps(body["json"], indent2=True, ascii_only=ascii_only)
-        elif base == "spaced":
-            fast = None  # orjson has no such separators
-        else:  # compact, and a style this version does not know (written compact below too)
-            fast = jsontext.dumps(body["json"], ascii_only=ascii_only)
-        if fast is not None:
-            return fast + b"\n" if "nl" in flags else fast
-        if base == "indent2":
-            text = dumps_indent2(body["json"], ascii_only)
-        else:
-            kwargs = _JSON_STYLES.get(base, _JSON_STYLES["compact"])
-            text = json.dumps(body["json"], ensure_ascii=ascii_only, **kwargs)
-        return (text + ("\n" if "nl" in flags else "")).encode("utf-8")
+        if base == "spaced":
+            raw = json.dumps(body["json"], ensure_ascii=ascii_only, **_JSON_STYLES["spaced"]).encode("utf-8")
+        else:  # indent2, compact, and a style this version does not know (written compact)
+            raw = jsontext.dumps(body["json"], indent2=base == "indent2", ascii_only=ascii_only)
+        return raw + b"\n" if "nl" in flags else raw
     if "sse" in body:
         text = sse.render(body["sse"])
         return (text.replace("\n", "\r\n") if body.get("eol") == "crlf" else text).encode("utf-8")
@@ -94,77 +82,6 @@ def decode(body: Body) -> bytes:
     if "base64" in body:
         return base64.b64decode(body["base64"])
     raise ValueError(f"unknown body encoding {sorted(body)}")
-
-
-# ---- json.dumps(value, indent=2) without its pure-Python encoder ------------------------------
-#
-# Before Python 3.14 an ``indent`` makes json.dumps fall back to a generator-based encoder in pure
-# Python, the largest single cost of replaying a pretty-printed answer. ``dumps_indent2`` writes the
-# same text for what json.loads returns (dict with str keys, list, str, int, float, bool, None), with
-# the C string encoder json uses; anything else goes to json.dumps itself.
-
-_INFINITY = float("inf")
-
-
-class _NotPlain(Exception):
-    """A value json.loads never returns: leave it to json.dumps."""
-
-
-def dumps_indent2(value: Any, ascii_only: bool = False) -> str:
-    """Exactly ``json.dumps(value, indent=2, ensure_ascii=ascii_only)``, about twice as fast."""
-    cls = value.__class__
-    if cls is dict or cls is list:
-        try:
-            return _indented(value, "\n", encode_basestring_ascii if ascii_only else encode_basestring)
-        except (_NotPlain, RecursionError):
-            pass
-    return json.dumps(value, indent=2, ensure_ascii=ascii_only)
-
-
-def _indented(value: Any, newline: str, encode: Callable[[str], str]) -> str:
-    """``value`` (a dict or list) as json.dumps(indent=2) writes it, at the depth of ``newline``."""
-    inner = newline + "  "
-    if value.__class__ is dict:
-        if not value:
-            return "{}"
-        parts = []
-        for key, item in value.items():
-            if key.__class__ is not str:
-                raise _NotPlain
-            cls = item.__class__
-            text = _indented(item, inner, encode) if cls is dict or cls is list else _scalar(item, encode)
-            parts.append(encode(key) + ": " + text)
-        return "{" + inner + ("," + inner).join(parts) + newline + "}"
-    if not value:
-        return "[]"
-    parts = [
-        _indented(item, inner, encode) if item.__class__ is dict or item.__class__ is list else _scalar(item, encode)
-        for item in value
-    ]
-    return "[" + inner + ("," + inner).join(parts) + newline + "]"
-
-
-def _scalar(value: Any, encode: Callable[[str], str]) -> str:
-    cls = value.__class__
-    if cls is str:
-        return encode(value)
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if cls is int:
-        return int.__repr__(value)
-    if cls is float:
-        if value != value:
-            return "NaN"
-        if value == _INFINITY:
-            return "Infinity"
-        if value == -_INFINITY:
-            return "-Infinity"
-        return float.__repr__(value)
-    raise _NotPlain
 
 
 def request_value(stored: Body) -> Any:

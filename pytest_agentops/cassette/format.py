@@ -30,8 +30,6 @@ from pytest_agentops.trace.files import file_mode as file_mode  # re-exported: t
 from pytest_agentops.trace.files import write_atomic as write_atomic
 
 FORMAT_VERSION = 1
-# How httpx encodes ``json=`` (json.dumps(..., ensure_ascii=False, separators=(",", ":"))), built once.
-_HTTPX_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 Interaction = dict[str, Any]
 
 
@@ -117,7 +115,7 @@ class Cassette:
         sent = None
         if isinstance(value, dict | list) and "json" in request["body"]:
             try:
-                sent = jsontext.dumps(value) or _HTTPX_JSON.encode(value).encode("utf-8")
+                sent = jsontext.dumps(value)  # as httpx sends json=
             except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
                 pass  # not text httpx could have sent: only the canonical key can match it
             else:
