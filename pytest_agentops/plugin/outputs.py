@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_agentops.plugin.tapping import OPENER, RUN
+from pytest_agentops.tap.items import closest_mark
 
 if TYPE_CHECKING:
     from pytest_agentops.trace.run import Run
@@ -230,7 +231,7 @@ def _contract_name(item: pytest.Item, run: Run | None) -> tuple[bool, str | None
     if run is not None and run.guard is not None:
         contract = run.contract
         return contract is not None, (getattr(contract, "name", "") or None) if contract is not None else None
-    marker = item.get_closest_marker("agent")  # the run never started (setup failed before the tap)
+    marker = closest_mark(item, "agent")  # the run never started (setup failed before the tap)
     if marker is None or len(marker.args) != 1:
         return False, None
     arg = marker.args[0]
@@ -239,7 +240,7 @@ def _contract_name(item: pytest.Item, run: Run | None) -> tuple[bool, str | None
 
 def _escalations(item: pytest.Item, run: Run | None, outcome: str) -> list[str]:
     reasons = list(run.escalations) if run is not None else []
-    marker = item.get_closest_marker("agent_escalation")
+    marker = closest_mark(item, "agent_escalation")
     if marker is not None and outcome in ("passed", "xpassed"):
         reason = marker.args[0] if marker.args else marker.kwargs.get("reason", "")
         reasons.append(str(reason or "@pytest.mark.agent_escalation"))
