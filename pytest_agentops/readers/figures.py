@@ -120,24 +120,39 @@ def is_tool_error(event: Event) -> bool:
 
 
 def counts(steps: Sequence[Step]) -> dict[str, Any]:
-    """Calls, denials (by rule), tool errors, latencies per step, and the per-framework-agent rows."""
+    """Calls, denials (by rule), tool errors, latencies per step, and the per-framework-agent rows.
+
+    One pass over the steps: this runs for every test that opened a run.
+    """
     latency: dict[str, list[float]] = {}
     denial_rules: dict[str, int] = {}
+    model_calls = tool_calls = tool_errors = 0
+    by_agent = False
     for step in steps:
+        if step.kind == "model":
+            model_calls += 1
+        elif step.kind == "tool":
+            tool_calls += 1
+            tool_errors += step.tool_error
+            by_agent = by_agent or step.agent is not None
         if step.backend not in _NOT_SERVED:
             latency.setdefault(step.bucket, []).append(step.duration_ms)
         if step.denied:
             rule = step.rule or "(unknown)"
             denial_rules[rule] = denial_rules.get(rule, 0) + 1
     return {
-        "model_calls": sum(1 for s in steps if s.kind == "model"),
-        "tool_calls": sum(1 for s in steps if s.kind == "tool"),
+        "model_calls": model_calls,
+        "tool_calls": tool_calls,
         "denials": sum(denial_rules.values()),
-        "denial_rules": dict(sorted(denial_rules.items())),
-        "tool_errors": sum(1 for s in steps if s.tool_error),
-        "latency_ms": dict(sorted(latency.items())),
-        "components": components_of(steps),
+        "denial_rules": _sorted(denial_rules),
+        "tool_errors": tool_errors,
+        "latency_ms": _sorted(latency),
+        "components": components_of(steps) if by_agent else {},
     }
+
+
+def _sorted(counted: dict[str, Any]) -> dict[str, Any]:
+    return dict(sorted(counted.items())) if len(counted) > 1 else counted
 
 
 def components_of(steps: Sequence[Step]) -> dict[str, dict[str, int]]:
@@ -269,10 +284,10 @@ def figures_of_steps(
         "trace_file": trace_file,
         "model_calls": found["model_calls"],
         "tool_calls": found["tool_calls"],
-        "tokens": dict(usage["tokens"]),
+        "tokens": usage["tokens"],  # (the usage_of_* functions make a fresh dict and lists each call)
         "cost_usd": usage["cost_usd"],
-        "unpriced_models": list(usage["unpriced_models"]),
-        "unknown_usage_calls": list(usage.get("unknown_usage_calls", ())),
+        "unpriced_models": usage["unpriced_models"],
+        "unknown_usage_calls": usage.get("unknown_usage_calls", []),
         "denials": found["denials"],
         "denial_rules": found["denial_rules"],
         "tool_errors": found["tool_errors"],
