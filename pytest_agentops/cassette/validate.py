@@ -112,33 +112,36 @@ def _meta(meta: Any) -> None:
     if meta is None:
         return
     _expect(meta, dict, "meta")
-    for key, value in meta.items():
-        where = f"meta.{key}"
+    shallow = _SHALLOW_TEXT.get()  # then _json has nothing to check
+    for key, value in meta.items():  # the path of a field is built only when it fails
         wanted = _META_TYPES.get(key)
-        if wanted is not None:
-            _expect(value, wanted, where)
+        if wanted is not None and value.__class__ not in wanted:  # (json.loads makes no subclasses)
+            _expect(value, wanted, f"meta.{key}")
         if key in ("models", "prompt_hashes"):
-            if not all(item.__class__ is str for item in value):  # else no path is built for each
+            if not all(item.__class__ is str for item in value):
                 for i, item in enumerate(value):
-                    _expect(item, str, f"{where}[{i}]")
+                    _expect(item, str, f"meta.{key}[{i}]")
         elif key == "tool_schema_hashes":
             if not all(item.__class__ is str for item in value.values()):
                 for name, item in value.items():
-                    _expect(item, str, f"{where}.{name}")
-        else:
-            _json(value, where)
+                    _expect(item, str, f"meta.{key}.{name}")
+        elif not shallow:
+            _json(value, f"meta.{key}")
 
 
 def _interaction(interaction: Any, where: str) -> None:
     _expect(interaction, dict, where)
     kind = interaction.get("kind")
-    if kind is not None:
+    if kind is not None and kind.__class__ is not str:
         _expect(kind, str, f"{where}.kind")
     for part, check in (("request", _request), ("response", _response)):
+        at = f"{where}.{part}"
         if part not in interaction:
-            raise _missing(f"{where}.{part}")
-        _expect(interaction[part], dict, f"{where}.{part}")
-        check(interaction[part], f"{where}.{part}")
+            raise _missing(at)
+        value = interaction[part]
+        if value.__class__ is not dict:
+            _expect(value, dict, at)
+        check(value, at)
 
 
 def _request(request: dict[str, Any], where: str) -> None:
@@ -176,7 +179,8 @@ def _response(response: dict[str, Any], where: str) -> None:
 def _headers(headers: Any, where: str) -> None:
     if headers is None:
         return
-    _expect(headers, dict, where)
+    if headers.__class__ is not dict:
+        _expect(headers, dict, where)
     clean = _PARSED_CLEAN.get()  # then only the shape is in question, not the text
     for name, value in headers.items():
         if value.__class__ is str and (clean or (value.isascii() and name.isascii())):
@@ -194,19 +198,22 @@ def _headers(headers: Any, where: str) -> None:
 def _body(body: Any, where: str, allowed: tuple[str, ...]) -> None:
     if body is None:
         return
-    _expect(body, dict, where, "null or an object")
+    if body.__class__ is not dict:
+        _expect(body, dict, where, "null or an object")
     present = [key for key in allowed if key in body]
     if len(present) != 1:
         found = ", ".join(sorted(map(str, body))) or "nothing"
         raise _at(where, f"expected exactly one of {'/'.join(allowed)}, got {found}")
     key = present[0]
     value = body[key]
-    at = f"{where}.{key}"
     if key == "json":
-        _json(value, at)
-        if "style" in body:
+        if not _SHALLOW_TEXT.get():  # (else _json has nothing to check: no path to build for it)
+            _json(value, f"{where}.json")
+        if "style" in body and body["style"].__class__ is not str:
             _expect(body["style"], str, f"{where}.style")
-    elif key == "sse":
+        return
+    at = f"{where}.{key}"
+    if key == "sse":
         _sse(value, at)
         if body.get("eol", "crlf") != "crlf":
             raise _at(f"{where}.eol", f"expected 'crlf' (or no eol: lines end with LF), got {body['eol']!r}")
