@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_agentops.cassette import body, jsontext
+from pytest_agentops.cassette.format import Cassette
 
 SCALARS = (
     st.none()
@@ -115,13 +116,17 @@ def test_every_shipped_cassette_replays_the_bytes_json_dumps_writes() -> None:
     JSON answer is json.dumps's text in its recorded style."""
     root = Path(__file__).resolve().parents[1]
     seen = 0
+    plain = 0
     for path in sorted([*root.glob("examples/**/cassettes/**/*.json"), *root.glob("cassettes/**/*.json")]):
-        for interaction in json.loads(path.read_text(encoding="utf-8")).get("interactions", []):
+        cassette = Cassette.load(path)  # as replay reads it: its plain flag lets orjson's text through
+        plain += cassette.plain
+        for interaction in cassette.interactions:
             stored = interaction["response"].get("body")
             if stored and "json" in stored:
                 seen += 1
                 assert body.decode(stored) == _stdlib_decode(stored), path
-    assert seen > 0
+                assert body.decode(stored, plain=cassette.plain) == _stdlib_decode(stored), path
+    assert seen > 0 and plain > 0
 
 
 def _stdlib_decode(stored: dict[str, Any]) -> bytes:
@@ -130,3 +135,85 @@ def _stdlib_decode(stored: dict[str, Any]) -> bytes:
     indent = 2 if base == "indent2" else None
     text = json.dumps(stored["json"], indent=indent, separators=separators, ensure_ascii="ascii" in flags)
     return (text + ("\n" if "nl" in flags else "")).encode("utf-8")
+
+
+def strict(value: Any) -> Any:
+    """``value`` with each number tagged by its type and repr: 1 and 1.0, 0.0 and -0.0 differ."""
+    if isinstance(value, dict):
+        return {key: strict(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [strict(item) for item in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    return (type(value).__name__, repr(value))
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=CONTAINERS, indent2=st.booleans(), ascii_only=st.booleans(), spaced=st.booleans())
+def test_what_loads_calls_plain_orjson_writes_as_json_dumps(
+    value: Any, indent2: bool, ascii_only: bool, spaced: bool
+) -> None:
+    """``loads`` reads what json.loads reads; when it says plain, the unchecked orjson text is
+    json.dumps's (the cassette loader's promise that replay relies on)."""
+    try:
+        text = json.dumps(value, indent=2 if spaced else None)
+    except ValueError:
+        return
+    parsed, plain = jsontext.loads(text)
+    assert strict(parsed) == strict(json.loads(text))
+    expected = stdlib(parsed, indent2, ascii_only)
+    if plain and expected is not None:
+        assert jsontext.dumps(parsed, indent2=indent2, ascii_only=ascii_only, plain=True) == expected
+        fast = jsontext.fast(parsed, indent2=indent2, ascii_only=ascii_only, plain=True)
+        assert fast is None or fast == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ('{"a": 1.5, "b": null, "c": 0.0001, "d": -0.0}', True),
+        ('{"a": 1e-07}', False),
+        ("[2.5e-05]", False),
+        ("[NaN]", False),
+        ("[-Infinity]", False),
+        ("[1e999]", False),  # read as inf
+        ("[123456789012345678901234567890]", True),  # an int: orjson refuses it, json writes it
+    ],
+)
+def test_loads_says_which_texts_hold_a_float_orjson_writes_otherwise(text: str, plain: bool) -> None:
+    parsed, found = jsontext.loads(text)
+    assert found is plain
+    assert strict(parsed) == strict(json.loads(text))
+    assert jsontext.dumps(parsed, plain=found) == json.dumps(parsed, separators=(",", ":")).encode()
+
+
+def test_loads_raises_what_json_loads_raises() -> None:
+    for bad in ("{", "\ufeff{}", "[1,]"):
+        with pytest.raises(json.JSONDecodeError) as ours:
+            jsontext.loads(bad)
+        with pytest.raises(json.JSONDecodeError) as theirs:
+            json.loads(bad)
+        assert str(ours.value) == str(theirs.value)
+
+
+def test_a_cassette_is_plain_only_as_read_from_its_file(tmp_path: Path) -> None:
+    """A tiny float in the file, or anything recorded or planted after the load, turns it off."""
+    interaction = {
+        "request": {"method": "GET", "url": "https://api.example.test/x", "headers": {}, "body": None},
+        "response": {"status": 200, "headers": {}, "body": {"json": {"p": 0.5}, "style": "compact"}},
+    }
+    document = {"version": 1, "meta": {}, "interactions": [interaction]}
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    assert Cassette.load(path).plain
+    path.write_text(json.dumps(document).replace("0.5", "2.5e-05"), encoding="utf-8")
+    tiny = Cassette.load(path)
+    assert not tiny.plain
+    assert body.decode(tiny.interactions[0]["response"]["body"], plain=tiny.plain) == b'{"p":2.5e-05}'
+    path.write_text(json.dumps(document), encoding="utf-8")
+    planted = Cassette.load(path)
+    planted.extend([{**interaction, "response": {**interaction["response"], "body": {"json": [math.nan]}}}])
+    assert not planted.plain
+    recorded = Cassette.load(path)
+    recorded.add(interaction)
+    assert not recorded.plain

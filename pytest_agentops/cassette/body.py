@@ -62,8 +62,8 @@ def _style_name(style: str, ascii_only: bool, newline: str) -> str:
     return style + ("+ascii" if ascii_only else "") + ("+nl" if newline else "")
 
 
-def decode(body: Body) -> bytes:
-    """Bytes to send on replay."""
+def decode(body: Body, *, plain: bool = False) -> bytes:
+    """Bytes to send on replay; ``plain``: a JSON body is as ``jsontext.loads`` read it, plain."""
     if not body:
         return b""
     if "json" in body:
@@ -72,7 +72,7 @@ def decode(body: Body) -> bytes:
         if base == "spaced":
             raw = json.dumps(body["json"], ensure_ascii=ascii_only, **_JSON_STYLES["spaced"]).encode("utf-8")
         else:  # indent2, compact, and a style this version does not know (written compact)
-            raw = jsontext.dumps(body["json"], indent2=base == "indent2", ascii_only=ascii_only)
+            raw = jsontext.dumps(body["json"], indent2=base == "indent2", ascii_only=ascii_only, plain=plain)
         return raw + b"\n" if "nl" in flags else raw
     if "sse" in body:
         text = sse.render(body["sse"])

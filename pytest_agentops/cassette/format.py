@@ -51,6 +51,10 @@ class Cassette:
         self.meta: dict[str, Any] = {}
         self.interactions: list[Interaction] = []
         self.existed = False
+        # Every JSON value in it is as ``jsontext.loads`` read it from the file and found plain (no
+        # float orjson writes otherwise than json.dumps): replay trusts orjson's bytes of its bodies.
+        # Anything added after the load (a recording, planted values) makes it False.
+        self.plain = False
         # Request keys are computed when first needed (``_key_index``): a request sent as exactly the
         # bytes of a recorded one is served by position (``take_exact``) without them.
         self._keys: list[str | None] = []  # per interaction, None until computed
@@ -81,7 +85,7 @@ class Cassette:
         return cassette
 
     def _read(self, text: str) -> None:
-        data = parse_document(self.path, text)  # every field checked: the index below can trust the shapes
+        data, self.plain = parse(self.path, text)  # every field checked: the index below can trust the shapes
         self.meta = data.get("meta") or {}
         for interaction in data["interactions"]:
             self._add_to_index(interaction)
@@ -93,6 +97,7 @@ class Cassette:
         (``interactions[3].request.method: expected a string, got 5``), and adds none of them.
         Unlike ``add`` (recording), they count as recorded before: unplayed, replayed in order."""
         given = list(interactions)
+        self.plain = False
         for offset, interaction in enumerate(given):
             validate.check_interaction(self.path, len(self.interactions) + offset, interaction)
         for interaction in given:
@@ -115,7 +120,7 @@ class Cassette:
         sent = None
         if isinstance(value, dict | list) and "json" in request["body"]:
             try:
-                sent = jsontext.dumps(value)  # as httpx sends json=
+                sent = jsontext.dumps(value, plain=self.plain)  # as httpx sends json=
             except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
                 pass  # not text httpx could have sent: only the canonical key can match it
             else:
@@ -297,6 +302,7 @@ class Cassette:
 
     def add(self, interaction: Interaction) -> None:
         """Append a freshly recorded interaction; it counts as played, so repeats record anew."""
+        self.plain = False
         self._key_index()
         index = self._add_to_index(interaction)
         key = self._key_of(index)
@@ -408,8 +414,13 @@ def read_text(path: Path, missing_ok: bool = False) -> str | None:
 
 def parse_document(path: Path, text: str) -> dict[str, Any]:
     """``text`` (the file at ``path``) as a cassette document, every field checked."""
+    return parse(path, text)[0]
+
+
+def parse(path: Path, text: str) -> tuple[dict[str, Any], bool]:
+    """``parse_document``, and whether the document is plain (``jsontext.loads``)."""
     try:
-        data = json.loads(text)
+        data, plain = jsontext.loads(text)
     except json.JSONDecodeError as exc:
         raise CassetteFormatError(path, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from exc
     except RecursionError:
@@ -428,7 +439,7 @@ def parse_document(path: Path, text: str) -> dict[str, Any]:
     if not isinstance(data.get("interactions"), list):
         raise CassetteFormatError(path, "'interactions' is missing or not a list")
     validate.check_document(path, data, text)
-    return data
+    return data, plain
 
 
 def dump(document: dict[str, Any]) -> str:

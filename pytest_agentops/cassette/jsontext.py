@@ -12,11 +12,17 @@ for both (``0.0000``, or ``e-`` after a digit; a ``null`` that does not read bac
 and an integer beyond 64 bits or anything but JSON types makes it raise. Each of these, or a false
 alarm such as ``"v2e-3"`` in a string, makes ``fast`` give None, and ``dumps`` writes the text the
 slow way (``dumps_indent2`` below, or json.dumps).
+
+A value read by ``loads`` comes with whether it holds such a float at all: its hooks see every
+float token of the text. Without one (``plain``), orjson's bytes need no checking (the checks were
+most of the cost of writing a replayed answer: a reparse whenever the text has a ``null``).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import threading
 from collections.abc import Callable
 from json.encoder import encode_basestring, encode_basestring_ascii
 from typing import Any
@@ -27,11 +33,47 @@ import orjson
 _STRICT = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
-def dumps(value: Any, *, indent2: bool = False, ascii_only: bool = False) -> bytes:
+class _Floats(threading.local):
+    odd = False  # a float token json.loads reads as NaN, an infinity, or below 1e-4 in magnitude
+
+
+_FLOATS = _Floats()
+
+
+def _float(token: str) -> float:
+    value = float(token)
+    if value and not 1e-4 <= abs(value) < math.inf:
+        _FLOATS.odd = True
+    return value
+
+
+_CONSTANTS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def _constant(token: str) -> float:
+    _FLOATS.odd = True
+    return _CONSTANTS[token]
+
+
+_DECODER = json.JSONDecoder(parse_float=_float, parse_constant=_constant)
+
+
+def loads(text: str) -> tuple[Any, bool]:
+    """``json.loads(text)`` (its errors too), and whether the value is ``plain``: no NaN, infinity or
+    float below 1e-4 in magnitude anywhere in it, so ``dumps(..., plain=True)`` may trust orjson."""
+    if text.startswith("\ufeff"):
+        return json.loads(text), False  # which raises json's own error for a byte order mark
+    _FLOATS.odd = False
+    value = _DECODER.decode(text)
+    return value, not _FLOATS.odd
+
+
+def dumps(value: Any, *, indent2: bool = False, ascii_only: bool = False, plain: bool = False) -> bytes:
     """``json.dumps(value, ensure_ascii=ascii_only)`` with ``indent=2``, or else with the compact
     separators ``(",", ":")`` (as httpx sends ``json=``), encoded as UTF-8: orjson's bytes where
-    they are the same, else the standard library's (whose errors it raises)."""
-    out = fast(value, indent2=indent2, ascii_only=ascii_only)
+    they are the same, else the standard library's (whose errors it raises). ``plain``: ``value``
+    is (part of) what ``loads`` returned as plain, unchanged since."""
+    out = fast(value, indent2=indent2, ascii_only=ascii_only, plain=plain)
     if out is not None:
         return out
     if indent2:
@@ -39,7 +81,7 @@ def dumps(value: Any, *, indent2: bool = False, ascii_only: bool = False) -> byt
     return json.dumps(value, ensure_ascii=ascii_only, separators=(",", ":")).encode("utf-8")
 
 
-def fast(value: Any, *, indent2: bool = False, ascii_only: bool = False) -> bytes | None:
+def fast(value: Any, *, indent2: bool = False, ascii_only: bool = False, plain: bool = False) -> bytes | None:
     """``dumps``'s bytes written by orjson, or None when orjson cannot promise them."""
     if value.__class__ is not dict and value.__class__ is not list:
         return None  # a bare scalar is cheap to write either way
@@ -47,6 +89,8 @@ def fast(value: Any, *, indent2: bool = False, ascii_only: bool = False) -> byte
         out = orjson.dumps(value, option=(_STRICT | orjson.OPT_INDENT_2) if indent2 else _STRICT)
     except (orjson.JSONEncodeError, TypeError):  # an int beyond 64 bits, a non-str key, not JSON
         return None
+    if plain:  # no float orjson writes otherwise: nothing to check
+        return None if ascii_only and not out.isascii() else out
     if b"0.0000" in out or _exponent(out):  # perhaps a small float, which repr() writes otherwise
         return None
     if b"null" in out and orjson.loads(out) != value:  # NaN and the infinities come out as null

@@ -74,9 +74,10 @@ def _reply(status: int, headers: Mapping[str, str], body: bytes) -> dict[str, An
     return {"status": {"code": status, "message": _reason(status)}, "headers": out, "body": {"string": body}}
 
 
-def _replay(interaction: Interaction) -> dict[str, Any]:
+def _replay(interaction: Interaction, plain: bool = False) -> dict[str, Any]:
+    """``plain``: the interaction's cassette says its JSON is as read and plain (``Cassette.plain``)."""
     response = interaction["response"]
-    raw = bodies.decode(response.get("body"))
+    raw = bodies.decode(response.get("body"), plain=plain)
     headers = {
         k: [v] if isinstance(v, str) else list(v)  # as header_list(v)
         for k, v in (response.get("headers") or {}).items()  # null: none, as the loader allows
