@@ -41,7 +41,7 @@ class GuardSettings:
     _rules: dict[Any, tuple[Rule, ...]] = field(default_factory=dict)  # test folder -> its conftests' rules
     _providers: tuple[Any, ...] | None = None  # model-API parsers from pytest_agentops_providers hooks
     # (id of each closest marker, test folder) -> (those markers, what build_guard made of them): see _terms
-    _terms: dict[tuple[int, int, int, Path], tuple[tuple[Any, ...], _Terms]] = field(default_factory=dict)
+    _terms: dict[tuple[int, int, int, int], tuple[tuple[Any, ...], _Terms]] = field(default_factory=dict)
 
     @property
     def contracts(self) -> Contracts:
@@ -251,6 +251,7 @@ class _Terms:
 
 
 _MARKERS = ("agent", "agent_budget", "agent_policy")
+_MARKER_AT = {name: at for at, name in enumerate(_MARKERS)}
 
 
 def build_guard(item: pytest.Item, run: Run) -> Guard:
@@ -278,19 +279,26 @@ def build_guard(item: pytest.Item, run: Run) -> Guard:
 
 def _terms(item: pytest.Item, settings: GuardSettings) -> _Terms:
     """The test's terms, merged and validated once for each set of markers (most tests of a suite share
-    theirs: none, or a module's ``pytestmark``); the markers are kept with them, so an id reused by
-    a later marker object can never find another's terms."""
-    closest: dict[str, pytest.Mark] = {}
-    for mark in item.iter_markers():  # one walk up the node chain for the three names
-        if mark.name in _MARKERS:
-            closest.setdefault(mark.name, mark)
-    marks = tuple(closest.get(name) for name in _MARKERS)
-    key = (id(marks[0]), id(marks[1]), id(marks[2]), item.path.parent)
+    theirs: none, or a module's ``pytestmark``) and parent node (a module or class: one folder); the
+    markers and the node are kept with them, so an id reused by a later object can never find
+    another's terms."""
+    marks: list[pytest.Mark | None] = [None, None, None]
+    node: pytest.Item | pytest.Collector | None = item
+    while node is not None:  # one walk up the node chain for the three names, as get_closest_marker walks
+        for mark in node.own_markers:
+            at = _MARKER_AT.get(mark.name)
+            if at is not None and marks[at] is None:
+                marks[at] = mark
+        node = node.parent
+    parent = item.parent
+    key = (id(marks[0]), id(marks[1]), id(marks[2]), id(parent))
     found = settings._terms.get(key)
-    if found is not None and all(a is b for a, b in zip(found[0], marks, strict=True)):
-        return found[1]
-    terms = _merge(item, settings, marks)
-    settings._terms[key] = (marks, terms)
+    if found is not None:
+        kept, terms = found
+        if kept[0] is marks[0] and kept[1] is marks[1] and kept[2] is marks[2] and kept[3] is parent:
+            return terms
+    terms = _merge(item, settings, tuple(marks))
+    settings._terms[key] = ((*marks, parent), terms)
     return terms
 
 
