@@ -24,7 +24,7 @@ from pytest_agentops.cassette.errors import CassetteError
 from pytest_agentops.plugin import gating as _guard
 from pytest_agentops.policy import current as _current_guard
 from pytest_agentops.tap import current as _current_tap
-from pytest_agentops.tap.items import closest_mark
+from pytest_agentops.tap.items import cassette_path_for, closest_mark
 
 if TYPE_CHECKING:
     from pytest_agentops.backends.sims import SimSet
@@ -163,8 +163,6 @@ class _Pending:
         if detect_provider(method, url) or governed_url(method, url):
             return True
         if self._cassette is None:  # a test with a cassette is in scope (read when its tap opens)
-            from pytest_agentops.tap.items import cassette_path_for
-
             self._cassette = os.path.isfile(cassette_path_for(opener.item, opener.settings))
         return self._cassette
 
@@ -177,7 +175,6 @@ def _test_tap(item: pytest.Item, settings: Settings, *, eager: bool) -> Iterator
     from pytest_agentops.plugin import cassette_fix
     from pytest_agentops.plugin.outputs import start_run
     from pytest_agentops.readers.assertions import AgentRun
-    from pytest_agentops.tap.items import cassette_path_for
     from pytest_agentops.tap.opener import open_tap
 
     run = AgentRun(item.nodeid)

@@ -56,6 +56,8 @@ from pytest_agentops.policy.tools import (
     http_payload,
     normalise_name,
 )
+from pytest_agentops.policy.tools import registry as default_registry
+from pytest_agentops.trace.prices import DEFAULT as DEFAULT_PRICES
 from pytest_agentops.trace.replies import no_retry
 from pytest_agentops.trace.run import Verdict
 
@@ -155,14 +157,11 @@ class Guard:
         rules: Sequence[Rule] = (),
         registry: ToolRegistry | None = None,
     ) -> None:
-        from pytest_agentops.policy.tools import registry as default_registry
-        from pytest_agentops.trace.prices import DEFAULT
-
         self.run = run
         self.contract = contract
         self.policy = policy or Policy()
         self.budget = budget or _budget.Budget()
-        self.prices = prices or DEFAULT
+        self.prices = prices or DEFAULT_PRICES
         self.no_writes = no_writes
         self.rules = tuple(rules)
         self.registry = registry or default_registry

@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from pytest_agentops.trace.run import RunUsage
+
 if TYPE_CHECKING:
-    from pytest_agentops.trace.run import ModelCall, Run, RunUsage
+    from pytest_agentops.trace.run import ModelCall, Run
 
 PRICE_KEYS = ("input", "output", "cached_input", "cache_write")
 
@@ -206,8 +208,6 @@ class UsageSum:
     """
 
     def __init__(self, table: PriceTable) -> None:
-        from pytest_agentops.trace.run import RunUsage
-
         self.table = table
         self.total = RunUsage()
         self.cost = 0.0
