@@ -77,9 +77,11 @@ class Cassette:
     # ---- loading -------------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, path: Path, config: MatchConfig | None = None) -> Cassette:
+    def load(cls, path: Path, config: MatchConfig | None = None, text: str | None = None) -> Cassette:
+        """``text``: the file's text, read by the caller (``read_text``); else read here."""
         cassette = cls(path, config)
-        text = read_text(cassette.path, missing_ok=True)  # one open, no stat first: a test loads one
+        if text is None:
+            text = read_text(cassette.path, missing_ok=True)  # one open, no stat first: a test loads one
         if text is not None:
             cassette._read(text)
         return cassette

@@ -172,6 +172,7 @@ def _test_tap(item: pytest.Item, settings: Settings, *, eager: bool) -> Iterator
     """``eager``: the test asked for agentops, so its guard is the ``@tool`` guard from setup (a lazy
     test set a ``guard.Opening`` instead)."""
     from pytest_agentops.backends.sims import SimSet as Sims
+    from pytest_agentops.cassette.format import read_text
     from pytest_agentops.plugin import cassette_fix
     from pytest_agentops.plugin.outputs import start_run
     from pytest_agentops.readers.assertions import AgentRun
@@ -183,10 +184,15 @@ def _test_tap(item: pytest.Item, settings: Settings, *, eager: bool) -> Iterator
     path = cassette_path_for(item, settings)
     redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
     hook = redact if redact.get_hookimpls() else None
-    in_scope = eager or os.path.isfile(path)  # (Path.is_file: 3x the cost)
     marker = closest_mark(item, "agent_cassette")
     try:
-        with open_tap(settings, run, path, hook, in_scope=in_scope) as tap:
+        text = None
+        if eager or settings.record == "all":  # its cassette is read when the tap opens (or never)
+            in_scope = eager or os.path.isfile(path)  # (Path.is_file: 3x the cost)
+        else:  # one open says whether it has a cassette (then it is in scope) and reads it
+            text = read_text(path, missing_ok=True)
+            in_scope = text is not None
+        with open_tap(settings, run, path, hook, in_scope=in_scope, text=text) as tap:
             item.stash[TAP] = tap
             tap.record_errors = settings.record_errors or bool(marker and marker.kwargs.get("record_errors"))
             item.stash[SIMS] = sims = Sims(tap, settings.staging, settings.record != "none")

@@ -24,12 +24,15 @@ PROVIDER_ORIGINS = {
 
 
 @contextlib.contextmanager
-def open_tap(settings: Settings, run: Run, path: Path, hook: Any = None, *, in_scope: bool = True) -> Iterator[Tap]:
+def open_tap(
+    settings: Settings, run: Run, path: Path, hook: Any = None, *, in_scope: bool = True, text: str | None = None
+) -> Iterator[Tap]:
+    """``text``: the cassette file's text, when the caller has read it already."""
     # Re-recording starts empty and replaces the file on save.
     fresh = settings.record == "all"
 
     def load() -> Cassette:
-        return Cassette(path, settings.match) if fresh else Cassette.load(path, settings.match)
+        return Cassette(path, settings.match) if fresh else Cassette.load(path, settings.match, text)
 
     def call_hook(interaction: Interaction) -> None:
         hook(interaction=interaction)
