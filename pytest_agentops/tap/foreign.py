@@ -7,6 +7,7 @@ The tap only traces them, as backend ``vcr``.
 
 from __future__ import annotations
 
+import functools
 import sys
 
 
@@ -31,5 +32,6 @@ def _foreign_urllib3() -> bool:
     return cassette is not None and cassette is not DISPATCH
 
 
+@functools.lru_cache(maxsize=64)  # asked for every request, of a handful of files
 def _is_vcr_file(filename: str) -> bool:
     return "vcr" in filename.replace("\\", "/").split("/")[-3:-1]

@@ -517,6 +517,8 @@ def _stored_json(interaction: Interaction) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
+_EVENT_KINDS: dict[str, EventKind] = {"model": "model", "mcp": "mcp", "telemetry": "telemetry"}
+
+
 def _event_kind(kind: str) -> EventKind:
-    named: dict[str, EventKind] = {"model": "model", "mcp": "mcp", "telemetry": "telemetry"}
-    return named.get(kind, "tool")
+    return _EVENT_KINDS.get(kind, "tool")
