@@ -40,7 +40,8 @@ class GuardSettings:
     _prices: PriceTable | None = None
     _rules: dict[Any, tuple[Rule, ...]] = field(default_factory=dict)  # test folder -> its conftests' rules
     _providers: tuple[Any, ...] | None = None  # model-API parsers from pytest_agentops_providers hooks
-    # (id of each closest marker, test folder) -> (those markers, what build_guard made of them): see _terms
+    # (id of each closest marker, id of the parent node) -> (those markers and the node, what build_guard
+    # made of them): see _terms
     _terms: dict[tuple[int, int, int, int], tuple[tuple[Any, ...], _Terms]] = field(default_factory=dict)
 
     @property
