@@ -225,9 +225,9 @@ def _parse_json_format(
 
 def is_streamed(headers: Mapping[str, Any], body_text: str) -> bool:
     """SSE by ``Content-Type`` (any header case), else by how the body starts (headerless cassettes)."""
-    content_type = " ".join(str(value) for key, value in headers.items() if key.lower() == "content-type")
-    if "text/event-stream" in content_type.lower():
-        return True
+    for key, value in headers.items():  # (every answer's event asks: no joined copy of the values)
+        if key.lower() == "content-type" and "text/event-stream" in str(value).lower():
+            return True
     return body_text.lstrip().startswith(("data:", "event:"))
 
 
