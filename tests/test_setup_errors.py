@@ -63,3 +63,41 @@ def test_a_corrupt_cassette_errors_each_test_that_reads_it(pytester: pytest.Pyte
     for name in ("test_one", "test_two"):
         assert f"{name}.json: not valid JSON at line 1" in out
     assert "AssertionError" not in out
+
+
+def test_a_lazy_tests_corrupt_cassette_fails_it_at_its_first_request(pytester: pytest.Pytester) -> None:
+    """A test that asks for nothing of ours reads its cassette when its first request opens the
+    tap (the same open says whether it has one): the fault is one line naming the file, whichever
+    part of reading it fails, and a neighbour with no cassette is untouched."""
+    pytester.makepyfile(
+        test_lazy="""
+        import httpx
+
+
+        def ask():
+            httpx.post("https://api.openai.com/v1/chat/completions", json={"model": "gpt-4o-mini", "messages": []})
+
+
+        def test_not_json():
+            ask()
+
+
+        def test_not_utf8():
+            ask()
+
+
+        def test_no_cassette_no_request():
+            pass
+        """
+    )
+    folder = pytester.path / "cassettes" / "test_lazy"
+    folder.mkdir(parents=True)
+    (folder / "test_not_json.json").write_text("{not json", encoding="utf-8")
+    (folder / "test_not_utf8.json").write_bytes(b'{"version": 1, "x": "\xff"}')
+    result = pytester.runpytest("-p", "no:cacheprovider", "--agent-replay")
+    result.assert_outcomes(failed=2, passed=1)
+    out = result.stdout.str()
+    for name, fault in (("test_not_json", "not valid JSON at line 1"), ("test_not_utf8", "not UTF-8 text")):
+        assert f"{name}.json: {fault}" in out
+        assert f"re-record it: pytest --agent-record=all test_lazy.py::{name}" in out  # the fix, one line
+    assert "CassetteFormatError" not in out
