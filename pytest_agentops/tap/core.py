@@ -63,25 +63,18 @@ def _new_live(request: Any, method: str, url: str, body: bytes) -> LiveRequest:
     return live
 
 
-def answer_parts(
-    reply: dict[str, Any], raw: list[tuple[bytes, bytes]] | None = None
-) -> tuple[int, list[tuple[bytes, bytes]], bytes, dict[str, Any]]:
-    """Status, raw headers, body and extensions of a vcr-shaped reply, as httpcore and httpx take them
-    (``raw``: its headers already in that form, ``Decision.raw_headers``)."""
+def answer_parts(reply: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes, dict[str, Any]]:
+    """Status, raw headers, body and extensions of a vcr-shaped reply, as httpcore and httpx take them."""
     body = reply["body"]["string"] or b""
     if isinstance(body, str):
         body = body.encode("utf-8")
-    headers = raw if raw is not None else _raw_pairs(reply)
+    headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, vs in reply["headers"].items() for v in vs]
     reason = str(reply["status"].get("message") or "").encode("latin-1")
     return int(reply["status"]["code"]), headers, body, {"http_version": b"HTTP/1.1", "reason_phrase": reason}
 
 
-def _raw_pairs(reply: dict[str, Any]) -> list[tuple[bytes, bytes]]:
-    return [(k.encode("latin-1"), str(v).encode("latin-1")) for k, vs in reply["headers"].items() for v in vs]
-
-
-def _response(core: ModuleType, reply: dict[str, Any], raw: list[tuple[bytes, bytes]] | None = None) -> Any:
-    status, headers, body, extensions = answer_parts(reply, raw)
+def _response(core: ModuleType, reply: dict[str, Any]) -> Any:
+    status, headers, body, extensions = answer_parts(reply)
     return core.Response(status, headers=headers, content=body, extensions=extensions)
 
 
@@ -117,7 +110,7 @@ def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
         decision: Decision = decided(live) or tap.decide(live)
         if decision.reply is not None:
             tap.answer(decision, decision.reply)
-            return _response(core, decision.reply, decision.raw_headers)
+            return _response(core, decision.reply)
         try:
             response = original(self, request)
         except Exception as exc:
@@ -150,7 +143,7 @@ def _async(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]
         decision: Decision = decided(live) or tap.decide(live)
         if decision.reply is not None:
             tap.answer(decision, decision.reply)
-            return _response(core, decision.reply, decision.raw_headers)
+            return _response(core, decision.reply)
         try:
             response = await original(self, request)
         except Exception as exc:

@@ -76,45 +76,20 @@ def _reply(status: int, headers: Mapping[str, str], body: bytes) -> dict[str, An
 
 def _replay(interaction: Interaction, plain: bool = False) -> dict[str, Any]:
     """``plain``: the interaction's cassette says its JSON is as read and plain (``Cassette.plain``)."""
-    return replay_parts(interaction, plain)[0]
-
-
-def replay_parts(
-    interaction: Interaction, plain: bool = False
-) -> tuple[dict[str, Any], dict[str, str], list[tuple[bytes, bytes]] | None]:
-    """The vcr-shaped reply of a recorded answer, with its headers in the two other forms the tap
-    uses, made in the same pass: one value a lower-cased name (what ``Tap._finish`` reads) and raw
-    pairs (what ``core.answer_parts`` makes for httpcore and httpx; None when a value is not
-    latin-1, which answer_parts then raises for as before)."""
     response = interaction["response"]
     raw = bodies.decode(response.get("body"), plain=plain)
-    headers: dict[str, list[str]] = {}
-    flat: dict[str, str] = {}
-    pairs: list[tuple[bytes, bytes]] | None = []
-    for name, value in (response.get("headers") or {}).items():  # null: none, as the loader allows
-        lower = name.lower()
-        if lower in _HOP_HEADERS:
-            continue
-        values = [value] if value.__class__ is str else list(value)  # as header_list(value)
-        headers[name] = values
-        flat[lower] = values[0] if values else str(values)  # as Tap._finish reads any reply
-        if pairs is not None:
-            try:
-                pairs.extend((name.encode("latin-1"), str(v).encode("latin-1")) for v in values)
-            except UnicodeEncodeError:
-                pairs = None
-    length = str(len(raw))
-    headers["content-length"] = [length]
-    flat["content-length"] = length
-    if pairs is not None:
-        pairs.append((b"content-length", length.encode("ascii")))
+    headers = {
+        k: [v] if isinstance(v, str) else list(v)  # as header_list(v)
+        for k, v in (response.get("headers") or {}).items()  # null: none, as the loader allows
+        if k.lower() not in _HOP_HEADERS
+    }
+    headers["content-length"] = [str(len(raw))]
     status = response["status"]
-    reply = {
+    return {
         "status": {"code": status, "message": response.get("reason") or _reason(status)},
         "headers": headers,
         "body": {"string": raw},
     }
-    return reply, flat, pairs
 
 
 def _reason(status: int) -> str:

@@ -83,10 +83,6 @@ class Decision:
     # The replayed answer's JSON body as the cassette stores it (parsed): its event reads the model
     # call from it instead of parsing the bytes just written from it. Read only, never edited.
     answer_json: Any = None
-    # A replayed answer's headers made with ``reply`` (``replies.replay_parts``), so the event and the
-    # response builders do not convert them again: one value a lower-cased name, and raw pairs.
-    headers: dict[str, str] | None = None
-    raw_headers: list[tuple[bytes, bytes]] | None = None
 
 
 def _vcr_headers(headers: Any) -> dict[str, str]:

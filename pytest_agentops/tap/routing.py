@@ -27,7 +27,6 @@ from pytest_agentops.tap.replies import _replay as _replay
 from pytest_agentops.tap.replies import _reply as _reply
 from pytest_agentops.tap.replies import _status_text as _status_text
 from pytest_agentops.tap.replies import forward as forward
-from pytest_agentops.tap.replies import replay_parts
 from pytest_agentops.tap.replies import staging_path as staging_path
 from pytest_agentops.tap.request import _HOP_HEADERS as _HOP_HEADERS
 from pytest_agentops.tap.request import Decision as Decision
@@ -324,7 +323,7 @@ class Tap:
         """Replay ``interaction``; but while recording, an upstream error saved earlier is fetched again."""
         status = interaction["response"]["status"]
         if self.record == "none" or self.record_errors or not isinstance(status, int) or status < 500:
-            reply, flat, pairs = replay_parts(interaction, getattr(self.cassette, "plain", False))  # (Layered: no flag)
+            reply = _replay(interaction, getattr(self.cassette, "plain", False))  # (a Layered has none)
             if live.mcp is not None:  # the recorded answer carries the recorded JSON-RPC id
                 from pytest_agentops.mcp.gate import replayed
 
@@ -332,9 +331,7 @@ class Tap:
                 if self.record == "new":
                     self._sessions().replayed(live, reply)
                 return Decision(live, "cassette", reply=reply)
-            return Decision(
-                live, "cassette", reply=reply, answer_json=_stored_json(interaction), headers=flat, raw_headers=pairs
-            )
+            return Decision(live, "cassette", reply=reply, answer_json=_stored_json(interaction))
         import warnings
 
         if not live.key:  # served by position (``Cassette.take_exact``): its key was not needed until now
@@ -452,11 +449,7 @@ class Tap:
         raw = response.get("body", {}).get("string") or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8")
-        headers = decision.headers if response is decision.reply else None  # a replayed answer's: made with it
-        if headers is None:
-            headers = {
-                k.lower(): (v[0] if isinstance(v, list) and v else str(v)) for k, v in response["headers"].items()
-            }
+        headers = {k.lower(): (v[0] if isinstance(v, list) and v else str(v)) for k, v in response["headers"].items()}
         model_call = None
         if live.kind == "model" and decision.backend != "miss":
             encoding = headers.get("content-encoding", "")

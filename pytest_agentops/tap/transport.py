@@ -39,9 +39,9 @@ def _held(transport: Any, request: Any, method: str) -> Claim | None:
     return held if pool_method in BOUNDARIES else None
 
 
-def _response(lib: ModuleType, reply: dict[str, Any], raw: list[tuple[bytes, bytes]] | None = None) -> Any:
+def _response(lib: ModuleType, reply: dict[str, Any]) -> Any:
     """The ``lib.Response`` the transport makes of the boundary's httpcore answer (``core._response``)."""
-    status, headers, body, extensions = answer_parts(reply, raw)
+    status, headers, body, extensions = answer_parts(reply)
     return lib.Response(status, headers=headers, stream=lib.ByteStream(body), extensions=extensions)
 
 
@@ -57,7 +57,7 @@ def _sync(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
             held.decision = decision
             return original(self, request)
         held.tap.answer(decision, decision.reply)
-        return _response(lib, decision.reply, decision.raw_headers)
+        return _response(lib, decision.reply)
 
     return handle_request
 
@@ -74,6 +74,6 @@ def _async(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
             held.decision = decision
             return await original(self, request)
         held.tap.answer(decision, decision.reply)
-        return _response(lib, decision.reply, decision.raw_headers)
+        return _response(lib, decision.reply)
 
     return handle_async_request
