@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from pytest_agentops.tap.items import closest_marks
+
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
@@ -252,7 +254,6 @@ class _Terms:
 
 
 _MARKERS = ("agent", "agent_budget", "agent_policy")
-_MARKER_AT = {name: at for at, name in enumerate(_MARKERS)}
 
 
 def build_guard(item: pytest.Item, run: Run) -> Guard:
@@ -283,14 +284,7 @@ def _terms(item: pytest.Item, settings: GuardSettings) -> _Terms:
     theirs: none, or a module's ``pytestmark``) and parent node (a module or class: one folder); the
     markers and the node are kept with them, so an id reused by a later object can never find
     another's terms."""
-    marks: list[pytest.Mark | None] = [None, None, None]
-    node: pytest.Item | pytest.Collector | None = item
-    while node is not None:  # one walk up the node chain for the three names, as get_closest_marker walks
-        for mark in node.own_markers:
-            at = _MARKER_AT.get(mark.name)
-            if at is not None and marks[at] is None:
-                marks[at] = mark
-        node = node.parent
+    marks = closest_marks(item, _MARKERS)
     parent = item.parent
     key = (id(marks[0]), id(marks[1]), id(marks[2]), id(parent))
     found = settings._terms.get(key)

@@ -307,7 +307,7 @@ def _export() -> None:
     fd, _report_path = tempfile.mkstemp(prefix="agentops-netguard-", suffix=".log")
     os.close(fd)
     _report_offset = 0
-    _map_flag(_report_path + ".flag")
+    _map_flag(_flag_path(_report_path))
     values = _child_env(os.environ.get("PYTHONPATH"))
     values[ENV_REPORT] = _report_path
     for name, value in values.items():
@@ -324,10 +324,14 @@ def _unexport() -> None:
             os.environ[name] = value
     _saved_env.clear()
     _unmap_flag()
-    for path in (_report_path, _report_path + ".flag"):
+    for path in (_report_path, _flag_path(_report_path)):
         with contextlib.suppress(OSError):
             os.unlink(path)
     _report_path = ""
+
+
+def _flag_path(report: str) -> str:
+    return report + ".flag"
 
 
 def _map_flag(path: str) -> None:
@@ -391,7 +395,7 @@ def _report_to_parent(message: str) -> None:
     if path:
         with contextlib.suppress(OSError), open(path, "a", encoding="utf-8") as fh:
             fh.write(message.replace("\n", "\\n") + "\n")
-        with contextlib.suppress(OSError), open(path + ".flag", "r+b") as fh:  # after the line: see collect
+        with contextlib.suppress(OSError), open(_flag_path(path), "r+b") as fh:  # after the line: see collect
             fh.write(b"\1")
     sys.stderr.write(message + "\n")
 
