@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pytest_agentops.cassette import body, jsontext
@@ -39,6 +39,7 @@ def stdlib(value: Any, indent2: bool, ascii_only: bool) -> bytes | None:
 
 @settings(max_examples=400, deadline=None)
 @given(value=CONTAINERS, indent2=st.booleans(), ascii_only=st.booleans())
+@example(value=[{"\x7f": None}], indent2=False, ascii_only=True)  # DEL: ASCII, yet ensure_ascii escapes it
 def test_the_fast_text_is_json_dumps_text_or_nothing(value: Any, indent2: bool, ascii_only: bool) -> None:
     fast = jsontext.fast(value, indent2=indent2, ascii_only=ascii_only)
     expected = stdlib(value, indent2, ascii_only)
@@ -217,3 +218,21 @@ def test_a_cassette_is_plain_only_as_read_from_its_file(tmp_path: Path) -> None:
     recorded = Cassette.load(path)
     recorded.add(interaction)
     assert not recorded.plain
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_del_is_escaped_where_json_dumps_escapes_it(plain: bool) -> None:
+    """orjson writes DEL (0x7f) raw; ``ensure_ascii`` escapes it, though it is ASCII."""
+    value = {"prompt": "a\x7fb"}
+    assert jsontext.fast(value, ascii_only=True, plain=plain) is None
+    assert jsontext.dumps(value, ascii_only=True, plain=plain) == json.dumps(value, separators=(",", ":")).encode()
+    assert jsontext.fast(value, plain=plain) == json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_a_recorded_answer_with_an_escaped_del_replays_its_own_bytes() -> None:
+    raw = json.dumps({"choices": [{"text": "a\x7fb"}], "n": [1, 2]}, separators=(",", ":")).encode()
+    assert b"\\u007f" in raw
+    stored = body.encode(raw, "application/json")
+    assert stored is not None and stored.get("style") == "compact+ascii"
+    for plain in (False, True):
+        assert body.decode(stored, plain=plain) == raw

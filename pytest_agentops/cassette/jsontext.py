@@ -90,14 +90,19 @@ def fast(value: Any, *, indent2: bool = False, ascii_only: bool = False, plain: 
     except (orjson.JSONEncodeError, TypeError):  # an int beyond 64 bits, a non-str key, not JSON
         return None
     if plain:  # no float orjson writes otherwise: nothing to check
-        return None if ascii_only and not out.isascii() else out
+        return None if ascii_only and not _ensure_ascii_keeps(out) else out
     if b"0.0000" in out or _exponent(out):  # perhaps a small float, which repr() writes otherwise
         return None
     if b"null" in out and orjson.loads(out) != value:  # NaN and the infinities come out as null
         return None
-    if ascii_only and not out.isascii():  # json.dumps would have escaped these characters
+    if ascii_only and not _ensure_ascii_keeps(out):
         return None
     return out
+
+
+def _ensure_ascii_keeps(out: bytes) -> bool:
+    """Whether ``ensure_ascii`` would leave OUT as it is: it escapes DEL (0x7f) too, which is ASCII."""
+    return out.isascii() and b"\x7f" not in out
 
 
 _DIGITS = frozenset(b"0123456789")
