@@ -32,6 +32,7 @@ import gc
 import io
 import json
 import os
+import pkgutil
 import runpy
 import select
 import shutil
@@ -54,6 +55,12 @@ WARM = (
     # what the openai client imports lazily at its first ``client.chat`` / ``client.responses``
     "openai.resources.chat",
     "openai.resources.responses",
+    # ...which are lazy proxies: the modules behind them load at the first call
+    "openai.resources.chat.chat",
+    "openai.resources.chat.completions.completions",
+    "openai.resources.responses.responses",
+    "openai.lib._chat_completion_resources",
+    "openai.pagination",
     "anthropic",
     "httpx",
     "httpx2",
@@ -64,7 +71,14 @@ WARM = (
     "pydantic",
     "vcr",
     "vcr.patch",
+    # what vcr.patch imports as it patches (every session with a tap)
+    "vcr.stubs.aiohttp_stubs",
+    "vcr.stubs.boto3_stubs",
+    "vcr.stubs.requests_stubs",
+    "vcr.stubs.urllib3_stubs",
+    "vcr.stubs.httpx_stubs",
     "detect_secrets",
+    "ahocorasick_rs",
     "jsonschema",
     "stripe",
     # The frameworks and MCP SDKs: seconds of imports each, in every inner session that uses one.
@@ -85,7 +99,20 @@ WARM = (
 )
 #: After the plugins (hypothesis's plugin first, see ``_warm``): its terminal summary imports hypothesis
 #: in every session, a tenth of a second of a trivial one.
-AFTER_PLUGINS = ("hypothesis", "hypothesis.internal.observability")
+AFTER_PLUGINS = (
+    "hypothesis",
+    "hypothesis.internal.observability",
+    # what every session's configure imports: the plugins' hook specifications, pytest's debugger
+    "pytest_html.hooks",
+    "pytest_metadata.hooks",
+    "xdist.newhooks",
+    "pdb",
+    "readline",
+    "tomllib",
+)
+#: Packages whose every module is imported on first use: detect_secrets loads its plugins by listing
+#: the folder at the first scan (every session that redacts).
+WARM_ALL = ("detect_secrets.plugins",)
 #: Read at interpreter start, so a fork cannot honour a change; PYTHONPATH is applied by the child.
 HANDLED = frozenset({"PYTHONPATH", "PYTHONDONTWRITEBYTECODE"})
 #: Variables the warmed frameworks may read at import: a process that changes one starts cold.
@@ -161,6 +188,10 @@ def _warm() -> None:
     for name in AFTER_PLUGINS:
         with contextlib.suppress(Exception):
             import_module(name)
+    for name in WARM_ALL:
+        with contextlib.suppress(Exception):
+            for module in pkgutil.iter_modules(import_module(name).__path__, name + "."):
+                import_module(module.name)
     # pytest marks a plugin distribution's modules for assertion rewriting and warns when one is
     # already imported; a fresh interpreter would have rewritten them. Their own asserts are not
     # what the suite tests, so mark them the way pytest marks its own pre-imported pytester.
