@@ -216,3 +216,26 @@ def test_xdist_workers_record_and_replay_every_interaction(project: Project, ups
 
     replayed = project.run("-n", "2", "--agent-replay")
     replayed.assert_outcomes(passed=14)
+
+
+@pytest.mark.parametrize("size", [0, 1, 7000, 65535, 65536, 65537, 3_000_001])
+def test_a_cassette_file_is_read_whole_at_any_size(tmp_path: Path, size: int) -> None:
+    from pytest_agentops.cassette.format import read_text
+
+    path = tmp_path / "c.json"
+    text = ("é" * size)[: size // 2] + "x" * (size % 2)
+    path.write_text(text, encoding="utf-8")
+    assert read_text(path) == text
+
+
+def test_a_cassette_that_grew_after_its_size_was_taken_is_read_to_its_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_agentops.cassette import format as cassette_format
+
+    path = tmp_path / "c.json"
+    text = '{"version": 1, "interactions": []}' + " " * 200_000
+    path.write_text(text, encoding="utf-8")
+    real = os.fstat
+    monkeypatch.setattr(cassette_format.os, "fstat", lambda fd: os.stat_result((*real(fd)[:6], 10, *real(fd)[7:])))
+    assert cassette_format.read_text(path) == text
