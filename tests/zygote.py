@@ -102,7 +102,8 @@ WARM = (
 AFTER_PLUGINS = (
     "hypothesis",
     "hypothesis.internal.observability",
-    # what every session's configure imports: the plugins' hook specifications, pytest's debugger
+    # what every session imports as it configures: the plugins' hook specifications, pytest's
+    # debugger, and the TOML reader for pyproject.toml
     "pytest_html.hooks",
     "pytest_metadata.hooks",
     "xdist.newhooks",

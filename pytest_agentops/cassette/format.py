@@ -394,9 +394,9 @@ def read_text(path: Path, missing_ok: bool = False) -> str | None:
     Read with ``os.read`` and decoded once: ``Path.read_text``'s text layer (an incremental decoder
     and newline translation, which JSON does not need) took about half of a one-call cassette's read
     inside a test run. Line numbers in errors are the same: JSON counts lines at LF. The first read
-    asks for the size ``fstat`` gives plus one byte, later ones for 64 KiB: a 1 MiB buffer is a fresh
-    ``mmap`` for glibc, which doubled each ``os.read`` inside the suite (23 against 12 µs a call).
-    A regular file that gave less than asked is at its end, so most files take one read, not two.
+    asks for the size ``fstat`` gives plus one byte, later ones for 64 KiB: glibc serves a 1 MiB
+    buffer with a fresh ``mmap`` in some processes, where each such read took 56 µs instead of 6. A
+    regular file that gave less than asked is at its end, so most files take one read, not two.
     """
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
