@@ -89,12 +89,11 @@ def fast(value: Any, *, indent2: bool = False, ascii_only: bool = False, plain: 
         out = orjson.dumps(value, option=(_STRICT | orjson.OPT_INDENT_2) if indent2 else _STRICT)
     except (orjson.JSONEncodeError, TypeError):  # an int beyond 64 bits, a non-str key, not JSON
         return None
-    if plain:  # no float orjson writes otherwise: nothing to check
-        return None if ascii_only and not _ensure_ascii_keeps(out) else out
-    if b"0.0000" in out or _exponent(out):  # perhaps a small float, which repr() writes otherwise
-        return None
-    if b"null" in out and orjson.loads(out) != value:  # NaN and the infinities come out as null
-        return None
+    if not plain:  # else no float orjson writes otherwise: nothing to check
+        if b"0.0000" in out or _exponent(out):  # perhaps a small float, which repr() writes otherwise
+            return None
+        if b"null" in out and orjson.loads(out) != value:  # NaN and the infinities come out as null
+            return None
     if ascii_only and not _ensure_ascii_keeps(out):
         return None
     return out
@@ -125,8 +124,6 @@ def _exponent(out: bytes) -> bool:
 # Python, the largest single cost of replaying a pretty-printed answer. ``dumps_indent2`` writes the
 # same text for what json.loads returns (dict with str keys, list, str, int, float, bool, None), with
 # the C string encoder json uses; anything else goes to json.dumps itself.
-
-_INFINITY = float("inf")
 
 
 class _NotPlain(Exception):
@@ -182,9 +179,9 @@ def _scalar(value: Any, encode: Callable[[str], str]) -> str:
     if cls is float:
         if value != value:
             return "NaN"
-        if value == _INFINITY:
+        if value == math.inf:
             return "Infinity"
-        if value == -_INFINITY:
+        if value == -math.inf:
             return "-Infinity"
         return float.__repr__(value)
     raise _NotPlain

@@ -18,6 +18,8 @@ from pytest_agentops.cassette.matching import MatchConfig
 class Layered:
     """``front`` (read-only) answers first; ``back`` answers the rest and records what is new."""
 
+    plain = False  # two files' interactions: replay checks orjson's bytes of their bodies (Cassette.plain)
+
     def __init__(self, front: Cassette, back: Any) -> None:
         self.front = front
         self.back = back

@@ -24,7 +24,7 @@ from pytest_agentops.cassette.errors import CassetteError
 from pytest_agentops.plugin import gating as _guard
 from pytest_agentops.policy import current as _current_guard
 from pytest_agentops.tap import current as _current_tap
-from pytest_agentops.tap.items import cassette_path_for, closest_mark
+from pytest_agentops.tap.items import cassette_path_for, cassette_path_with, closest_mark
 
 if TYPE_CHECKING:
     from pytest_agentops.backends.sims import SimSet
@@ -181,10 +181,10 @@ def _test_tap(item: pytest.Item, settings: Settings, *, eager: bool) -> Iterator
     run = AgentRun(item.nodeid)
     item.stash[RUN] = run
     start_run(item, run)
-    path = cassette_path_for(item, settings)
+    marker = closest_mark(item, "agent_cassette")
+    path = cassette_path_with(item, settings, marker)
     redact = item.ihook.pytest_agentops_redact_interaction  # conftest-scoped to this test's folder
     hook = redact if redact.get_hookimpls() else None
-    marker = closest_mark(item, "agent_cassette")
     try:
         text = None
         if eager or settings.record == "all":  # its cassette is read when the tap opens (or never)

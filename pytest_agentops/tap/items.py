@@ -39,7 +39,11 @@ def closest_marks(item: pytest.Item, names: tuple[str, ...]) -> list[pytest.Mark
 
 def cassette_path_for(item: pytest.Item, settings: Settings) -> Path:
     """The cassette file ``item`` uses: its ``agent_cassette`` name, else the per-test path."""
-    marker = closest_mark(item, "agent_cassette")
+    return cassette_path_with(item, settings, closest_mark(item, "agent_cassette"))
+
+
+def cassette_path_with(item: pytest.Item, settings: Settings, marker: pytest.Mark | None) -> Path:
+    """``cassette_path_for``, given the test's closest ``agent_cassette`` marker (None: it has none)."""
     named = None
     if marker is not None and marker.args:
         if not isinstance(marker.args[0], str):

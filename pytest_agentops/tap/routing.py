@@ -323,7 +323,7 @@ class Tap:
         """Replay ``interaction``; but while recording, an upstream error saved earlier is fetched again."""
         status = interaction["response"]["status"]
         if self.record == "none" or self.record_errors or not isinstance(status, int) or status < 500:
-            reply = _replay(interaction, getattr(self.cassette, "plain", False))  # (a Layered has none)
+            reply = _replay(interaction, self.cassette.plain)
             if live.mcp is not None:  # the recorded answer carries the recorded JSON-RPC id
                 from pytest_agentops.mcp.gate import replayed
 
