@@ -13,20 +13,23 @@ import threading
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-# Two base-62 digits at a time, least significant first, as one digit at a time writes them:
-# half the big-integer divisions (an id was two of a simulated write's hundred microseconds).
-_PAIRS = [_ALPHABET[r % 62] + _ALPHABET[r // 62] for r in range(62 * 62)]
+# 62**k for the usual lengths: the digest is cut to its low ``length`` digits in one step, so the
+# digit loop divides a number of ``length`` digits, not the digest's 160 bits.
+_POWERS = [62**k for k in range(33)]
 
 
 def _base62(data: bytes, length: int) -> str:
-    """The ``length`` low base-62 digits of ``data`` (big-endian), least significant first."""
-    n = int.from_bytes(data, "big")
+    """The ``length`` low base-62 digits of ``data`` (big-endian), least significant first.
+
+    One digit at a time from the 62-character alphabet: a table of the 3,844 digit pairs halved
+    the divisions, but inside a simulated write its strings are out of the CPU's caches, and
+    reading them cost more than the divisions saved (4.9 against 3.9 us an id, timed in place).
+    """
+    n = int.from_bytes(data, "big") % (_POWERS[length] if length < len(_POWERS) else 62**length)
     out = []
-    for _ in range(length // 2):
-        n, r = divmod(n, 3844)
-        out.append(_PAIRS[r])
-    if length % 2:
-        out.append(_ALPHABET[n % 62])
+    for _ in range(length):
+        n, r = divmod(n, 62)
+        out.append(_ALPHABET[r])
     return "".join(out)
 
 
