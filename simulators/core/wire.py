@@ -159,6 +159,10 @@ def decode_body(body: bytes, content_type: str | None, default: Literal["form", 
     raise SimError("body_invalid", f"Unsupported Content-Type: {ctype}")
 
 
+# Built once: json.dumps with any option set builds a new encoder on every call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def canonical(params: Any) -> str:
     """A stable text form of decoded parameters, for idempotency and duplicate detection."""
-    return json.dumps(params, sort_keys=True, separators=(",", ":"), default=str)
+    return _CANONICAL.encode(params)
