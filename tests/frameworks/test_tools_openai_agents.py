@@ -115,3 +115,25 @@ def test_our_tool_under_function_tool_is_one_event(fake_llm: FakeModel, agent_ru
         "crm",
         True,
     )
+
+
+SDK_FIRST = """
+import sys
+
+import agents  # imported before the session configures: the adapter patches at once
+
+
+def test_patched_without_the_engine():
+    from agents import tool
+
+    assert hasattr(tool._invoke_function_tool_with_metadata, "__agentops_original__")
+    assert "pytest_agentops.policy.engine" not in sys.modules
+"""
+
+
+def test_a_session_that_imports_the_sdk_first_loads_the_engine_only_for_a_tool(pytester: pytest.Pytester) -> None:
+    """The adapter is in place from the start, yet the policy engine waits for a tool a policy judges."""
+    pytester.makeconftest("import agents  # noqa: F401")
+    pytester.makepyfile(test_sdk_first=SDK_FIRST)
+    result = pytester.runpytest_subprocess("-q", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

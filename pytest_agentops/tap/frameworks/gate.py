@@ -10,6 +10,10 @@ runs: the model reads the denial as a tool error and the run goes on.
 A framework tool whose function is one of our ``@tool`` functions is judged and written by
 ``@tool`` itself (one event, not two); the adapter only names the agent and turns its
 ``ToolDenied`` into the framework's error form.
+
+The policy engine is imported only when a guard judges a call (a guard is the engine's own object):
+adapters patch a framework as soon as it is imported, often as the session starts, and a session
+that imports a framework without running its tools under a test's policy never loads the engine.
 """
 
 from __future__ import annotations
@@ -24,8 +28,6 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pytest_agentops.policy.engine import Call, _verdict
-from pytest_agentops.policy.engine import _plain as _result
 from pytest_agentops.policy.tools import KINDS, Kind, ToolDenied, ToolSpec, current_guard, normalise_name, registry
 from pytest_agentops.trace.run import acting_as
 
@@ -245,6 +247,8 @@ def _prepare(call: FrameworkCall) -> tuple[_Judged | ToolDenied | None, Any]:
         return None, guard
     _watch(guard.run)
     wrapper = not declared and service_level(guard)
+    from pytest_agentops.policy.engine import Call  # with a guard: the engine is loaded already
+
     arguments = _plain(call.arguments)
     judged = Call(
         "tool",
@@ -361,6 +365,9 @@ def _write(
     denial: Any = None,
     result: Any = None,
 ) -> None:
+    from pytest_agentops.policy.engine import _plain as _result
+    from pytest_agentops.policy.engine import _verdict
+
     run = guard.run
     run.record(
         _verdict(spec.name, access, arguments, denial, _link(guard, spec, call)),
@@ -384,4 +391,6 @@ def _link(guard: Any, spec: ToolSpec, call: FrameworkCall) -> Any:
 
 
 def _plain(arguments: Any) -> Any:
+    from pytest_agentops.policy.engine import _plain as _result
+
     return _result(arguments) if arguments is not None else {}
