@@ -14,7 +14,10 @@ from typing import Any
 
 import forkrun
 import pytest
+import zygote
 from upstream import ENV_VAR, Upstream
+
+zygote.remember_installed_metadata()  # every in-process inner session reads it as it starts
 
 # Plugins the inner sessions do not need; skipping them halves an inner pytest's start-up time.
 # The inner projects are agent suites: every request of every test is governed (agentops_scope).

@@ -201,20 +201,21 @@ def _warm() -> None:
             module = sys.modules.get(module_name)
             if module is not None and DONT_REWRITE not in (module.__doc__ or ""):
                 module.__doc__ = (module.__doc__ or "") + f"\n{DONT_REWRITE}"
-    _remember_installed_metadata()
+    remember_installed_metadata()
 
 
 #: ``importlib.metadata`` properties every child session reads for every installed distribution
 REMEMBERED = ("entry_points", "files", "metadata")
 
 
-def _remember_installed_metadata() -> None:
-    """Read the installed distributions' metadata once here, for every child.
+def remember_installed_metadata() -> None:
+    """Read the installed distributions' metadata once, for every session this process or its children run.
 
     Each session reads it three times as it starts (pluggy's entry points, pytest's marking of plugin
     modules for rewriting, pytest-metadata's package list): the entry points and name of all 217
-    distributions and the file lists of the plugins, about 30 ms of a trivial child's 200. Nothing
-    here changes while the suite runs, so a child sees what it would read. Only distributions of
+    distributions and the file lists of the plugins, about 30 ms of a trivial forked session's 200,
+    and about as much of an in-process one (``tests/conftest.py`` calls this in each worker). Nothing
+    here changes while the suite runs, so a session sees what it would read. Only distributions of
     this interpreter's own ``site-packages`` are remembered; a folder a test makes is read afresh.
     """
     import sysconfig
