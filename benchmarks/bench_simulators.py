@@ -15,20 +15,32 @@ Every figure is requests per second through one real ``httpx.Client``, for a rea
 - loopback: the simulator's real HTTP server on 127.0.0.1 (what ``agent_sims`` serves).
 
 The issue's target: in-process (tap) overhead within 5x of the bare respx mock.
+
+``--instructions`` also counts, with valgrind (``_instructions.count_region``), the instructions of
+1,000 reads and 1,000 writes through respx and through the tap (after a warm-up, start-up
+excluded): the same count on every run however loaded the machine is, where the timed ratio moves
+by several percent between runs of the same code.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _instructions
 
 BASE = "https://billing.sim.agentops.local"
 
@@ -59,7 +71,9 @@ def workload(client: httpx.Client, customer: str, headers: dict[str, str]) -> tu
     return read, write
 
 
-def bench_respx(n: int) -> tuple[float, float]:
+@contextlib.contextmanager
+def respx_client() -> Iterator[tuple[httpx.Client, str]]:
+    """A client whose two routes a static ``respx`` mock answers, and the customer id to read."""
     import respx
 
     body = {"id": "cus_1", "object": "customer", "email": "bench@shop.test"}
@@ -67,8 +81,13 @@ def bench_respx(n: int) -> tuple[float, float]:
         mock.get(f"{BASE}/v1/customers/cus_1").respond(200, json=body)
         mock.post(f"{BASE}/v1/customers").respond(200, json=body)
         with httpx.Client(base_url=BASE) as client:
-            read, write = workload(client, "cus_1", {})
-            return rate(read, n), rate(write, n)
+            yield client, "cus_1"
+
+
+def bench_respx(n: int) -> tuple[float, float]:
+    with respx_client() as (client, customer):
+        read, write = workload(client, customer, {})
+        return rate(read, n), rate(write, n)
 
 
 def _sim() -> Any:
@@ -79,8 +98,10 @@ def _sim() -> Any:
     return sim, customer
 
 
-def bench_tap(n: int, policy: Any = None) -> tuple[float, float]:
-    import contextlib
+@contextlib.contextmanager
+def tap_client(policy: Any = None) -> Iterator[tuple[httpx.Client, str]]:
+    """The billing simulator's client on a test's tap, as the ``billing`` fixture mounts it, and a
+    seeded customer's id; with ``policy``, every request passes the test's gate too."""
     import tempfile
 
     from pytest_agentops.backends.sims import SimSet
@@ -95,17 +116,19 @@ def bench_tap(n: int, policy: Any = None) -> tuple[float, float]:
         sims.get("ticketing"), sims.get("crm")  # as in a test that uses all three
         customer = billing.create_customer(email="seed@shop.test").id
         with guarded(run, tap, policy) if policy is not None else contextlib.nullcontext(), billing.client() as client:
-            read, write = workload(client, customer, {})
-            rates = rate(read, n), rate(write, n)
+            yield client, customer
         if policy is not None:
             assert run.events[-1].tool == "billing.customers.create" and not run.denials
-        return rates
+
+
+def bench_tap(n: int, policy: Any = None) -> tuple[float, float]:
+    with tap_client(policy) as (client, customer):
+        read, write = workload(client, customer, {})
+        return rate(read, n), rate(write, n)
 
 
 def guarded(run: Any, tap: Any, policy: Any) -> Any:
     """The test's policy gate, installed as ``plugin/gating`` does it (see bench_policy.py)."""
-    import contextlib
-
     from pytest_agentops.policy.engine import Guard
     from pytest_agentops.policy.tools import use_guard
 
@@ -142,10 +165,51 @@ def bench_loopback(n: int) -> tuple[float, float]:
         server.stop()
 
 
+# ---- instructions ------------------------------------------------------------------------------
+
+COUNTED = 1000  # requests in a counted region
+
+
+def child(variant: str, kind: str) -> int:
+    """A warm-up, then ``COUNTED`` requests of one kind through one variant, the counted region."""
+    with respx_client() if variant == "respx" else tap_client() as (client, customer):
+        read, write = workload(client, customer, {})
+        send = read if kind == "read" else write
+        region = os.environ.pop(_instructions.REGION_ENV, "")
+        send(200)  # first-use costs (lazy imports, validators built) are not a request's
+        os.environ[_instructions.REGION_ENV] = region
+        _instructions.mark("-z")
+        send(COUNTED)
+        _instructions.mark("-d")
+    return 0
+
+
+def report_instructions() -> None:
+    script = str(Path(__file__).resolve())
+    runs = [(variant, kind) for kind in ("read", "write") for variant in ("respx", "tap")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {run: pool.submit(_instructions.count_region, [script, "--child", *run], Path.cwd()) for run in runs}
+        per = {run: future.result() / COUNTED for run, future in futures.items()}
+    print(f"instructions a request, {COUNTED:,} of each (one valgrind run each, start-up and warm-up excluded)")
+    ratios = []
+    for kind in ("read", "write"):
+        respx, tap = per[("respx", kind)], per[("tap", kind)]
+        ratios.append(tap / respx)
+        print(f"  {kind:5}: respx {respx:,.0f}, simulator via the tap {tap:,.0f}: {tap / respx:.2f}x")
+    verdict = "PASS" if max(ratios) <= 1.2 else "FAIL"
+    print(f"[{verdict}] by instructions: the simulator via the tap within 1.2x of bare respx: worst {max(ratios):.2f}x")
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--child"]:
+        return child(sys.argv[2], sys.argv[3])
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests")
-    n = 200 if parser.parse_args().quick else 1000
+    parser.add_argument("--instructions", action="store_true", help="also count instructions (valgrind)")
+    args = parser.parse_args()
+    if args.instructions and (why := _instructions.available()):
+        raise SystemExit(why)
+    n = 200 if args.quick else 1000
     from pytest_agentops import Policy
 
     rows = [
@@ -176,6 +240,8 @@ def main() -> int:
         f"target (issue 12): the simulator via the tap within 1.2x of bare respx, paired (median of 3): "
         f"read {read_x:.2f}x, write {write_x:.2f}x -> {verdict}"
     )
+    if args.instructions:
+        report_instructions()
     return 0
 
 
