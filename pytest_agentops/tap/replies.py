@@ -92,10 +92,18 @@ def _replay(interaction: Interaction, plain: bool = False) -> dict[str, Any]:
     }
 
 
-def _reason(status: int) -> str:
-    from http import HTTPStatus
+_REASONS: dict[int, str] = {}
 
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""
+
+def _reason(status: int) -> str:
+    """The status's standard phrase, looked up once per status (each replayed answer needs one)."""
+    phrase = _REASONS.get(status)
+    if phrase is None:
+        from http import HTTPStatus
+
+        try:
+            phrase = HTTPStatus(status).phrase
+        except ValueError:
+            phrase = ""
+        _REASONS[status] = phrase
+    return phrase
