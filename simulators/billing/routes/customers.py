@@ -36,6 +36,12 @@ _ERRORS = ("resource_missing", "parameter_invalid", "parameter_unknown")
 #: accepted and not stored: they configure features the simulator does not model
 _UNMODELLED = {"cash_balance", "coupon", "promotion_code", "tax", "tax_id_data", "source", "payment_method"}
 _UPDATE_ONLY = {"bank_account", "card", "default_alipay_account", "default_bank_account", "default_card"}
+#: what create stores its own way (or not at all) rather than as sent; a set, as pydantic takes it
+#: as it is (a frozenset it converts at every call)
+_CREATE_SKIP = {"expand", "invoice_settings", "address", "shipping", *_UNMODELLED}
+#: a customer created without ``invoice_settings`` shares this one: resources are frozen, and an
+#: update builds a new object, so no customer can change another's
+_NO_INVOICE_SETTINGS = InvoiceSettings()
 
 
 def _check_methods(ctx: Context, p: CustomerCreateParams) -> None:
@@ -62,9 +68,8 @@ def create_customer(ctx: Context, p: CustomerCreateParams) -> Any:
     """Create a customer."""
     _check_methods(ctx, p)
     ident = ctx.new_id("cus")
-    skip = {"expand", "invoice_settings", "address", "shipping", *_UNMODELLED}
-    fields = p.model_dump(exclude=skip, exclude_none=True)
-    settings = InvoiceSettings()
+    fields = p.model_dump(exclude=_CREATE_SKIP, exclude_none=True)
+    settings = _NO_INVOICE_SETTINGS
     if p.invoice_settings is not None:
         settings = InvoiceSettings(
             default_payment_method=p.invoice_settings.default_payment_method, footer=p.invoice_settings.footer
