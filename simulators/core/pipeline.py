@@ -23,13 +23,14 @@ from simulators.core.context import Context, Reply
 from simulators.core.errors import SimError
 from simulators.core.faults import FaultDecision
 from simulators.core.idempotency import SavedResult
+from simulators.core.ledger import LedgerEntry
 from simulators.core.mcp import is_mcp_path
 from simulators.core.mcp import serve_http as serve_mcp
 from simulators.core.routing import Route
 from simulators.core.wire import SimResponse, canonical, decode_body, decode_form
 
 if TYPE_CHECKING:
-    from simulators.core.ledger import LedgerEntry
+    from simulators.core.ledger import Change
     from simulators.core.simulator import Simulator
 
 _JSON = "application/json"
@@ -116,21 +117,46 @@ def _serve(sim: Simulator, method: str, url: str, raw_headers: Mapping[str, str]
     return _execute(sim, call)
 
 
-def _record(sim: Simulator, call: _Call, outcome: Any, status: int, **extra: Any) -> LedgerEntry:
+def _record(
+    sim: Simulator,
+    call: _Call,
+    outcome: Any,
+    status: int,
+    *,
+    params: Any,
+    idempotency_key: str | None,
+    error_code: str | None = None,
+    changes: tuple[Change, ...] = (),
+    fault: str | None = None,
+    replay_of: int | None = None,
+) -> LedgerEntry:
     token = call.token
-    return sim.ledger.append(
-        at=call.now,
-        tool=call.route.tool,
-        kind=call.route.kind,
-        method=call.method,
-        path=call.path,
-        tenant=token.tenant if token else None,
-        token_id=token.token_id if token else None,
-        status=status,
-        outcome=outcome,
-        request_id=call.request_id,
-        **extra,
-    )
+    tenant, token_id = (token.tenant, token.token_id) if token else (None, None)
+    route = call.route
+
+    def make(seq: int) -> LedgerEntry:
+        return LedgerEntry(
+            seq=seq,
+            at=call.now,
+            simulator=sim.ledger.simulator,
+            tool=route.tool,
+            kind=route.kind,
+            method=call.method,
+            path=call.path,
+            tenant=tenant,
+            token_id=token_id,
+            params=params,
+            idempotency_key=idempotency_key,
+            outcome=outcome,
+            status=status,
+            error_code=error_code,
+            request_id=call.request_id,
+            changes=changes,
+            fault=fault,
+            replay_of=replay_of,
+        )
+
+    return sim.ledger.add(make)
 
 
 def _authenticate(sim: Simulator, call: _Call) -> SimResponse | None:
