@@ -103,7 +103,7 @@ def _serve(sim: Simulator, method: str, url: str, raw_headers: Mapping[str, str]
     if is_mcp_path(path):
         return serve_mcp(sim, method, url, raw_headers, body)  # tools/call comes back in through handle()
 
-    request_id = sim.ids.new("req")
+    request_id = sim.ids.new("req", unique=False)
     try:
         route, path_params = sim.router.match(method, path)
     except SimError as err:
