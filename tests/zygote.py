@@ -221,7 +221,8 @@ def remember_installed_metadata() -> None:
     import sysconfig
     from importlib import metadata
 
-    roots = tuple({os.path.realpath(sysconfig.get_path(key)) for key in ("purelib", "platlib")})
+    paths = [sysconfig.get_path(key) for key in ("purelib", "platlib")]
+    roots = {*paths, *map(os.path.realpath, paths)}  # as sys.path names them, and resolved
     memo: dict[tuple[str, str], Any] = {}
 
     def remembered(name: str) -> property:
