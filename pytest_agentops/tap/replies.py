@@ -5,6 +5,7 @@ fetched from the real service (``forward``, for recording through a staging URL)
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http.client import responses
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -92,18 +93,7 @@ def _replay(interaction: Interaction, plain: bool = False) -> dict[str, Any]:
     }
 
 
-_REASONS: dict[int, str] = {}
-
-
 def _reason(status: int) -> str:
-    """The status's standard phrase, looked up once per status (each replayed answer needs one)."""
-    phrase = _REASONS.get(status)
-    if phrase is None:
-        from http import HTTPStatus
-
-        try:
-            phrase = HTTPStatus(status).phrase
-        except ValueError:
-            phrase = ""
-        _REASONS[status] = phrase
-    return phrase
+    """The status's standard phrase: http.client's table of them (``HTTPStatus(status)`` ran the enum's
+    lookup for every simulator and fake-model answer)."""
+    return responses.get(status, "")
