@@ -31,10 +31,12 @@ from typing import Any, TextIO
 
 import pycache
 import pytest
+import trust
 import zygote
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 pycache.use_suite_cache()  # before the start environment is taken: the warm interpreter inherits it
+trust.trust_one_root()  # so does this
 _START_ENV = dict(os.environ)
 
 
