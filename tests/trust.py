@@ -1,4 +1,4 @@
-"""The suite's processes trust one certificate authority instead of the system's 140.
+"""The suite's TLS contexts load one certificate instead of the whole bundle (144 here).
 
 Every httpx and httpx2 client, the SDKs' included, builds a TLS context as it is made and loads
 the whole CA bundle into it: about 27 ms of CPU each under OpenSSL 3, whether or not the client
@@ -6,7 +6,8 @@ ever opens a TLS connection. The suite makes about 1,100 clients (inner sessions
 docs blocks), so about 31 s of its CPU went to parsing the same certificates again. No test here
 verifies a public server's certificate: there is no network, every server of ours is plain HTTP
 on loopback, and the tests of TLS settings compare contexts, not chains. Both httpx flavours, and
-OpenSSL's own default paths, honour ``SSL_CERT_FILE``; it points to a file holding the first
+OpenSSL's own default paths (which may still look certificates up in ``SSL_CERT_DIR`` by
+name, without loading them), honour ``SSL_CERT_FILE``; it points to a file holding the first
 certificate of the bundle in force (a real root, so a context still loads as it would), written
 to the temporary folder as the suite starts. It replaces a bundle the environment named already
 (this machine names the system's whole bundle), since nothing here is verified against it.
