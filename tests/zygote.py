@@ -229,10 +229,10 @@ def remember_installed_metadata() -> None:
         read = getattr(metadata.Distribution, name).fget
 
         def get(dist: metadata.Distribution) -> Any:
-            folder = os.path.dirname(os.fspath(getattr(dist, "_path", "")))
-            if folder not in roots:
+            path = os.fspath(getattr(dist, "_path", ""))
+            if os.path.dirname(path) not in roots:
                 return read(dist)
-            key = (os.fspath(dist._path), name)  # type: ignore[attr-defined]
+            key = (path, name)
             if key not in memo:
                 memo[key] = read(dist)
             return memo[key]

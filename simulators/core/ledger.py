@@ -115,10 +115,7 @@ class Ledger:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def append(self, **fields: Any) -> LedgerEntry:
-        with self._lock:
-            entry = LedgerEntry(seq=len(self.entries) + 1, simulator=self.simulator, **fields)
-            self.entries.append(entry)
-        return entry
+        return self.add(lambda seq: LedgerEntry(seq=seq, simulator=self.simulator, **fields))
 
     def add(self, make: Callable[[int], LedgerEntry]) -> LedgerEntry:
         """``make(seq)``'s entry, numbered under the lock: the request pipeline builds its row in one
