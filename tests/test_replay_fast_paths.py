@@ -302,7 +302,9 @@ def test_take_exact_in_a_shared_bucket_computes_only_the_keys_it_must(
 ) -> None:
     """Requests to one URL (every chat completion) replay by position when no other recording can
     share their key: a different canonical shape needs no key; an equal shape (the same bytes in
-    another order) has its mates' keys computed, and equal keys keep the key's recorded order."""
+    another order) of an unequal body needs none either when both keys are their bodies' values
+    (nothing ignored, no placeholder); else the mates' keys are computed, and equal keys keep the
+    key's recorded order."""
     from pytest_agentops.cassette import format as cassette_format
 
     url = "https://api.openai.com/v1/chat/completions"
@@ -322,8 +324,14 @@ def test_take_exact_in_a_shared_bucket_computes_only_the_keys_it_must(
     ab, ba = {"model": "m", "messages": ["ab"]}, {"model": "m", "messages": ["ba"]}  # one shape, two keys
     anagrams = _cassette(tmp_path, [{"json": ab}, {"json": ba}, {"json": {"model": "m", "messages": []}}])
     assert anagrams.take_exact("POST", url, send(ba)) is not None
-    assert sorted(map(json.dumps, computed)) == sorted(map(json.dumps, [ab, ba]))  # only the two mates
-    assert anagrams._index is None  # still by position: the keys differ
+    assert computed == [] and anagrams._index is None  # unequal values: unequal keys
+
+    ignored = {"model": "m", "messages": ["ba"], "request_id": "ab"}  # its key is not its value
+    ab_long = {"model": "m", "messages": ["ab"], "request_id": "ba"}
+    mixed = _cassette(tmp_path, [{"json": ab_long}, {"json": ignored}, {"json": {"model": "m", "messages": []}}])
+    assert mixed.take_exact("POST", url, send(ab_long)) is not None
+    assert sorted(map(json.dumps, computed)) == sorted(map(json.dumps, [ab_long, ignored]))  # only the two mates
+    assert mixed._index is None  # still by position: the keys differ
 
     computed.clear()
     first, second = {"model": "m", "n": 1}, {"n": 1, "model": "m"}  # one key, two spellings

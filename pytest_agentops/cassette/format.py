@@ -69,6 +69,7 @@ class Cassette:
         self._bucket_of: list[tuple[str, str]] = []  # per interaction: (METHOD, canonical URL)
         self._shapes: dict[tuple[str, str], dict[tuple[int, int], list[int]]] = {}  # bucket -> shape -> slots
         self._shape_of: dict[int, tuple[int, int]] = {}  # slot -> its canonical shape, once computed
+        self._as_sent: set[int] = set()  # slots whose key is their body's value (``canonical_shape``)
         self._alone: dict[tuple[str, str, bytes], bool] = {}  # see ``_by_position``
         self._hidden: tuple[int, dict[str, Any]] = (0, {})  # (interactions seen, key -> Hidden): take_hidden
         self._new: list[Interaction] = []
@@ -262,14 +263,24 @@ class Cassette:
     def _keyless(self, group: _Exact) -> bool:
         """No other recorded request shares ``group``'s key, told apart as cheaply as possible: it is
         alone in its bucket, or among the bucket's requests of its canonical shape (no key is
-        computed), or else among those by key (only their keys are computed)."""
+        computed), or else among those by value where both keys are their values, and by key for
+        the rest (only their keys are computed)."""
         if self._buckets[group.bucket] == len(group.slots):
             return True
         mates = self._shaped(group.bucket)[self._shape_of[group.slots[0]]]
         if len(mates) == len(group.slots):
             return True
-        key, own = self._key_of(group.slots[0]), set(group.slots)
-        return not any(self._key_of(slot) == key for slot in mates if slot not in own)
+        own = set(group.slots)
+        others = [slot for slot in mates if slot not in own]
+        if self.plain and group.slots[0] in self._as_sent:  # (plain: no NaN, which equals nothing)
+            others = [slot for slot in others if slot not in self._as_sent or self._value(slot) == group.value]
+        if not others:
+            return True
+        key = self._key_of(group.slots[0])
+        return not any(self._key_of(slot) == key for slot in others)
+
+    def _value(self, slot: int) -> Any:
+        return request_value(self.interactions[slot]["request"].get("body"))
 
     def _shaped(self, bucket: tuple[str, str]) -> dict[tuple[int, int], list[int]]:
         """Canonical shape -> slots of the requests recorded in ``bucket`` (computed once per bucket)."""
@@ -281,7 +292,10 @@ class Cassette:
                     shape = self._shape_of.get(slot)
                     if shape is None:
                         value = request_value(interaction["request"].get("body"))
-                        shape = self._shape_of[slot] = canonical_shape(value, self._sent[slot], self.config)
+                        shape, as_sent = canonical_shape(value, self._sent[slot], self.config)
+                        self._shape_of[slot] = shape
+                        if as_sent:
+                            self._as_sent.add(slot)
                     shaped.setdefault(shape, []).append(slot)
         return shaped
 

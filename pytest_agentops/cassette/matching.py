@@ -55,6 +55,14 @@ class MatchConfig:
                 query.add(target)
         return cls(ignore_body=tuple(body), ignore_query=frozenset(query))
 
+    @functools.cached_property
+    def body_heads(self) -> frozenset[str] | None:
+        """The top-level keys an ignored body path starts with; None when one starts with a wildcard
+        (then any body may hold something to drop). A body with none of them keeps every field, so
+        normalising it walks no path (every recorded request's shape asks)."""
+        heads = frozenset(path[0] for path in self.ignore_body if path)
+        return None if heads & {"*", "**"} else heads
+
 
 @functools.lru_cache(maxsize=1024)
 def canonical_url(url: str, config: MatchConfig) -> str:
@@ -123,8 +131,10 @@ def normalise_body(value: Any, config: MatchConfig) -> Any:
         ignored = {p[0] for p in config.ignore_body if len(p) == 1}
         return {"__form__": [pair for pair in value["__form__"] if pair[0] not in ignored]}
     if isinstance(value, dict | list):
-        for path in config.ignore_body:
-            value = _drop(value, path)
+        heads = config.body_heads
+        if heads is None or value.__class__ is not dict or not value.keys().isdisjoint(heads):
+            for path in config.ignore_body:
+                value = _drop(value, path)
         value = _no_jsonrpc_ids(value)
     return value
 
@@ -158,18 +168,22 @@ def canonical_request(method: str, url: str, body: Any, config: MatchConfig) -> 
     return f"{method.upper()}\0{canonical_url(url, config)}\0{canonical_body(body, config)}"
 
 
-def canonical_shape(body: Any, sent: bytes | None, config: MatchConfig) -> tuple[int, int]:
+def canonical_shape(body: Any, sent: bytes | None, config: MatchConfig) -> tuple[tuple[int, int], bool]:
     """Length and byte sum (mod 65521) of ``canonical_body(body)`` in UTF-8: a key order does not
-    change them, so requests of different shapes never share a key.
+    change them, so requests of different shapes never share a key; and whether the shape came
+    from ``sent`` as it is.
 
     ``sent`` is the body as httpx sends it (compact JSON in insertion order), or None. When
     normalising drops nothing and no placeholder is in it, the canonical text holds the same tokens
-    in another key order, so it has the same shape as ``sent`` and is not built. The byte sum is
-    the low half of Adler-32, which sums the bytes in C.
+    in another key order, so it has the same shape as ``sent`` and is not built; then the request's
+    key is its body's value, and two such bodies that are unequal have different keys. The byte
+    sum is the low half of Adler-32, which sums the bytes in C.
     """
-    if sent is None or b"<redacted:" in sent or normalise_body(body, config) is not body:
+    as_sent = sent is not None and b"<redacted:" not in sent and normalise_body(body, config) is body
+    if not as_sent:
         sent = canonical_body(body, config).encode("utf-8", "surrogatepass")
-    return len(sent), zlib.adler32(sent) & 0xFFFF
+    assert sent is not None
+    return (len(sent), zlib.adler32(sent) & 0xFFFF), as_sent
 
 
 def key_of(canonical: str) -> str:

@@ -18,6 +18,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from pytest_agentops.tap.claim import claim
+from pytest_agentops.tap.current import tap_for
 from pytest_agentops.tap.foreign import vcr_owner
 
 if TYPE_CHECKING:  # loaded by the first request (most tests of a suite make none)
@@ -54,18 +55,24 @@ def patchers(requests: ModuleType) -> Iterator[Any]:
 
 
 def _tap(request: Any) -> Tap | None:
-    from pytest_agentops.tap.current import tap_for
-
     return tap_for(str(request.method).upper(), str(request.url))
 
 
-def _httpx_live(request: Any, body: bytes, library: str) -> LiveRequest:
-    from pytest_agentops.tap.request import raw_headers
-    from pytest_agentops.tap.routing import LiveRequest
-    from pytest_agentops.trace import providers
+@functools.cache
+def _builders() -> tuple[type[LiveRequest], Callable[..., dict[str, str]], Callable[[str, str], str | None]]:
+    """What builds a ``LiveRequest``, imported by the first request (and not again by every one)."""
+    from pytest_agentops.tap.request import LiveRequest, raw_headers
+    from pytest_agentops.trace.providers import detect_provider
 
-    live = LiveRequest(request.method.upper(), str(request.url), raw_headers(request.headers.raw), body)
-    live.kind = "model" if providers.detect_provider(live.method, live.url) else "tool"
+    return LiveRequest, raw_headers, detect_provider
+
+
+def _httpx_live(request: Any, body: bytes, library: str, target: tuple[str, str] | None = None) -> LiveRequest:
+    """``target``: the request's (METHOD, URL) when the caller has them already (``str(url)`` builds it)."""
+    live_request, raw_headers, detect_provider = _builders()
+    method, url = target or (request.method.upper(), str(request.url))
+    live = live_request(method, url, raw_headers(request.headers.raw), body)
+    live.kind = "model" if detect_provider(method, url) else "tool"
     live.owner = vcr_owner(library)
     return live
 
@@ -174,10 +181,11 @@ def _governed(tap: Tap, live: LiveRequest) -> bool:
 def _sync(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def _send_single_request(self: Any, request: Any) -> Any:
-        tap = _tap(request)
+        target = (request.method.upper(), str(request.url))
+        tap = tap_for(*target)
         if tap is None:
             return original(self, request)
-        live = _httpx_live(request, request.read(), lib.__name__)
+        live = _httpx_live(request, request.read(), lib.__name__, target)
         if not _governed(tap, live):
             return original(self, request)
         denied = _begin(tap, live)
@@ -199,10 +207,11 @@ def _sync(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
 def _async(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     async def _send_single_request(self: Any, request: Any) -> Any:
-        tap = _tap(request)
+        target = (request.method.upper(), str(request.url))
+        tap = tap_for(*target)
         if tap is None:
             return await original(self, request)
-        live = _httpx_live(request, await request.aread(), lib.__name__)
+        live = _httpx_live(request, await request.aread(), lib.__name__, target)
         if not _governed(tap, live):
             return await original(self, request)
         denied = _begin(tap, live)

@@ -23,6 +23,11 @@ _UNPARSED: Any = object()
 
 def raw_headers(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     """httpx's and httpcore's raw header pairs as one lower-cased dict; repeated names joined by ", "."""
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in raw}
+    return headers if len(headers) == len(raw) else _repeated(raw)  # (one comprehension: every request pays)
+
+
+def _repeated(raw: list[tuple[bytes, bytes]]) -> dict[str, str]:
     headers: dict[str, str] = {}
     for raw_name, raw_value in raw:
         name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
