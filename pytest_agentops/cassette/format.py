@@ -25,6 +25,7 @@ from pytest_agentops.cassette.matching import (
     canonical_shape,
     canonical_url,
     request_key,
+    sent_shape,
 )
 from pytest_agentops.cassette.meta import build_meta as build_meta
 from pytest_agentops.trace.files import file_mode as file_mode  # re-exported: the old home
@@ -65,7 +66,7 @@ class Cassette:
         self._buckets: dict[tuple[str, str], int] = {}  # (METHOD, canonical URL) -> interactions
         self._cursor: dict[str, int] = {}
         self._exact_cursor: dict[tuple[str, str, bytes], int] = {}  # used before the keys are computed
-        self._sent: list[bytes | None] = []  # per interaction: its JSON body as httpx sends it, if any
+        self._sent: list[tuple[int, int] | None] = []  # per interaction: ``sent_shape`` of its JSON body, if any
         self._bucket_of: list[tuple[str, str]] = []  # per interaction: (METHOD, canonical URL)
         self._shapes: dict[tuple[str, str], dict[tuple[int, int], list[int]]] = {}  # bucket -> shape -> slots
         self._shape_of: dict[int, tuple[int, int]] = {}  # slot -> its canonical shape, once computed
@@ -121,19 +122,20 @@ class Cassette:
         self._bucket_of.append(bucket)
         self._shapes.pop(bucket, None)
         self._alone.clear()
-        sent = None
+        sent = shape = None
         if isinstance(value, dict | list) and "json" in request["body"]:
             try:
                 sent = jsontext.dumps(value, plain=self.plain)  # as httpx sends json=
             except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
                 pass  # not text httpx could have sent: only the canonical key can match it
             else:
+                shape = sent_shape(sent)
                 group = self._exact.get((method, url, sent))
                 if group is None:
                     self._exact[(method, url, sent)] = _Exact([index], value, bucket)
                 else:
                     group.slots.append(index)
-        self._sent.append(sent)
+        self._sent.append(shape)
         return index
 
     def _key_of(self, index: int) -> str:

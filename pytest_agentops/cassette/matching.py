@@ -168,22 +168,28 @@ def canonical_request(method: str, url: str, body: Any, config: MatchConfig) -> 
     return f"{method.upper()}\0{canonical_url(url, config)}\0{canonical_body(body, config)}"
 
 
-def canonical_shape(body: Any, sent: bytes | None, config: MatchConfig) -> tuple[tuple[int, int], bool]:
-    """Length and byte sum (mod 65521) of ``canonical_body(body)`` in UTF-8: a key order does not
-    change them, so requests of different shapes never share a key; and whether the shape came
-    from ``sent`` as it is.
+def sent_shape(sent: bytes) -> tuple[int, int] | None:
+    """Length and byte sum (mod 65521) of a JSON body as httpx sends it (compact, in insertion
+    order); None when a placeholder is in it (a key drops the placeholder's hash). Taken as the
+    cassette loads, while the bytes just written are in the cache; the byte sum is the low half of
+    Adler-32, which sums the bytes in C."""
+    return None if b"<redacted:" in sent else (len(sent), zlib.adler32(sent) & 0xFFFF)
 
-    ``sent`` is the body as httpx sends it (compact JSON in insertion order), or None. When
-    normalising drops nothing and no placeholder is in it, the canonical text holds the same tokens
-    in another key order, so it has the same shape as ``sent`` and is not built; then the request's
-    key is its body's value, and two such bodies that are unequal have different keys. The byte
-    sum is the low half of Adler-32, which sums the bytes in C.
+
+def canonical_shape(body: Any, sent: tuple[int, int] | None, config: MatchConfig) -> tuple[tuple[int, int], bool]:
+    """``sent_shape`` of ``canonical_body(body)`` in UTF-8 (a key order does not change it, so
+    requests of different shapes never share a key), and whether it is ``sent``, the shape of the
+    body as sent (``sent_shape``, or None).
+
+    When normalising drops nothing and no placeholder is in it, the canonical text holds the same
+    tokens as the body as sent in another key order, so it has the same shape and is not built;
+    then the request's key is its body's value, and two such bodies that are unequal have
+    different keys.
     """
-    as_sent = sent is not None and b"<redacted:" not in sent and normalise_body(body, config) is body
-    if not as_sent:
-        sent = canonical_body(body, config).encode("utf-8", "surrogatepass")
-    assert sent is not None
-    return (len(sent), zlib.adler32(sent) & 0xFFFF), as_sent
+    if sent is not None and normalise_body(body, config) is body:
+        return sent, True
+    text = canonical_body(body, config).encode("utf-8", "surrogatepass")
+    return (len(text), zlib.adler32(text) & 0xFFFF), False
 
 
 def key_of(canonical: str) -> str:
