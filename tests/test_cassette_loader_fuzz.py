@@ -146,8 +146,11 @@ def _exercise(cassette: Cassette, folder: Path) -> None:
         body = request_value(request.get("body"))
         recorded.append((i, request["method"], request["url"], body))
         assert cassette.take(request_key(request["method"], request["url"], body, cassette.config)) is not None
-        reply = _replay(item)
+        reply, headers = _replay(item)
         assert isinstance(reply["body"]["string"], bytes)
+        names = [name for name, values in reply["headers"].items() for _ in values]
+        for (raw, _), name in zip(headers.pairs, names, strict=True):  # latin-1, else UTF-8 (hand-written)
+            assert name in (raw.decode("latin-1"), raw.decode("utf-8"))
     cassette.origins()
     explain("PUT", "http://elsewhere.invalid/", {"q": [1]}, recorded, cassette.config)
     copy = Cassette(folder / "copy.json")

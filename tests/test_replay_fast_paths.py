@@ -376,3 +376,29 @@ def test_take_exact_answers_what_the_key_answers(recorded: list[int], sent: list
         answer = exact[0] if exact is not None else fast.take(request_key("POST", url, _COLLIDING[i], fast.config))
         assert answer == by_key
     assert fast.played == slow.played
+
+
+def test_a_replayed_header_beyond_latin_1_reaches_the_client_as_utf_8(tmp_path: Path) -> None:
+    """A hand-written cassette may hold a header value no server sends as latin-1: the client gets
+    its UTF-8 bytes (not a UnicodeEncodeError from inside the transport), the event the text."""
+    import httpx2
+
+    from pytest_agentops.tap.opener import open_tap
+    from pytest_agentops.tap.settings import Settings
+    from pytest_agentops.trace.run import Run
+
+    url = "https://api.example.com/v1/notes"
+    interaction = {
+        "kind": "tool",
+        "request": {"method": "GET", "url": url, "body": None},
+        "response": {"status": 200, "headers": {"x-note": "\u20acuro", "x-plain": "caf\u00e9"}, "body": {"text": "ok"}},
+    }
+    path = tmp_path / "c.json"
+    path.write_text(dump({"version": FORMAT_VERSION, "meta": {}, "interactions": [interaction]}))
+    run = Run("t")
+    with open_tap(Settings(), run, path):
+        response = httpx2.Client().get(url)
+    assert response.text == "ok"
+    raw = dict(response.headers.raw)
+    assert raw[b"x-note"] == "\u20acuro".encode() and raw[b"x-plain"] == "caf\u00e9".encode("latin-1")
+    assert [e.backend for e in run.events] == ["cassette"]

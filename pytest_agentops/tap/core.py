@@ -19,6 +19,7 @@ from pytest_agentops.tap import streams
 from pytest_agentops.tap.claim import claimed, decided
 
 if TYPE_CHECKING:  # loaded by the first request (most tests of a suite make none)
+    from pytest_agentops.tap.request import ReplyHeaders
     from pytest_agentops.tap.routing import Decision, LiveRequest
 
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
@@ -63,18 +64,24 @@ def _new_live(request: Any, method: str, url: str, body: bytes) -> LiveRequest:
     return live
 
 
-def answer_parts(reply: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes, dict[str, Any]]:
-    """Status, raw headers, body and extensions of a vcr-shaped reply, as httpcore and httpx take them."""
+def answer_parts(
+    reply: dict[str, Any], built: ReplyHeaders | None = None
+) -> tuple[int, list[tuple[bytes, bytes]], bytes, dict[str, Any]]:
+    """Status, raw headers, body and extensions of a vcr-shaped reply, as httpcore and httpx take
+    them; ``built``: its headers' wire form, when it was built with the reply (``Decision.headers``)."""
     body = reply["body"]["string"] or b""
     if isinstance(body, str):
         body = body.encode("utf-8")
-    headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, vs in reply["headers"].items() for v in vs]
+    if built is not None:
+        headers = built.pairs
+    else:
+        headers = [(k.encode("latin-1"), str(v).encode("latin-1")) for k, vs in reply["headers"].items() for v in vs]
     reason = str(reply["status"].get("message") or "").encode("latin-1")
     return int(reply["status"]["code"]), headers, body, {"http_version": b"HTTP/1.1", "reason_phrase": reason}
 
 
-def _response(core: ModuleType, reply: dict[str, Any]) -> Any:
-    status, headers, body, extensions = answer_parts(reply)
+def _response(core: ModuleType, reply: dict[str, Any], built: ReplyHeaders | None = None) -> Any:
+    status, headers, body, extensions = answer_parts(reply, built)
     return core.Response(status, headers=headers, content=body, extensions=extensions)
 
 
@@ -110,7 +117,7 @@ def _sync(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
         decision: Decision = decided(live) or tap.decide(live)
         if decision.reply is not None:
             tap.answer(decision, decision.reply)
-            return _response(core, decision.reply)
+            return _response(core, decision.reply, decision.headers)
         try:
             response = original(self, request)
         except Exception as exc:
@@ -143,7 +150,7 @@ def _async(core: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]
         decision: Decision = decided(live) or tap.decide(live)
         if decision.reply is not None:
             tap.answer(decision, decision.reply)
-            return _response(core, decision.reply)
+            return _response(core, decision.reply, decision.headers)
         try:
             response = await original(self, request)
         except Exception as exc:

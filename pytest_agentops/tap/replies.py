@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from pytest_agentops.cassette import body as bodies
-from pytest_agentops.tap.request import _HOP_HEADERS
+from pytest_agentops.tap.request import _HOP_HEADERS, ReplyHeaders
 
 if TYPE_CHECKING:
     from pytest_agentops.cassette.format import Interaction
@@ -75,22 +75,63 @@ def _reply(status: int, headers: Mapping[str, str], body: bytes) -> dict[str, An
     return {"status": {"code": status, "message": _reason(status)}, "headers": out, "body": {"string": body}}
 
 
-def _replay(interaction: Interaction, plain: bool = False) -> dict[str, Any]:
-    """``plain``: the interaction's cassette says its JSON is as read and plain (``Cassette.plain``)."""
+def _replay(interaction: Interaction, plain: bool = False) -> tuple[dict[str, Any], ReplyHeaders]:
+    """The vcr-shaped reply of a recorded answer, and its headers as the wire and the event take
+    them (``ReplyHeaders``), built in one pass over the recorded ones (each replayed request had three).
+
+    ``plain``: the interaction's cassette says its JSON is as read and plain (``Cassette.plain``).
+    """
     response = interaction["response"]
     raw = bodies.decode(response.get("body"), plain=plain)
-    headers = {
-        k: [v] if isinstance(v, str) else list(v)  # as header_list(v)
-        for k, v in (response.get("headers") or {}).items()  # null: none, as the loader allows
-        if k.lower() not in _HOP_HEADERS
-    }
-    headers["content-length"] = [str(len(raw))]
+    stored = response.get("headers") or {}  # null: none, as the loader allows
+    try:
+        headers, pairs, flat = _header_forms(stored, wire=True)
+    except UnicodeEncodeError:  # a hand-written value beyond latin-1: sent as its UTF-8 bytes
+        headers, pairs, flat = _header_forms(stored, wire=False)
+        pairs = [(_wire(k), _wire(v)) for k, values in headers.items() for v in values]
+    length = str(len(raw))
+    headers["content-length"] = [length]
+    flat["content-length"] = length
+    pairs.append((b"content-length", length.encode("latin-1")))
     status = response["status"]
-    return {
+    reply = {
         "status": {"code": status, "message": response.get("reason") or _reason(status)},
         "headers": headers,
         "body": {"string": raw},
     }
+    return reply, ReplyHeaders(pairs, flat)
+
+
+def _header_forms(
+    stored: dict[str, Any], wire: bool
+) -> tuple[dict[str, list[str]], list[tuple[bytes, bytes]], dict[str, str]]:
+    """A recorded answer's headers but the hop-by-hop ones: as the reply holds them, as the wire
+    takes them (latin-1 pairs, when ``wire``) and one value per lower-cased name."""
+    headers: dict[str, list[str]] = {}
+    pairs: list[tuple[bytes, bytes]] = []
+    flat: dict[str, str] = {}
+    for k, v in stored.items():
+        name = k.lower()
+        if name in _HOP_HEADERS:
+            continue
+        if v.__class__ is str:  # (every header of a recorded answer but a repeated one)
+            headers[k] = [v]
+            flat[name] = v
+            if wire:
+                pairs.append((k.encode("latin-1"), v.encode("latin-1")))
+            continue
+        values = headers[k] = list(v)  # as header_list(v)
+        flat[name] = values[0] if values else ""
+        for value in values if wire else ():
+            pairs.append((k.encode("latin-1"), value.encode("latin-1")))
+    return headers, pairs, flat
+
+
+def _wire(text: str) -> bytes:
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8")
 
 
 def _reason(status: int) -> str:

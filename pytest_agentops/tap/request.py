@@ -88,6 +88,17 @@ class Decision:
     # The replayed answer's JSON body as the cassette stores it (parsed): its event reads the model
     # call from it instead of parsing the bytes just written from it. Read only, never edited.
     answer_json: Any = None
+    # ``reply``'s headers in the forms the wire and the event take, built with it (a replayed answer).
+    headers: ReplyHeaders | None = None
+
+
+@dataclass(slots=True)
+class ReplyHeaders:
+    """A reply's headers as the client's response takes them (raw pairs, in order) and as its
+    event reads them (one value per lower-cased name)."""
+
+    pairs: list[tuple[bytes, bytes]]
+    flat: dict[str, str]
 
 
 def _vcr_headers(headers: Any) -> dict[str, str]:

@@ -323,7 +323,7 @@ class Tap:
         """Replay ``interaction``; but while recording, an upstream error saved earlier is fetched again."""
         status = interaction["response"]["status"]
         if self.record == "none" or self.record_errors or not isinstance(status, int) or status < 500:
-            reply = _replay(interaction, self.cassette.plain)
+            reply, headers = _replay(interaction, self.cassette.plain)
             if live.mcp is not None:  # the recorded answer carries the recorded JSON-RPC id
                 from pytest_agentops.mcp.gate import replayed
 
@@ -331,7 +331,7 @@ class Tap:
                 if self.record == "new":
                     self._sessions().replayed(live, reply)
                 return Decision(live, "cassette", reply=reply)
-            return Decision(live, "cassette", reply=reply, answer_json=_stored_json(interaction))
+            return Decision(live, "cassette", reply=reply, answer_json=_stored_json(interaction), headers=headers)
         import warnings
 
         if not live.key:  # served by position (``Cassette.take_exact``): its key was not needed until now
@@ -449,7 +449,7 @@ class Tap:
         raw = response.get("body", {}).get("string") or b""
         if isinstance(raw, str):
             raw = raw.encode("utf-8")
-        headers = {k.lower(): (v[0] if isinstance(v, list) and v else str(v)) for k, v in response["headers"].items()}
+        headers = _flat_headers(decision, response)
         model_call = None
         if live.kind == "model" and decision.backend != "miss":
             encoding = headers.get("content-encoding", "")
@@ -508,6 +508,13 @@ class Tap:
 
     def _to_interaction(self, live: LiveRequest, response: dict[str, Any]) -> Interaction:
         return to_interaction(live, response, self.redactor, self.redact_hook)
+
+
+def _flat_headers(decision: Decision, response: dict[str, Any]) -> dict[str, str]:
+    """One value per lower-cased name, as the event reads them (built with a replayed reply)."""
+    if decision.headers is not None and response is decision.reply:
+        return decision.headers.flat
+    return {k.lower(): (v[0] if isinstance(v, list) and v else str(v)) for k, v in response["headers"].items()}
 
 
 def _stored_json(interaction: Interaction) -> dict[str, Any] | None:

@@ -15,10 +15,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pytest_agentops.tap.claim import Claim, claim_of
 from pytest_agentops.tap.core import BOUNDARIES, answer_parts
+
+if TYPE_CHECKING:
+    from pytest_agentops.tap.request import Decision
 
 
 def patchers(lib: ModuleType) -> Iterator[Any]:
@@ -39,9 +42,10 @@ def _held(transport: Any, request: Any, method: str) -> Claim | None:
     return held if pool_method in BOUNDARIES else None
 
 
-def _response(lib: ModuleType, reply: dict[str, Any]) -> Any:
+def _response(lib: ModuleType, decision: Decision) -> Any:
     """The ``lib.Response`` the transport makes of the boundary's httpcore answer (``core._response``)."""
-    status, headers, body, extensions = answer_parts(reply)
+    assert decision.reply is not None
+    status, headers, body, extensions = answer_parts(decision.reply, decision.headers)
     return lib.Response(status, headers=headers, stream=lib.ByteStream(body), extensions=extensions)
 
 
@@ -57,7 +61,7 @@ def _sync(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
             held.decision = decision
             return original(self, request)
         held.tap.answer(decision, decision.reply)
-        return _response(lib, decision.reply)
+        return _response(lib, decision)
 
     return handle_request
 
@@ -74,6 +78,6 @@ def _async(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
             held.decision = decision
             return await original(self, request)
         held.tap.answer(decision, decision.reply)
-        return _response(lib, decision.reply)
+        return _response(lib, decision)
 
     return handle_async_request
