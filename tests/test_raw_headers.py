@@ -14,3 +14,16 @@ def test_raw_header_pairs_become_one_dict() -> None:
     }
     assert raw_headers([(b"Accept", b"a"), (b"accept", b"b"), (b"ACCEPT", b"c")]) == {"accept": "a, b, c"}
     assert raw_headers([(b"X-\xc9", b"\xe9")]) == {"x-\xe9": "\xe9"}
+
+
+def test_a_request_of_raw_pairs_decodes_them_when_first_read() -> None:
+    from pytest_agentops.tap.request import LiveRequest, RawLiveRequest
+
+    pairs = [(b"Accept", b"a"), (b"X-Token", b"t")]
+    live = RawLiveRequest("POST", "https://api.example.com/", pairs, b"")
+    assert isinstance(live, LiveRequest)
+    pairs.append((b"X-Later", b"l"))  # read when first asked for, not before
+    assert live.headers == {"accept": "a", "x-token": "t", "x-later": "l"}
+    assert live.headers is live.headers  # decoded once
+    live.headers = {"content-type": "application/json"}
+    assert live.headers == {"content-type": "application/json"}

@@ -9,10 +9,8 @@ the request a second time.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-from contextvars import ContextVar
-from dataclasses import dataclass
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,24 +20,34 @@ if TYPE_CHECKING:
 @dataclass(slots=True)
 class Claim:
     """The request an upper layer is sending: its ``LiveRequest``, the tap it asked, the client's own
-    request object it was built from, and the tap's decision once a layer below took one."""
+    request object it was built from, and the tap's decision once a layer below took one.
+
+    Entered (``with claim(...)``), it is the current context's claim until the block ends: a class,
+    not a generator context manager, since every request the observer sends enters one.
+    """
 
     live: LiveRequest
     tap: Tap | None = None
     carrier: Any = None
     decision: Decision | None = None
+    _token: Token[Claim | None] | None = field(default=None, init=False, repr=False)
+
+    def __enter__(self) -> Claim:
+        self._token = _claimed.set(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._token is not None
+        _claimed.reset(self._token)
+        self._token = None
 
 
 _claimed: ContextVar[Claim | None] = ContextVar("agentops_claimed", default=None)
 
 
-@contextlib.contextmanager
-def claim(live: LiveRequest, tap: Tap | None = None, carrier: Any = None) -> Iterator[Claim]:
-    token = _claimed.set(held := Claim(live, tap, carrier))
-    try:
-        yield held
-    finally:
-        _claimed.reset(token)
+def claim(live: LiveRequest, tap: Tap | None = None, carrier: Any = None) -> Claim:
+    """``with claim(live, ...)``: what the block sends is ``live`` (see ``claimed``, ``claim_of``)."""
+    return Claim(live, tap, carrier)
 
 
 def claimed(method: str, url: str) -> LiveRequest | None:

@@ -55,11 +55,10 @@ def _target(request: Any) -> tuple[str, str]:
 
 def _new_live(request: Any, method: str, url: str, body: bytes) -> LiveRequest:
     """A request no observer of ours claimed (a client with no observer, or httpcore used directly)."""
-    from pytest_agentops.tap.request import raw_headers
-    from pytest_agentops.tap.routing import LiveRequest
+    from pytest_agentops.tap.request import RawLiveRequest
     from pytest_agentops.trace import providers
 
-    live = LiveRequest(method, url, raw_headers(request.headers), body)
+    live = RawLiveRequest(method, url, list(request.headers), body)
     live.kind = "model" if providers.detect_provider(method, url) else "tool"
     return live
 

@@ -22,6 +22,7 @@ from pytest_agentops.tap.current import tap_for
 from pytest_agentops.tap.foreign import vcr_owner
 
 if TYPE_CHECKING:  # loaded by the first request (most tests of a suite make none)
+    from pytest_agentops.tap.request import RawLiveRequest
     from pytest_agentops.tap.routing import Decision, LiveRequest, Tap
 
 
@@ -59,19 +60,19 @@ def _tap(request: Any) -> Tap | None:
 
 
 @functools.cache
-def _builders() -> tuple[type[LiveRequest], Callable[..., dict[str, str]], Callable[[str, str], str | None]]:
+def _builders() -> tuple[type[RawLiveRequest], Callable[[str, str], str | None]]:
     """What builds a ``LiveRequest``, imported by the first request (and not again by every one)."""
-    from pytest_agentops.tap.request import LiveRequest, raw_headers
+    from pytest_agentops.tap.request import RawLiveRequest
     from pytest_agentops.trace.providers import detect_provider
 
-    return LiveRequest, raw_headers, detect_provider
+    return RawLiveRequest, detect_provider
 
 
 def _httpx_live(request: Any, body: bytes, library: str, target: tuple[str, str] | None = None) -> LiveRequest:
     """``target``: the request's (METHOD, URL) when the caller has them already (``str(url)`` builds it)."""
-    live_request, raw_headers, detect_provider = _builders()
+    live_request, detect_provider = _builders()
     method, url = target or (request.method.upper(), str(request.url))
-    live = live_request(method, url, raw_headers(request.headers.raw), body)
+    live = live_request(method, url, request.headers.raw, body)
     live.kind = "model" if detect_provider(method, url) else "tool"
     live.owner = vcr_owner(library)
     return live

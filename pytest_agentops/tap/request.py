@@ -78,6 +78,33 @@ class LiveRequest:
         return host in _LOOPBACK_HOSTS or host.startswith("127.")
 
 
+_HEADERS: Any = LiveRequest.__dict__["headers"]  # the slot behind it (``dataclass(slots=True)`` made it)
+_PENDING: Any = object()
+
+
+class RawLiveRequest(LiveRequest):
+    """A ``LiveRequest`` of a client's raw header pairs, decoded when ``headers`` is first read: a
+    request replayed from its exact bytes with no gate reading them never needs them."""
+
+    __slots__ = ("_raw",)
+
+    def __init__(self, method: str, url: str, raw: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self._raw = raw
+        super().__init__(method, url, _PENDING, body)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        value: dict[str, str] = _HEADERS.__get__(self)
+        if value is _PENDING:
+            value = raw_headers(self._raw)
+            _HEADERS.__set__(self, value)
+        return value
+
+    @headers.setter
+    def headers(self, value: dict[str, str]) -> None:
+        _HEADERS.__set__(self, value)
+
+
 @dataclass(slots=True)
 class Decision:
     live: LiveRequest

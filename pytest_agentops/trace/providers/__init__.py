@@ -225,10 +225,15 @@ def _parse_json_format(
 
 def is_streamed(headers: Mapping[str, Any], body_text: str) -> bool:
     """SSE by ``Content-Type`` (any header case), else by how the body starts (headerless cassettes)."""
-    for key, value in headers.items():  # every answer's event asks: no joined copy of the values,
-        # and a length test before lower(), so an answer's other 15-odd headers cost one compare each
-        if len(key) == 12 and key.lower() == "content-type" and "text/event-stream" in str(value).lower():
+    value = headers.get("content-type")  # every answer's event asks, its headers lower-cased: one lookup
+    if value is not None:
+        if "text/event-stream" in str(value).lower():
             return True
+    else:
+        for key, value in headers.items():  # no joined copy of the values, and a length test before
+            # lower(), so an answer's other 15-odd headers cost one compare each
+            if len(key) == 12 and key.lower() == "content-type" and "text/event-stream" in str(value).lower():
+                return True
     return body_text.lstrip().startswith(("data:", "event:"))
 
 
