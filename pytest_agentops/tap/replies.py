@@ -110,20 +110,21 @@ def _header_forms(
     headers: dict[str, list[str]] = {}
     pairs: list[tuple[bytes, bytes]] = []
     flat: dict[str, str] = {}
+    add, hop = pairs.append, _HOP_HEADERS  # (looked up once: every replayed answer runs this loop)
     for k, v in stored.items():
         name = k.lower()
-        if name in _HOP_HEADERS:
+        if name in hop:
             continue
         if v.__class__ is str:  # (every header of a recorded answer but a repeated one)
             headers[k] = [v]
             flat[name] = v
             if wire:
-                pairs.append((k.encode("latin-1"), v.encode("latin-1")))
+                add((k.encode("latin-1"), v.encode("latin-1")))
             continue
         values = headers[k] = list(v)  # as header_list(v)
         flat[name] = values[0] if values else ""
         for value in values if wire else ():
-            pairs.append((k.encode("latin-1"), value.encode("latin-1")))
+            add((k.encode("latin-1"), value.encode("latin-1")))
     return headers, pairs, flat
 
 

@@ -202,7 +202,8 @@ class Tap:
         """The one backend for ``live`` at the network boundary: gates first (once), then serve."""
         if live.owner:
             return Decision(live, "passthrough", traced=False)
-        telemetry = self.telemetry_answer(live)
+        # (a gate already asked, and named a telemetry request's kind)
+        telemetry = self.telemetry_answer(live) if not live.gated or live.kind == "telemetry" else None
         if telemetry is not None:  # an SDK's own upload: answered here, never sent or recorded
             live.gated = True
             return Decision(live, "telemetry", reply=_reply(*telemetry))
@@ -253,7 +254,7 @@ class Tap:
         return None
 
     def serve(self, live: LiveRequest) -> Decision:
-        url = live.url.lower()
+        url = live.url.lower() if self.local else ""
         for prefix, handler, backend in self.local:
             if url.startswith(prefix) and (len(url) == len(prefix) or url[len(prefix)] in "/?#"):
                 try:

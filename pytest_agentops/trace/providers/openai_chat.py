@@ -49,8 +49,13 @@ def usage_from(usage: dict[str, Any]) -> Usage:
 
 
 def _first_choice(choices: object) -> dict[str, Any]:
-    candidates = [as_dict(choice) for choice in as_list(choices)]
-    return next((c for c in candidates if as_int(c.get("index")) == 0), {})
+    """The first choice of index 0 (a choice that is not an object counts as an empty one)."""
+    for choice in as_list(choices):
+        if not isinstance(choice, dict):
+            return {}  # an empty object's index reads as 0
+        if as_int(choice.get("index")) == 0:
+            return choice
+    return {}
 
 
 def _parse_json(data: dict[str, Any]) -> ModelCall:
