@@ -48,7 +48,7 @@ class Cassette:
     """Interactions of one cassette file, with an index from request key to recorded answers."""
 
     def __init__(self, path: Path, config: MatchConfig | None = None) -> None:
-        self.path = Path(path)
+        self.path = path if isinstance(path, Path) else Path(path)  # (Path(path) parses it again)
         self.config = config or MatchConfig()
         self.meta: dict[str, Any] = {}
         self.interactions: list[Interaction] = []

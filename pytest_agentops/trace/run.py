@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -206,11 +207,18 @@ class Miss:
     detail: str
 
 
+# Trace ids come from a generator of our own, seeded from the OS once per process (and again in a
+# forked child, which would otherwise repeat its parent's ids): an ``os.urandom`` for every test's
+# run was a system call each, and a test's ``random.seed`` must not make two runs share an id.
+_IDS = random.Random()
+os.register_at_fork(after_in_child=_IDS.seed)
+
+
 class Run:
     """The current test's run: its trace id and events."""
 
     def __init__(self, test_id: str = "") -> None:
-        self.trace_id = os.urandom(16).hex()  # as uuid4().hex is random, without building a UUID
+        self.trace_id = f"{_IDS.getrandbits(128):032x}"  # 128 random bits, as a W3C trace id is
         self.test_id = test_id
         self.events: list[Event] = []
         self._lock = threading.Lock()
