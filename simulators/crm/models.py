@@ -112,8 +112,8 @@ class BatchError(BaseModel):
     category: str
     message: str
     context: dict[str, list[str]] | None = None
-    links: dict[str, str] = {}
-    errors: list[dict[str, Any]] = []
+    links: dict[str, str] = Field(default_factory=dict)
+    errors: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class BatchResult(BaseModel):

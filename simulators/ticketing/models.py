@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 Status = Literal["new", "open", "pending", "hold", "solved", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]
@@ -57,27 +57,27 @@ class Ticket(ZendeskModel):
     assignee_id: int | None = None
     organization_id: int | None = None
     group_id: int | None = None
-    collaborator_ids: list[int] = []
-    follower_ids: list[int] = []
-    email_cc_ids: list[int] = []
+    collaborator_ids: list[int] = Field(default_factory=list)
+    follower_ids: list[int] = Field(default_factory=list)
+    email_cc_ids: list[int] = Field(default_factory=list)
     problem_id: int | None = None
     has_incidents: bool = False
     is_public: bool = True
     due_at: datetime | None = None
-    tags: list[str] = []
-    custom_fields: list[CustomField] = []
+    tags: list[str] = Field(default_factory=list)
+    custom_fields: list[CustomField] = Field(default_factory=list)
     #: the ticket's custom ticket status (Zendesk's defaults: one per status category, see
     #: ``CUSTOM_STATUS_IDS``); follows ``status`` unless set
     custom_status_id: int | None = None
     ticket_form_id: int | None = None
-    followup_ids: list[int] = []
+    followup_ids: list[int] = Field(default_factory=list)
     satisfaction_rating: dict[str, Any] | None = None
-    sharing_agreement_ids: list[int] = []
+    sharing_agreement_ids: list[int] = Field(default_factory=list)
     brand_id: int | None = None
     allow_channelback: bool = False
     allow_attachments: bool = True
     from_messaging_channel: bool = False
-    via: Via = Via()
+    via: Via = Field(default_factory=Via)
     created_at: datetime
     updated_at: datetime
 
@@ -92,9 +92,9 @@ class Comment(ZendeskModel):
     html_body: str = ""
     plain_body: str = ""
     public: bool = True
-    attachments: list[dict[str, Any]] = []
+    attachments: list[dict[str, Any]] = Field(default_factory=list)
     audit_id: int | None = None
-    via: Via = Via()
+    via: Via = Field(default_factory=Via)
     #: ``system`` (client, ip_address, location...) and ``custom``, as Zendesk records them
     metadata: dict[str, Any] = {"system": {}, "custom": {}}
     created_at: datetime
@@ -116,8 +116,8 @@ class User(ZendeskModel):
     locale: str = "en-US"
     details: str | None = None
     notes: str | None = None
-    tags: list[str] = []
-    user_fields: dict[str, Any] = {}
+    tags: list[str] = Field(default_factory=list)
+    user_fields: dict[str, Any] = Field(default_factory=dict)
     alias: str | None = None
     signature: str | None = None
     locale_id: int = 1
@@ -148,8 +148,8 @@ class Audit(ZendeskModel):
     author_id: int
     created_at: datetime
     metadata: dict[str, Any] = {"system": {}, "custom": {}}
-    via: Via = Via()
-    events: list[dict[str, Any]] = []
+    via: Via = Field(default_factory=Via)
+    events: list[dict[str, Any]] = Field(default_factory=list)
 
 
 # ---------------------------------------------------------------- envelopes

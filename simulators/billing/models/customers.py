@@ -60,13 +60,13 @@ class Customer(StripeObject):
     discount: Loose = None
     email: str | None = None
     invoice_prefix: str | None = None
-    invoice_settings: InvoiceSettings = InvoiceSettings()
+    invoice_settings: InvoiceSettings = Field(default_factory=InvoiceSettings)
     livemode: bool = False
-    metadata: Metadata = {}
+    metadata: Metadata = Field(default_factory=dict)
     name: str | None = None
     next_invoice_sequence: int = 1
     phone: str | None = None
-    preferred_locales: list[str] = []
+    preferred_locales: list[str] = Field(default_factory=list)
     shipping: Shipping | None = None
     tax_exempt: Literal["none", "exempt", "reverse"] = "none"
     test_clock: str | None = None
@@ -99,7 +99,7 @@ class Networks(StripeObject):
 
 class PaymentMethodCard(StripeObject):
     brand: str
-    checks: CardChecks | None = CardChecks()
+    checks: CardChecks | None = Field(default_factory=CardChecks)
     country: str | None = "US"
     display_brand: str | None = None
     exp_month: int = 12
@@ -119,13 +119,13 @@ class PaymentMethod(Sparse):
     id: str
     object: Literal["payment_method"] = "payment_method"
     allow_redisplay: str | None = "unspecified"
-    billing_details: BillingDetails = BillingDetails()
+    billing_details: BillingDetails = Field(default_factory=BillingDetails)
     card: PaymentMethodCard | None = None
     created: int
     customer: str | None = None
     customer_account: str | None = None
     livemode: bool = False
-    metadata: Metadata = {}
+    metadata: Metadata = Field(default_factory=dict)
     type: str = "card"
 
 

@@ -44,7 +44,7 @@ _EvidenceText = Annotated[str, Field(max_length=20000)]
 class DisputeEvidence(StripeObject):
     """Free text (or file ids) that Stripe keeps as sent; the names are ``EVIDENCE_FIELDS``."""
 
-    enhanced_evidence: dict[str, Any] = {}
+    enhanced_evidence: dict[str, Any] = Field(default_factory=dict)
     access_activity_log: str | None = None
     billing_address: str | None = None
     cancellation_policy: str | None = None
@@ -107,7 +107,7 @@ class DisputeEvidenceParams(StripeModel):
 
 class EvidenceDetails(StripeObject):
     due_by: int | None = None
-    enhanced_eligibility: dict[str, Any] = {}
+    enhanced_eligibility: dict[str, Any] = Field(default_factory=dict)
     has_evidence: bool = False
     past_due: bool = False
     submission_count: int = 0
@@ -132,7 +132,7 @@ class BalanceTransaction(StripeObject):
     description: str | None = None
     exchange_rate: float | None = None
     fee: int = 0
-    fee_details: list[Fee] = []
+    fee_details: list[Fee] = Field(default_factory=list)
     net: int
     reporting_category: str
     source: str | None = None
@@ -150,16 +150,16 @@ class Dispute(Sparse):
     id: str
     object: Literal["dispute"] = "dispute"
     amount: int
-    balance_transactions: list[BalanceTransaction] = []
+    balance_transactions: list[BalanceTransaction] = Field(default_factory=list)
     charge: str
     created: int
     currency: str
-    enhanced_eligibility_types: list[str] = []
-    evidence: DisputeEvidence = DisputeEvidence()
-    evidence_details: EvidenceDetails = EvidenceDetails()
+    enhanced_eligibility_types: list[str] = Field(default_factory=list)
+    evidence: DisputeEvidence = Field(default_factory=DisputeEvidence)
+    evidence_details: EvidenceDetails = Field(default_factory=EvidenceDetails)
     is_charge_refundable: bool = False
     livemode: bool = False
-    metadata: Metadata = {}
+    metadata: Metadata = Field(default_factory=dict)
     payment_intent: str | None = None
     payment_method_details: dict[str, Any] | None = None
     reason: str = "fraudulent"

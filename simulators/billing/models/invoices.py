@@ -35,10 +35,10 @@ class InvoiceItem(StripeObject):
     date: int
     description: str | None = None
     discountable: bool = True
-    discounts: list[str] = []
+    discounts: list[str] = Field(default_factory=list)
     invoice: str | None = None
     livemode: bool = False
-    metadata: Metadata = {}
+    metadata: Metadata = Field(default_factory=dict)
     net_amount: int | None = None
     parent: Loose = None
     period: Period
@@ -48,7 +48,7 @@ class InvoiceItem(StripeObject):
     quantity: int = 1
     quantity_decimal: str | None = None
     subscription: str | None = None
-    tax_rates: list[Any] = []
+    tax_rates: list[Any] = Field(default_factory=list)
     test_clock: str | None = None
     unit_amount: int | None = None
     unit_amount_decimal: str | None = None
@@ -62,13 +62,13 @@ class InvoiceLineItem(Sparse):
     amount_excluding_tax: int | None = None
     currency: str
     description: str | None = None
-    discount_amounts: list[Any] = []
+    discount_amounts: list[Any] = Field(default_factory=list)
     discountable: bool = True
-    discounts: list[str] = []
+    discounts: list[str] = Field(default_factory=list)
     invoice: str | None = None
     invoice_item: str | None = None
     livemode: bool = False
-    metadata: Metadata = {}
+    metadata: Metadata = Field(default_factory=dict)
     parent: Loose = None
     period: Period
     pretax_credit_amounts: list[Any] | None = None
@@ -81,8 +81,8 @@ class InvoiceLineItem(Sparse):
     subscription: str | None = None
     subscription_item: str | None = None
     subtotal: int | None = None
-    tax_amounts: list[Any] = []
-    tax_rates: list[Any] = []
+    tax_amounts: list[Any] = Field(default_factory=list)
+    tax_rates: list[Any] = Field(default_factory=list)
     taxes: list[Any] | None = None
     type: Literal["invoiceitem", "subscription"] = "invoiceitem"
     unit_amount_excluding_tax: str | None = None
@@ -128,7 +128,7 @@ class Invoice(StripeObject):
     attempt_count: int = 0
     attempted: bool = False
     auto_advance: bool = False
-    automatic_tax: AutomaticTax = AutomaticTax()
+    automatic_tax: AutomaticTax = Field(default_factory=AutomaticTax)
     automatically_finalizes_at: int | None = None
     billing_reason: str | None = "manual"
     charge: str | None = None
@@ -144,13 +144,13 @@ class Invoice(StripeObject):
     customer_phone: str | None = None
     customer_shipping: Shipping | None = None
     customer_tax_exempt: Literal["none", "exempt", "reverse"] | None = "none"
-    customer_tax_ids: list[Any] | None = []
+    customer_tax_ids: list[Any] | None = Field(default_factory=list)
     default_payment_method: str | None = None
     default_source: str | None = None
-    default_tax_rates: list[Any] = []
+    default_tax_rates: list[Any] = Field(default_factory=list)
     description: str | None = None
     discount: Loose = None
-    discounts: list[str] = []
+    discounts: list[str] = Field(default_factory=list)
     due_date: int | None = None
     effective_at: int | None = None
     ending_balance: int | None = None
@@ -163,7 +163,7 @@ class Invoice(StripeObject):
     latest_revision: str | None = None
     lines: StripeList[InvoiceLineItem] | None = None
     livemode: bool = False
-    metadata: Metadata = {}
+    metadata: Metadata = Field(default_factory=dict)
     next_payment_attempt: int | None = None
     number: str | None = None
     on_behalf_of: str | None = None
@@ -171,7 +171,7 @@ class Invoice(StripeObject):
     paid_out_of_band: bool = False
     parent: Loose = None
     payment_intent: str | None = None
-    payment_settings: PaymentSettings = PaymentSettings()
+    payment_settings: PaymentSettings = Field(default_factory=PaymentSettings)
     period_end: int = 0
     period_start: int = 0
     post_payment_credit_notes_amount: int = 0
@@ -185,7 +185,7 @@ class Invoice(StripeObject):
     starting_balance: int = 0
     statement_descriptor: str | None = None
     status: InvoiceStatus = "draft"
-    status_transitions: StatusTransitions = StatusTransitions()
+    status_transitions: StatusTransitions = Field(default_factory=StatusTransitions)
     subscription: str | None = None
     subscription_details: Loose = None
     subtotal: int = 0
@@ -193,10 +193,10 @@ class Invoice(StripeObject):
     tax: int | None = None
     test_clock: str | None = None
     total: int = 0
-    total_discount_amounts: list[Any] | None = []
+    total_discount_amounts: list[Any] | None = Field(default_factory=list)
     total_excluding_tax: int | None = 0
     total_pretax_credit_amounts: list[Any] | None = None
-    total_tax_amounts: list[Any] = []
+    total_tax_amounts: list[Any] = Field(default_factory=list)
     total_taxes: list[Any] | None = None
     transfer_data: Loose = None
     webhooks_delivered_at: int | None = None

@@ -97,7 +97,7 @@ class PaymentIntent(StripeObject):
     latest_charge: str | None = None
     livemode: bool = False
     managed_payments: Loose = None
-    metadata: Metadata = {}
+    metadata: Metadata = Field(default_factory=dict)
     next_action: Loose = None
     on_behalf_of: str | None = None
     payment_method: str | None = None
@@ -121,7 +121,7 @@ class CardDetails(StripeObject):
     amount_authorized: int | None = None
     authorization_code: str | None = None
     brand: str
-    checks: CardChecks | None = CardChecks()
+    checks: CardChecks | None = Field(default_factory=CardChecks)
     country: str = "US"
     exp_month: int = 12
     exp_year: int = 2034
@@ -174,7 +174,7 @@ class Refund(StripeObject):
     customer: str | None = None
     customer_account: str | None = None
     destination_details: dict[str, Any] | None = {"card": {"type": "refund"}, "type": "card"}
-    metadata: Metadata = {}
+    metadata: Metadata = Field(default_factory=dict)
     payment_intent: str | None = None
     payment_method: str | None = None
     reason: RefundReason | None = None
@@ -194,7 +194,7 @@ class Charge(StripeObject):
     application_fee: str | None = None
     application_fee_amount: int | None = None
     balance_transaction: str | None = None
-    billing_details: BillingDetails = BillingDetails()
+    billing_details: BillingDetails = Field(default_factory=BillingDetails)
     calculated_statement_descriptor: str | None = None
     captured: bool = False
     created: int
@@ -205,10 +205,10 @@ class Charge(StripeObject):
     failure_balance_transaction: str | None = None
     failure_code: str | None = None
     failure_message: str | None = None
-    fraud_details: dict[str, str] | None = {}
+    fraud_details: dict[str, str] | None = Field(default_factory=dict)
     invoice: str | None = None
     livemode: bool = False
-    metadata: Metadata = {}
+    metadata: Metadata = Field(default_factory=dict)
     on_behalf_of: str | None = None
     outcome: ChargeOutcome | None = None
     paid: bool = False

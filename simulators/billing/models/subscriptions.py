@@ -31,11 +31,11 @@ class Product(StripeObject):
     created: int
     default_price: str | None = None
     description: str | None = None
-    features: list[dict[str, str]] = []
-    images: list[str] = []
+    features: list[dict[str, str]] = Field(default_factory=list)
+    images: list[str] = Field(default_factory=list)
     livemode: bool = False
-    marketing_features: list[dict[str, str]] = []
-    metadata: Metadata = {}
+    marketing_features: list[dict[str, str]] = Field(default_factory=list)
+    metadata: Metadata = Field(default_factory=dict)
     name: str
     package_dimensions: Loose = None
     shippable: bool | None = None
@@ -66,7 +66,7 @@ class Price(StripeObject):
     custom_unit_amount: Loose = None
     livemode: bool = False
     lookup_key: str | None = None
-    metadata: Metadata = {}
+    metadata: Metadata = Field(default_factory=dict)
     nickname: str | None = None
     product: str
     recurring: Recurring | None = None
@@ -85,13 +85,13 @@ class SubscriptionItem(StripeObject):
     created: int
     current_period_end: int
     current_period_start: int
-    discounts: list[str] = []
-    metadata: Metadata = {}
+    discounts: list[str] = Field(default_factory=list)
+    metadata: Metadata = Field(default_factory=dict)
     plan: Loose = None
     price: Price
     quantity: int = 1
     subscription: str
-    tax_rates: list[Any] = []
+    tax_rates: list[Any] = Field(default_factory=list)
 
 
 SubscriptionStatus = Literal[
@@ -114,12 +114,12 @@ class Subscription(StripeObject):
     billing_cycle_anchor: int
     billing_cycle_anchor_config: Loose = None
     billing_mode: Loose = None
-    billing_schedules: list[Any] = []
+    billing_schedules: list[Any] = Field(default_factory=list)
     billing_thresholds: Loose = None
     cancel_at: int | None = None
     cancel_at_period_end: bool = False
     canceled_at: int | None = None
-    cancellation_details: CancellationDetails | None = CancellationDetails()
+    cancellation_details: CancellationDetails | None = Field(default_factory=CancellationDetails)
     collection_method: Literal["charge_automatically", "send_invoice"] = "charge_automatically"
     created: int
     currency: str
@@ -130,17 +130,17 @@ class Subscription(StripeObject):
     days_until_due: int | None = None
     default_payment_method: str | None = None
     default_source: str | None = None
-    default_tax_rates: list[Any] | None = []
+    default_tax_rates: list[Any] | None = Field(default_factory=list)
     description: str | None = None
     discount: Loose = None
-    discounts: list[str] = []
+    discounts: list[str] = Field(default_factory=list)
     ended_at: int | None = None
     invoice_settings: Loose = None
     items: StripeList[SubscriptionItem]
     latest_invoice: str | None = None
     livemode: bool = False
     managed_payments: Loose = None
-    metadata: Metadata = {}
+    metadata: Metadata = Field(default_factory=dict)
     next_pending_invoice_item_invoice: int | None = None
     on_behalf_of: str | None = None
     pause_collection: Loose = None
