@@ -24,6 +24,7 @@ from pytest_agentops.cassette.matching import (
     canonical_request,
     canonical_shape,
     canonical_url,
+    normalise_body,
     request_key,
     sent_shape,
 )
@@ -66,11 +67,13 @@ class Cassette:
         self._buckets: dict[tuple[str, str], int] = {}  # (METHOD, canonical URL) -> interactions
         self._cursor: dict[str, int] = {}
         self._exact_cursor: dict[tuple[str, str, bytes], int] = {}  # used before the keys are computed
-        self._sent: list[tuple[int, int] | None] = []  # per interaction: ``sent_shape`` of its JSON body, if any
         self._bucket_of: list[tuple[str, str]] = []  # per interaction: (METHOD, canonical URL)
         self._shapes: dict[tuple[str, str], dict[tuple[int, int], list[int]]] = {}  # bucket -> shape -> slots
-        self._shape_of: dict[int, tuple[int, int]] = {}  # slot -> its canonical shape, once computed
-        self._as_sent: set[int] = set()  # slots whose key is their body's value (``canonical_shape``)
+        # slot -> its canonical shape: taken as the cassette loads for a body sent as it is stored
+        # (``sent_shape``; those slots are ``_as_sent``, their key their body's value), else computed
+        # when ``take_exact`` first needs its bucket's shapes.
+        self._shape_of: dict[int, tuple[int, int]] = {}
+        self._as_sent: set[int] = set()
         self._alone: dict[tuple[str, str, bytes], bool] = {}  # see ``_by_position``
         self._hidden: tuple[int, dict[str, Any]] = (0, {})  # (interactions seen, key -> Hidden): take_hidden
         self._new: list[Interaction] = []
@@ -122,21 +125,27 @@ class Cassette:
         self._bucket_of.append(bucket)
         self._shapes.pop(bucket, None)
         self._alone.clear()
-        sent = shape = None
+        sent = None
         if isinstance(value, dict | list) and "json" in request["body"]:
             try:
                 sent = jsontext.dumps(value, plain=self.plain)  # as httpx sends json=
             except (UnicodeEncodeError, ValueError, TypeError, RecursionError):
                 pass  # not text httpx could have sent: only the canonical key can match it
             else:
-                shape = sent_shape(sent)
                 group = self._exact.get((method, url, sent))
                 if group is None:
                     self._exact[(method, url, sent)] = _Exact([index], value, bucket)
                 else:
                     group.slots.append(index)
-        self._sent.append(shape)
+                self._take_shape(index, value, sent)
         return index
+
+    def _take_shape(self, index: int, value: Any, sent: bytes) -> None:
+        """The slot's shape from the bytes just written, while they and the body are in the cache."""
+        shape = sent_shape(sent)
+        if shape is not None and normalise_body(value, self.config) is value:
+            self._shape_of[index] = shape
+            self._as_sent.add(index)
 
     def _key_of(self, index: int) -> str:
         key = self._keys[index]
@@ -294,10 +303,7 @@ class Cassette:
                     shape = self._shape_of.get(slot)
                     if shape is None:
                         value = request_value(interaction["request"].get("body"))
-                        shape, as_sent = canonical_shape(value, self._sent[slot], self.config)
-                        self._shape_of[slot] = shape
-                        if as_sent:
-                            self._as_sent.add(slot)
+                        shape = self._shape_of[slot] = canonical_shape(value, self.config)
                     shaped.setdefault(shape, []).append(slot)
         return shaped
 

@@ -170,26 +170,21 @@ def canonical_request(method: str, url: str, body: Any, config: MatchConfig) -> 
 
 def sent_shape(sent: bytes) -> tuple[int, int] | None:
     """Length and byte sum (mod 65521) of a JSON body as httpx sends it (compact, in insertion
-    order); None when a placeholder is in it (a key drops the placeholder's hash). Taken as the
-    cassette loads, while the bytes just written are in the cache; the byte sum is the low half of
-    Adler-32, which sums the bytes in C."""
+    order); None when a placeholder is in it (a key drops the placeholder's hash). The byte sum is
+    the low half of Adler-32, which sums the bytes in C.
+
+    When normalising the body drops nothing (``normalise_body(body) is body``) and no placeholder
+    is in it, its canonical text holds the same tokens in another key order: it has this shape
+    (``canonical_shape``), and the request's key is the body's value, so two such bodies that are
+    unequal have different keys."""
     return None if b"<redacted:" in sent else (len(sent), zlib.adler32(sent) & 0xFFFF)
 
 
-def canonical_shape(body: Any, sent: tuple[int, int] | None, config: MatchConfig) -> tuple[tuple[int, int], bool]:
-    """``sent_shape`` of ``canonical_body(body)`` in UTF-8 (a key order does not change it, so
-    requests of different shapes never share a key), and whether it is ``sent``, the shape of the
-    body as sent (``sent_shape``, or None).
-
-    When normalising drops nothing and no placeholder is in it, the canonical text holds the same
-    tokens as the body as sent in another key order, so it has the same shape and is not built;
-    then the request's key is its body's value, and two such bodies that are unequal have
-    different keys.
-    """
-    if sent is not None and normalise_body(body, config) is body:
-        return sent, True
+def canonical_shape(body: Any, config: MatchConfig) -> tuple[int, int]:
+    """``sent_shape`` of ``canonical_body(body)`` in UTF-8: a key order does not change it, so
+    requests of different shapes never share a key."""
     text = canonical_body(body, config).encode("utf-8", "surrogatepass")
-    return (len(text), zlib.adler32(text) & 0xFFFF), False
+    return len(text), zlib.adler32(text) & 0xFFFF
 
 
 def key_of(canonical: str) -> str:
