@@ -22,7 +22,7 @@ def test_a_request_of_raw_pairs_decodes_them_when_first_read() -> None:
     pairs = [(b"Accept", b"a"), (b"X-Token", b"t")]
     live = RawLiveRequest("POST", "https://api.example.com/", pairs, b"")
     assert isinstance(live, LiveRequest)
-    pairs.append((b"X-Later", b"l"))  # read when first asked for, not before
+    pairs.append((b"X-Later", b"l"))  # nothing decoded them yet: they are read when first asked for
     assert live.headers == {"accept": "a", "x-token": "t", "x-later": "l"}
     assert live.headers is live.headers  # decoded once
     live.headers = {"content-type": "application/json"}

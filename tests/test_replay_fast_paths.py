@@ -380,7 +380,7 @@ def test_take_exact_answers_what_the_key_answers(recorded: list[int], sent: list
 
 def test_a_replayed_header_beyond_latin_1_reaches_the_client_as_utf_8(tmp_path: Path) -> None:
     """A hand-written cassette may hold a header value no server sends as latin-1: the client gets
-    its UTF-8 bytes (not a UnicodeEncodeError from inside the transport), the event the text."""
+    its UTF-8 bytes (not a UnicodeEncodeError from inside the transport); a latin-1 one its latin-1."""
     import httpx2
 
     from pytest_agentops.tap.opener import open_tap

@@ -11,9 +11,13 @@ from pytest_agentops.trace.run import Run
 
 def test_trace_ids_are_32_hex_digits_and_distinct_after_random_seed() -> None:
     ids = set()
-    for _ in range(50):
-        random.seed(0)  # as a test (or hypothesis) may seed the global generator before each run
-        ids.add(Run("t").trace_id)
+    state = random.getstate()  # (given back: later tests keep their own stream)
+    try:
+        for _ in range(50):
+            random.seed(0)  # as a test (or hypothesis) may seed the global generator before each run
+            ids.add(Run("t").trace_id)
+    finally:
+        random.setstate(state)
     assert len(ids) == 50
     assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
 
