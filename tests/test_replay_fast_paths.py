@@ -402,3 +402,12 @@ def test_a_replayed_header_beyond_latin_1_reaches_the_client_as_utf_8(tmp_path: 
     raw = dict(response.headers.raw)
     assert raw[b"x-note"] == "\u20acuro".encode() and raw[b"x-plain"] == "caf\u00e9".encode("latin-1")
     assert [e.backend for e in run.events] == ["cassette"]
+
+
+def test_any_reply_with_a_header_beyond_latin_1_goes_out_as_its_utf_8_bytes() -> None:
+    """One rule for every reply's wire headers (a backend's answer, not only a replayed one)."""
+    from pytest_agentops.tap.core import answer_parts
+
+    reply = {"status": {"code": 200, "message": ""}, "headers": {"x-note": ["\u20acuro"], "x-a": ["caf\u00e9"]}}
+    _, pairs, _, _ = answer_parts({**reply, "body": {"string": b"ok"}})
+    assert pairs == [(b"x-note", "\u20acuro".encode()), (b"x-a", "caf\u00e9".encode("latin-1"))]

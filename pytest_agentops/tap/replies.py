@@ -86,9 +86,9 @@ def _replay(interaction: Interaction, plain: bool = False) -> tuple[dict[str, An
     stored = response.get("headers") or {}  # null: none, as the loader allows
     try:
         headers, pairs, flat = _header_forms(stored, wire=True)
-    except UnicodeEncodeError:  # a hand-written value beyond latin-1: sent as its UTF-8 bytes
-        headers, pairs, flat = _header_forms(stored, wire=False)
-        pairs = [(_wire(k), _wire(v)) for k, values in headers.items() for v in values]
+    except UnicodeEncodeError:  # a hand-written value beyond latin-1
+        headers, _, flat = _header_forms(stored, wire=False)
+        pairs = wire_pairs(headers)
     length = str(len(raw))
     headers["content-length"] = [length]
     flat["content-length"] = length
@@ -126,6 +126,12 @@ def _header_forms(
         for value in values if wire else ():
             add((k.encode("latin-1"), value.encode("latin-1")))
     return headers, pairs, flat
+
+
+def wire_pairs(headers: dict[str, list[str]]) -> list[tuple[bytes, bytes]]:
+    """A reply's headers as raw pairs: latin-1, as HTTP/1.1 carries them, and a name or value beyond
+    latin-1 (hand-written, in a cassette or a backend's answer) as its UTF-8 bytes."""
+    return [(_wire(k), _wire(str(v))) for k, values in headers.items() for v in values]
 
 
 def _wire(text: str) -> bytes:

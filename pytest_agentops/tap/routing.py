@@ -254,7 +254,7 @@ class Tap:
         return None
 
     def serve(self, live: LiveRequest) -> Decision:
-        url = live.url.lower() if self.local else ""
+        url = live.url.lower()
         for prefix, handler, backend in self.local:
             if url.startswith(prefix) and (len(url) == len(prefix) or url[len(prefix)] in "/?#"):
                 try:

@@ -21,7 +21,7 @@ from pytest_agentops.tap.claim import Claim, claim_of
 from pytest_agentops.tap.core import BOUNDARIES, answer_parts
 
 if TYPE_CHECKING:
-    from pytest_agentops.tap.request import Decision
+    from pytest_agentops.tap.request import ReplyHeaders
 
 
 def patchers(lib: ModuleType) -> Iterator[Any]:
@@ -42,10 +42,9 @@ def _held(transport: Any, request: Any, method: str) -> Claim | None:
     return held if pool_method in BOUNDARIES else None
 
 
-def _response(lib: ModuleType, decision: Decision) -> Any:
+def _response(lib: ModuleType, reply: dict[str, Any], built: ReplyHeaders | None = None) -> Any:
     """The ``lib.Response`` the transport makes of the boundary's httpcore answer (``core._response``)."""
-    assert decision.reply is not None
-    status, headers, body, extensions = answer_parts(decision.reply, decision.headers)
+    status, headers, body, extensions = answer_parts(reply, built)
     return lib.Response(status, headers=headers, stream=lib.ByteStream(body), extensions=extensions)
 
 
@@ -61,7 +60,7 @@ def _sync(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
             held.decision = decision
             return original(self, request)
         held.tap.answer(decision, decision.reply)
-        return _response(lib, decision)
+        return _response(lib, decision.reply, decision.headers)
 
     return handle_request
 
@@ -78,6 +77,6 @@ def _async(lib: ModuleType, original: Callable[..., Any]) -> Callable[..., Any]:
             held.decision = decision
             return await original(self, request)
         held.tap.answer(decision, decision.reply)
-        return _response(lib, decision)
+        return _response(lib, decision.reply, decision.headers)
 
     return handle_async_request
